@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * PCIem userspace ABI.
+ *
+ * /dev/pciem (root only) is the control node. PCIEM_IOC_CREATE on it
+ * describes one PCI function and returns a new file descriptor, the
+ * *device fd*. The function exists on PCIem's root bus for exactly as long
+ * as that descriptor: closing it, or the owning process dying, hot-removes
+ * the function the way a surprise removal would on hardware.
+ *
+ * Rules every structure follows, so the ABI can grow without breaking old
+ * binaries:
+ *  - It starts with `size` (bytes, as the caller compiled it) and `flags`.
+ *  - A size smaller than the first published layout is refused (EINVAL).
+ *    A size larger than the kernel knows is accepted only when every byte
+ *    the kernel does not know is zero (otherwise E2BIG).
+ *  - Unknown flag bits are refused (EINVAL). Reserved fields must be zero.
+ *  - ioctls are dispatched on type and number, never on the size encoded
+ *    in the command, so a grown structure keeps its command.
+ *
+ * On a failed PCIEM_IOC_CREATE the kernel fills `error` with a
+ * PCIEM_ERR_* code and the index of the BAR or capability at fault, so
+ * tools can say in words what was wrong. See docs/abi.md.
+ */
+#ifndef _UAPI_LINUX_PCIEM_H
+#define _UAPI_LINUX_PCIEM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define PCIEM_ABI_VERSION	1
+#define PCIEM_CONTROL_NODE	"/dev/pciem"
+
+#define PCIEM_MAX_BARS		6
+#define PCIEM_CFG_SPACE_SIZE	4096
+/* Most capability records one PCIEM_IOC_CREATE accepts. */
+#define PCIEM_MAX_CAPS		64
+
+/* ---------------------------------------------------------------------- */
+/* Error detail reported by a failed PCIEM_IOC_CREATE                      */
+/* ---------------------------------------------------------------------- */
+
+enum pciem_err_code {
+	PCIEM_ERR_NONE = 0,
+	PCIEM_ERR_ABI_VERSION,		/* EPROTO: abi_version unknown */
+	PCIEM_ERR_STRUCT_SIZE,		/* EINVAL/E2BIG: size field wrong */
+	PCIEM_ERR_FLAGS,		/* EINVAL: unknown flag bits */
+	PCIEM_ERR_RESERVED,		/* EINVAL: reserved field not zero */
+	PCIEM_ERR_HEADER_TYPE,		/* EINVAL: not a type 0 header */
+	PCIEM_ERR_INTX_PIN,		/* EINVAL: interrupt_pin > 4 */
+	PCIEM_ERR_DEVFN_BUSY,		/* EBUSY: requested devfn in use */
+	PCIEM_ERR_BUS_FULL,		/* ENOSPC: no free slot left */
+	PCIEM_ERR_BAR_SIZE,		/* EINVAL: not a power of two, < 16 */
+	PCIEM_ERR_BAR_TOO_BIG,		/* EFBIG: larger than the window */
+	PCIEM_ERR_BAR_FLAGS,		/* EINVAL: unknown/contradictory */
+	PCIEM_ERR_BAR_SLOT,		/* EINVAL: 64-bit BAR has no upper slot */
+	PCIEM_ERR_BAR_NO_SPACE,		/* ENOSPC: window exhausted */
+	PCIEM_ERR_CAP_TYPE,		/* EINVAL: unknown capability type */
+	PCIEM_ERR_CAP_SIZE,		/* EINVAL/E2BIG: record size wrong */
+	PCIEM_ERR_CAP_OFFSET,		/* EINVAL: misaligned/out of range */
+	PCIEM_ERR_CAP_OVERLAP,		/* EINVAL: overlaps header/other cap */
+	PCIEM_ERR_CAP_PARAM,		/* EINVAL: a parameter is invalid */
+	PCIEM_ERR_CAP_DUPLICATE,	/* EINVAL: capability given twice */
+	PCIEM_ERR_CAP_NO_ROOM,		/* ENOSPC: no room left to place it */
+	PCIEM_ERR_CAP_NEEDS_PCIE,	/* EINVAL: extended cap w/o PCIe cap */
+	PCIEM_ERR_CAPS_LEN,		/* EINVAL: caps_len wrong or more
+					 * than PCIEM_MAX_CAPS records */
+	PCIEM_ERR_FAULT,		/* EFAULT: a pointer is unreadable */
+	PCIEM_ERR__COUNT
+};
+
+struct pciem_error {
+	__u32 code;	/* enum pciem_err_code */
+	__u32 index;	/* BAR number or capability index (0-based) */
+};
+
+/* ---------------------------------------------------------------------- */
+/* PCIEM_IOC_GET_INFO (control fd): what this PCIem instance offers        */
+/* ---------------------------------------------------------------------- */
+
+struct pciem_info {
+	__u32 size;
+	__u32 flags;			/* in: 0 */
+	__u32 abi_version;		/* out: PCIEM_ABI_VERSION */
+	__u32 domain;			/* out: PCI domain of the root bus */
+	__u32 bus;			/* out: root bus number */
+	__u32 max_functions;		/* out: functions the bus can hold */
+	__u64 window64_start;		/* out: window for 64-bit BARs */
+	__u64 window64_size;
+	__u64 window32_start;		/* out: window for 32-bit BARs */
+	__u64 window32_size;		/*      (0 if none could be taken) */
+};
+
+/* ---------------------------------------------------------------------- */
+/* PCIEM_IOC_CREATE (control fd): describe a function, get a device fd    */
+/* ---------------------------------------------------------------------- */
+
+/* struct pciem_bar.flags */
+#define PCIEM_BAR_MEM64		(1u << 0) /* 64-bit BAR, uses slots n, n+1 */
+#define PCIEM_BAR_PREFETCH	(1u << 1) /* prefetchable memory */
+#define PCIEM_BAR_FLAGS_ALL	(PCIEM_BAR_MEM64 | PCIEM_BAR_PREFETCH)
+
+/*
+ * One memory BAR. size 0 means the slot is unused (or is the upper half
+ * of the 64-bit BAR before it, which must then be left empty). I/O BARs
+ * are not offered: x86 port I/O cannot be trapped the way MMIO is.
+ */
+struct pciem_bar {
+	__u64 size;	/* power of two, >= 16 bytes */
+	__u32 flags;	/* PCIEM_BAR_* */
+	__u32 reserved;
+};
+
+/* struct pciem_create.flags */
+#define PCIEM_CREATE_F_DEVFN	(1u << 0) /* place at .devfn, else auto */
+#define PCIEM_CREATE_FLAGS_ALL	PCIEM_CREATE_F_DEVFN
+
+struct pciem_create {
+	__u32 size;
+	__u32 flags;			/* PCIEM_CREATE_F_* */
+	__u32 abi_version;		/* PCIEM_ABI_VERSION */
+	__u16 vendor_id;
+	__u16 device_id;
+	__u16 subsys_vendor_id;
+	__u16 subsys_id;
+	__u32 class_code;		/* base << 16 | sub << 8 | prog-if */
+	__u8 revision;
+	__u8 header_type;		/* 0x00, or 0x80 for multi-function */
+	__u8 interrupt_pin;		/* 0 none, 1..4 INTA..INTD */
+	__u8 devfn;			/* with PCIEM_CREATE_F_DEVFN */
+	struct pciem_bar bars[PCIEM_MAX_BARS];
+	__u64 caps_ptr;			/* user pointer to capability records */
+	__u32 caps_len;			/* bytes at caps_ptr */
+	__u32 reserved;
+	struct pciem_error error;	/* out: why a create failed */
+};
+
+/*
+ * Capability records. caps_ptr points at caps_len bytes holding records
+ * back to back; each record's `size` says where the next one starts
+ * (multiple of 8). Capabilities are placed at `offset`, or automatically
+ * when offset is 0, and linked in ascending offset order.
+ */
+enum pciem_cap_type {
+	PCIEM_CAP_PM = 1,	/* Power Management (ID 01h) */
+	PCIEM_CAP_MSI,		/* MSI (ID 05h) */
+	PCIEM_CAP_MSIX,		/* MSI-X (ID 11h) */
+	PCIEM_CAP_PCIE,		/* PCI Express (ID 10h), v2 */
+	PCIEM_CAP_VENDOR,	/* Vendor-specific (ID 09h) */
+	PCIEM_CAP_RAW,		/* any standard ID, read-only body */
+	PCIEM_CAP_EXT_DSN,	/* Device Serial Number (ext ID 0003h) */
+	PCIEM_CAP_EXT_AER,	/* Advanced Error Reporting (ext ID 0001h) */
+	PCIEM_CAP_EXT_RAW,	/* any extended ID, read-only body */
+	PCIEM_CAP__COUNT
+};
+
+/* pm.flags */
+#define PCIEM_PM_D1		(1u << 0)
+#define PCIEM_PM_D2		(1u << 1)
+#define PCIEM_PM_PME		(1u << 2) /* PME# from D0 and D3hot */
+#define PCIEM_PM_NO_SOFT_RESET	(1u << 3)
+#define PCIEM_PM_FLAGS_ALL	0xfu
+
+/* msi.flags */
+#define PCIEM_MSI_64BIT		(1u << 0)
+#define PCIEM_MSI_MASKABLE	(1u << 1) /* per-vector masking */
+#define PCIEM_MSI_FLAGS_ALL	0x3u
+
+/* pcie.port_type: the Device/Port Type field values PCIem offers */
+#define PCIEM_PCIE_ENDPOINT		0x0
+#define PCIEM_PCIE_LEGACY_ENDPOINT	0x1
+#define PCIEM_PCIE_RC_ENDPOINT		0x9
+
+/* pcie.flags */
+#define PCIEM_PCIE_FLR		(1u << 0) /* Function Level Reset capable */
+#define PCIEM_PCIE_EXT_TAG	(1u << 1) /* Extended Tag Field supported */
+#define PCIEM_PCIE_FLAGS_ALL	0x3u
+
+struct pciem_cap {
+	__u32 size;		/* sizeof(struct pciem_cap) */
+	__u32 flags;		/* none defined yet: 0 */
+	__u16 type;		/* enum pciem_cap_type */
+	__u16 offset;		/* config offset, 0 = place automatically */
+	__u32 reserved;
+	union {
+		struct {
+			__u32 flags;		/* PCIEM_PM_* */
+		} pm;
+		struct {
+			__u32 flags;		/* PCIEM_MSI_* */
+			__u32 vectors;		/* 1, 2, 4, 8, 16 or 32 */
+		} msi;
+		struct {
+			__u32 vectors;		/* table size, 1..2048 */
+			__u32 table_bar;	/* BAR holding the table */
+			__u32 table_offset;	/* 8-byte aligned */
+			__u32 pba_bar;		/* BAR holding the PBA */
+			__u32 pba_offset;	/* 8-byte aligned */
+		} msix;
+		struct {
+			__u32 flags;		/* PCIEM_PCIE_* */
+			__u8 port_type;		/* PCIEM_PCIE_*ENDPOINT */
+			__u8 max_payload;	/* 0..5: 128 << n bytes */
+			__u8 link_speed;	/* 1..5: 2.5..32 GT/s; 0 = 1 */
+			__u8 link_width;	/* 1, 2, 4, 8, 16, 32; 0 = 1 */
+		} pcie;
+		struct {
+			__u64 serial;
+		} dsn;
+		/*
+		 * VENDOR, RAW, EXT_RAW: the body after the capability header
+		 * (after ID, next pointer and, for VENDOR, the length byte;
+		 * for EXT_RAW after the 32-bit header). Read-only.
+		 */
+		struct {
+			__u64 data_ptr;		/* user pointer to the body */
+			__u16 len;		/* body length in bytes */
+			__u16 id;		/* RAW/EXT_RAW: capability ID */
+			__u8 version;		/* EXT_RAW: capability version */
+			__u8 reserved[3];
+		} body;
+		__u8 raw[40];		/* room to grow; must stay zero */
+	};
+};
+
+/* ---------------------------------------------------------------------- */
+/* Device fd                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* PCIEM_IOC_DEV_INFO: where the function landed */
+struct pciem_dev_info {
+	__u32 size;
+	__u32 flags;			/* in: 0 */
+	__u32 domain;			/* out */
+	__u8 bus;			/* out */
+	__u8 devfn;			/* out */
+	__u16 reserved;
+	__u64 bar_start[PCIEM_MAX_BARS]; /* out: assigned bus address */
+	__u64 bar_size[PCIEM_MAX_BARS];	/* out: 0 for an unused slot */
+};
+
+/* ---------------------------------------------------------------------- */
+/* PCIEM_IOC_LIST (control fd): the functions that exist now               */
+/* ---------------------------------------------------------------------- */
+
+/* pciem_list_entry.state */
+#define PCIEM_STATE_PRESENT	1 /* visible on the bus */
+#define PCIEM_STATE_DETACHED	2 /* removed from the bus by the PCI core
+				   * (sysfs remove); its fd still lives */
+
+struct pciem_list_entry {
+	__u32 domain;
+	__u8 bus;
+	__u8 devfn;
+	__u16 vendor_id;
+	__u16 device_id;
+	__u16 reserved;
+	__u32 class_code;
+	__u32 state;			/* PCIEM_STATE_* */
+	__s32 owner_pid;		/* thread group that created it */
+	char owner_comm[16];		/* its command name */
+};
+
+struct pciem_list {
+	__u32 size;
+	__u32 flags;			/* in: 0 */
+	__u32 entry_size;		/* in: sizeof(struct pciem_list_entry) */
+	__u32 capacity;			/* in: entries room at entries_ptr */
+	__u64 entries_ptr;		/* in: user pointer */
+	__u32 count;			/* out: functions that exist (may
+					 * exceed capacity: call again) */
+	__u32 reserved;
+};
+
+/* ---------------------------------------------------------------------- */
+/* ioctl commands                                                         */
+/* ---------------------------------------------------------------------- */
+
+#define PCIEM_IOC_MAGIC		0xE7
+
+#define PCIEM_IOC_GET_INFO	_IOWR(PCIEM_IOC_MAGIC, 0x00, struct pciem_info)
+#define PCIEM_IOC_CREATE	_IOWR(PCIEM_IOC_MAGIC, 0x01, struct pciem_create)
+#define PCIEM_IOC_LIST		_IOWR(PCIEM_IOC_MAGIC, 0x02, struct pciem_list)
+#define PCIEM_IOC_DEV_INFO	_IOWR(PCIEM_IOC_MAGIC, 0x40, struct pciem_dev_info)
+
+#endif /* _UAPI_LINUX_PCIEM_H */

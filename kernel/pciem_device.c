@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * PCIem device lifecycle: PCIEM_IOC_CREATE builds a function from a
+ * description, puts it on the root bus and hands back a file descriptor
+ * that owns it. Releasing that descriptor (close, or the owner dying)
+ * is a surprise removal: the bound driver's remove() runs and the
+ * function disappears; other functions are untouched.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "pciem.h"
+
+/* A body is never longer than extended config space. */
+#define PCIEM_MAX_BODY		PCIEM_CFG_SPACE_SIZE
+/* Capability records are small; this bounds the copy of the list. */
+#define PCIEM_MAX_CAPS_LEN	(PCIEM_MAX_CAPS * 256)
+
+/* ---- capability list copy-in -------------------------------------------- */
+
+struct caps_in {
+	struct pciem_cap rec[PCIEM_MAX_CAPS];
+	struct pciem_cfg_cap_in in[PCIEM_MAX_CAPS];
+	u8 *body[PCIEM_MAX_CAPS];
+	unsigned int n;
+};
+
+static void caps_free(struct caps_in *caps)
+{
+	unsigned int i;
+
+	for (i = 0; i < caps->n; i++)
+		kfree(caps->body[i]);
+	kfree(caps);
+}
+
+static bool cap_has_body(u16 type)
+{
+	return type == PCIEM_CAP_VENDOR || type == PCIEM_CAP_RAW ||
+	       type == PCIEM_CAP_EXT_RAW;
+}
+
+/*
+ * Copy the records at caps_ptr and the bodies they point to. Field
+ * validation is pciem_cfg_build()'s job; this only makes sure what it
+ * reads is kernel memory of the right length.
+ */
+static struct caps_in *caps_copy_in(const struct pciem_create *req,
+				    struct pciem_error *err)
+{
+	const void __user *uptr = u64_to_user_ptr(req->caps_ptr);
+	struct caps_in *caps;
+	u8 *buf;
+	u32 pos = 0;
+	int len;
+
+	if (req->caps_len > PCIEM_MAX_CAPS_LEN) {
+		err->code = PCIEM_ERR_CAPS_LEN;
+		return ERR_PTR(-EINVAL);
+	}
+	caps = kzalloc(sizeof(*caps), GFP_KERNEL);
+	if (!caps)
+		return ERR_PTR(-ENOMEM);
+	if (!req->caps_len)
+		return caps;
+
+	buf = memdup_user(uptr, req->caps_len);
+	if (IS_ERR(buf)) {
+		err->code = PCIEM_ERR_FAULT;
+		kfree(caps);
+		return ERR_CAST(buf);
+	}
+	while (pos < req->caps_len) {
+		struct pciem_cap *c = &caps->rec[caps->n];
+
+		if (caps->n == PCIEM_MAX_CAPS) {
+			err->code = PCIEM_ERR_CAPS_LEN;
+			err->index = caps->n;
+			len = -EINVAL;
+			goto fail;
+		}
+		len = pciem_cfg_cap_record_len(buf + pos, req->caps_len - pos,
+					       caps->n, err);
+		if (len < 0)
+			goto fail;
+		memcpy(c, buf + pos, sizeof(*c));
+		caps->in[caps->n].cap = c;
+		if (cap_has_body(c->type) && c->body.len) {
+			u8 *body;
+
+			if (c->body.len > PCIEM_MAX_BODY) {
+				err->code = PCIEM_ERR_CAP_PARAM;
+				err->index = caps->n;
+				len = -EINVAL;
+				goto fail;
+			}
+			body = memdup_user(u64_to_user_ptr(c->body.data_ptr),
+					   c->body.len);
+			if (IS_ERR(body)) {
+				err->code = PCIEM_ERR_FAULT;
+				err->index = caps->n;
+				len = PTR_ERR(body);
+				goto fail;
+			}
+			caps->body[caps->n] = body;
+			caps->in[caps->n].body = body;
+		}
+		caps->n++;
+		pos += len;
+	}
+	kfree(buf);
+	return caps;
+
+fail:
+	kfree(buf);
+	caps_free(caps);
+	return ERR_PTR(len);
+}
+
+/* ---- removal -------------------------------------------------------------- */
+
+/*
+ * Take the function off the bus. The bound driver's remove() runs here
+ * and may still issue config cycles, so the function stays reachable
+ * until the PCI core is done with it.
+ */
+static void pciem_function_remove(struct pciem_function *fn)
+{
+	struct pciem_host *host = fn->host;
+	struct pci_dev *pdev;
+
+	pci_lock_rescan_remove();
+	pdev = pciem_host_get_pdev(host, fn->devfn);
+	if (pdev) {
+		pci_stop_and_remove_bus_device(pdev);
+		pci_dev_put(pdev);
+	}
+	pci_unlock_rescan_remove();
+	pciem_host_release_devfn(host, fn);
+}
+
+/* ---- device fd -------------------------------------------------------------- */
+
+static int pciem_dev_release(struct inode *inode, struct file *file)
+{
+	struct pciem_function *fn = file->private_data;
+
+	/* NULL when creation failed after the file was made. */
+	if (fn) {
+		pciem_function_remove(fn);
+		kvfree(fn);
+	}
+	return 0;
+}
+
+static long pciem_dev_info(struct pciem_function *fn, void __user *uarg)
+{
+	struct pciem_dev_info info;
+	struct pci_dev *pdev;
+	int usize, i;
+
+	usize = pciem_copy_struct_in(&info, sizeof(info), sizeof(info), uarg);
+	if (usize < 0)
+		return usize;
+	if (info.flags || info.reserved)
+		return -EINVAL;
+	info.domain = pciem_host_domain(fn->host);
+	info.bus = fn->host->bus->number;
+	info.devfn = fn->devfn;
+	pdev = pciem_host_get_pdev(fn->host, fn->devfn);
+	for (i = 0; i < PCIEM_MAX_BARS; i++) {
+		info.bar_size[i] = fn->cfg.bar_size[i];
+		info.bar_start[i] = pdev ? pci_resource_start(pdev, i) : 0;
+	}
+	pci_dev_put(pdev);
+	return pciem_copy_struct_out(uarg, usize, &info, sizeof(info));
+}
+
+static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct pciem_function *fn = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	/* Dispatch on number only: the size in @cmd may be a newer one. */
+	if (_IOC_TYPE(cmd) != PCIEM_IOC_MAGIC)
+		return -ENOTTY;
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(PCIEM_IOC_DEV_INFO):
+		return pciem_dev_info(fn, uarg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations pciem_dev_fops = {
+	.owner = THIS_MODULE,
+	.release = pciem_dev_release,
+	.unlocked_ioctl = pciem_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/* ---- creation ------------------------------------------------------------ */
+
+static const struct pciem_cfg_limits *host_limits(struct pciem_host *host,
+						  struct pciem_cfg_limits *l)
+{
+	l->max_bar64 = resource_size(host->win64);
+	l->max_bar32 = host->win32.parent ? resource_size(&host->win32) : 0;
+	return l;
+}
+
+/* Scan the function in, give its BARs addresses and let drivers bind. */
+static int pciem_function_add(struct pciem_function *fn,
+			      struct pciem_error *err)
+{
+	struct pci_bus *bus = fn->host->bus;
+	struct pci_dev *pdev;
+	int i, ret = 0;
+
+	pci_lock_rescan_remove();
+	pdev = pci_scan_single_device(bus, fn->devfn);
+	if (!pdev) {
+		ret = -EIO;
+		goto out;
+	}
+	for (i = 0; i < PCIEM_MAX_BARS; i++) {
+		if (!fn->cfg.bar_size[i])
+			continue;
+		ret = pci_assign_resource(pdev, i);
+		if (ret) {
+			err->code = PCIEM_ERR_BAR_NO_SPACE;
+			err->index = i;
+			ret = -ENOSPC;
+			pci_stop_and_remove_bus_device(pdev);
+			goto out;
+		}
+	}
+	pci_bus_add_device(pdev);
+out:
+	pci_unlock_rescan_remove();
+	return ret;
+}
+
+static int pciem_create(struct pciem_host *host, struct pciem_create *req,
+			struct pciem_error *err)
+{
+	struct pciem_cfg_limits limits;
+	struct pciem_function *fn;
+	struct caps_in *caps;
+	struct file *file;
+	int fd, ret;
+
+	if (req->abi_version != PCIEM_ABI_VERSION) {
+		err->code = PCIEM_ERR_ABI_VERSION;
+		return -EPROTO;
+	}
+	if (req->flags & ~PCIEM_CREATE_FLAGS_ALL) {
+		err->code = PCIEM_ERR_FLAGS;
+		return -EINVAL;
+	}
+	if (!(req->flags & PCIEM_CREATE_F_DEVFN) && req->devfn) {
+		err->code = PCIEM_ERR_RESERVED;
+		return -EINVAL;
+	}
+
+	caps = caps_copy_in(req, err);
+	if (IS_ERR(caps))
+		return PTR_ERR(caps);
+	fn = kvzalloc(sizeof(*fn), GFP_KERNEL);
+	if (!fn) {
+		ret = -ENOMEM;
+		goto out_caps;
+	}
+	fn->host = host;
+	fn->owner_tgid = task_tgid_vnr(current);
+	get_task_comm(fn->owner_comm, current);
+	ret = pciem_cfg_build(&fn->cfg, req, caps->in, caps->n,
+			      host_limits(host, &limits), err);
+	if (ret)
+		goto out_fn;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto out_fn;
+	}
+	file = anon_inode_getfile("[pciem-device]", &pciem_dev_fops, fn,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_fd;
+	}
+
+	ret = pciem_host_claim_devfn(host, fn, req->flags & PCIEM_CREATE_F_DEVFN,
+				     req->devfn, err);
+	if (ret)
+		goto out_file;
+	ret = pciem_function_add(fn, err);
+	if (ret)
+		goto out_unclaim;
+
+	/* From here the fd owns the function. */
+	fd_install(fd, file);
+	caps_free(caps);
+	return fd;
+
+out_unclaim:
+	pciem_function_remove(fn);
+out_file:
+	/*
+	 * The file's release would remove and free the function; detach it
+	 * first so the error path alone decides what to undo.
+	 */
+	file->private_data = NULL;
+	fput(file);
+out_fd:
+	put_unused_fd(fd);
+out_fn:
+	kvfree(fn);
+out_caps:
+	caps_free(caps);
+	return ret;
+}
+
+/**
+ * pciem_ioctl_create() - PCIEM_IOC_CREATE
+ * @host:	host bridge
+ * @uarg:	struct pciem_create in userspace
+ *
+ * Return: the new device fd, or a negative errno with the reason written
+ * to @uarg->error.
+ */
+long pciem_ioctl_create(struct pciem_host *host, void __user *uarg)
+{
+	struct pciem_create req;
+	struct pciem_error err = { 0 };
+	int usize, ret;
+
+	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	if (usize < 0)
+		return usize;
+	ret = pciem_create(host, &req, &err);
+	if (ret < 0) {
+		if (!err.code)
+			err.code = PCIEM_ERR_NONE;
+		if (copy_to_user(uarg + offsetof(struct pciem_create, error),
+				 &err, sizeof(err)))
+			return -EFAULT;
+	}
+	return ret;
+}
+
+/* ---- listing -------------------------------------------------------------- */
+
+static void fill_entry(struct pciem_host *host, struct pciem_function *fn,
+		       struct pciem_list_entry *e)
+{
+	struct pci_dev *pdev = pciem_host_get_pdev(host, fn->devfn);
+
+	memset(e, 0, sizeof(*e));
+	e->domain = pciem_host_domain(host);
+	e->bus = host->bus->number;
+	e->devfn = fn->devfn;
+	e->vendor_id = pciem_cfg_read(&fn->cfg, PCI_VENDOR_ID, 2);
+	e->device_id = pciem_cfg_read(&fn->cfg, PCI_DEVICE_ID, 2);
+	e->class_code = pciem_cfg_read(&fn->cfg, PCI_CLASS_REVISION, 4) >> 8;
+	e->state = pdev ? PCIEM_STATE_PRESENT : PCIEM_STATE_DETACHED;
+	e->owner_pid = fn->owner_tgid;
+	memcpy(e->owner_comm, fn->owner_comm, sizeof(e->owner_comm));
+	pci_dev_put(pdev);
+}
+
+/**
+ * pciem_ioctl_list() - PCIEM_IOC_LIST
+ * @host:	host bridge
+ * @uarg:	struct pciem_list in userspace
+ */
+long pciem_ioctl_list(struct pciem_host *host, void __user *uarg)
+{
+	struct pciem_list_entry *entries;
+	struct pciem_list req;
+	unsigned int i, n = 0, copy;
+	int usize, ret = 0;
+
+	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved ||
+	    req.entry_size < sizeof(struct pciem_list_entry) ||
+	    req.entry_size > PAGE_SIZE || req.capacity > PCIEM_NR_DEVFN)
+		return -EINVAL;
+
+	entries = kvcalloc(PCIEM_NR_DEVFN, sizeof(*entries), GFP_KERNEL);
+	if (!entries)
+		return -ENOMEM;
+	mutex_lock(&host->mutex);
+	for (i = 0; i < PCIEM_NR_DEVFN; i++)
+		if (host->fn[i])
+			fill_entry(host, host->fn[i], &entries[n++]);
+	mutex_unlock(&host->mutex);
+
+	copy = min(n, req.capacity);
+	for (i = 0; i < copy && !ret; i++) {
+		void __user *dst = u64_to_user_ptr(req.entries_ptr) +
+				   (size_t)i * req.entry_size;
+
+		if (copy_to_user(dst, &entries[i], sizeof(entries[i])) ||
+		    clear_user(dst + sizeof(entries[i]),
+			       req.entry_size - sizeof(entries[i])))
+			ret = -EFAULT;
+	}
+	kvfree(entries);
+	if (ret)
+		return ret;
+	req.count = n;
+	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * PCIem's virtual host bridge: a root bus in a PCI domain of its own
+ * (0x10000 or above, the range VMD also uses, so it never collides with
+ * firmware-described segments), memory windows taken at runtime, and
+ * configuration accessors that route every config cycle to the emulated
+ * configuration space of the function at that devfn.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ioport.h>
+#include <linux/pci.h>
+#include <linux/sizes.h>
+
+#include "pciem.h"
+
+/* The first domain number tried; Linux gives firmware segments 0-0xffff. */
+#define PCIEM_FIRST_DOMAIN	0x10000
+
+/* ---- config accessors ---------------------------------------------------- */
+
+static struct pciem_host *bus_to_host(struct pci_bus *bus)
+{
+	return container_of(bus->sysdata, struct pciem_host, sysdata);
+}
+
+/*
+ * Called by the PCI core with pci_lock held and interrupts off, so only
+ * the raw host lock may be taken here. An absent devfn answers all-ones
+ * like a master abort on hardware.
+ */
+static int pciem_cfg_read_op(struct pci_bus *bus, unsigned int devfn,
+			     int where, int size, u32 *val)
+{
+	struct pciem_host *host = bus_to_host(bus);
+	struct pciem_function *fn;
+	unsigned long flags;
+	int ret = PCIBIOS_SUCCESSFUL;
+
+	raw_spin_lock_irqsave(&host->lock, flags);
+	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
+	if (fn) {
+		*val = pciem_cfg_read(&fn->cfg, where, size);
+	} else {
+		*val = ~0u;
+		ret = PCIBIOS_DEVICE_NOT_FOUND;
+	}
+	raw_spin_unlock_irqrestore(&host->lock, flags);
+	return ret;
+}
+
+static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
+			      int where, int size, u32 val)
+{
+	struct pciem_host *host = bus_to_host(bus);
+	struct pciem_function *fn;
+	unsigned long flags;
+	int ret = PCIBIOS_SUCCESSFUL;
+
+	raw_spin_lock_irqsave(&host->lock, flags);
+	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
+	if (fn)
+		pciem_cfg_write(&fn->cfg, where, size, val);
+	else
+		ret = PCIBIOS_DEVICE_NOT_FOUND;
+	raw_spin_unlock_irqrestore(&host->lock, flags);
+	return ret;
+}
+
+static struct pci_ops pciem_pci_ops = {
+	.read = pciem_cfg_read_op,
+	.write = pciem_cfg_write_op,
+};
+
+/* ---- devfn table ------------------------------------------------------------ */
+
+static bool slot_is_free(struct pciem_host *host, unsigned int slot)
+{
+	unsigned int f;
+
+	for (f = 0; f < 8; f++)
+		if (host->fn[PCI_DEVFN(slot, f)])
+			return false;
+	return true;
+}
+
+/**
+ * pciem_host_claim_devfn() - make @fn visible to config cycles
+ * @host:	host bridge
+ * @fn:		fully built function
+ * @fixed:	use @devfn; otherwise take function 0 of the first free slot
+ * @devfn:	requested devfn when @fixed
+ * @err:	set on failure
+ *
+ * Return: 0, -EBUSY if @devfn is taken, -ENOSPC if no slot is free.
+ */
+int pciem_host_claim_devfn(struct pciem_host *host, struct pciem_function *fn,
+			   bool fixed, u8 devfn, struct pciem_error *err)
+{
+	unsigned int slot;
+	int ret = 0;
+
+	mutex_lock(&host->mutex);
+	if (fixed) {
+		if (host->fn[devfn]) {
+			err->code = PCIEM_ERR_DEVFN_BUSY;
+			ret = -EBUSY;
+		}
+	} else {
+		for (slot = 0; slot < 32; slot++)
+			if (slot_is_free(host, slot))
+				break;
+		if (slot == 32) {
+			err->code = PCIEM_ERR_BUS_FULL;
+			ret = -ENOSPC;
+		}
+		devfn = PCI_DEVFN(slot, 0);
+	}
+	if (!ret) {
+		fn->devfn = devfn;
+		raw_spin_lock_irq(&host->lock);
+		host->fn[devfn] = fn;
+		raw_spin_unlock_irq(&host->lock);
+	}
+	mutex_unlock(&host->mutex);
+	return ret;
+}
+
+/* Hide @fn from config cycles; its pci_dev must already be gone. */
+void pciem_host_release_devfn(struct pciem_host *host,
+			      struct pciem_function *fn)
+{
+	mutex_lock(&host->mutex);
+	raw_spin_lock_irq(&host->lock);
+	host->fn[fn->devfn] = NULL;
+	raw_spin_unlock_irq(&host->lock);
+	mutex_unlock(&host->mutex);
+}
+
+/*
+ * The pci_dev at @devfn, referenced, or NULL if the PCI core has none
+ * (not scanned yet, or removed through sysfs while its fd lives on).
+ */
+struct pci_dev *pciem_host_get_pdev(struct pciem_host *host, u8 devfn)
+{
+	return pci_get_slot(host->bus, devfn);
+}
+
+int pciem_host_domain(const struct pciem_host *host)
+{
+	return host->sysdata.domain;
+}
+
+/* ---- memory windows --------------------------------------------------------- */
+
+/*
+ * 64-bit BARs live in a window above the top of RAM found at runtime
+ * (no memmap= carving). request_free_mem_region() marks its result busy
+ * as a driver's claim would be; a bridge window must not be busy, or the
+ * drivers of our functions could not request their BARs inside it.
+ */
+static int take_window64(struct pciem_host *host, u64 size)
+{
+	struct resource *res;
+
+	res = request_free_mem_region(&iomem_resource, size, "PCIem window");
+	if (IS_ERR(res))
+		return PTR_ERR(res);
+	res->flags &= ~IORESOURCE_BUSY;
+	res->desc = IORES_DESC_NONE;
+	host->win64 = res;
+	return 0;
+}
+
+/*
+ * 32-bit BARs need addresses below 4 GiB. Take a hole in the top-level
+ * iomem map if there is one, or else a free range inside a firmware host
+ * bridge's 32-bit window, as hotplug slots do.
+ */
+static int take_window32(struct pciem_host *host, u64 size)
+{
+	struct resource *win = &host->win32;
+	struct pci_bus *b = NULL;
+	struct resource *r;
+	unsigned int i;
+
+	win->name = "PCIem window (32-bit)";
+	win->flags = IORESOURCE_MEM;
+	if (!allocate_resource(&iomem_resource, win, size, SZ_1G, U32_MAX,
+			       size, NULL, NULL))
+		return 0;
+
+	while ((b = pci_find_next_bus(b))) {
+		if (!pci_is_root_bus(b) || b == host->bus)
+			continue;
+		pci_bus_for_each_resource(b, r, i) {
+			if (!r || resource_type(r) != IORESOURCE_MEM ||
+			    r->flags & IORESOURCE_PREFETCH || r->end > U32_MAX)
+				continue;
+			if (!allocate_resource(r, win, size, r->start, r->end,
+					       size, NULL, NULL))
+				return 0;
+		}
+	}
+	memset(win, 0, sizeof(*win));
+	return -ENOSPC;
+}
+
+static void put_windows(struct pciem_host *host)
+{
+	if (host->win32.parent)
+		release_resource(&host->win32);
+	if (host->win64) {
+		release_resource(host->win64);
+		kfree(host->win64);
+		host->win64 = NULL;
+	}
+}
+
+/* ---- bring-up and tear-down ------------------------------------------------- */
+
+static int find_free_domain(void)
+{
+	int d;
+
+	for (d = PCIEM_FIRST_DOMAIN; d < PCIEM_FIRST_DOMAIN + 0x1000; d++)
+		if (!pci_find_bus(d, 0))
+			return d;
+	return -ENOSPC;
+}
+
+/**
+ * pciem_host_init() - create the root bus, empty
+ * @host:	zeroed host structure
+ * @win64_size:	bytes for 64-bit BARs
+ * @win32_size:	bytes for 32-bit BARs (best effort)
+ */
+int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size)
+{
+	LIST_HEAD(resources);
+	int domain, ret;
+
+	raw_spin_lock_init(&host->lock);
+	mutex_init(&host->mutex);
+
+	ret = take_window64(host, win64_size);
+	if (ret) {
+		pr_err("cannot take a %llu MiB memory window: %d\n",
+		       win64_size >> 20, ret);
+		return ret;
+	}
+	if (win32_size && take_window32(host, win32_size))
+		pr_info("no room below 4 GiB: 32-bit BARs are unavailable\n");
+
+	pci_lock_rescan_remove();
+	domain = find_free_domain();
+	if (domain < 0) {
+		ret = domain;
+		goto err_unlock;
+	}
+	host->sysdata.domain = domain;
+	host->sysdata.node = NUMA_NO_NODE;
+
+	host->busn.name = "PCIem bus";
+	host->busn.flags = IORESOURCE_BUS;
+	pci_add_resource(&resources, &host->busn);
+	pci_add_resource(&resources, host->win64);
+	if (host->win32.parent)
+		pci_add_resource(&resources, &host->win32);
+
+	host->bus = pci_create_root_bus(NULL, 0, &pciem_pci_ops,
+					&host->sysdata, &resources);
+	if (!host->bus) {
+		pci_free_resource_list(&resources);
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	pci_bus_add_devices(host->bus);
+	pci_unlock_rescan_remove();
+
+	pr_info("root bus %04x:00 ready, 64-bit BARs in %pR\n", domain,
+		host->win64);
+	if (host->win32.parent)
+		pr_info("32-bit BARs in %pR\n", &host->win32);
+	return 0;
+
+err_unlock:
+	pci_unlock_rescan_remove();
+	put_windows(host);
+	return ret;
+}
+
+void pciem_host_exit(struct pciem_host *host)
+{
+	pci_lock_rescan_remove();
+	pci_remove_root_bus(host->bus);
+	pci_unlock_rescan_remove();
+	put_windows(host);
+}
