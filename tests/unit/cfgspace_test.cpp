@@ -23,8 +23,7 @@ struct Builder {
     pciem_error err{};
     pciem_cfg_limits limits{1ull << 30, 64u << 20};
 
-    Builder()
-    {
+    Builder() {
         req.size = sizeof(req);
         req.abi_version = PCIEM_ABI_VERSION;
         req.vendor_id = 0x1af4;
@@ -36,8 +35,7 @@ struct Builder {
         req.interrupt_pin = 1;
     }
 
-    pciem_cap &cap(uint16_t type, uint16_t offset = 0)
-    {
+    pciem_cap& cap(uint16_t type, uint16_t offset = 0) {
         pciem_cap c{};
         c.size = sizeof(c);
         c.type = type;
@@ -47,14 +45,12 @@ struct Builder {
         return caps.back();
     }
 
-    void body(std::vector<uint8_t> b)
-    {
+    void body(std::vector<uint8_t> b) {
         bodies.back() = std::move(b);
         caps.back().body.len = static_cast<uint16_t>(bodies.back().size());
     }
 
-    int build()
-    {
+    int build() {
         std::vector<pciem_cfg_cap_in> in;
         for (size_t i = 0; i < caps.size(); i++)
             in.push_back({&caps[i], bodies[i].empty() ? nullptr : bodies[i].data()});
@@ -66,8 +62,7 @@ struct Builder {
     void wr(uint16_t off, uint32_t v, unsigned size = 4) { pciem_cfg_write(&cfg, off, size, v); }
 
     // Walk the standard capability list as the PCI core does.
-    std::map<uint8_t, uint16_t> std_caps()
-    {
+    std::map<uint8_t, uint16_t> std_caps() {
         std::map<uint8_t, uint16_t> found;
         if (!(rd(0x06, 2) & 0x10))
             return found;
@@ -80,8 +75,7 @@ struct Builder {
         return found;
     }
 
-    std::map<uint16_t, uint16_t> ext_caps()
-    {
+    std::map<uint16_t, uint16_t> ext_caps() {
         std::map<uint16_t, uint16_t> found;
         uint16_t pos = 0x100;
         for (int ttl = 960; pos && ttl; ttl--) {
@@ -95,8 +89,7 @@ struct Builder {
     }
 };
 
-TEST(CfgHeader, IdsClassAndRevision)
-{
+TEST(CfgHeader, IdsClassAndRevision) {
     Builder b;
     ASSERT_EQ(b.build(), 0);
     EXPECT_EQ(b.rd(0x00), 0x10011af4u);
@@ -107,8 +100,7 @@ TEST(CfgHeader, IdsClassAndRevision)
     EXPECT_EQ(b.cfg.size, 256) << "no PCIe capability: conventional 256-byte space";
 }
 
-TEST(CfgHeader, ReadOnlyFieldsIgnoreWrites)
-{
+TEST(CfgHeader, ReadOnlyFieldsIgnoreWrites) {
     Builder b;
     ASSERT_EQ(b.build(), 0);
     for (uint16_t off : {0x00, 0x08, 0x2c, 0x34})
@@ -121,8 +113,7 @@ TEST(CfgHeader, ReadOnlyFieldsIgnoreWrites)
     EXPECT_EQ(b.rd(0x3c), 0x000001ffu);
 }
 
-TEST(CfgHeader, CommandRegisterMask)
-{
+TEST(CfgHeader, CommandRegisterMask) {
     Builder b;
     ASSERT_EQ(b.build(), 0);
     b.wr(0x04, 0xffff, 2);
@@ -132,8 +123,7 @@ TEST(CfgHeader, CommandRegisterMask)
     EXPECT_EQ(b.rd(0x04, 2), 0u);
 }
 
-TEST(CfgHeader, StatusErrorBitsAreWriteOneToClear)
-{
+TEST(CfgHeader, StatusErrorBitsAreWriteOneToClear) {
     Builder b;
     ASSERT_EQ(b.build(), 0);
     // The device sets error bits; software clears them by writing 1.
@@ -148,8 +138,7 @@ TEST(CfgHeader, StatusErrorBitsAreWriteOneToClear)
     EXPECT_EQ(b.rd(0x04, 2), 0x0006u);
 }
 
-TEST(CfgBars, SizingReadsBackSizeMaskAndType)
-{
+TEST(CfgBars, SizingReadsBackSizeMaskAndType) {
     Builder b;
     b.req.bars[0] = {16384, 0, 0};
     b.req.bars[1] = {1 << 20, PCIEM_BAR_MEM64 | PCIEM_BAR_PREFETCH, 0};
@@ -168,8 +157,7 @@ TEST(CfgBars, SizingReadsBackSizeMaskAndType)
     EXPECT_EQ(b.cfg.bar_size[2], 0u) << "upper half is not a BAR of its own";
 }
 
-TEST(CfgBars, AssignedAddressKeepsTypeBits)
-{
+TEST(CfgBars, AssignedAddressKeepsTypeBits) {
     Builder b;
     b.req.bars[0] = {4096, PCIEM_BAR_MEM64, 0};
     ASSERT_EQ(b.build(), 0);
@@ -179,8 +167,7 @@ TEST(CfgBars, AssignedAddressKeepsTypeBits)
     EXPECT_EQ(b.rd(0x14), 0xfcu);
 }
 
-TEST(CfgBars, BarLargerThan4GiBHasReadOnlyLowAddressBits)
-{
+TEST(CfgBars, BarLargerThan4GiBHasReadOnlyLowAddressBits) {
     Builder b;
     b.limits.max_bar64 = 1ull << 36;
     b.req.bars[2] = {1ull << 33, PCIEM_BAR_MEM64, 0};
@@ -191,8 +178,7 @@ TEST(CfgBars, BarLargerThan4GiBHasReadOnlyLowAddressBits)
     EXPECT_EQ(b.rd(0x1c), 0xfffffffeu);
 }
 
-TEST(CfgBars, Validation)
-{
+TEST(CfgBars, Validation) {
     struct Case {
         pciem_bar bar;
         int index;
@@ -209,7 +195,7 @@ TEST(CfgBars, Validation)
         {{1ull << 27, 0, 0}, 0, EFBIG, PCIEM_ERR_BAR_TOO_BIG},
         {{4096, 0, 1}, 3, EINVAL, PCIEM_ERR_RESERVED},
     };
-    for (const Case &c : cases) {
+    for (const Case& c : cases) {
         Builder b;
         b.req.bars[c.index] = c.bar;
         EXPECT_EQ(b.build(), -c.want_errno) << "BAR " << c.index << " size " << c.bar.size;
@@ -218,14 +204,13 @@ TEST(CfgBars, Validation)
     }
 }
 
-TEST(CfgCaps, ChainIsLinkedInOffsetOrder)
-{
+TEST(CfgCaps, ChainIsLinkedInOffsetOrder) {
     Builder b;
     b.req.bars[0] = {16384, PCIEM_BAR_MEM64, 0};
     b.cap(PCIEM_CAP_PCIE).pcie.link_width = 4;
     b.cap(PCIEM_CAP_PM, 0x40);
     b.cap(PCIEM_CAP_MSI).msi.vectors = 8;
-    pciem_cap &x = b.cap(PCIEM_CAP_MSIX);
+    pciem_cap& x = b.cap(PCIEM_CAP_MSIX);
     x.msix = {64, 0, 0x2000, 0, 0x3000};
     b.cap(PCIEM_CAP_VENDOR);
     b.body({0xde, 0xad, 0xbe, 0xef, 0x01});
@@ -255,8 +240,7 @@ TEST(CfgCaps, ChainIsLinkedInOffsetOrder)
     EXPECT_EQ(b.cfg.layout.aer, 0x100);
 }
 
-TEST(CfgCaps, FixedExtendedCapAboveStartGetsNullHeader)
-{
+TEST(CfgCaps, FixedExtendedCapAboveStartGetsNullHeader) {
     Builder b;
     b.cap(PCIEM_CAP_PCIE);
     b.cap(PCIEM_CAP_EXT_DSN, 0x200).dsn.serial = 42;
@@ -267,8 +251,7 @@ TEST(CfgCaps, FixedExtendedCapAboveStartGetsNullHeader)
     EXPECT_EQ(b.rd(0x200) & 0xffff, 3u);
 }
 
-TEST(CfgCaps, MsiLayoutsAndMasks)
-{
+TEST(CfgCaps, MsiLayoutsAndMasks) {
     struct Case {
         uint32_t flags, vectors;
         uint16_t data_off;
@@ -280,9 +263,9 @@ TEST(CfgCaps, MsiLayoutsAndMasks)
         {PCIEM_MSI_MASKABLE, 2, 0x08, 0x0102},
         {PCIEM_MSI_64BIT | PCIEM_MSI_MASKABLE, 32, 0x0c, 0x018a},
     };
-    for (const Case &c : cases) {
+    for (const Case& c : cases) {
         Builder b;
-        pciem_cap &m = b.cap(PCIEM_CAP_MSI);
+        pciem_cap& m = b.cap(PCIEM_CAP_MSI);
         m.msi.flags = c.flags;
         m.msi.vectors = c.vectors;
         ASSERT_EQ(b.build(), 0);
@@ -305,12 +288,11 @@ TEST(CfgCaps, MsiLayoutsAndMasks)
     }
 }
 
-TEST(CfgCaps, MsixRegisters)
-{
+TEST(CfgCaps, MsixRegisters) {
     Builder b;
     b.req.bars[2] = {65536, 0, 0};
-    pciem_cap &x = b.cap(PCIEM_CAP_MSIX);
-    x.msix = {2048, 2, 0, 2, 0x8000};  // 32 KiB table, then the PBA
+    pciem_cap& x = b.cap(PCIEM_CAP_MSIX);
+    x.msix = {2048, 2, 0, 2, 0x8000}; // 32 KiB table, then the PBA
     ASSERT_EQ(b.build(), 0);
     uint16_t o = b.cfg.layout.msix;
     EXPECT_EQ(b.rd(o + 2, 2), 2047u);
@@ -322,11 +304,10 @@ TEST(CfgCaps, MsixRegisters)
     EXPECT_EQ(b.rd(o + 4), 0x00000002u);
 }
 
-TEST(CfgCaps, MsixTableMustFitAndNotOverlapPba)
-{
+TEST(CfgCaps, MsixTableMustFitAndNotOverlapPba) {
     Builder fit;
     fit.req.bars[0] = {4096, 0, 0};
-    fit.cap(PCIEM_CAP_MSIX).msix = {256, 0, 0, 0, 0xff8};  // 4 KiB table
+    fit.cap(PCIEM_CAP_MSIX).msix = {256, 0, 0, 0, 0xff8}; // 4 KiB table
     EXPECT_EQ(fit.build(), -EINVAL);
     EXPECT_EQ(fit.err.code, PCIEM_ERR_CAP_PARAM);
 
@@ -341,8 +322,7 @@ TEST(CfgCaps, MsixTableMustFitAndNotOverlapPba)
     EXPECT_EQ(align.build(), -EINVAL);
 }
 
-TEST(CfgCaps, PmControlAndStatus)
-{
+TEST(CfgCaps, PmControlAndStatus) {
     Builder b;
     b.cap(PCIEM_CAP_PM).pm.flags = PCIEM_PM_PME | PCIEM_PM_D1 | PCIEM_PM_NO_SOFT_RESET;
     ASSERT_EQ(b.build(), 0);
@@ -356,10 +336,9 @@ TEST(CfgCaps, PmControlAndStatus)
     EXPECT_EQ(b.rd(o + 4, 2), 0x010bu) << "PME_Status is RW1C";
 }
 
-TEST(CfgCaps, PcieEndpointRegisters)
-{
+TEST(CfgCaps, PcieEndpointRegisters) {
     Builder b;
-    pciem_cap &p = b.cap(PCIEM_CAP_PCIE);
+    pciem_cap& p = b.cap(PCIEM_CAP_PCIE);
     p.pcie.flags = PCIEM_PCIE_FLR | PCIEM_PCIE_EXT_TAG;
     p.pcie.max_payload = 2;
     p.pcie.link_speed = 3;
@@ -378,8 +357,7 @@ TEST(CfgCaps, PcieEndpointRegisters)
     EXPECT_EQ(b.rd(o + 0x08, 2), 0x7fffu) << "Initiate FLR reads as 0";
 }
 
-TEST(CfgCaps, RootComplexEndpointHasNoLink)
-{
+TEST(CfgCaps, RootComplexEndpointHasNoLink) {
     Builder b;
     b.cap(PCIEM_CAP_PCIE).pcie.port_type = PCIEM_PCIE_RC_ENDPOINT;
     ASSERT_EQ(b.build(), 0);
@@ -389,8 +367,7 @@ TEST(CfgCaps, RootComplexEndpointHasNoLink)
     EXPECT_EQ(b.rd(o + 0x12, 2), 0u);
 }
 
-TEST(CfgCaps, AerStatusMaskSeverity)
-{
+TEST(CfgCaps, AerStatusMaskSeverity) {
     Builder b;
     b.cap(PCIEM_CAP_PCIE);
     b.cap(PCIEM_CAP_EXT_AER);
@@ -406,8 +383,7 @@ TEST(CfgCaps, AerStatusMaskSeverity)
     EXPECT_EQ(b.rd(o + 0x08), 0x07fff030u);
 }
 
-TEST(CfgCaps, Validation)
-{
+TEST(CfgCaps, Validation) {
     {
         Builder b;
         b.cap(PCIEM_CAP_PM, 0x40);
@@ -431,7 +407,7 @@ TEST(CfgCaps, Validation)
     }
     {
         Builder b;
-        b.cap(PCIEM_CAP_RAW).body.id = 0x05;  // MSI must use its own type
+        b.cap(PCIEM_CAP_RAW).body.id = 0x05; // MSI must use its own type
         EXPECT_EQ(b.build(), -EINVAL);
         EXPECT_EQ(b.err.code, PCIEM_ERR_CAP_PARAM);
     }
@@ -456,20 +432,18 @@ TEST(CfgCaps, Validation)
     }
 }
 
-TEST(CfgCaps, AutomaticPlacementFlowsAroundFixedOnes)
-{
+TEST(CfgCaps, AutomaticPlacementFlowsAroundFixedOnes) {
     Builder b;
-    b.cap(PCIEM_CAP_MSI, 0x48).msi.vectors = 1;  // 0x48..0x53
-    b.cap(PCIEM_CAP_PM);                         // 8 bytes: fits at 0x40
-    b.cap(PCIEM_CAP_PCIE);                       // 60 bytes: after 0x54
+    b.cap(PCIEM_CAP_MSI, 0x48).msi.vectors = 1; // 0x48..0x53
+    b.cap(PCIEM_CAP_PM);                        // 8 bytes: fits at 0x40
+    b.cap(PCIEM_CAP_PCIE);                      // 60 bytes: after 0x54
     ASSERT_EQ(b.build(), 0);
     EXPECT_EQ(b.cfg.layout.pm, 0x40);
     EXPECT_EQ(b.cfg.layout.msi, 0x48);
     EXPECT_EQ(b.cfg.layout.pcie, 0x54);
 }
 
-TEST(CfgRecords, RecordLengthRules)
-{
+TEST(CfgRecords, RecordLengthRules) {
     pciem_error err{};
     std::vector<uint8_t> buf(sizeof(pciem_cap) + 8, 0);
     uint32_t size = sizeof(pciem_cap);
@@ -491,8 +465,7 @@ TEST(CfgRecords, RecordLengthRules)
     EXPECT_EQ(err.code, PCIEM_ERR_CAP_SIZE);
 }
 
-TEST(CfgErrors, EveryCodeHasTextAndErrno)
-{
+TEST(CfgErrors, EveryCodeHasTextAndErrno) {
     for (uint32_t c = 1; c < PCIEM_ERR__COUNT; c++) {
         EXPECT_STRNE(pciem_err_str(c), "unknown error") << c;
         EXPECT_GT(pciem_err_errno(c), 0) << c;
@@ -500,4 +473,4 @@ TEST(CfgErrors, EveryCodeHasTextAndErrno)
     EXPECT_STREQ(pciem_err_str(PCIEM_ERR__COUNT), "unknown error");
 }
 
-}  // namespace
+} // namespace

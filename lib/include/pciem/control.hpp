@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+//
+// Control: the /dev/pciem control node. Opening it needs root; it is the
+// place to ask what the PCIem instance offers, to list existing
+// functions and to create new ones.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <linux/pciem.h>
+
+#include "pciem/device.hpp"
+#include "pciem/device_spec.hpp"
+#include "pciem/error.hpp"
+#include "pciem/unique_fd.hpp"
+
+namespace pciem {
+
+class Control {
+public:
+    static Result<Control> open(const std::string& path = PCIEM_CONTROL_NODE);
+
+    // PCIEM_IOC_GET_INFO: domain, bus, BAR windows, ABI version.
+    [[nodiscard]] Result<pciem_info> info() const;
+    // PCIEM_IOC_CREATE: the returned Device owns the new function. On
+    // failure the message names the BAR or capability at fault.
+    [[nodiscard]] Result<Device> create(const DeviceSpec& spec) const;
+    // PCIEM_IOC_LIST: every PCIem function that exists now, whoever owns it.
+    [[nodiscard]] Result<std::vector<pciem_list_entry>> list() const;
+
+    [[nodiscard]] int fd() const { return fd_.get(); }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    Control(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+    UniqueFd fd_;
+    std::string path_;
+};
+
+} // namespace pciem

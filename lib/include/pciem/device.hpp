@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+//
+// Device: one PCIem function, held alive by its device fd.
+//
+// The function exists on the PCIem bus exactly as long as this object
+// (or the fd, if released) lives. Destroying it closes the fd, which the
+// kernel treats as a surprise removal: the bound driver's remove() runs
+// and outstanding reads complete with all-ones.
+#pragma once
+
+#include <string>
+
+#include <linux/pciem.h>
+
+#include "pciem/error.hpp"
+#include "pciem/unique_fd.hpp"
+
+namespace pciem {
+
+class Device {
+public:
+    // Takes ownership of a device fd and the info the kernel reported for
+    // it at creation (Control::create() does this).
+    Device(UniqueFd fd, const pciem_dev_info& info) : fd_(std::move(fd)), info_(info) {}
+
+    // Asks the kernel again (PCIEM_IOC_DEV_INFO).
+    [[nodiscard]] Result<pciem_dev_info> info() const;
+    // The info fetched at creation: address and BARs never change.
+    [[nodiscard]] const pciem_dev_info& cached_info() const { return info_; }
+    // "10000:00:03.0"
+    [[nodiscard]] std::string address() const;
+    [[nodiscard]] int fd() const { return fd_.get(); }
+
+private:
+    UniqueFd fd_;
+    pciem_dev_info info_{};
+};
+
+// PCIEM_IOC_DEV_INFO on any device fd.
+Result<pciem_dev_info> query_dev_info(int device_fd);
+
+} // namespace pciem

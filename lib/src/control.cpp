@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#include "pciem/control.hpp"
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+#include <fmt/format.h>
+
+#include "pciem/error_text.hpp"
+
+namespace pciem {
+
+Result<Control> Control::open(const std::string& path) {
+    // O_CLOEXEC: a device model that spawns helpers must not leak the
+    // control node (or, below, device fds) into them.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        const int e = errno;
+        return fail(e, describe_open_error(e, path));
+    }
+    return Control{UniqueFd{fd}, path};
+}
+
+Result<pciem_info> Control::info() const {
+    pciem_info info{};
+    info.size = sizeof(info);
+    if (::ioctl(fd_.get(), PCIEM_IOC_GET_INFO, &info) < 0) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_GET_INFO on {}", path_)));
+    }
+    return info;
+}
+
+Result<Device> Control::create(const DeviceSpec& spec) const {
+    auto req = spec.build();
+    if (!req) {
+        return std::unexpected(req.error());
+    }
+    // The ioctl returns the new device fd (created O_CLOEXEC by the
+    // kernel) and fills req->create().error on failure.
+    const int dev_fd = ::ioctl(fd_.get(), PCIEM_IOC_CREATE, &req->create());
+    if (dev_fd < 0) {
+        const int e = errno;
+        return fail(e, describe_create_error(e, req->create().error, spec));
+    }
+    UniqueFd owned{dev_fd};
+    auto info = query_dev_info(owned.get());
+    if (!info) {
+        // Dropping `owned` removes the half-reported function again.
+        return std::unexpected(info.error());
+    }
+    return Device{std::move(owned), *info};
+}
+
+Result<std::vector<pciem_list_entry>> Control::list() const {
+    // The set can change between calls: grow to what the kernel reported
+    // and ask again until everything fit. Bounded, so a device storm
+    // cannot spin us forever.
+    std::vector<pciem_list_entry> entries(16);
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        pciem_list req{};
+        req.size = sizeof(req);
+        req.entry_size = sizeof(pciem_list_entry);
+        req.capacity = static_cast<uint32_t>(entries.size());
+        req.entries_ptr = reinterpret_cast<uintptr_t>(entries.data());
+        if (::ioctl(fd_.get(), PCIEM_IOC_LIST, &req) < 0) {
+            const int e = errno;
+            return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_LIST on {}", path_)));
+        }
+        if (req.count <= req.capacity) {
+            entries.resize(req.count);
+            return entries;
+        }
+        entries.assign(req.count + 8, pciem_list_entry{});
+    }
+    return fail(EAGAIN, "PCIEM_IOC_LIST: the device list kept growing while being read; "
+                        "try again (EAGAIN)");
+}
+
+} // namespace pciem
