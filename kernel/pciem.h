@@ -9,30 +9,93 @@
 #ifndef PCIEM_H
 #define PCIEM_H
 
+#include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/pci.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 
 #include <linux/pciem.h>
 #include "cfgspace/pciem_cfg.h"
 
 #define PCIEM_NR_DEVFN		256
 
+#define PCIEM_RING_ENTRIES	4096
+#define PCIEM_MAX_SHADOWS	16
+#define PCIEM_SHADOW_AREA	SZ_64K
+/* mmap offset of the shadow area: far above the ring, page aligned. */
+#define PCIEM_SHADOW_MMAP_OFFSET	(16ul << 20)
+
+struct pciem_shadow_range {
+	u8 bar;
+	u32 offset;
+	u32 len;
+	u32 area_off;		/* where it lives in the shadow area */
+};
+
+/**
+ * struct pciem_ring - the request ring a device model consumes
+ * @hdr:	shared header page, followed by the slots (vmalloc_user)
+ * @slots:	the slots
+ * @size:	bytes of @hdr's mapping
+ * @lock:	serialises producers; raw since faults come in any context
+ * @prod:	the kernel's own producer index (@hdr->prod mirrors it)
+ * @seq:	last sequence number handed out (never 0)
+ * @busy:	slots whose read answer nobody has collected yet
+ * @model_wq:	poll() on the device fd waits here
+ * @answer_wq:	kernel readers that sleep for an answer wait here
+ * @sleepers:	how many of those there are (@hdr->kernel_waiting)
+ * @evfd:	optional eventfd to signal instead of/as well as @model_wq
+ * @dead:	the owner is gone: every access completes as a master abort
+ * @read_timeout_ns: give up on an answer after this long
+ * @spin_ns:	spin this long before sleeping, where sleeping is allowed
+ */
+struct pciem_ring {
+	struct pciem_ring_header *hdr;
+	struct pciem_req *slots;
+	size_t size;
+	raw_spinlock_t lock;
+	u32 prod;
+	u32 seq;
+	unsigned long *busy;
+	wait_queue_head_t model_wq;
+	wait_queue_head_t answer_wq;
+	atomic_t sleepers;
+	struct eventfd_ctx __rcu *evfd;
+	bool dead;
+	u64 read_timeout_ns;
+	u64 spin_ns;
+	void *shadow;
+	struct pciem_shadow_range shadows[PCIEM_MAX_SHADOWS];
+	unsigned int nshadows;
+	u32 shadow_used;
+};
+
 /**
  * struct pciem_function - one emulated PCI function
+ * @ref:	trap mappings and in-flight faults hold references too
  * @host:	the host bridge it lives under
  * @devfn:	its slot and function on the root bus
  * @cfg:	emulated configuration space; guarded by @host->lock
+ * @bar_phys:	bus address of each BAR once assigned (0: none)
+ * @ring:	requests to the device model
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
+ * @name:	"DDDDD:BB:DD.F", for log lines from any context
  */
 struct pciem_function {
+	struct kref ref;
 	struct pciem_host *host;
 	u8 devfn;
 	struct pciem_cfg cfg;
+	u64 bar_phys[PCIEM_MAX_BARS];
+	struct pciem_ring ring;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
+	char name[16];
 };
 
 /**
@@ -58,6 +121,12 @@ struct pciem_host {
 	struct pciem_function *fn[PCIEM_NR_DEVFN];
 };
 
+/* pciem_device.c */
+void pciem_function_put(struct pciem_function *fn);
+struct pciem_function *pciem_host_find_bar(struct pciem_host *host, u64 phys,
+					   unsigned int *bar, u64 *offset);
+bool pciem_function_decodes_memory(struct pciem_function *fn);
+
 /* pciem_host.c */
 int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size);
 void pciem_host_exit(struct pciem_host *host);
@@ -71,6 +140,24 @@ struct pci_dev *pciem_host_get_pdev(struct pciem_host *host, u8 devfn);
 /* pciem_device.c */
 long pciem_ioctl_create(struct pciem_host *host, void __user *uarg);
 long pciem_ioctl_list(struct pciem_host *host, void __user *uarg);
+
+/* pciem_ring.c */
+int pciem_ring_init(struct pciem_ring *ring);
+void pciem_ring_free(struct pciem_ring *ring);
+void pciem_ring_kill(struct pciem_ring *ring);
+int pciem_ring_mmap(struct pciem_ring *ring, struct vm_area_struct *vma);
+__poll_t pciem_ring_poll(struct pciem_ring *ring, struct file *file,
+			 poll_table *wait);
+long pciem_ring_ioctl(struct pciem_function *fn, unsigned int nr,
+		      void __user *uarg);
+int pciem_ring_read(struct pciem_function *fn, unsigned int bar, u64 off,
+		    unsigned int size, u64 *val, bool may_sleep);
+int pciem_ring_write(struct pciem_function *fn, unsigned int bar, u64 off,
+		     unsigned int size, u64 val);
+
+/* pciem_trap.c */
+int pciem_trap_init(struct pciem_host *host);
+void pciem_trap_exit(void);
 
 /* pciem_abi.c */
 int pciem_copy_struct_in(void *dst, size_t ksize, size_t minsize,

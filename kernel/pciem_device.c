@@ -143,18 +143,55 @@ static void pciem_function_remove(struct pciem_function *fn)
 	pciem_host_release_devfn(host, fn);
 }
 
+/* ---- lifetime ---------------------------------------------------------------- */
+
+static void pciem_function_free(struct kref *ref)
+{
+	struct pciem_function *fn = container_of(ref, struct pciem_function,
+						 ref);
+
+	pciem_ring_free(&fn->ring);
+	kvfree(fn);
+}
+
+/* Drop a reference taken by pciem_host_find_bar() or held by the fd. */
+void pciem_function_put(struct pciem_function *fn)
+{
+	kref_put(&fn->ref, pciem_function_free);
+}
+
 /* ---- device fd -------------------------------------------------------------- */
 
+/*
+ * The owner let go: a surprise removal. Accesses complete as master
+ * aborts from the first moment (a read in flight returns all-ones at
+ * once), then the driver is unbound and the function disappears.
+ */
 static int pciem_dev_release(struct inode *inode, struct file *file)
 {
 	struct pciem_function *fn = file->private_data;
 
 	/* NULL when creation failed after the file was made. */
 	if (fn) {
+		pciem_ring_kill(&fn->ring);
 		pciem_function_remove(fn);
-		kvfree(fn);
+		pciem_function_put(fn);
 	}
 	return 0;
+}
+
+static int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct pciem_function *fn = file->private_data;
+
+	return pciem_ring_mmap(&fn->ring, vma);
+}
+
+static __poll_t pciem_dev_poll(struct file *file, poll_table *wait)
+{
+	struct pciem_function *fn = file->private_data;
+
+	return pciem_ring_poll(&fn->ring, file, wait);
 }
 
 static long pciem_dev_info(struct pciem_function *fn, void __user *uarg)
@@ -193,7 +230,7 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 	case _IOC_NR(PCIEM_IOC_DEV_INFO):
 		return pciem_dev_info(fn, uarg);
 	}
-	return -ENOTTY;
+	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }
 
 static const struct file_operations pciem_dev_fops = {
@@ -201,6 +238,8 @@ static const struct file_operations pciem_dev_fops = {
 	.release = pciem_dev_release,
 	.unlocked_ioctl = pciem_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = pciem_dev_mmap,
+	.poll = pciem_dev_poll,
 	.llseek = noop_llseek,
 };
 
@@ -276,11 +315,15 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 		ret = -ENOMEM;
 		goto out_caps;
 	}
+	kref_init(&fn->ref);
 	fn->host = host;
 	fn->owner_tgid = task_tgid_vnr(current);
 	get_task_comm(fn->owner_comm, current);
 	ret = pciem_cfg_build(&fn->cfg, req, caps->in, caps->n,
 			      host_limits(host, &limits), err);
+	if (ret)
+		goto out_fn;
+	ret = pciem_ring_init(&fn->ring);
 	if (ret)
 		goto out_fn;
 
@@ -300,6 +343,9 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 				     req->devfn, err);
 	if (ret)
 		goto out_file;
+	snprintf(fn->name, sizeof(fn->name), "%04x:%02x:%02x.%x",
+		 pciem_host_domain(host), host->bus->number,
+		 PCI_SLOT(fn->devfn), PCI_FUNC(fn->devfn));
 	ret = pciem_function_add(fn, err);
 	if (ret)
 		goto out_unclaim;
@@ -310,6 +356,7 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	return fd;
 
 out_unclaim:
+	pciem_ring_kill(&fn->ring);
 	pciem_function_remove(fn);
 out_file:
 	/*
@@ -321,7 +368,7 @@ out_file:
 out_fd:
 	put_unused_fd(fd);
 out_fn:
-	kvfree(fn);
+	pciem_function_put(fn);
 out_caps:
 	caps_free(caps);
 	return ret;

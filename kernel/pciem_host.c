@@ -146,6 +146,73 @@ struct pci_dev *pciem_host_get_pdev(struct pciem_host *host, u8 devfn)
 	return pci_get_slot(host->bus, devfn);
 }
 
+/* The bus address a memory BAR of @fn decodes now (0: not programmed). */
+static u64 bar_base(struct pciem_function *fn, unsigned int bar)
+{
+	u64 base = pciem_cfg_read(&fn->cfg, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
+
+	if (fn->cfg.bar_flags[bar] & PCIEM_BAR_MEM64)
+		base |= (u64)pciem_cfg_read(&fn->cfg,
+					    PCI_BASE_ADDRESS_0 + 4 * bar + 4,
+					    4) << 32;
+	return base & PCI_BASE_ADDRESS_MEM_MASK;
+}
+
+/**
+ * pciem_host_find_bar() - which function's BAR decodes @phys
+ * @host:	host bridge
+ * @phys:	bus address
+ * @bar:	out: BAR index
+ * @offset:	out: offset in the BAR
+ *
+ * Decodes the way hardware does, from the BAR registers as software last
+ * programmed them. Any context but NMI.
+ *
+ * Return: the function with a reference held, or NULL (master abort).
+ */
+struct pciem_function *pciem_host_find_bar(struct pciem_host *host, u64 phys,
+					   unsigned int *bar, u64 *offset)
+{
+	struct pciem_function *fn;
+	unsigned long flags;
+	unsigned int d, i;
+	u64 base;
+
+	raw_spin_lock_irqsave(&host->lock, flags);
+	for (d = 0; d < PCIEM_NR_DEVFN; d++) {
+		fn = host->fn[d];
+		if (!fn)
+			continue;
+		for (i = 0; i < PCIEM_MAX_BARS; i++) {
+			if (!fn->cfg.bar_size[i])
+				continue;
+			base = bar_base(fn, i);
+			if (base && phys >= base &&
+			    phys - base < fn->cfg.bar_size[i]) {
+				kref_get(&fn->ref);
+				raw_spin_unlock_irqrestore(&host->lock, flags);
+				*bar = i;
+				*offset = phys - base;
+				return fn;
+			}
+		}
+	}
+	raw_spin_unlock_irqrestore(&host->lock, flags);
+	return NULL;
+}
+
+/* Memory Space Enable: with it clear, hardware master-aborts BAR cycles. */
+bool pciem_function_decodes_memory(struct pciem_function *fn)
+{
+	unsigned long flags;
+	u32 cmd;
+
+	raw_spin_lock_irqsave(&fn->host->lock, flags);
+	cmd = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2);
+	raw_spin_unlock_irqrestore(&fn->host->lock, flags);
+	return cmd & PCI_COMMAND_MEMORY;
+}
+
 int pciem_host_domain(const struct pciem_host *host)
 {
 	return host->sysdata.domain;

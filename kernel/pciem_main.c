@@ -103,18 +103,26 @@ static int __init pciem_init(void)
 			      (u64)window32_mb * SZ_1M);
 	if (ret)
 		return ret;
+	ret = pciem_trap_init(&pciem_host);
+	if (ret)
+		goto err_host;
 	ret = misc_register(&pciem_misc);
-	if (ret) {
-		pciem_host_exit(&pciem_host);
-		return ret;
-	}
+	if (ret)
+		goto err_trap;
 	return 0;
+
+err_trap:
+	pciem_trap_exit();
+err_host:
+	pciem_host_exit(&pciem_host);
+	return ret;
 }
 
 static void __exit pciem_exit(void)
 {
 	/* Every device fd holds a module reference: none can exist here. */
 	misc_deregister(&pciem_misc);
+	pciem_trap_exit();
 	pciem_host_exit(&pciem_host);
 }
 

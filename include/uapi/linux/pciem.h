@@ -240,6 +240,117 @@ struct pciem_dev_info {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Device fd: the request ring                                            */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * mmap() of the device fd at offset 0 maps the ring: one page of
+ * struct pciem_ring_header, then header.entries slots of struct pciem_req
+ * at header.slots_offset. The kernel produces, the device model consumes,
+ * strictly in order, so a read is always handled after every write the
+ * driver issued before it.
+ *
+ * The kernel fills a slot, then publishes it by storing header.prod
+ * (release). The model reads prod (acquire), handles slots cons..prod-1
+ * and stores header.cons (release) after each one, or after a batch.
+ * For a read it stores the answer in data, then stores seq into done
+ * (release): the kernel may be spinning on that slot. If, after that,
+ * header.kernel_waiting is non-zero, the kernel has gone to sleep on an
+ * answer and the model must call PCIEM_IOC_WAKE (libpciem does this).
+ *
+ * The model learns of new slots by poll()/read readiness of the device
+ * fd (POLLIN while prod != cons), by an eventfd registered with
+ * PCIEM_IOC_SET_EVENTFD, or by polling prod itself: with
+ * PCIEM_MODEL_F_POLLING set in header.model_flags the kernel skips the
+ * wake-up entirely.
+ */
+#define PCIEM_RING_MAGIC	0x5043494du	/* "PCIM" */
+#define PCIEM_RING_VERSION	1
+
+enum pciem_req_type {
+	PCIEM_REQ_MMIO_READ = 1,	/* answer in data, then done = seq */
+	PCIEM_REQ_MMIO_WRITE = 2,	/* posted: no answer */
+};
+
+/* One ring slot: 32 bytes. */
+struct pciem_req {
+	__u32 seq;		/* kernel: nonzero sequence number */
+	__u32 done;		/* model: = seq once a read is answered */
+	__u16 type;		/* enum pciem_req_type */
+	__u8 bar;		/* BAR index 0..5 */
+	__u8 size;		/* access size: 1, 2, 4 or 8 */
+	__u32 flags;		/* none defined yet */
+	__u64 offset;		/* offset of the access within the BAR */
+	__u64 data;		/* write: value; read: the model's answer */
+};
+
+/* header.model_flags */
+#define PCIEM_MODEL_F_POLLING	(1u << 0) /* the model busy-polls prod */
+
+/*
+ * Counters are written by the kernel only and never reset while the
+ * device exists; tools read them to explain all-ones reads.
+ */
+struct pciem_ring_stats {
+	__u64 reads;		/* trapped reads sent to the model */
+	__u64 writes;		/* trapped writes sent to the model */
+	__u64 shadow_reads;	/* reads served from the shadow */
+	__u64 read_timeouts;	/* reads the model did not answer in time */
+	__u64 master_aborts;	/* accesses completed as all-ones/dropped */
+	__u64 refused_insns;	/* instructions the emulator refused */
+	__u64 ring_full_waits;	/* posts that had to wait for a free slot */
+	__u64 reserved[9];
+};
+
+struct pciem_ring_header {
+	__u32 magic;			/* PCIEM_RING_MAGIC */
+	__u32 version;			/* PCIEM_RING_VERSION */
+	__u32 entries;			/* slots, a power of two */
+	__u32 entry_size;		/* sizeof(struct pciem_req) */
+	__u64 slots_offset;		/* byte offset of slot 0 in the map */
+	__u8 pad0[40];
+	/* cache line 1: written by the kernel */
+	__u32 prod;			/* next sequence slot to fill */
+	__u32 kernel_waiting;		/* kernel sleeps on an answer */
+	__u8 pad1[56];
+	/* cache line 2: written by the model */
+	__u32 cons;			/* next slot the model will handle */
+	__u32 model_flags;		/* PCIEM_MODEL_F_* */
+	__u8 pad2[56];
+	/* cache lines 3-4: kernel-written statistics */
+	struct pciem_ring_stats stats;
+};
+
+/* PCIEM_IOC_DEV_CONFIG: per-device tunables (device fd) */
+#define PCIEM_CONFIG_F_READ_TIMEOUT	(1u << 0) /* set read_timeout_us */
+#define PCIEM_CONFIG_F_SPIN		(1u << 1) /* set spin_us */
+#define PCIEM_CONFIG_FLAGS_ALL		0x3u
+
+struct pciem_dev_config {
+	__u32 size;
+	__u32 flags;			/* which fields to set; 0 = only read */
+	__u32 read_timeout_us;		/* in/out: give up on a read after this
+					 * (1 us .. 10 s, default 1 s): the read
+					 * returns all-ones, stats count it */
+	__u32 spin_us;			/* in/out: spin this long for an answer
+					 * before sleeping, where sleeping is
+					 * allowed (default 100 us) */
+};
+
+/* PCIEM_IOC_SHADOW: serve reads of a register range from the shadow */
+struct pciem_shadow {
+	__u32 size;
+	__u32 flags;			/* none defined yet */
+	__u32 bar;
+	__u32 offset;			/* 8-byte aligned */
+	__u32 len;			/* multiple of 8; all shadows of a
+					 * device total at most 64 KiB */
+	__u32 reserved;
+	__u64 shadow_offset;		/* out: mmap offset of the backing,
+					 * which mirrors bar[offset..+len) */
+};
+
+/* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_LIST (control fd): the functions that exist now               */
 /* ---------------------------------------------------------------------- */
 
@@ -282,5 +393,9 @@ struct pciem_list {
 #define PCIEM_IOC_CREATE	_IOWR(PCIEM_IOC_MAGIC, 0x01, struct pciem_create)
 #define PCIEM_IOC_LIST		_IOWR(PCIEM_IOC_MAGIC, 0x02, struct pciem_list)
 #define PCIEM_IOC_DEV_INFO	_IOWR(PCIEM_IOC_MAGIC, 0x40, struct pciem_dev_info)
+#define PCIEM_IOC_DEV_CONFIG	_IOWR(PCIEM_IOC_MAGIC, 0x41, struct pciem_dev_config)
+#define PCIEM_IOC_SET_EVENTFD	_IOW(PCIEM_IOC_MAGIC, 0x42, __s32)
+#define PCIEM_IOC_WAKE		_IO(PCIEM_IOC_MAGIC, 0x43)
+#define PCIEM_IOC_SHADOW	_IOWR(PCIEM_IOC_MAGIC, 0x44, struct pciem_shadow)
 
 #endif /* _UAPI_LINUX_PCIEM_H */

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The request ring between pciem.ko and a device model in userspace.
+ *
+ * Trapped accesses become slots in a ring the model maps from its device
+ * fd. One producer lock orders them: the model handles slots strictly in
+ * order, so a read is answered only after every write posted before it,
+ * which is exactly the PCI ordering rule a driver relies on (a read
+ * flushes posted writes). Writes are posted: the fault returns as soon as
+ * the slot is published. Reads wait for the model's answer in the slot:
+ * spinning first (the fault may be in an interrupt handler), then, where
+ * the faulting context may sleep, sleeping until the model's
+ * PCIEM_IOC_WAKE. Nothing is ever dropped silently: a full ring makes the
+ * producer wait, and a model that does not answer in time turns the read
+ * into all-ones with a counter and a log line, as a completion timeout
+ * would on hardware.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+#include <linux/vmalloc.h>
+
+#include "pciem.h"
+
+#define DEFAULT_READ_TIMEOUT_NS	(1000ull * NSEC_PER_MSEC)
+#define DEFAULT_SPIN_NS		(100ull * NSEC_PER_USEC)
+#define MAX_READ_TIMEOUT_US	(10u * USEC_PER_SEC)
+
+static void stat_inc(u64 *counter)
+{
+	WRITE_ONCE(*counter, READ_ONCE(*counter) + 1);
+}
+
+int pciem_ring_init(struct pciem_ring *ring)
+{
+	size_t slots = PCIEM_RING_ENTRIES * sizeof(struct pciem_req);
+
+	ring->size = PAGE_SIZE + PAGE_ALIGN(slots);
+	ring->hdr = vmalloc_user(ring->size);
+	ring->shadow = vmalloc_user(PCIEM_SHADOW_AREA);
+	ring->busy = bitmap_zalloc(PCIEM_RING_ENTRIES, GFP_KERNEL);
+	if (!ring->hdr || !ring->shadow || !ring->busy) {
+		pciem_ring_free(ring);
+		return -ENOMEM;
+	}
+	ring->slots = (void *)ring->hdr + PAGE_SIZE;
+	ring->hdr->magic = PCIEM_RING_MAGIC;
+	ring->hdr->version = PCIEM_RING_VERSION;
+	ring->hdr->entries = PCIEM_RING_ENTRIES;
+	ring->hdr->entry_size = sizeof(struct pciem_req);
+	ring->hdr->slots_offset = PAGE_SIZE;
+	raw_spin_lock_init(&ring->lock);
+	init_waitqueue_head(&ring->model_wq);
+	init_waitqueue_head(&ring->answer_wq);
+	atomic_set(&ring->sleepers, 0);
+	ring->read_timeout_ns = DEFAULT_READ_TIMEOUT_NS;
+	ring->spin_ns = DEFAULT_SPIN_NS;
+	return 0;
+}
+
+void pciem_ring_free(struct pciem_ring *ring)
+{
+	struct eventfd_ctx *evfd = rcu_dereference_protected(ring->evfd, 1);
+
+	if (evfd)
+		eventfd_ctx_put(evfd);
+	bitmap_free(ring->busy);
+	vfree(ring->shadow);
+	vfree(ring->hdr);
+	ring->hdr = NULL;
+	ring->shadow = NULL;
+	ring->busy = NULL;
+	RCU_INIT_POINTER(ring->evfd, NULL);
+}
+
+/*
+ * The owner is gone. Every access from now on completes at once as a
+ * master abort, and readers waiting for an answer give up: a driver's
+ * remove() must not wait on a model that no longer exists.
+ */
+void pciem_ring_kill(struct pciem_ring *ring)
+{
+	WRITE_ONCE(ring->dead, true);
+	smp_mb();
+	wake_up_all(&ring->answer_wq);
+	wake_up_all(&ring->model_wq);
+}
+
+/* ---- producer -------------------------------------------------------------- */
+
+static bool ring_has_room(struct pciem_ring *ring)
+{
+	u32 cons = smp_load_acquire(&ring->hdr->cons);
+
+	return ring->prod - cons < PCIEM_RING_ENTRIES &&
+	       !test_bit(ring->prod & (PCIEM_RING_ENTRIES - 1), ring->busy);
+}
+
+static void wake_model(struct pciem_ring *ring)
+{
+	struct eventfd_ctx *evfd;
+
+	if (READ_ONCE(ring->hdr->model_flags) & PCIEM_MODEL_F_POLLING)
+		return;
+	rcu_read_lock();
+	evfd = rcu_dereference(ring->evfd);
+	if (evfd)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+		eventfd_signal(evfd);
+#else
+		eventfd_signal(evfd, 1);
+#endif
+	rcu_read_unlock();
+	if (wq_has_sleeper(&ring->model_wq))
+		wake_up_interruptible(&ring->model_wq);
+}
+
+/*
+ * Publish one request. Returns the slot index, or -ENODEV when the model
+ * is gone or -ETIMEDOUT when it left the ring full for a whole read
+ * timeout. Callable from any context but NMI.
+ */
+static int ring_post(struct pciem_ring *ring, u16 type, unsigned int bar,
+		     u64 off, unsigned int size, u64 data, u32 *seq)
+{
+	struct pciem_req *req;
+	unsigned long flags;
+	u64 deadline = 0;
+	u32 slot;
+
+	raw_spin_lock_irqsave(&ring->lock, flags);
+	while (!ring_has_room(ring)) {
+		if (READ_ONCE(ring->dead))
+			goto dead;
+		if (!deadline) {
+			stat_inc(&ring->hdr->stats.ring_full_waits);
+			deadline = ktime_get_ns() + ring->read_timeout_ns;
+		} else if (ktime_get_ns() > deadline) {
+			raw_spin_unlock_irqrestore(&ring->lock, flags);
+			return -ETIMEDOUT;
+		}
+		cpu_relax();
+	}
+	if (READ_ONCE(ring->dead))
+		goto dead;
+	slot = ring->prod & (PCIEM_RING_ENTRIES - 1);
+	req = &ring->slots[slot];
+	if (++ring->seq == 0)
+		ring->seq = 1;
+	*seq = ring->seq;
+	WRITE_ONCE(req->done, 0);
+	req->type = type;
+	req->bar = bar;
+	req->size = size;
+	req->flags = 0;
+	req->offset = off;
+	req->data = data;
+	WRITE_ONCE(req->seq, *seq);
+	if (type == PCIEM_REQ_MMIO_READ)
+		__set_bit(slot, ring->busy);
+	ring->prod++;
+	/* The slot's contents become visible before the new producer index. */
+	smp_store_release(&ring->hdr->prod, ring->prod);
+	raw_spin_unlock_irqrestore(&ring->lock, flags);
+	wake_model(ring);
+	return slot;
+
+dead:
+	raw_spin_unlock_irqrestore(&ring->lock, flags);
+	return -ENODEV;
+}
+
+/* ---- waiting for the model ----------------------------------------------- */
+
+/*
+ * Wait until @done() holds, the model dies or the read timeout passes.
+ * Spin first; then sleep if allowed, with hdr->kernel_waiting raised so
+ * the model knows to call PCIEM_IOC_WAKE. Returns 0, -ENODEV or
+ * -ETIMEDOUT.
+ */
+static int ring_wait(struct pciem_ring *ring,
+		     bool (*done)(struct pciem_ring *ring, u32 arg), u32 arg,
+		     bool may_sleep)
+{
+	u64 start = ktime_get_ns(), now;
+
+	for (;;) {
+		if (done(ring, arg))
+			return 0;
+		if (READ_ONCE(ring->dead))
+			return -ENODEV;
+		now = ktime_get_ns();
+		if (now - start > ring->read_timeout_ns)
+			return -ETIMEDOUT;
+		if (may_sleep && now - start > ring->spin_ns) {
+			long left = nsecs_to_jiffies(ring->read_timeout_ns -
+						     (now - start)) + 1;
+
+			WRITE_ONCE(ring->hdr->kernel_waiting,
+				   atomic_inc_return(&ring->sleepers));
+			/* Pairs with the model's fence between done and reading
+			 * kernel_waiting: one of us sees the other. */
+			smp_mb();
+			wait_event_timeout(ring->answer_wq,
+					   done(ring, arg) ||
+					   READ_ONCE(ring->dead), left);
+			WRITE_ONCE(ring->hdr->kernel_waiting,
+				   atomic_dec_return(&ring->sleepers));
+			continue;
+		}
+		cpu_relax();
+	}
+}
+
+static bool slot_answered(struct pciem_ring *ring, u32 slot)
+{
+	struct pciem_req *req = &ring->slots[slot];
+
+	return smp_load_acquire(&req->done) == READ_ONCE(req->seq);
+}
+
+/* Every request posted so far has been handled by the model. */
+static bool ring_drained(struct pciem_ring *ring, u32 unused)
+{
+	return smp_load_acquire(&ring->hdr->cons) == READ_ONCE(ring->prod);
+}
+
+static const struct pciem_shadow_range *
+find_shadow(struct pciem_ring *ring, unsigned int bar, u64 off,
+	    unsigned int size)
+{
+	unsigned int i;
+
+	for (i = 0; i < READ_ONCE(ring->nshadows); i++) {
+		const struct pciem_shadow_range *s = &ring->shadows[i];
+
+		if (s->bar == bar && off >= s->offset &&
+		    off + size <= (u64)s->offset + s->len)
+			return s;
+	}
+	return NULL;
+}
+
+static u64 shadow_load(const void *p, unsigned int size)
+{
+	switch (size) {
+	case 1:
+		return READ_ONCE(*(const u8 *)p);
+	case 2:
+		return READ_ONCE(*(const u16 *)p);
+	case 4:
+		return READ_ONCE(*(const u32 *)p);
+	default:
+		return READ_ONCE(*(const u64 *)p);
+	}
+}
+
+static void log_read_failure(struct pciem_function *fn, unsigned int bar,
+			     u64 off, unsigned int size, int err)
+{
+	if (err == -ETIMEDOUT)
+		pr_warn_ratelimited("%s: read of BAR%u+%#llx (%u bytes) not answered within %llu us: returning all-ones\n",
+				    fn->name, bar, off, size,
+				    fn->ring.read_timeout_ns / NSEC_PER_USEC);
+}
+
+/**
+ * pciem_ring_read() - perform a trapped read through the device model
+ * @fn:		the function
+ * @bar:	BAR index
+ * @off:	offset in the BAR
+ * @size:	1, 2, 4 or 8
+ * @val:	the answer; all-ones when the model is gone or too slow
+ * @may_sleep:	the faulting context may sleep
+ *
+ * Return: 0 when the model answered, a negative errno otherwise (@val is
+ * all-ones then, which is what the driver sees).
+ */
+int pciem_ring_read(struct pciem_function *fn, unsigned int bar, u64 off,
+		    unsigned int size, u64 *val, bool may_sleep)
+{
+	struct pciem_ring *ring = &fn->ring;
+	const struct pciem_shadow_range *sh;
+	unsigned long flags;
+	u32 seq;
+	int slot, ret;
+
+	*val = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+	sh = find_shadow(ring, bar, off, size);
+	if (sh) {
+		/*
+		 * A shadow read must not overtake a write posted before it:
+		 * the model updates the shadow while handling writes, so
+		 * serve it only once the ring is drained.
+		 */
+		ret = ring_wait(ring, ring_drained, 0, may_sleep);
+		if (!ret) {
+			*val = shadow_load(ring->shadow + sh->area_off +
+					   (off - sh->offset), size);
+			stat_inc(&ring->hdr->stats.shadow_reads);
+			return 0;
+		}
+		goto fail;
+	}
+
+	slot = ring_post(ring, PCIEM_REQ_MMIO_READ, bar, off, size, 0, &seq);
+	if (slot < 0) {
+		ret = slot;
+		goto fail;
+	}
+	stat_inc(&ring->hdr->stats.reads);
+	ret = ring_wait(ring, slot_answered, slot, may_sleep);
+	raw_spin_lock_irqsave(&ring->lock, flags);
+	if (!ret && READ_ONCE(ring->slots[slot].seq) == seq)
+		*val = READ_ONCE(ring->slots[slot].data);
+	else if (!ret)
+		ret = -EIO;
+	/* Answered or abandoned: the slot may be reused once consumed. */
+	__clear_bit(slot, ring->busy);
+	raw_spin_unlock_irqrestore(&ring->lock, flags);
+	if (!ret) {
+		if (size < 8)
+			*val &= (1ull << (8 * size)) - 1;
+		return 0;
+	}
+fail:
+	if (ret == -ETIMEDOUT)
+		stat_inc(&ring->hdr->stats.read_timeouts);
+	stat_inc(&ring->hdr->stats.master_aborts);
+	log_read_failure(fn, bar, off, size, ret);
+	return ret;
+}
+
+/**
+ * pciem_ring_write() - post a trapped write to the device model
+ * @fn:		the function
+ * @bar:	BAR index
+ * @off:	offset in the BAR
+ * @size:	1, 2, 4 or 8
+ * @val:	the value
+ *
+ * Return: 0 once posted; a negative errno if it had to be dropped (the
+ * model is gone, or left the ring full for a whole read timeout), which
+ * the statistics and the log record.
+ */
+int pciem_ring_write(struct pciem_function *fn, unsigned int bar, u64 off,
+		     unsigned int size, u64 val)
+{
+	struct pciem_ring *ring = &fn->ring;
+	u32 seq;
+	int slot;
+
+	slot = ring_post(ring, PCIEM_REQ_MMIO_WRITE, bar, off, size, val, &seq);
+	if (slot >= 0) {
+		stat_inc(&ring->hdr->stats.writes);
+		return 0;
+	}
+	stat_inc(&ring->hdr->stats.master_aborts);
+	if (slot == -ETIMEDOUT)
+		pr_warn_ratelimited("%s: write to BAR%u+%#llx dropped: the model left its ring full\n",
+				    fn->name, bar, off);
+	return slot;
+}
+
+/* ---- file operations ------------------------------------------------------- */
+
+int pciem_ring_mmap(struct pciem_ring *ring, struct vm_area_struct *vma)
+{
+	unsigned long pgoff = vma->vm_pgoff;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	const unsigned long shadow_pgoff = PCIEM_SHADOW_MMAP_OFFSET >> PAGE_SHIFT;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (pgoff < shadow_pgoff) {
+		if ((pgoff << PAGE_SHIFT) + len > ring->size)
+			return -EINVAL;
+		return remap_vmalloc_range(vma, ring->hdr, pgoff);
+	}
+	pgoff -= shadow_pgoff;
+	if ((pgoff << PAGE_SHIFT) + len > PCIEM_SHADOW_AREA)
+		return -EINVAL;
+	return remap_vmalloc_range(vma, ring->shadow, pgoff);
+}
+
+__poll_t pciem_ring_poll(struct pciem_ring *ring, struct file *file,
+			 poll_table *wait)
+{
+	poll_wait(file, &ring->model_wq, wait);
+	if (READ_ONCE(ring->dead))
+		return EPOLLHUP;
+	if (smp_load_acquire(&ring->hdr->prod) !=
+	    smp_load_acquire(&ring->hdr->cons))
+		return EPOLLIN | EPOLLRDNORM;
+	return 0;
+}
+
+static long ring_set_eventfd(struct pciem_ring *ring, void __user *uarg)
+{
+	struct eventfd_ctx *ctx = NULL, *old;
+	s32 fd;
+
+	if (get_user(fd, (s32 __user *)uarg))
+		return -EFAULT;
+	if (fd >= 0) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	} else if (fd != -1) {
+		return -EINVAL;
+	}
+	/* Producers read ring->evfd under RCU; the lock orders setters. */
+	raw_spin_lock_irq(&ring->lock);
+	old = rcu_dereference_protected(ring->evfd, 1);
+	rcu_assign_pointer(ring->evfd, ctx);
+	raw_spin_unlock_irq(&ring->lock);
+	if (old) {
+		synchronize_rcu();
+		eventfd_ctx_put(old);
+	}
+	return 0;
+}
+
+static long ring_config(struct pciem_ring *ring, void __user *uarg)
+{
+	struct pciem_dev_config cfg;
+	int usize;
+
+	usize = pciem_copy_struct_in(&cfg, sizeof(cfg), sizeof(cfg), uarg);
+	if (usize < 0)
+		return usize;
+	if (cfg.flags & ~PCIEM_CONFIG_FLAGS_ALL)
+		return -EINVAL;
+	if (cfg.flags & PCIEM_CONFIG_F_READ_TIMEOUT) {
+		if (!cfg.read_timeout_us || cfg.read_timeout_us > MAX_READ_TIMEOUT_US)
+			return -EINVAL;
+		ring->read_timeout_ns = (u64)cfg.read_timeout_us * NSEC_PER_USEC;
+	}
+	if (cfg.flags & PCIEM_CONFIG_F_SPIN) {
+		if (cfg.spin_us > MAX_READ_TIMEOUT_US)
+			return -EINVAL;
+		ring->spin_ns = (u64)cfg.spin_us * NSEC_PER_USEC;
+	}
+	cfg.read_timeout_us = ring->read_timeout_ns / NSEC_PER_USEC;
+	cfg.spin_us = ring->spin_ns / NSEC_PER_USEC;
+	return pciem_copy_struct_out(uarg, usize, &cfg, sizeof(cfg));
+}
+
+static long ring_add_shadow(struct pciem_function *fn, void __user *uarg)
+{
+	struct pciem_ring *ring = &fn->ring;
+	struct pciem_shadow_range *s;
+	struct pciem_shadow req;
+	int usize, ret = 0;
+
+	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved || req.bar >= PCIEM_MAX_BARS ||
+	    !fn->cfg.bar_size[req.bar] || !req.len || (req.offset & 7) ||
+	    (req.len & 7) || (u64)req.offset + req.len > fn->cfg.bar_size[req.bar])
+		return -EINVAL;
+
+	raw_spin_lock_irq(&ring->lock);
+	if (ring->nshadows == PCIEM_MAX_SHADOWS ||
+	    ring->shadow_used + req.len > PCIEM_SHADOW_AREA) {
+		ret = -ENOSPC;
+	} else if (find_shadow(ring, req.bar, req.offset, 1) ||
+		   find_shadow(ring, req.bar, req.offset + req.len - 1, 1)) {
+		ret = -EEXIST;
+	} else {
+		s = &ring->shadows[ring->nshadows];
+		s->bar = req.bar;
+		s->offset = req.offset;
+		s->len = req.len;
+		s->area_off = ring->shadow_used;
+		ring->shadow_used += req.len;
+		req.shadow_offset = PCIEM_SHADOW_MMAP_OFFSET + s->area_off;
+		/* Readers walk the array locklessly: publish the entry last. */
+		smp_store_release(&ring->nshadows, ring->nshadows + 1);
+	}
+	raw_spin_unlock_irq(&ring->lock);
+	if (ret)
+		return ret;
+	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
+}
+
+/* Device fd ioctls that concern the ring. */
+long pciem_ring_ioctl(struct pciem_function *fn, unsigned int nr,
+		      void __user *uarg)
+{
+	switch (nr) {
+	case _IOC_NR(PCIEM_IOC_DEV_CONFIG):
+		return ring_config(&fn->ring, uarg);
+	case _IOC_NR(PCIEM_IOC_SET_EVENTFD):
+		return ring_set_eventfd(&fn->ring, uarg);
+	case _IOC_NR(PCIEM_IOC_WAKE):
+		wake_up_all(&fn->ring.answer_wq);
+		return 0;
+	case _IOC_NR(PCIEM_IOC_SHADOW):
+		return ring_add_shadow(fn, uarg);
+	}
+	return -ENOTTY;
+}
