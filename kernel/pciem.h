@@ -76,7 +76,8 @@ struct pciem_ring {
 
 /**
  * struct pciem_function - one emulated PCI function
- * @ref:	trap mappings and in-flight faults hold references too
+ * @ref:	the device fd and in-flight faults hold references
+ * @rcu:	the last reference may drop in atomic context: free later
  * @host:	the host bridge it lives under
  * @devfn:	its slot and function on the root bus
  * @cfg:	emulated configuration space; guarded by @host->lock
@@ -88,6 +89,7 @@ struct pciem_ring {
  */
 struct pciem_function {
 	struct kref ref;
+	struct rcu_head rcu;
 	struct pciem_host *host;
 	u8 devfn;
 	struct pciem_cfg cfg;
@@ -154,6 +156,10 @@ int pciem_ring_read(struct pciem_function *fn, unsigned int bar, u64 off,
 		    unsigned int size, u64 *val, bool may_sleep);
 int pciem_ring_write(struct pciem_function *fn, unsigned int bar, u64 off,
 		     unsigned int size, u64 val);
+int pciem_ring_cfg_read(struct pciem_function *fn, unsigned int off,
+			unsigned int size, u32 *val);
+int pciem_ring_cfg_write(struct pciem_function *fn, unsigned int off,
+			 unsigned int size, u32 val);
 
 /* pciem_trap.c */
 int pciem_trap_init(struct pciem_host *host);

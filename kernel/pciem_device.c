@@ -145,13 +145,25 @@ static void pciem_function_remove(struct pciem_function *fn)
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
+static void pciem_function_free_rcu(struct rcu_head *rcu)
+{
+	struct pciem_function *fn = container_of(rcu, struct pciem_function,
+						 rcu);
+
+	pciem_ring_free(&fn->ring);
+	kvfree(fn);
+}
+
+/*
+ * A fault or config cycle may hold the last reference, with interrupts
+ * off; vfree() must not run there, an RCU callback may.
+ */
 static void pciem_function_free(struct kref *ref)
 {
 	struct pciem_function *fn = container_of(ref, struct pciem_function,
 						 ref);
 
-	pciem_ring_free(&fn->ring);
-	kvfree(fn);
+	call_rcu(&fn->rcu, pciem_function_free_rcu);
 }
 
 /* Drop a reference taken by pciem_host_find_bar() or held by the fd. */

@@ -36,16 +36,25 @@ static int pciem_cfg_read_op(struct pci_bus *bus, unsigned int devfn,
 	struct pciem_function *fn;
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
+	bool claimed = false;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
 	if (fn) {
 		*val = pciem_cfg_read(&fn->cfg, where, size);
+		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
+		if (claimed)
+			kref_get(&fn->ref);
 	} else {
 		*val = ~0u;
 		ret = PCIBIOS_DEVICE_NOT_FOUND;
 	}
 	raw_spin_unlock_irqrestore(&host->lock, flags);
+	/* Ask the model without holding the lock every BAR decode needs. */
+	if (claimed) {
+		pciem_ring_cfg_read(fn, where, size, val);
+		pciem_function_put(fn);
+	}
 	return ret;
 }
 
@@ -57,13 +66,24 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
 
+	bool claimed = false;
+
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
-	if (fn)
-		pciem_cfg_write(&fn->cfg, where, size, val);
-	else
+	if (fn) {
+		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
+		if (claimed)
+			kref_get(&fn->ref);
+		else
+			pciem_cfg_write(&fn->cfg, where, size, val);
+	} else {
 		ret = PCIBIOS_DEVICE_NOT_FOUND;
+	}
 	raw_spin_unlock_irqrestore(&host->lock, flags);
+	if (claimed) {
+		pciem_ring_cfg_write(fn, where, size, val);
+		pciem_function_put(fn);
+	}
 	return ret;
 }
 

@@ -124,6 +124,8 @@ static void __exit pciem_exit(void)
 	misc_deregister(&pciem_misc);
 	pciem_trap_exit();
 	pciem_host_exit(&pciem_host);
+	/* Functions are freed from RCU callbacks: let them finish. */
+	rcu_barrier();
 }
 
 module_init(pciem_init);

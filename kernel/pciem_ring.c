@@ -31,6 +31,8 @@
 #define DEFAULT_READ_TIMEOUT_NS	(1000ull * NSEC_PER_MSEC)
 #define DEFAULT_SPIN_NS		(100ull * NSEC_PER_USEC)
 #define MAX_READ_TIMEOUT_US	(10u * USEC_PER_SEC)
+/* Stands for config space in log lines. */
+#define PCIEM_CFG_BAR		0xff
 
 static void stat_inc(u64 *counter)
 {
@@ -162,7 +164,7 @@ static int ring_post(struct pciem_ring *ring, u16 type, unsigned int bar,
 	req->offset = off;
 	req->data = data;
 	WRITE_ONCE(req->seq, *seq);
-	if (type == PCIEM_REQ_MMIO_READ)
+	if (type == PCIEM_REQ_MMIO_READ || type == PCIEM_REQ_CFG_READ)
 		__set_bit(slot, ring->busy);
 	ring->prod++;
 	/* The slot's contents become visible before the new producer index. */
@@ -265,10 +267,14 @@ static void log_read_failure(struct pciem_function *fn, unsigned int bar,
 			     u64 off, unsigned int size, int err)
 {
 	if (err == -ETIMEDOUT)
-		pr_warn_ratelimited("%s: read of BAR%u+%#llx (%u bytes) not answered within %llu us: returning all-ones\n",
-				    fn->name, bar, off, size,
+		pr_warn_ratelimited("%s: read of %s%u+%#llx (%u bytes) not answered within %llu us\n",
+				    fn->name, bar == PCIEM_CFG_BAR ? "config" : "BAR",
+				    bar == PCIEM_CFG_BAR ? 0 : bar, off, size,
 				    fn->ring.read_timeout_ns / NSEC_PER_USEC);
 }
+
+static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
+		     u64 off, unsigned int size, u64 *val, bool may_sleep);
 
 /**
  * pciem_ring_read() - perform a trapped read through the device model
@@ -285,14 +291,43 @@ static void log_read_failure(struct pciem_function *fn, unsigned int bar,
 int pciem_ring_read(struct pciem_function *fn, unsigned int bar, u64 off,
 		    unsigned int size, u64 *val, bool may_sleep)
 {
+	return ring_read(fn, PCIEM_REQ_MMIO_READ, bar, off, size, val,
+			 may_sleep);
+}
+
+/**
+ * pciem_ring_cfg_read() - a config read of a range the model claimed
+ * @fn:		the function
+ * @off:	config offset
+ * @size:	1, 2 or 4
+ * @val:	the answer (untouched unless the model answered)
+ *
+ * Config cycles come with pci_lock held and interrupts off: spin only.
+ */
+int pciem_ring_cfg_read(struct pciem_function *fn, unsigned int off,
+			unsigned int size, u32 *val)
+{
+	u64 v;
+	int ret;
+
+	ret = ring_read(fn, PCIEM_REQ_CFG_READ, 0, off, size, &v, false);
+	if (!ret)
+		*val = v;
+	return ret;
+}
+
+static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
+		     u64 off, unsigned int size, u64 *val, bool may_sleep)
+{
 	struct pciem_ring *ring = &fn->ring;
-	const struct pciem_shadow_range *sh;
+	const struct pciem_shadow_range *sh = NULL;
 	unsigned long flags;
 	u32 seq;
 	int slot, ret;
 
 	*val = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
-	sh = find_shadow(ring, bar, off, size);
+	if (type == PCIEM_REQ_MMIO_READ)
+		sh = find_shadow(ring, bar, off, size);
 	if (sh) {
 		/*
 		 * A shadow read must not overtake a write posted before it:
@@ -309,7 +344,7 @@ int pciem_ring_read(struct pciem_function *fn, unsigned int bar, u64 off,
 		goto fail;
 	}
 
-	slot = ring_post(ring, PCIEM_REQ_MMIO_READ, bar, off, size, 0, &seq);
+	slot = ring_post(ring, type, bar, off, size, 0, &seq);
 	if (slot < 0) {
 		ret = slot;
 		goto fail;
@@ -333,9 +368,13 @@ fail:
 	if (ret == -ETIMEDOUT)
 		stat_inc(&ring->hdr->stats.read_timeouts);
 	stat_inc(&ring->hdr->stats.master_aborts);
-	log_read_failure(fn, bar, off, size, ret);
+	log_read_failure(fn, type == PCIEM_REQ_CFG_READ ? PCIEM_CFG_BAR : bar,
+			 off, size, ret);
 	return ret;
 }
+
+static int ring_write(struct pciem_function *fn, u16 type, unsigned int bar,
+		      u64 off, unsigned int size, u64 val);
 
 /**
  * pciem_ring_write() - post a trapped write to the device model
@@ -352,11 +391,24 @@ fail:
 int pciem_ring_write(struct pciem_function *fn, unsigned int bar, u64 off,
 		     unsigned int size, u64 val)
 {
+	return ring_write(fn, PCIEM_REQ_MMIO_WRITE, bar, off, size, val);
+}
+
+/* A config write of a range the model claimed: posted like MMIO. */
+int pciem_ring_cfg_write(struct pciem_function *fn, unsigned int off,
+			 unsigned int size, u32 val)
+{
+	return ring_write(fn, PCIEM_REQ_CFG_WRITE, 0, off, size, val);
+}
+
+static int ring_write(struct pciem_function *fn, u16 type, unsigned int bar,
+		      u64 off, unsigned int size, u64 val)
+{
 	struct pciem_ring *ring = &fn->ring;
 	u32 seq;
 	int slot;
 
-	slot = ring_post(ring, PCIEM_REQ_MMIO_WRITE, bar, off, size, val, &seq);
+	slot = ring_post(ring, type, bar, off, size, val, &seq);
 	if (slot >= 0) {
 		stat_inc(&ring->hdr->stats.writes);
 		return 0;

@@ -476,6 +476,16 @@ static int emit_body(struct pciem_cfg *cfg, const struct pciem_cfg_cap_in *in,
 	}
 	if (c->body.len)
 		memcpy(&cfg->val[o + hdr], in->body, c->body.len);
+	if ((c->flags & PCIEM_CAP_F_MODEL) && hdr + c->body.len > 4) {
+		struct pciem_cfg_claim *cl;
+
+		if (cfg->nclaims == PCIEM_CFG_MAX_CLAIMS)
+			return fail(err, PCIEM_ERR_CAP_PARAM, idx);
+		/* Every dword after the header dword goes to the model. */
+		cl = &cfg->claims[cfg->nclaims++];
+		cl->off = o + 4;
+		cl->len = (uint16_t)dw_round(hdr + c->body.len) - 4;
+	}
 	return 0;
 }
 
@@ -609,11 +619,15 @@ static int check_record(const struct pciem_cap *c, unsigned int idx,
 	const uint8_t *raw = c->raw;
 	unsigned int used = 0;
 
-	if (c->flags || c->reserved)
-		return fail(err, c->flags ? PCIEM_ERR_FLAGS :
-				 PCIEM_ERR_RESERVED, idx);
+	if (c->reserved)
+		return fail(err, PCIEM_ERR_RESERVED, idx);
 	if (c->type < PCIEM_CAP_PM || c->type >= PCIEM_CAP__COUNT)
 		return fail(err, PCIEM_ERR_CAP_TYPE, idx);
+	/* Only capabilities PCIem does not emulate can go to the model. */
+	if ((c->flags & ~PCIEM_CAP_FLAGS_ALL) ||
+	    ((c->flags & PCIEM_CAP_F_MODEL) && c->type != PCIEM_CAP_VENDOR &&
+	     c->type != PCIEM_CAP_RAW && c->type != PCIEM_CAP_EXT_RAW))
+		return fail(err, PCIEM_ERR_FLAGS, idx);
 	/* Bytes of the union a type does not use must be zero. */
 	switch (c->type) {
 	case PCIEM_CAP_PM:
@@ -786,6 +800,18 @@ void pciem_cfg_write(struct pciem_cfg *cfg, uint16_t off, unsigned int size,
 		*v = (uint8_t)((*v & ~wm) | (b & wm));
 		*v &= (uint8_t)~(b & cfg->w1c[off + i]);
 	}
+}
+
+bool pciem_cfg_claimed(const struct pciem_cfg *cfg, uint16_t off,
+		       unsigned int size)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nclaims; i++)
+		if (off >= cfg->claims[i].off &&
+		    off + size <= cfg->claims[i].off + cfg->claims[i].len)
+			return true;
+	return false;
 }
 
 void pciem_cfg_set(struct pciem_cfg *cfg, uint16_t off, unsigned int size,

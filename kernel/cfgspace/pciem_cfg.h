@@ -43,6 +43,15 @@ struct pciem_cfg_layout {
 	uint16_t dsn;
 };
 
+/* Most capabilities one function may hand to its model. */
+#define PCIEM_CFG_MAX_CLAIMS	8
+
+/* A dword-aligned config range the device model handles itself. */
+struct pciem_cfg_claim {
+	uint16_t off;
+	uint16_t len;
+};
+
 struct pciem_cfg {
 	uint8_t val[PCIEM_CFG_SPACE_SIZE];
 	uint8_t wmask[PCIEM_CFG_SPACE_SIZE];	/* software-writable bits */
@@ -51,6 +60,8 @@ struct pciem_cfg {
 	uint32_t bar_flags[PCIEM_MAX_BARS];	/* PCIEM_BAR_* */
 	struct pciem_cfg_layout layout;
 	uint16_t size;				/* 256 or 4096 (PCIe) */
+	struct pciem_cfg_claim claims[PCIEM_CFG_MAX_CLAIMS];
+	unsigned int nclaims;
 };
 
 /*
@@ -92,6 +103,13 @@ uint32_t pciem_cfg_read(const struct pciem_cfg *cfg, uint16_t off,
 			unsigned int size);
 void pciem_cfg_write(struct pciem_cfg *cfg, uint16_t off, unsigned int size,
 		     uint32_t val);
+
+/*
+ * Is [off, off + size) inside a range the model claimed? Accesses are
+ * naturally aligned and at most a dword, so they are never split.
+ */
+bool pciem_cfg_claimed(const struct pciem_cfg *cfg, uint16_t off,
+		       unsigned int size);
 
 /* Device-side update that bypasses the write masks (status bits etc). */
 void pciem_cfg_set(struct pciem_cfg *cfg, uint16_t off, unsigned int size,

@@ -432,6 +432,45 @@ TEST(CfgCaps, Validation) {
     }
 }
 
+TEST(CfgCaps, ModelClaimsEveryDwordAfterTheHeader)
+{
+    Builder b;
+    b.cap(PCIEM_CAP_VENDOR, 0x40).flags = PCIEM_CAP_F_MODEL;
+    b.body(std::vector<uint8_t>(13, 0x11));  // 16 bytes in all
+    b.cap(PCIEM_CAP_PCIE);
+    b.cap(PCIEM_CAP_EXT_RAW).flags = PCIEM_CAP_F_MODEL;
+    b.caps.back().body.id = 0x000b;
+    b.body(std::vector<uint8_t>(8, 0x22));
+    ASSERT_EQ(b.build(), 0) << pciem_err_str(b.err.code);
+    ASSERT_EQ(b.cfg.nclaims, 2u);
+    EXPECT_FALSE(pciem_cfg_claimed(&b.cfg, 0x40, 4)) << "header dword stays emulated";
+    EXPECT_FALSE(pciem_cfg_claimed(&b.cfg, 0x43, 1));
+    EXPECT_TRUE(pciem_cfg_claimed(&b.cfg, 0x44, 4));
+    EXPECT_TRUE(pciem_cfg_claimed(&b.cfg, 0x4e, 2));
+    EXPECT_FALSE(pciem_cfg_claimed(&b.cfg, 0x50, 4)) << "past the capability";
+    EXPECT_TRUE(pciem_cfg_claimed(&b.cfg, 0x104, 4));
+    EXPECT_TRUE(pciem_cfg_claimed(&b.cfg, 0x108, 4));
+    EXPECT_FALSE(pciem_cfg_claimed(&b.cfg, 0x10c, 4));
+    EXPECT_EQ(b.rd(0x44), 0x11111111u) << "the creation-time body is the fallback";
+}
+
+TEST(CfgCaps, OnlyUnemulatedCapabilitiesMayBeClaimed)
+{
+    for (uint16_t type : {PCIEM_CAP_PM, PCIEM_CAP_MSI, PCIEM_CAP_PCIE}) {
+        Builder b;
+        pciem_cap &c = b.cap(type);
+        c.flags = PCIEM_CAP_F_MODEL;
+        if (type == PCIEM_CAP_MSI)
+            c.msi.vectors = 1;
+        EXPECT_EQ(b.build(), -EINVAL) << type;
+        EXPECT_EQ(b.err.code, PCIEM_ERR_FLAGS);
+    }
+    Builder unknown;
+    unknown.cap(PCIEM_CAP_VENDOR).flags = 1u << 5;
+    EXPECT_EQ(unknown.build(), -EINVAL);
+    EXPECT_EQ(unknown.err.code, PCIEM_ERR_FLAGS);
+}
+
 TEST(CfgCaps, AutomaticPlacementFlowsAroundFixedOnes) {
     Builder b;
     b.cap(PCIEM_CAP_MSI, 0x48).msi.vectors = 1; // 0x48..0x53

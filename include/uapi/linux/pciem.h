@@ -176,9 +176,21 @@ enum pciem_cap_type {
 #define PCIEM_PCIE_EXT_TAG	(1u << 1) /* Extended Tag Field supported */
 #define PCIEM_PCIE_FLAGS_ALL	0x3u
 
+/*
+ * pciem_cap.flags. PCIEM_CAP_F_MODEL (VENDOR, RAW and EXT_RAW only): the
+ * device model handles the capability's registers itself. Config reads
+ * and writes of every dword after the capability's first become
+ * PCIEM_REQ_CFG_READ/WRITE requests on the ring; the first dword (ID,
+ * next pointer, length) stays emulated so the chain is always intact.
+ * The body given at creation is what config space shows until the model
+ * answers, e.g. while the device is being created.
+ */
+#define PCIEM_CAP_F_MODEL	(1u << 0)
+#define PCIEM_CAP_FLAGS_ALL	PCIEM_CAP_F_MODEL
+
 struct pciem_cap {
 	__u32 size;		/* sizeof(struct pciem_cap) */
-	__u32 flags;		/* none defined yet: 0 */
+	__u32 flags;		/* PCIEM_CAP_F_* */
 	__u16 type;		/* enum pciem_cap_type */
 	__u16 offset;		/* config offset, 0 = place automatically */
 	__u32 reserved;
@@ -270,6 +282,9 @@ struct pciem_dev_info {
 enum pciem_req_type {
 	PCIEM_REQ_MMIO_READ = 1,	/* answer in data, then done = seq */
 	PCIEM_REQ_MMIO_WRITE = 2,	/* posted: no answer */
+	PCIEM_REQ_CFG_READ = 3,		/* offset = config offset; answer as
+					 * for MMIO reads */
+	PCIEM_REQ_CFG_WRITE = 4,	/* offset = config offset; posted */
 };
 
 /* One ring slot: 32 bytes. */
@@ -277,7 +292,7 @@ struct pciem_req {
 	__u32 seq;		/* kernel: nonzero sequence number */
 	__u32 done;		/* model: = seq once a read is answered */
 	__u16 type;		/* enum pciem_req_type */
-	__u8 bar;		/* BAR index 0..5 */
+	__u8 bar;		/* BAR index 0..5 (0 for config) */
 	__u8 size;		/* access size: 1, 2, 4 or 8 */
 	__u32 flags;		/* none defined yet */
 	__u64 offset;		/* offset of the access within the BAR */
