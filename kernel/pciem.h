@@ -75,6 +75,16 @@ struct pciem_ring {
 };
 
 /**
+ * struct pciem_rambar - pages backing a PCIEM_BAR_RAM BAR
+ * @pages:	one per 4 KiB of the BAR, physically contiguous per 2 MiB
+ * @npages:	entries in @pages
+ */
+struct pciem_rambar {
+	struct page **pages;
+	unsigned long npages;
+};
+
+/**
  * struct pciem_function - one emulated PCI function
  * @ref:	the device fd and in-flight faults hold references
  * @rcu:	the last reference may drop in atomic context: free later
@@ -83,6 +93,7 @@ struct pciem_ring {
  * @cfg:	emulated configuration space; guarded by @host->lock
  * @bar_phys:	bus address of each BAR once assigned (0: none)
  * @ring:	requests to the device model
+ * @ram:	backing of RAM BARs
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
@@ -95,6 +106,7 @@ struct pciem_function {
 	struct pciem_cfg cfg;
 	u64 bar_phys[PCIEM_MAX_BARS];
 	struct pciem_ring ring;
+	struct pciem_rambar ram[PCIEM_MAX_BARS];
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	char name[16];
@@ -160,6 +172,14 @@ int pciem_ring_cfg_read(struct pciem_function *fn, unsigned int off,
 			unsigned int size, u32 *val);
 int pciem_ring_cfg_write(struct pciem_function *fn, unsigned int off,
 			 unsigned int size, u32 val);
+
+/* pciem_rambar.c */
+int pciem_rambar_alloc(struct pciem_function *fn);
+void pciem_rambar_free(struct pciem_function *fn);
+struct page *pciem_rambar_page(struct pciem_function *fn, unsigned int bar,
+			       u64 off, bool huge);
+int pciem_rambar_mmap(struct pciem_function *fn, unsigned int bar,
+		      unsigned long pgoff, struct vm_area_struct *vma);
 
 /* pciem_trap.c */
 int pciem_trap_init(struct pciem_host *host);

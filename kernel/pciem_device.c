@@ -151,6 +151,7 @@ static void pciem_function_free_rcu(struct rcu_head *rcu)
 						 rcu);
 
 	pciem_ring_free(&fn->ring);
+	pciem_rambar_free(fn);
 	kvfree(fn);
 }
 
@@ -195,7 +196,12 @@ static int pciem_dev_release(struct inode *inode, struct file *file)
 static int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct pciem_function *fn = file->private_data;
+	const unsigned long bar_shift = 40 - PAGE_SHIFT;
+	unsigned long pgoff = vma->vm_pgoff;
 
+	if (pgoff >= (PCIEM_MMAP_BAR_OFFSET(0) >> PAGE_SHIFT))
+		return pciem_rambar_mmap(fn, (pgoff >> bar_shift) - 1,
+					 pgoff & ((1ul << bar_shift) - 1), vma);
 	return pciem_ring_mmap(&fn->ring, vma);
 }
 
@@ -336,6 +342,8 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	if (ret)
 		goto out_fn;
 	ret = pciem_ring_init(&fn->ring);
+	if (!ret)
+		ret = pciem_rambar_alloc(fn);
 	if (ret)
 		goto out_fn;
 

@@ -45,15 +45,19 @@
 #include "insn/pciem_insn_len.h"
 
 /**
- * struct trap_entry - one page-table leaf we cleared
+ * struct trap_entry - one page-table leaf we changed
  * @ptr:	the entry (a PTE, or a PMD/PUD for huge ioremap mappings)
- * @val:	its value before we cleared it
+ * @val:	its value before we changed it
  * @level:	PG_LEVEL_4K, PG_LEVEL_2M or PG_LEVEL_1G
+ * @ram:	for a RAM BAR, the page it now maps instead of being cleared
+ * @fn:		the function owning @ram, referenced while mapped
  */
 struct trap_entry {
 	void *ptr;
 	unsigned long val;
 	unsigned int level;
+	struct page *ram;
+	struct pciem_function *fn;
 };
 
 /**
@@ -114,6 +118,7 @@ static unsigned long level_size(unsigned int level)
 	       level == PG_LEVEL_2M ? PMD_SIZE : PAGE_SIZE;
 }
 
+/* Trap the leaf, or point it at the shared pages of a RAM BAR. */
 static void clear_entry(struct trap_entry *e)
 {
 	switch (e->level) {
@@ -121,11 +126,42 @@ static void clear_entry(struct trap_entry *e)
 		set_pud(e->ptr, __pud(0));
 		break;
 	case PG_LEVEL_2M:
-		set_pmd(e->ptr, __pmd(0));
+		set_pmd(e->ptr, e->ram ? pfn_pmd(page_to_pfn(e->ram),
+						 PAGE_KERNEL_LARGE) :
+					 __pmd(0));
 		break;
 	default:
-		set_pte(e->ptr, __pte(0));
+		set_pte(e->ptr, e->ram ? pfn_pte(page_to_pfn(e->ram),
+						 PAGE_KERNEL) :
+					 __pte(0));
 	}
+}
+
+/*
+ * Does the leaf at @phys belong to a RAM BAR? Then remember the page it
+ * must map, keeping the function (and so the page) alive meanwhile.
+ */
+static void find_ram(struct trap_entry *e, phys_addr_t phys)
+{
+	struct pciem_function *fn;
+	unsigned int bar;
+	u64 off;
+
+	fn = pciem_host_find_bar(trap_host, phys, &bar, &off);
+	if (!fn)
+		return;
+	if (fn->cfg.bar_flags[bar] & PCIEM_BAR_RAM) {
+		if (e->level != PG_LEVEL_1G)
+			e->ram = pciem_rambar_page(fn, bar, off,
+						   e->level == PG_LEVEL_2M);
+		if (e->ram) {
+			e->fn = fn;
+			return;
+		}
+		pr_warn_ratelimited("%s: RAM BAR%u mapped with a huge page that spans more than the BAR: trapping it instead\n",
+				    fn->name, bar);
+	}
+	pciem_function_put(fn);
 }
 
 static void restore_entry(struct trap_entry *e)
@@ -172,6 +208,7 @@ static void trap_arm(unsigned long va, unsigned long end, phys_addr_t phys)
 		map->ent[n].ptr = pte;
 		map->ent[n].val = pte_val(*pte);
 		map->ent[n].level = level;
+		find_ram(&map->ent[n], phys + (a - va));
 		n++;
 	}
 	map->nent = n;
@@ -204,8 +241,12 @@ static void trap_disarm(unsigned long va)
 		list_del_rcu(&found->node);
 	}
 	spin_unlock(&trap_write_lock);
-	if (found)
-		kfree_rcu(found, rcu);
+	if (!found)
+		return;
+	for (i = 0; i < found->nent; i++)
+		if (found->ent[i].fn)
+			pciem_function_put(found->ent[i].fn);
+	kfree_rcu(found, rcu);
 }
 
 /* ---- probes on the mapping functions ------------------------------------ */

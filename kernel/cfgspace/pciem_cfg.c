@@ -164,8 +164,12 @@ static int build_bars(struct pciem_cfg *cfg, const struct pciem_create *req,
 		if (is64 && (i == PCIEM_MAX_BARS - 1 || req->bars[i + 1].size ||
 			     req->bars[i + 1].flags))
 			return fail(err, PCIEM_ERR_BAR_SLOT, i);
-		if (b->size > (is64 ? lim->max_bar64 : lim->max_bar32))
+		if (b->size > (is64 ? lim->max_bar64 : lim->max_bar32) ||
+		    ((b->flags & PCIEM_BAR_RAM) && b->size > PCIEM_MAX_RAM_BAR))
 			return fail(err, PCIEM_ERR_BAR_TOO_BIG, i);
+		/* Shared pages are whole pages: no other BAR may share one. */
+		if ((b->flags & PCIEM_BAR_RAM) && b->size < 4096)
+			return fail(err, PCIEM_ERR_BAR_SIZE, i);
 
 		type = (is64 ? 0x4 : 0x0) |
 		       ((b->flags & PCIEM_BAR_PREFETCH) ? 0x8 : 0x0);
@@ -861,9 +865,9 @@ const char *pciem_err_str(uint32_t code)
 		[PCIEM_ERR_DEVFN_BUSY] = "slot/function is already taken",
 		[PCIEM_ERR_BUS_FULL] = "no free slot left on the PCIem bus",
 		[PCIEM_ERR_BAR_SIZE] =
-			"BAR size must be a power of two of at least 16 bytes",
+			"BAR size must be a power of two of at least 16 bytes (4 KiB for a RAM BAR)",
 		[PCIEM_ERR_BAR_TOO_BIG] =
-			"BAR is larger than PCIem's memory window allows",
+			"BAR is larger than PCIem's memory window allows (RAM BARs: 256 MiB)",
 		[PCIEM_ERR_BAR_FLAGS] = "BAR flags are unknown or set on an empty BAR",
 		[PCIEM_ERR_BAR_SLOT] =
 			"64-bit BAR needs the next BAR slot free for its upper half",

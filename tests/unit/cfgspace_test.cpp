@@ -194,6 +194,8 @@ TEST(CfgBars, Validation) {
         {{1ull << 31, PCIEM_BAR_MEM64, 0}, 0, EFBIG, PCIEM_ERR_BAR_TOO_BIG},
         {{1ull << 27, 0, 0}, 0, EFBIG, PCIEM_ERR_BAR_TOO_BIG},
         {{4096, 0, 1}, 3, EINVAL, PCIEM_ERR_RESERVED},
+        {{2048, PCIEM_BAR_RAM, 0}, 1, EINVAL, PCIEM_ERR_BAR_SIZE},
+        {{512ull << 20, PCIEM_BAR_MEM64 | PCIEM_BAR_RAM, 0}, 2, EFBIG, PCIEM_ERR_BAR_TOO_BIG},
     };
     for (const Case& c : cases) {
         Builder b;

@@ -98,7 +98,18 @@ struct pciem_info {
 /* struct pciem_bar.flags */
 #define PCIEM_BAR_MEM64		(1u << 0) /* 64-bit BAR, uses slots n, n+1 */
 #define PCIEM_BAR_PREFETCH	(1u << 1) /* prefetchable memory */
-#define PCIEM_BAR_FLAGS_ALL	(PCIEM_BAR_MEM64 | PCIEM_BAR_PREFETCH)
+/*
+ * Plain memory (framebuffers, queue memory): the BAR is backed by pages
+ * shared with the model, which maps them from the device fd at
+ * PCIEM_MMAP_BAR_OFFSET(n). Driver accesses are not trapped, so they cost
+ * nothing and the model sees no requests for them; it reads the same
+ * bytes. At least 4 KiB, at most PCIEM_MAX_RAM_BAR.
+ */
+#define PCIEM_BAR_RAM		(1u << 2)
+#define PCIEM_BAR_FLAGS_ALL	(PCIEM_BAR_MEM64 | PCIEM_BAR_PREFETCH | \
+				 PCIEM_BAR_RAM)
+#define PCIEM_MAX_RAM_BAR	(256ull << 20)
+#define PCIEM_MMAP_BAR_OFFSET(n)	((__u64)((n) + 1) << 40)
 
 /*
  * One memory BAR. size 0 means the slot is unused (or is the upper half
