@@ -63,7 +63,7 @@ TEST(ConfigPreview, KernelRulesProduceTheSentence) {
     EXPECT_EQ(cfg.error().errnum, EINVAL);
     EXPECT_EQ(cfg.error().message,
               "BAR 2 (mem32, size 3000): BAR size must be a power of two of at least 16 bytes "
-              "(EINVAL)");
+              "(4 KiB for a RAM BAR) (EINVAL)");
 }
 
 TEST(ConfigPreview, LimitsApply) {

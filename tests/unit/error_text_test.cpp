@@ -22,7 +22,7 @@ TEST(ErrorText, BarErrorNamesTheBar) {
     const pciem_error err{PCIEM_ERR_BAR_SIZE, 2};
     EXPECT_EQ(pciem::describe_create_error(EINVAL, err, spec),
               "BAR 2 (mem32, size 3000): BAR size must be a power of two of at least 16 bytes "
-              "(EINVAL)");
+              "(4 KiB for a RAM BAR) (EINVAL)");
 }
 
 TEST(ErrorText, BarSlotErrorSaysWhatToDo) {
