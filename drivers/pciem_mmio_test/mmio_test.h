@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * pciem_mmio_test: a PCI driver that exercises every MMIO accessor and
+ * every instruction form drivers emit against the PCIem test device (and
+ * QEMU's edu device, for reference), through debugfs.
+ */
+#ifndef PCIEM_MMIO_TEST_H
+#define PCIEM_MMIO_TEST_H
+
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/types.h>
+
+#define EDU_VENDOR_ID		0x1234
+#define EDU_DEVICE_ID		0x11e8
+#define EDU_ID			0x00	/* RO32: 0x010000ed */
+#define EDU_ID_VALUE		0x010000edu
+#define EDU_LIVENESS		0x04	/* RW32: reads back ~written value */
+#define EDU_DMA_SRC		0x80	/* RW64 (4- and 8-byte accesses) */
+#define EDU_DMA_DST		0x88	/* RW64 */
+
+/** enum pmt_kind - which device a function is */
+enum pmt_kind {
+	PMT_TESTDEV,
+	PMT_EDU,
+};
+
+/**
+ * struct pmt_dev - one bound function
+ * @pdev:	the PCI function
+ * @kind:	testdev or edu
+ * @regs:	BAR0 mapped with pci_iomap()
+ * @len:	length of BAR0
+ * @dir:	its debugfs directory
+ * @lock:	serialises run, bench and stress control
+ * @result:	text the last `run` or `bench` produced (NUL-terminated)
+ * @stress:	the stress thread, or NULL
+ * @stress_iters: iterations the stress thread completed
+ * @stress_ones: reads that returned all-ones (device gone or timed out)
+ */
+struct pmt_dev {
+	struct pci_dev *pdev;
+	enum pmt_kind kind;
+	void __iomem *regs;
+	resource_size_t len;
+	struct dentry *dir;
+	struct mutex lock;
+	char *result;
+	char bench[128];
+	struct task_struct *stress;
+	atomic64_t stress_iters;
+	atomic64_t stress_ones;
+};
+
+/**
+ * struct pmt_run - state of one test while it runs
+ * @md:		the device
+ * @r:		BAR0
+ * @failed:	a check failed; @detail says which (the first one)
+ * @detail:	"what: got X, want Y"
+ */
+struct pmt_run {
+	struct pmt_dev *md;
+	void __iomem *r;
+	bool failed;
+	char detail[160];
+};
+
+/* Test flags: which device a test is for, and whether `all` runs it. */
+#define PMT_F_TESTDEV	BIT(0)
+#define PMT_F_EDU	BIT(1)
+#define PMT_F_EXPLICIT	BIT(2)	/* needs model configuration: run only by name */
+
+struct pmt_test {
+	const char *name;
+	void (*fn)(struct pmt_run *t);
+	unsigned int flags;
+};
+
+__printf(4, 5) bool pmt_eq(struct pmt_run *t, u64 got, u64 want,
+			  const char *fmt, ...);
+__printf(2, 3) void pmt_fail(struct pmt_run *t, const char *fmt, ...);
+
+extern const struct pmt_test pmt_tests[];
+extern const struct pmt_test pmt_asm_tests[];
+
+#endif /* PCIEM_MMIO_TEST_H */
