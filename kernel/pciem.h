@@ -9,11 +9,13 @@
 #ifndef PCIEM_H
 #define PCIEM_H
 
+#include <linux/irq_work.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/pci.h>
 #include <linux/sched.h>
+#include <linux/smp.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -75,6 +77,54 @@ struct pciem_ring {
 };
 
 /**
+ * struct pciem_vec - delivery state of one interrupt vector
+ * @fn:		its function
+ * @index:	MSI-X table index or MSI vector
+ * @intx:	this is the INTx line, not a message
+ * @pending:	raises not yet delivered
+ * @csd:	IPI to run the handler on another CPU
+ * @work:	self-IPI to run it in hard-IRQ context on this CPU
+ */
+struct pciem_vec {
+	struct pciem_function *fn;
+	u16 index;
+	bool intx;
+	atomic_t pending;
+	call_single_data_t csd;
+	struct irq_work work;
+};
+
+/**
+ * struct pciem_irq - interrupt state of a function
+ * @lock:	guards the mirrors, the MSI-X table and pending bits
+ * @msix_n:	MSI-X table size (0: no MSI-X)
+ * @msix_table:	the table, served from here through the trap
+ * @msix_pba:	pending bits
+ * @msix_enabled, @msix_fmask: mirrors of MSI-X Enable and Function Mask
+ * @msi_enabled, @msi_nvec, @msi_mask, @msi_maskable: MSI mirrors
+ * @msi_pending: MSI Pending Bits, device-owned
+ * @intx_*:	INTx line, its Linux IRQ, Interrupt Disable, chip mask
+ * @vec:	per-vector delivery, max(MSI, MSI-X) of them
+ */
+struct pciem_irq {
+	raw_spinlock_t lock;
+	u32 msix_n;
+	u8 table_bar, pba_bar;
+	u32 table_off, pba_off;
+	u32 *msix_table;
+	unsigned long *msix_pba;
+	bool msix_enabled, msix_fmask;
+	bool msi_enabled, msi_maskable;
+	u32 msi_nvec, msi_mask, msi_pending;
+	bool intx_level, intx_disabled, intx_masked;
+	unsigned int intx_virq;
+	struct pciem_vec intx_vec;
+	struct pciem_vec *vec;
+	unsigned int nvec;
+	atomic64_t delivered, lost, dropped;
+};
+
+/**
  * struct pciem_rambar - pages backing a PCIEM_BAR_RAM BAR
  * @pages:	one per 4 KiB of the BAR, physically contiguous per 2 MiB
  * @npages:	entries in @pages
@@ -107,6 +157,7 @@ struct pciem_function {
 	u64 bar_phys[PCIEM_MAX_BARS];
 	struct pciem_ring ring;
 	struct pciem_rambar ram[PCIEM_MAX_BARS];
+	struct pciem_irq irq;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	char name[16];
@@ -130,6 +181,9 @@ struct pciem_host {
 	struct resource *win64;
 	struct resource win32;
 	struct resource busn;
+	struct fwnode_handle *msi_fwnode;
+	struct irq_domain *msi_domain;
+	struct irq_domain *intx_domain;
 	raw_spinlock_t lock;
 	struct mutex mutex;
 	struct pciem_function *fn[PCIEM_NR_DEVFN];
@@ -180,6 +234,22 @@ struct page *pciem_rambar_page(struct pciem_function *fn, unsigned int bar,
 			       u64 off, bool huge);
 int pciem_rambar_mmap(struct pciem_function *fn, unsigned int bar,
 		      unsigned long pgoff, struct vm_area_struct *vma);
+
+/* pciem_irq.c */
+int pciem_irq_host_init(struct pciem_host *host);
+void pciem_irq_host_attach(struct pciem_host *host);
+void pciem_irq_host_exit(struct pciem_host *host);
+int pciem_irq_init(struct pciem_function *fn);
+void pciem_irq_free(struct pciem_function *fn);
+void pciem_irq_detach(struct pciem_function *fn);
+bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
+			   u64 off, unsigned int size, bool write, u64 *val);
+void pciem_irq_cfg_read(struct pciem_function *fn, unsigned int where,
+			unsigned int size, u32 *val);
+void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
+			   unsigned int size);
+int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
+int pciem_irq_set_intx(struct pciem_function *fn, bool level);
 
 /* pciem_trap.c */
 int pciem_trap_init(struct pciem_host *host);

@@ -140,6 +140,7 @@ static void pciem_function_remove(struct pciem_function *fn)
 		pci_dev_put(pdev);
 	}
 	pci_unlock_rescan_remove();
+	pciem_irq_detach(fn);
 	pciem_host_release_devfn(host, fn);
 }
 
@@ -152,6 +153,7 @@ static void pciem_function_free_rcu(struct rcu_head *rcu)
 
 	pciem_ring_free(&fn->ring);
 	pciem_rambar_free(fn);
+	pciem_irq_free(fn);
 	kvfree(fn);
 }
 
@@ -235,6 +237,23 @@ static long pciem_dev_info(struct pciem_function *fn, void __user *uarg)
 	return pciem_copy_struct_out(uarg, usize, &info, sizeof(info));
 }
 
+/* PCIEM_IOC_RAISE (@intx false) and PCIEM_IOC_SET_INTX (@intx true). */
+static long pciem_dev_irq(struct pciem_function *fn, void __user *uarg,
+			  bool intx)
+{
+	struct pciem_irq_req req;
+	int usize;
+
+	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	if (intx)
+		return req.value > 1 ? -EINVAL : pciem_irq_set_intx(fn, req.value);
+	return pciem_irq_raise(fn, req.value);
+}
+
 static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -247,6 +266,10 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(PCIEM_IOC_DEV_INFO):
 		return pciem_dev_info(fn, uarg);
+	case _IOC_NR(PCIEM_IOC_RAISE):
+		return pciem_dev_irq(fn, uarg, false);
+	case _IOC_NR(PCIEM_IOC_SET_INTX):
+		return pciem_dev_irq(fn, uarg, true);
 	}
 	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }
@@ -344,6 +367,8 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	ret = pciem_ring_init(&fn->ring);
 	if (!ret)
 		ret = pciem_rambar_alloc(fn);
+	if (!ret)
+		ret = pciem_irq_init(fn);
 	if (ret)
 		goto out_fn;
 

@@ -42,6 +42,7 @@ static int pciem_cfg_read_op(struct pci_bus *bus, unsigned int devfn,
 	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
 	if (fn) {
 		*val = pciem_cfg_read(&fn->cfg, where, size);
+		pciem_irq_cfg_read(fn, where, size, val);
 		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
 		if (claimed)
 			kref_get(&fn->ref);
@@ -72,10 +73,12 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
 	if (fn) {
 		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
-		if (claimed)
+		if (claimed) {
 			kref_get(&fn->ref);
-		else
+		} else {
 			pciem_cfg_write(&fn->cfg, where, size, val);
+			pciem_irq_cfg_written(fn, where, size);
+		}
 	} else {
 		ret = PCIBIOS_DEVICE_NOT_FOUND;
 	}
@@ -347,6 +350,9 @@ int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size)
 	}
 	host->sysdata.domain = domain;
 	host->sysdata.node = NUMA_NO_NODE;
+	ret = pciem_irq_host_init(host);
+	if (ret)
+		goto err_unlock;
 
 	host->busn.name = "PCIem bus";
 	host->busn.flags = IORESOURCE_BUS;
@@ -359,9 +365,11 @@ int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size)
 					&host->sysdata, &resources);
 	if (!host->bus) {
 		pci_free_resource_list(&resources);
+		pciem_irq_host_exit(host);
 		ret = -ENODEV;
 		goto err_unlock;
 	}
+	pciem_irq_host_attach(host);
 	pci_bus_add_devices(host->bus);
 	pci_unlock_rescan_remove();
 
@@ -382,5 +390,6 @@ void pciem_host_exit(struct pciem_host *host)
 	pci_lock_rescan_remove();
 	pci_remove_root_bus(host->bus);
 	pci_unlock_rescan_remove();
+	pciem_irq_host_exit(host);
 	put_windows(host);
 }

@@ -351,7 +351,8 @@ static int fault_read(void *opaque, uint64_t addr, unsigned int size,
 		       -EFAULT : 0;
 	}
 	*val = all_ones(size);
-	if (fn && !ctx->abort && pciem_function_decodes_memory(fn))
+	if (fn && !ctx->abort && pciem_function_decodes_memory(fn) &&
+	    !pciem_irq_msix_access(fn, bar, off, size, false, val))
 		pciem_ring_read(fn, bar, off, size, val, ctx->may_sleep);
 	if (fn) {
 		if (!ctx->fn)
@@ -405,7 +406,8 @@ static int fault_write(void *opaque, uint64_t addr, unsigned int size,
 	fn = resolve(addr, &bar, &off, &trapped);
 	if (!trapped)
 		return ram_store(addr, size, val);
-	if (fn && !ctx->abort && pciem_function_decodes_memory(fn))
+	if (fn && !ctx->abort && pciem_function_decodes_memory(fn) &&
+	    !pciem_irq_msix_access(fn, bar, off, size, true, &val))
 		pciem_ring_write(fn, bar, off, size, val);
 	if (fn) {
 		if (!ctx->fn)

@@ -377,6 +377,26 @@ struct pciem_shadow {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Device fd: interrupts                                                   */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * PCIEM_IOC_RAISE: signal MSI-X table entry / MSI vector `value`. With the
+ * vector masked it becomes pending (PBA / Pending Bits) and fires once
+ * unmasked. EAGAIN: neither MSI nor MSI-X is enabled (the device cannot
+ * signal); EINVAL: no such vector in the enabled mode.
+ * PCIEM_IOC_SET_INTX: drive the INTx line to `value` (0 or 1); level
+ * triggered, gated by Interrupt Disable. EINVAL if the function has no
+ * interrupt pin.
+ */
+struct pciem_irq_req {
+	__u32 size;
+	__u32 flags;			/* none defined yet: 0 */
+	__u32 value;
+	__u32 reserved;
+};
+
+/* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_LIST (control fd): the functions that exist now               */
 /* ---------------------------------------------------------------------- */
 
@@ -423,5 +443,7 @@ struct pciem_list {
 #define PCIEM_IOC_SET_EVENTFD	_IOW(PCIEM_IOC_MAGIC, 0x42, __s32)
 #define PCIEM_IOC_WAKE		_IO(PCIEM_IOC_MAGIC, 0x43)
 #define PCIEM_IOC_SHADOW	_IOWR(PCIEM_IOC_MAGIC, 0x44, struct pciem_shadow)
+#define PCIEM_IOC_RAISE		_IOW(PCIEM_IOC_MAGIC, 0x45, struct pciem_irq_req)
+#define PCIEM_IOC_SET_INTX	_IOW(PCIEM_IOC_MAGIC, 0x46, struct pciem_irq_req)
 
 #endif /* _UAPI_LINUX_PCIEM_H */
