@@ -144,6 +144,9 @@ struct pciem_rambar {
  * @bar_phys:	bus address of each BAR once assigned (0: none)
  * @ring:	requests to the device model
  * @ram:	backing of RAM BARs
+ * @irq:	interrupt state
+ * @irqfd_lock:	guards @irqfds
+ * @irqfds:	eventfds that raise vectors
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
@@ -158,6 +161,8 @@ struct pciem_function {
 	struct pciem_ring ring;
 	struct pciem_rambar ram[PCIEM_MAX_BARS];
 	struct pciem_irq irq;
+	struct mutex irqfd_lock;
+	struct list_head irqfds;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	char name[16];
@@ -250,6 +255,10 @@ void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
 			   unsigned int size);
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);
+
+/* pciem_irqfd.c */
+long pciem_irqfd_ioctl(struct pciem_function *fn, void __user *uarg);
+void pciem_irqfd_release_all(struct pciem_function *fn);
 
 /* pciem_trap.c */
 int pciem_trap_init(struct pciem_host *host);

@@ -189,6 +189,7 @@ static int pciem_dev_release(struct inode *inode, struct file *file)
 	/* NULL when creation failed after the file was made. */
 	if (fn) {
 		pciem_ring_kill(&fn->ring);
+		pciem_irqfd_release_all(fn);
 		pciem_function_remove(fn);
 		pciem_function_put(fn);
 	}
@@ -270,6 +271,8 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 		return pciem_dev_irq(fn, uarg, false);
 	case _IOC_NR(PCIEM_IOC_SET_INTX):
 		return pciem_dev_irq(fn, uarg, true);
+	case _IOC_NR(PCIEM_IOC_IRQFD):
+		return pciem_irqfd_ioctl(fn, uarg);
 	}
 	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }
@@ -357,6 +360,8 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 		goto out_caps;
 	}
 	kref_init(&fn->ref);
+	mutex_init(&fn->irqfd_lock);
+	INIT_LIST_HEAD(&fn->irqfds);
 	fn->host = host;
 	fn->owner_tgid = task_tgid_vnr(current);
 	get_task_comm(fn->owner_comm, current);
@@ -402,6 +407,7 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 
 out_unclaim:
 	pciem_ring_kill(&fn->ring);
+	pciem_irqfd_release_all(fn);
 	pciem_function_remove(fn);
 out_file:
 	/*

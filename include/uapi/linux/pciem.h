@@ -396,6 +396,23 @@ struct pciem_irq_req {
 	__u32 reserved;
 };
 
+/*
+ * PCIEM_IOC_IRQFD: bind an eventfd to MSI/MSI-X vector `vector`: every
+ * count added to it raises the vector once (irqfd style: a model thread
+ * interrupts with write(2) on the eventfd, no PCIem call). With
+ * PCIEM_IRQFD_F_DEASSIGN the binding of `fd` is removed instead.
+ * EBUSY: that eventfd is already bound; ENOENT: not bound (deassign).
+ */
+#define PCIEM_IRQFD_F_DEASSIGN	(1u << 0)
+
+struct pciem_irqfd_req {
+	__u32 size;
+	__u32 flags;			/* PCIEM_IRQFD_F_* */
+	__s32 fd;			/* the eventfd */
+	__u32 vector;
+	__u64 reserved;
+};
+
 /* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_LIST (control fd): the functions that exist now               */
 /* ---------------------------------------------------------------------- */
@@ -445,5 +462,6 @@ struct pciem_list {
 #define PCIEM_IOC_SHADOW	_IOWR(PCIEM_IOC_MAGIC, 0x44, struct pciem_shadow)
 #define PCIEM_IOC_RAISE		_IOW(PCIEM_IOC_MAGIC, 0x45, struct pciem_irq_req)
 #define PCIEM_IOC_SET_INTX	_IOW(PCIEM_IOC_MAGIC, 0x46, struct pciem_irq_req)
+#define PCIEM_IOC_IRQFD		_IOW(PCIEM_IOC_MAGIC, 0x47, struct pciem_irqfd_req)
 
 #endif /* _UAPI_LINUX_PCIEM_H */
