@@ -485,6 +485,7 @@ static void test_shadowed(struct pmt_run *t)
 
 struct pmt_atomic {
 	struct pmt_run *t;
+	unsigned int cpu;
 	const char *where;
 	bool hardirq;
 	struct hrtimer timer;
@@ -516,6 +517,7 @@ static void atomic_ipi_fn(void *data)
 
 	a->hardirq = in_hardirq();
 	atomic_reads(a->t, a->where);
+	complete(&a->done);
 }
 
 static enum hrtimer_restart atomic_timer_fn(struct hrtimer *timer)
@@ -528,11 +530,38 @@ static enum hrtimer_restart atomic_timer_fn(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
-static void test_atomic(struct pmt_run *t)
+/*
+ * A read in atomic context spins until the model answers, so the model
+ * must be able to run elsewhere: the atomic reads run on a CPU other than
+ * model_cpu (module parameter; the test pins the model there).
+ */
+static int model_cpu = -1;
+module_param(model_cpu, int, 0644);
+MODULE_PARM_DESC(model_cpu, "CPU the device model runs on (-1: unknown)");
+
+static unsigned int pick_test_cpu(void)
 {
-	struct pmt_atomic a = { .t = t };
+	unsigned int cpu, last = 0;
+
+	for_each_online_cpu(cpu)
+		if ((int)cpu != model_cpu)
+			last = cpu;
+	return last;
+}
+
+static unsigned int pick_other_cpu(unsigned int test_cpu)
+{
+	unsigned int cpu = cpumask_any_but(cpu_online_mask, test_cpu);
+
+	return cpu < nr_cpu_ids ? cpu : test_cpu;
+}
+
+/* On the test CPU, in a kworker: interrupts off, preemption off, hrtimer. */
+static int atomic_local(void *data)
+{
+	struct pmt_atomic *a = data;
+	struct pmt_run *t = a->t;
 	unsigned long flags;
-	int cpu, other;
 
 	local_irq_save(flags);
 	atomic_reads(t, "local_irq_save");
@@ -542,29 +571,54 @@ static void test_atomic(struct pmt_run *t)
 	atomic_reads(t, "preempt_disable");
 	preempt_enable();
 
-	cpu = get_cpu();
-	other = cpumask_any_but(cpu_online_mask, cpu);
-	put_cpu();
-	if (other < nr_cpu_ids) {
-		a.where = "IPI on the other CPU";
-		smp_call_function_single(other, atomic_ipi_fn, &a, 1);
-		if (!a.hardirq)
-			pmt_fail(t, "IPI callback did not run in hard-IRQ context");
-	}
-
-	a.where = "hrtimer (hard)";
-	init_completion(&a.done);
-	hrtimer_init(&a.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	a.timer.function = atomic_timer_fn;
-	hrtimer_start(&a.timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
-	if (!wait_for_completion_timeout(&a.done, 10 * HZ)) {
-		hrtimer_cancel(&a.timer);
+	a->where = "hrtimer (hard)";
+	init_completion(&a->done);
+	hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	a->timer.function = atomic_timer_fn;
+	hrtimer_start(&a->timer, ns_to_ktime(100 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	if (!wait_for_completion_timeout(&a->done, 10 * HZ)) {
+		hrtimer_cancel(&a->timer);
 		pmt_fail(t, "hrtimer callback did not run within 10 s");
-		return;
+		return 0;
 	}
-	hrtimer_cancel(&a.timer);
-	if (!a.hardirq)
+	hrtimer_cancel(&a->timer);
+	if (!a->hardirq)
 		pmt_fail(t, "hrtimer callback did not run in hard-IRQ context");
+	return 0;
+}
+
+/*
+ * On another CPU: send the IPI to the test CPU and sleep until it ran.
+ * Spinning in the call instead would leave no CPU for the model.
+ */
+static int atomic_send_ipi(void *data)
+{
+	struct pmt_atomic *a = data;
+
+	a->where = "IPI";
+	a->hardirq = false;
+	init_completion(&a->done);
+	smp_call_function_single(a->cpu, atomic_ipi_fn, a, 0);
+	if (!wait_for_completion_timeout(&a->done, 10 * HZ)) {
+		pmt_fail(a->t, "IPI callback did not run within 10 s");
+		return 0;
+	}
+	if (!a->hardirq)
+		pmt_fail(a->t, "IPI callback did not run in hard-IRQ context");
+	return 0;
+}
+
+static void test_atomic(struct pmt_run *t)
+{
+	struct pmt_atomic a = { .t = t };
+	unsigned int test_cpu = pick_test_cpu();
+	unsigned int other = pick_other_cpu(test_cpu);
+
+	a.cpu = test_cpu;
+	smp_call_on_cpu(test_cpu, atomic_local, &a, false);
+	if (other != test_cpu)
+		smp_call_on_cpu(other, atomic_send_ipi, &a, false);
 }
 
 /* ---- two CPUs at once ------------------------------------------------------ */

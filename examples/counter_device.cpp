@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+//
+// Runs the example CounterDevice on the kernel until SIGINT/SIGTERM:
+//
+//     sudo build/bin/pciem-example-counter &     # prints the address
+//     setpci/devmem2, or a driver, on its BAR0
+//
+// The same class runs in-process in tests/unit/counter_example_test.cpp.
+#include <cstdio>
+
+#include <pciem/kernel_host.hpp>
+#include <pciem/serve.hpp>
+
+#include "counter_device.hpp"
+
+int main(int argc, char** argv) {
+    const sigset_t stop = pciem::block_stop_signals();
+    example::CounterDevice model;
+    auto host = pciem::KernelHost::create(model);
+    if (!host) {
+        std::fprintf(stderr, "counter: %s\n", host.error().message.c_str());
+        return 1;
+    }
+    std::printf("counter: created %s\n", (*host)->device().address().c_str());
+    std::fflush(stdout);
+    // Optional first argument: a ready file, as for pciem-testdev.
+    auto sig = pciem::serve_until_signal(**host, stop, argc > 1 ? argv[1] : "");
+    if (!sig) {
+        std::fprintf(stderr, "counter: %s\n", sig.error().message.c_str());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+//
+// DeviceModel: the behaviour of one PCI function, independent of where it
+// runs. A model is a short class: its DeviceSpec, a RegisterMap per BAR
+// declared in the constructor, and a few optional virtuals. The same
+// class runs on the kernel (KernelHost, via /dev/pciem) and in-process
+// for unit tests (SimHost); it never knows which.
+//
+//     class Counter : public pciem::DeviceModel {
+//     public:
+//         Counter() {
+//             auto& regs = declare_bar(0, "BAR0", 4096);
+//             regs.reg32(0x0, "ID").ro(0x12345678);
+//             regs.reg32(0x4, "COUNT").ro().on_read([this](uint64_t) { return n_++; });
+//         }
+//         pciem::DeviceSpec spec() const override {
+//             return pciem::DeviceSpec{}.ids(0x1b36, 0x7e11).bar(0, pciem::Bar::mem32(4096));
+//         }
+//     private:
+//         uint32_t n_ = 0;
+//     };
+//
+// Threading: a host calls the model from one thread at a time (its event
+// loop). Anything the model does from threads of its own is its business,
+// including calling shadow_update() after changing shadowed registers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pciem/device_spec.hpp"
+#include "pciem/error.hpp"
+#include "pciem/regmap.hpp"
+
+namespace pciem {
+
+// A BAR range whose reads a host may serve without asking the model (the
+// kernel from a page it shares with the model). Only registers with no
+// read side effects may lie in it.
+struct ShadowRange {
+    unsigned bar = 0;
+    uint64_t offset = 0; // 8-byte aligned
+    uint32_t len = 0;    // multiple of 8
+    // Host memory mirroring bar[offset, offset + len): bound by the host,
+    // 8-byte aligned. Empty until then.
+    std::span<uint8_t> backing;
+};
+
+class DeviceModel {
+public:
+    DeviceModel() = default;
+    // Register hooks capture `this`: a model stays where it was built.
+    DeviceModel(const DeviceModel&) = delete;
+    DeviceModel& operator=(const DeviceModel&) = delete;
+    DeviceModel(DeviceModel&&) = delete;
+    DeviceModel& operator=(DeviceModel&&) = delete;
+    virtual ~DeviceModel() = default;
+
+    // What the function looks like in config space.
+    [[nodiscard]] virtual DeviceSpec spec() const = 0;
+
+    // The host is about to deliver requests / has delivered the last one.
+    virtual void on_start() {}
+    virtual void on_stop() {}
+
+    // Fallbacks for BAR bytes no declared register or range covers, and
+    // for BARs with no map at all. Return nullopt from the read to let
+    // the map's UnmappedPolicy answer.
+    virtual std::optional<uint64_t> on_mmio_read(unsigned bar, uint64_t offset, unsigned size);
+    virtual void on_mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value);
+
+    // Config registers of capabilities the spec hands to the model
+    // (PCIEM_CAP_F_MODEL). Only such ranges ever arrive here.
+    virtual uint32_t on_config_read(uint16_t offset, unsigned size);
+    virtual void on_config_write(uint16_t offset, unsigned size, uint32_t value);
+
+    // Extension points, coming with their issues: interrupts (the host
+    // will hand the model an interrupt sink for raise(vector)/INTx
+    // levels) and DMA (a host-memory accessor checked against the
+    // driver's mappings). Hosts own both; models only call into them.
+
+    // ---- for hosts -----------------------------------------------------
+
+    // Seals every map and checks maps and shadows against spec(). Hosts
+    // call it once before the first request.
+    [[nodiscard]] Result<void> realize();
+    // The map of a BAR, nullptr when the model declared none.
+    [[nodiscard]] RegisterMap* bar_map(unsigned bar);
+    [[nodiscard]] std::vector<ShadowRange>& shadows() { return shadows_; }
+    // Copies the current register values into every bound shadow. Hosts
+    // call it after each request (so a shadow is current before the
+    // request is marked handled); a model calls it after changing
+    // shadowed values on its own.
+    void shadow_update();
+    // Whether hosts refresh shadows after every request. Models with
+    // large shadows turn it off and call shadow_update() themselves.
+    [[nodiscard]] bool auto_shadow_update() const { return auto_shadow_update_; }
+
+protected:
+    // Declares the register map of a BAR; size must match spec().
+    RegisterMap& declare_bar(unsigned bar, std::string name, uint64_t size);
+    // Declares bar[offset, offset + len) as shadowed (see ShadowRange).
+    void declare_shadow(unsigned bar, uint64_t offset, uint32_t len);
+    void set_auto_shadow_update(bool on) { auto_shadow_update_ = on; }
+
+private:
+    [[nodiscard]] Result<void> check_shadow(const ShadowRange& s) const;
+
+    std::array<std::unique_ptr<RegisterMap>, PCIEM_MAX_BARS> maps_;
+    std::vector<ShadowRange> shadows_;
+    bool auto_shadow_update_ = true;
+};
+
+} // namespace pciem

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+#include "pciem/device_model.hpp"
+
+#include <atomic>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+namespace pciem {
+
+// Most bytes of shadows one device may have: the kernel's limit.
+static constexpr uint64_t max_shadow_bytes = 64 * 1024;
+
+std::optional<uint64_t> DeviceModel::on_mmio_read(unsigned, uint64_t, unsigned) {
+    return std::nullopt;
+}
+
+void DeviceModel::on_mmio_write(unsigned, uint64_t, unsigned, uint64_t) {}
+
+uint32_t DeviceModel::on_config_read(uint16_t, unsigned) {
+    return 0;
+}
+
+void DeviceModel::on_config_write(uint16_t, unsigned, uint32_t) {}
+
+RegisterMap& DeviceModel::declare_bar(unsigned bar, std::string name, uint64_t size) {
+    // An index past 5 is reported by realize(); keep a map to hand back.
+    const unsigned slot = bar < PCIEM_MAX_BARS ? bar : PCIEM_MAX_BARS - 1;
+    maps_.at(slot) = std::make_unique<RegisterMap>(std::move(name), size);
+    RegisterMap& map = *maps_.at(slot);
+    // Unmapped bytes go to the model's virtual fallbacks first.
+    map.fallback(
+        [this, slot](uint64_t off, unsigned len) { return on_mmio_read(slot, off, len); },
+        [this, slot](uint64_t off, unsigned len, uint64_t v) { on_mmio_write(slot, off, len, v); });
+    return map;
+}
+
+void DeviceModel::declare_shadow(unsigned bar, uint64_t offset, uint32_t len) {
+    shadows_.push_back(ShadowRange{bar, offset, len, {}});
+}
+
+RegisterMap* DeviceModel::bar_map(unsigned bar) {
+    return bar < PCIEM_MAX_BARS ? maps_.at(bar).get() : nullptr;
+}
+
+Result<void> DeviceModel::check_shadow(const ShadowRange& s) const {
+    const std::string what =
+        fmt::format("shadow BAR{} {:#x}..{:#x}", s.bar, s.offset, s.offset + s.len);
+    if (s.bar >= PCIEM_MAX_BARS || !maps_.at(s.bar)) {
+        return fail(EINVAL, what + ": the BAR has no register map");
+    }
+    // The kernel's PCIEM_IOC_SHADOW rules, checked here so the SimHost
+    // refuses what the kernel would.
+    if (s.offset % 8 != 0 || s.len % 8 != 0 || s.len == 0) {
+        return fail(EINVAL, what + ": offset and length must be non-zero multiples of 8");
+    }
+    const RegisterMap& map = *maps_.at(s.bar);
+    if (s.offset + s.len > map.size()) {
+        return fail(EINVAL, what + ": beyond the BAR");
+    }
+    for (uint64_t off = s.offset; off < s.offset + s.len; ++off) {
+        const Register* r = map.register_at(off);
+        if (r != nullptr && r->has_read_side_effects()) {
+            // A shadowed read never reaches the model, so the side
+            // effect would silently not happen.
+            return fail(EINVAL,
+                        fmt::format("{}: register {} has read side effects", what, r->name()));
+        }
+    }
+    return {};
+}
+
+Result<void> DeviceModel::realize() {
+    const DeviceSpec sp = spec();
+    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
+        if (!maps_.at(bar)) {
+            continue;
+        }
+        RegisterMap& map = *maps_.at(bar);
+        const auto b = sp.bar_at(bar);
+        if (!b || b->size() != map.size()) {
+            return fail(EINVAL, fmt::format("{} map: declared for BAR{} of {:#x} bytes, but the "
+                                            "spec has {}",
+                                            map.name(), bar, map.size(),
+                                            b ? fmt::format("{:#x} bytes", b->size())
+                                              : std::string("no such BAR")));
+        }
+        if (auto sealed = map.seal(); !sealed) {
+            return sealed;
+        }
+    }
+    uint64_t total = 0;
+    for (const auto& s : shadows_) {
+        if (auto ok = check_shadow(s); !ok) {
+            return ok;
+        }
+        total += s.len;
+    }
+    if (total > max_shadow_bytes) {
+        return fail(EINVAL, fmt::format("shadows total {} bytes; a device may have at most {}",
+                                        total, max_shadow_bytes));
+    }
+    return {};
+}
+
+void DeviceModel::shadow_update() {
+    for (auto& s : shadows_) {
+        if (s.backing.empty()) {
+            continue;
+        }
+        const RegisterMap& map = *maps_.at(s.bar);
+        for (uint32_t i = 0; i < s.len; i += 8) {
+            // Whole aligned words, stored atomically: the kernel may read
+            // any part of one concurrently and must not see a torn value.
+            auto* word = reinterpret_cast<uint64_t*>(s.backing.data() + i);
+            std::atomic_ref<uint64_t>(*word).store(map.peek(s.offset + i, 8),
+                                                   std::memory_order_relaxed);
+        }
+    }
+}
+
+} // namespace pciem

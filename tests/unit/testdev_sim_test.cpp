@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// The test device model on the SimHost, exercised the way the kernel
+// test driver (drivers/pciem_mmio_test) does: every register, through
+// MMIO of every width, plus its config space.
+#include <chrono>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include <testdev_regs.h>
+
+#include "pciem/sim_host.hpp"
+#include "testdev.hpp"
+
+namespace {
+
+class TestDevSim : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto h = pciem::SimHost::create(model_);
+        ASSERT_TRUE(h) << h.error().message;
+        host_ = std::move(*h);
+    }
+    pciem::SimHost& host() { return *host_; }
+
+    pciem::devices::TestDev model_;
+    std::unique_ptr<pciem::SimHost> host_;
+};
+
+// ---- config space ----------------------------------------------------------
+
+TEST_F(TestDevSim, ConfigIdentity) {
+    EXPECT_EQ(host().cfg_read(0x00, 2), TESTDEV_VENDOR_ID);
+    EXPECT_EQ(host().cfg_read(0x02, 2), TESTDEV_DEVICE_ID);
+    EXPECT_EQ(host().cfg_read(0x08, 4) >> 8, static_cast<uint32_t>(TESTDEV_CLASS));
+    EXPECT_EQ(host().cfg_read(0x0e, 1) & 0x7f, 0u); // type 0 header
+}
+
+TEST_F(TestDevSim, Bar0SizingWithAllOnes) {
+    // 64-bit non-prefetchable memory BAR: type bits 10b, prefetch 0.
+    EXPECT_EQ(host().cfg_read(0x10, 4) & 0xf, 0x4u);
+    host().cfg_write(0x10, 4, 0xffffffff);
+    host().cfg_write(0x14, 4, 0xffffffff);
+    const uint64_t lo = host().cfg_read(0x10, 4);
+    const uint64_t hi = host().cfg_read(0x14, 4);
+    const uint64_t mask = (hi << 32 | lo) & ~uint64_t{0xf};
+    EXPECT_EQ(~mask + 1, uint64_t{TESTDEV_BAR0_SIZE});
+    // The other BARs are unimplemented: they read 0 after all-ones too.
+    host().cfg_write(0x18, 4, 0xffffffff);
+    EXPECT_EQ(host().cfg_read(0x18, 4), 0u);
+}
+
+TEST_F(TestDevSim, CapabilityListHasPmAndPcie) {
+    ASSERT_NE(host().cfg_read(0x06, 2) & (1u << 4), 0u); // Capabilities List
+    bool pm = false, pcie = false;
+    unsigned ptr = host().cfg_read(0x34, 1) & 0xfc;
+    for (int guard = 0; ptr != 0 && guard < 48; ++guard) {
+        const uint32_t id = host().cfg_read(static_cast<uint16_t>(ptr), 1);
+        pm |= id == 0x01;
+        pcie |= id == 0x10;
+        ptr = host().cfg_read(static_cast<uint16_t>(ptr + 1), 1) & 0xfc;
+    }
+    EXPECT_TRUE(pm);
+    EXPECT_TRUE(pcie);
+    EXPECT_EQ(host().config().size, PCIEM_CFG_SPACE_SIZE); // PCIe: 4 KiB
+}
+
+TEST_F(TestDevSim, ProgrammedBarDecodesOnlyWithMemorySpaceEnabled) {
+    const uint64_t base = 0x4000'0000'0000;
+    host().cfg_write(0x10, 4, static_cast<uint32_t>(base));
+    host().cfg_write(0x14, 4, static_cast<uint32_t>(base >> 32));
+    EXPECT_EQ(host().bar_address(0), base);
+    EXPECT_EQ(host().bus_read(base + TESTDEV_ID, 4), 0xffffffffu); // MSE off: master abort
+    host().cfg_write(0x04, 2, 0x2);
+    EXPECT_EQ(host().bus_read(base + TESTDEV_ID, 4), TESTDEV_ID_VALUE);
+    host().bus_write(base + TESTDEV_SCRATCH, 4, 0x1234);
+    EXPECT_EQ(host().read32(0, TESTDEV_SCRATCH), 0x1234u);
+    EXPECT_EQ(host().bus_read(base + TESTDEV_BAR0_SIZE, 4), 0xffffffffu); // past the BAR
+}
+
+// ---- registers -------------------------------------------------------------
+
+TEST_F(TestDevSim, IdAndVersion) {
+    EXPECT_EQ(host().read32(0, TESTDEV_ID), TESTDEV_ID_VALUE);
+    EXPECT_EQ(host().read8(0, TESTDEV_ID), TESTDEV_ID_VALUE & 0xff);
+    EXPECT_EQ(host().read16(0, TESTDEV_ID + 2), TESTDEV_ID_VALUE >> 16);
+    EXPECT_EQ(host().read64(0, TESTDEV_ID), uint64_t{1} << 32 | TESTDEV_ID_VALUE);
+    host().write32(0, TESTDEV_ID, 0);
+    EXPECT_EQ(host().read32(0, TESTDEV_VERSION), 1u);
+    EXPECT_EQ(host().read32(0, TESTDEV_ID), TESTDEV_ID_VALUE);
+}
+
+TEST_F(TestDevSim, ScratchAtEveryWidth) {
+    host().write32(0, TESTDEV_SCRATCH, 0x11223344);
+    host().write8(0, TESTDEV_SCRATCH + 1, 0xaa);
+    host().write16(0, TESTDEV_SCRATCH + 2, 0xbbcc);
+    EXPECT_EQ(host().read32(0, TESTDEV_SCRATCH), 0xbbccaa44u);
+    EXPECT_EQ(host().read8(0, TESTDEV_SCRATCH + 3), 0xbbu);
+    EXPECT_EQ(host().read16(0, TESTDEV_SCRATCH), 0xaa44u);
+}
+
+TEST_F(TestDevSim, Scratch64WholeAndHalves) {
+    host().write64(0, TESTDEV_SCRATCH64, 0x0123456789abcdef);
+    EXPECT_EQ(host().read64(0, TESTDEV_SCRATCH64), 0x0123456789abcdefu);
+    EXPECT_EQ(host().read32(0, TESTDEV_SCRATCH64), 0x89abcdefu);
+    EXPECT_EQ(host().read32(0, TESTDEV_SCRATCH64 + 4), 0x01234567u);
+    host().write32(0, TESTDEV_SCRATCH64 + 4, 0xfeedface);
+    EXPECT_EQ(host().read64(0, TESTDEV_SCRATCH64), 0xfeedface89abcdefu);
+}
+
+TEST_F(TestDevSim, CounterMovesOnEveryRead) {
+    EXPECT_EQ(host().read32(0, TESTDEV_COUNTER), 0u);
+    EXPECT_EQ(host().read32(0, TESTDEV_COUNTER), 1u);
+    EXPECT_EQ(host().read8(0, TESTDEV_COUNTER), 2u);
+    EXPECT_EQ(host().read16(0, TESTDEV_COUNTER), 3u);
+    // A 64-bit read at COUNTER covers COUNTER and RC: one count.
+    EXPECT_EQ(host().read64(0, TESTDEV_COUNTER) & 0xffffffff, 4u);
+    EXPECT_EQ(host().read32(0, TESTDEV_COUNTER), 5u);
+}
+
+TEST_F(TestDevSim, ReadToClearLatch) {
+    host().write32(0, TESTDEV_RC_SET, 0x5);
+    host().write8(0, TESTDEV_RC_SET + 1, 0x1);       // RC |= 0x100
+    EXPECT_EQ(host().read32(0, TESTDEV_RC_SET), 0u); // write-only
+    EXPECT_EQ(host().read32(0, TESTDEV_RC), 0x105u);
+    EXPECT_EQ(host().read32(0, TESTDEV_RC), 0u);
+}
+
+TEST_F(TestDevSim, StatusWriteOneToClear) {
+    host().write32(0, TESTDEV_STATUS_SET, 0x0f);
+    EXPECT_EQ(host().read32(0, TESTDEV_STATUS), 0x0fu);
+    host().write32(0, TESTDEV_STATUS, 0x05);
+    EXPECT_EQ(host().read32(0, TESTDEV_STATUS), 0x0au);
+    host().write8(0, TESTDEV_STATUS, 0x08);
+    EXPECT_EQ(host().read32(0, TESTDEV_STATUS), 0x02u);
+}
+
+TEST_F(TestDevSim, FifoOrderCountAndUnderflow) {
+    for (uint32_t v : {10u, 20u, 30u}) {
+        host().write32(0, TESTDEV_FIFO, v);
+    }
+    EXPECT_EQ(host().read32(0, TESTDEV_FIFO_COUNT), 3u);
+    EXPECT_EQ(host().read32(0, TESTDEV_FIFO), 10u);
+    EXPECT_EQ(host().read32(0, TESTDEV_FIFO), 20u);
+    EXPECT_EQ(host().read32(0, TESTDEV_FIFO), 30u);
+    EXPECT_EQ(host().read32(0, TESTDEV_STATUS) & TESTDEV_STATUS_UNDERFLOW, 0u);
+    EXPECT_EQ(host().read32(0, TESTDEV_FIFO), 0u);
+    EXPECT_NE(host().read32(0, TESTDEV_STATUS) & TESTDEV_STATUS_UNDERFLOW, 0u);
+    host().write32(0, TESTDEV_STATUS, TESTDEV_STATUS_UNDERFLOW);
+    EXPECT_EQ(host().read32(0, TESTDEV_STATUS), 0u);
+}
+
+TEST_F(TestDevSim, WriteCountAndLastWriteSeeEveryWidth) {
+    host().write8(0, TESTDEV_SCRATCH, 0x12);
+    host().write16(0, TESTDEV_SCRATCH, 0x3456);
+    host().write32(0, TESTDEV_ID, 0x789abcde); // RO target still counts
+    host().write64(0, TESTDEV_MEM, 0x1122334455667788);
+    host().write32(0, 0x3c, 0x99); // unmapped still counts
+    EXPECT_EQ(host().read32(0, TESTDEV_WRITE_COUNT), 5u);
+    EXPECT_EQ(host().read32(0, TESTDEV_LAST_WRITE), 0x99u);
+    host().write64(0, TESTDEV_MEM, 0x1122334455667788);
+    EXPECT_EQ(host().read32(0, TESTDEV_LAST_WRITE), 0x55667788u);
+    EXPECT_EQ(host().read32(0, TESTDEV_WRITE_COUNT), 6u);
+}
+
+TEST_F(TestDevSim, SlowAnswersAfterDelay) {
+    EXPECT_EQ(host().read32(0, TESTDEV_SLOW), TESTDEV_SLOW_VALUE);
+    host().write32(0, TESTDEV_DELAY_US, 20000);
+    EXPECT_EQ(host().read32(0, TESTDEV_DELAY_US), 20000u);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(host().read32(0, TESTDEV_SLOW), TESTDEV_SLOW_VALUE);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(20));
+}
+
+TEST_F(TestDevSim, HangNeverAnswers) {
+    EXPECT_EQ(host().read(0, TESTDEV_HANG, 4), std::nullopt);
+    EXPECT_EQ(host().read32(0, TESTDEV_HANG), 0xffffffffu);
+    EXPECT_EQ(host().stats().read_timeouts, 2u);
+}
+
+TEST_F(TestDevSim, ShadowedValuesComeFromTheShadow) {
+    const auto before = host().stats();
+    for (unsigned i = 0; i < 8; ++i) {
+        EXPECT_EQ(host().read32(0, TESTDEV_SHADOWED + 4 * i), TESTDEV_SHADOW_VALUE(i));
+    }
+    EXPECT_EQ(host().read64(0, TESTDEV_SHADOWED + 8),
+              uint64_t{TESTDEV_SHADOW_VALUE(3)} << 32 | TESTDEV_SHADOW_VALUE(2));
+    EXPECT_EQ(host().read16(0, TESTDEV_SHADOWED + 6), TESTDEV_SHADOW_VALUE(1) >> 16);
+    EXPECT_EQ(host().stats().shadow_reads - before.shadow_reads, 10u);
+    EXPECT_EQ(host().stats().reads, before.reads);
+}
+
+TEST_F(TestDevSim, MemoryAtEveryWidth) {
+    for (unsigned i = 0; i < 16; ++i) {
+        host().write8(0, TESTDEV_MEM + i, static_cast<uint8_t>(i));
+    }
+    EXPECT_EQ(host().read32(0, TESTDEV_MEM + 4), 0x07060504u);
+    EXPECT_EQ(host().read64(0, TESTDEV_MEM + 8), 0x0f0e0d0c0b0a0908u);
+    host().write16(0, TESTDEV_MEM + TESTDEV_MEM_SIZE - 2, 0xabcd);
+    EXPECT_EQ(host().read8(0, TESTDEV_MEM + TESTDEV_MEM_SIZE - 1), 0xabu);
+    // memset_io on 6.1: rep stosq, 8 bytes at a time.
+    for (unsigned off = 0; off < 64; off += 8) {
+        host().write64(0, TESTDEV_MEM + 0x100 + off, 0x5a5a5a5a5a5a5a5a);
+    }
+    EXPECT_EQ(host().read32(0, TESTDEV_MEM + 0x13c), 0x5a5a5a5au);
+}
+
+TEST_F(TestDevSim, OutsideTheBarIsAMasterAbort) {
+    EXPECT_EQ(host().read32(0, TESTDEV_BAR0_SIZE), 0xffffffffu);
+    EXPECT_EQ(host().read32(0, TESTDEV_BAR0_SIZE - 2), 0xffffffffu);
+    EXPECT_EQ(host().read32(1, 0), 0xffffffffu);
+    EXPECT_EQ(host().stats().master_aborts, 3u);
+}
+
+} // namespace

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: MIT
+# An ordinary kernel driver (drivers/pciem_mmio_test) drives the PCIem test
+# device through trapped MMIO: every read and write accessor and width, the
+# instruction forms compilers emit (immediates, extending loads, r8-r15,
+# %ah, SIB addressing, rep movs/stos both ways), memcpy_*io/memset_io,
+# register side effects (counter, read-to-clear, RW1C, FIFO), write/read
+# ordering, reads in atomic and hard-IRQ context, two CPUs at once, several
+# mappings of one BAR, shadowed registers; then the slow register. Once with
+# the model's default loop and once with --busy-poll.
+. /pciem/tests/vm/lib.sh
+
+MIN_TESTS=21	# tests `all` runs on testdev today; fewer means some were lost
+
+# start_testdev ARGS...: pciem-testdev in the background until its function
+# exists (as start_model does for pciemctl run). Sets MODEL_PID, MODEL_ADDRS.
+start_testdev() {
+	ready=/tmp/ready.$$.$(date +%s%N)
+	rm -f "$ready"
+	# Pinned: reads from interrupt context need the model on another CPU.
+	pciem-testdev --cpu 0 --ready-file "$ready" "$@" >/tmp/testdev.$$.log 2>&1 &
+	MODEL_PID=$!
+	i=0
+	while [ ! -s "$ready" ]; do
+		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
+			cat /tmp/testdev.$$.log
+			fail "pciem-testdev $* exited before its function was ready"
+			return 1
+		fi
+		i=$((i + 1))
+		[ $i -lt 200 ] || { fail "pciem-testdev $* not ready after 20 s"; return 1; }
+		sleep 0.1
+	done
+	MODEL_ADDRS=$(cat "$ready")
+	rm -f "$ready"
+}
+
+# wait_dir DIR: the driver's debugfs directory appears within 5 s.
+wait_dir() {
+	i=0
+	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -d "$1" ]
+}
+
+# run_tests DIR WHAT WANT: write WHAT to DIR/run; every line must be PASS,
+# and there must be WANT of them.
+run_tests() {
+	echo "$2" >"$1/run" || { fail "writing '$2' to $1/run failed"; return; }
+	out=$(cat "$1/run")
+	echo "$out" | sed 's/^/    /'
+	echo "$out" | grep -q '^FAIL' && fail "'$2': $(echo "$out" | grep -c '^FAIL') test(s) failed"
+	got=$(echo "$out" | grep -c '^PASS')
+	[ "$got" -ge "$3" ] || fail "'$2': $got tests passed, want $3"
+}
+
+command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH (devices/testdev not built?)"; finish; }
+modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
+
+for mode in "" "--busy-poll"; do
+	note "--- pciem-testdev ${mode:-(default)}"
+	start_testdev $mode || continue
+	addr=$(first_addr)
+	dir=/sys/kernel/debug/pciem_mmio_test/$addr
+	wait_dir "$dir" || { fail "$dir did not appear"; stop_model; continue; }
+	expect_eq "driver of $addr" "$(driver_of "$addr")" "pciem_mmio_test"
+	want=$(grep -vc explicit "$dir/tests")
+	[ "$want" -ge "$MIN_TESTS" ] || fail "only $want tests listed, want >= $MIN_TESTS"
+	t0=$(date +%s)
+	run_tests "$dir" all "$want"
+	note "all: $(($(date +%s) - t0)) s"
+	run_tests "$dir" slow 1
+	echo "reads 1000" >"$dir/bench" && note "bench: $(cat "$dir/bench")"
+	echo "writes 1000" >"$dir/bench" && note "bench: $(cat "$dir/bench")"
+	stop_model
+	wait_gone "$addr" || fail "$addr still present after the model exited"
+	[ ! -d "$dir" ] || fail "$dir still present after the function went away"
+done
+
+rmmod pciem_mmio_test || fail "rmmod pciem_mmio_test failed"
+finish

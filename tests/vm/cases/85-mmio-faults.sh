@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: MIT
+# Trapped MMIO when things go wrong, with an ordinary driver
+# (drivers/pciem_mmio_test) bound to the PCIem test device:
+#  (a) the model never answers a read: all-ones after --read-timeout-us,
+#      the kernel stays healthy;
+#  (b) the model is SIGKILLed with reads in flight: the function goes away,
+#      remove() stops the driver's I/O thread, nothing oopses;
+#  (c) the driver unloads and reloads (also with I/O running) and works;
+#  (d) an instruction the emulator refuses completes as a master abort and
+#      the kernel log names its bytes.
+. /pciem/tests/vm/lib.sh
+
+start_testdev() {
+	ready=/tmp/ready.$$.$(date +%s%N)
+	rm -f "$ready"
+	# Pinned: reads from interrupt context need the model on another CPU.
+	pciem-testdev --cpu 0 --ready-file "$ready" "$@" >/tmp/testdev.$$.log 2>&1 &
+	MODEL_PID=$!
+	i=0
+	while [ ! -s "$ready" ]; do
+		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
+			cat /tmp/testdev.$$.log
+			fail "pciem-testdev $* exited before its function was ready"
+			return 1
+		fi
+		i=$((i + 1))
+		[ $i -lt 200 ] || { fail "pciem-testdev $* not ready after 20 s"; return 1; }
+		sleep 0.1
+	done
+	MODEL_ADDRS=$(cat "$ready")
+	rm -f "$ready"
+	ADDR=$(first_addr)
+	DIR=/sys/kernel/debug/pciem_mmio_test/$ADDR
+}
+
+wait_dir() {
+	i=0
+	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -d "$1" ]
+}
+
+# expect_pass WHAT: run the tests WHAT; each must PASS.
+expect_pass() {
+	echo "$1" >"$DIR/run" || { fail "writing '$1' to $DIR/run failed"; return; }
+	out=$(cat "$DIR/run")
+	echo "$out" | sed 's/^/    /'
+	n=$(echo "$out" | grep -c '^PASS')
+	if [ "$n" -ne "$(echo "$1" | wc -w)" ] || echo "$out" | grep -q '^FAIL'; then
+		fail "'$1' did not pass"
+	fi
+}
+
+stress_threads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^pmt-stress'
+}
+
+oops_pattern='BUG:|WARNING:|Oops|general protection|Call Trace'
+log_mark() { LOG_MARK=$(dmesg | wc -l); }
+log_since() { dmesg | tail -n +"$((LOG_MARK + 1))"; }
+log_clean() { # WHAT
+	if log_since | grep -E "$oops_pattern"; then
+		fail "$1: kernel log reports the above"
+	fi
+}
+
+command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH (devices/testdev not built?)"; finish; }
+modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
+
+note "--- (a) a read the model never answers"
+log_mark
+if start_testdev --read-timeout-us 20000; then
+	wait_dir "$DIR" || fail "$DIR did not appear"
+	expect_pass hang
+	expect_pass "read-widths counter"
+	stop_model
+	wait_gone "$ADDR" || fail "(a) $ADDR still present after the model exited"
+fi
+log_clean "(a)"
+
+note "--- (b) model killed with reads in flight"
+log_mark
+if start_testdev; then
+	wait_dir "$DIR" || fail "$DIR did not appear"
+	echo start >"$DIR/stress" || fail "stress start failed"
+	sleep 1
+	s=$(cat "$DIR/stress")
+	note "stress before the kill: $s"
+	case "$s" in running*) ;; *) fail "stress thread not running: $s" ;; esac
+	kill -KILL "$MODEL_PID"
+	wait "$MODEL_PID" 2>/dev/null
+	wait_gone "$ADDR" || fail "(b) $ADDR still present 5 s after SIGKILL of the model"
+	[ ! -d "$DIR" ] || fail "(b) $DIR still present: remove() did not run"
+	[ ! -e "/sys/bus/pci/drivers/pciem_mmio_test/$ADDR" ] || fail "(b) driver still bound to $ADDR"
+	expect_eq "(b) stress threads left" "$(stress_threads)" 0
+fi
+log_clean "(b)"
+
+note "--- (c) unload and reload the driver"
+log_mark
+if start_testdev; then
+	wait_dir "$DIR" || fail "$DIR did not appear"
+	rmmod pciem_mmio_test || fail "(c) rmmod failed"
+	expect_eq "(c) driver of $ADDR after rmmod" "$(driver_of "$ADDR")" none
+	modprobe pciem_mmio_test model_cpu=0 || fail "(c) modprobe failed"
+	wait_dir "$DIR" || fail "(c) $DIR did not reappear after modprobe"
+	expect_eq "(c) driver of $ADDR after modprobe" "$(driver_of "$ADDR")" pciem_mmio_test
+	expect_pass "read-widths counter fifo"
+	# unload with I/O running: remove() stops the thread before unmapping
+	echo start >"$DIR/stress" || fail "(c) stress start failed"
+	sleep 0.5
+	rmmod pciem_mmio_test || fail "(c) rmmod with the stress thread running failed"
+	expect_eq "(c) stress threads left" "$(stress_threads)" 0
+	modprobe pciem_mmio_test model_cpu=0 || fail "(c) second modprobe failed"
+	wait_dir "$DIR" || fail "(c) $DIR did not reappear"
+	expect_pass counter
+	stop_model
+	wait_gone "$ADDR" || fail "(c) $ADDR still present after the model exited"
+fi
+log_clean "(c)"
+
+note "--- (d) an instruction the emulator refuses"
+log_mark
+if start_testdev; then
+	wait_dir "$DIR" || fail "$DIR did not appear"
+	expect_pass refused
+	# lock orl $0x100,(%rdi) is f0 81 0f 00 01 00 00
+	if log_since | grep -iE 'f0[^0-9a-f]{0,3}81[^0-9a-f]{0,3}0f'; then
+		note "ok: the kernel log names the refused instruction"
+	else
+		log_since | tail -n 20
+		fail "(d) no kernel log line names the refused bytes f0 81 0f"
+	fi
+	expect_pass counter
+	stop_model
+	wait_gone "$ADDR" || fail "(d) $ADDR still present after the model exited"
+fi
+log_clean "(d)"
+
+rmmod pciem_mmio_test || fail "rmmod pciem_mmio_test failed"
+finish
