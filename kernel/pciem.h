@@ -147,6 +147,8 @@ struct pciem_rambar {
  * @irq:	interrupt state
  * @irqfd_lock:	guards @irqfds
  * @irqfds:	eventfds that raise vectors
+ * @start_lock:	serialises PCIEM_IOC_START
+ * @added:	on the bus (PCIEM_CREATE_F_DEFER_ADD delays it)
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
@@ -163,6 +165,8 @@ struct pciem_function {
 	struct pciem_irq irq;
 	struct mutex irqfd_lock;
 	struct list_head irqfds;
+	struct mutex start_lock;
+	bool added;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	char name[16];

@@ -238,6 +238,30 @@ static long pciem_dev_info(struct pciem_function *fn, void __user *uarg)
 	return pciem_copy_struct_out(uarg, usize, &info, sizeof(info));
 }
 
+static int pciem_function_add(struct pciem_function *fn,
+			      struct pciem_error *err);
+
+/* PCIEM_IOC_START: the deferred half of PCIEM_IOC_CREATE. */
+static long pciem_dev_start(struct pciem_function *fn)
+{
+	struct pciem_error err = { 0 };
+	int ret;
+
+	mutex_lock(&fn->start_lock);
+	if (fn->added) {
+		ret = -EALREADY;
+	} else {
+		ret = pciem_function_add(fn, &err);
+		if (!ret)
+			fn->added = true;
+		else if (err.code)
+			pr_info("%s: start failed: %s\n", fn->name,
+				pciem_err_str(err.code));
+	}
+	mutex_unlock(&fn->start_lock);
+	return ret;
+}
+
 /* PCIEM_IOC_RAISE (@intx false) and PCIEM_IOC_SET_INTX (@intx true). */
 static long pciem_dev_irq(struct pciem_function *fn, void __user *uarg,
 			  bool intx)
@@ -273,6 +297,8 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 		return pciem_dev_irq(fn, uarg, true);
 	case _IOC_NR(PCIEM_IOC_IRQFD):
 		return pciem_irqfd_ioctl(fn, uarg);
+	case _IOC_NR(PCIEM_IOC_START):
+		return pciem_dev_start(fn);
 	}
 	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }
@@ -361,6 +387,7 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	}
 	kref_init(&fn->ref);
 	mutex_init(&fn->irqfd_lock);
+	mutex_init(&fn->start_lock);
 	INIT_LIST_HEAD(&fn->irqfds);
 	fn->host = host;
 	fn->owner_tgid = task_tgid_vnr(current);
@@ -396,9 +423,12 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	snprintf(fn->name, sizeof(fn->name), "%04x:%02x:%02x.%x",
 		 pciem_host_domain(host), host->bus->number,
 		 PCI_SLOT(fn->devfn), PCI_FUNC(fn->devfn));
-	ret = pciem_function_add(fn, err);
-	if (ret)
-		goto out_unclaim;
+	if (!(req->flags & PCIEM_CREATE_F_DEFER_ADD)) {
+		ret = pciem_function_add(fn, err);
+		if (ret)
+			goto out_unclaim;
+		fn->added = true;
+	}
 
 	/* From here the fd owns the function. */
 	fd_install(fd, file);

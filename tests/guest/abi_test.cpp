@@ -190,6 +190,29 @@ TEST_F(Abi, CreatedFunctionAppearsAndCloseRemovesIt)
     EXPECT_FALSE(fs::exists(p)) << "close must hot-remove the function";
 }
 
+TEST_F(Abi, DeferredAddWaitsForStart)
+{
+    Request r;
+    r.req.flags = PCIEM_CREATE_F_DEFER_ADD;
+    Outcome o = create(ctl, r);
+    ASSERT_GE(o.fd, 0) << strerror(o.err);
+    fs::path p = sysfs_path(dev_info(o.fd));
+    EXPECT_FALSE(fs::exists(p)) << "not on the bus before PCIEM_IOC_START";
+    ASSERT_EQ(ioctl(o.fd, PCIEM_IOC_START), 0) << strerror(errno);
+    EXPECT_TRUE(fs::exists(p));
+    EXPECT_NE(dev_info(o.fd).bar_start[0], 0u) << "BARs assigned at start";
+    errno = 0;
+    EXPECT_EQ(ioctl(o.fd, PCIEM_IOC_START), -1);
+    EXPECT_EQ(errno, EALREADY);
+    close(o.fd);
+    EXPECT_FALSE(fs::exists(p));
+
+    // Closing a function that never started leaves nothing behind.
+    Outcome never = create(ctl, r);
+    ASSERT_GE(never.fd, 0);
+    close(never.fd);
+}
+
 TEST_F(Abi, LargerStructWithZeroTailIsAccepted)
 {
     struct {

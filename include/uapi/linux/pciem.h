@@ -124,7 +124,13 @@ struct pciem_bar {
 
 /* struct pciem_create.flags */
 #define PCIEM_CREATE_F_DEVFN	(1u << 0) /* place at .devfn, else auto */
-#define PCIEM_CREATE_FLAGS_ALL	PCIEM_CREATE_F_DEVFN
+/*
+ * Build the function and return its fd, but put it on the bus only at
+ * PCIEM_IOC_START: a model maps its ring and starts serving first, so a
+ * driver that binds (and reads registers) during the add is answered.
+ */
+#define PCIEM_CREATE_F_DEFER_ADD (1u << 1)
+#define PCIEM_CREATE_FLAGS_ALL	(PCIEM_CREATE_F_DEVFN | PCIEM_CREATE_F_DEFER_ADD)
 
 struct pciem_create {
 	__u32 size;
@@ -463,5 +469,9 @@ struct pciem_list {
 #define PCIEM_IOC_RAISE		_IOW(PCIEM_IOC_MAGIC, 0x45, struct pciem_irq_req)
 #define PCIEM_IOC_SET_INTX	_IOW(PCIEM_IOC_MAGIC, 0x46, struct pciem_irq_req)
 #define PCIEM_IOC_IRQFD		_IOW(PCIEM_IOC_MAGIC, 0x47, struct pciem_irqfd_req)
+/* Put a function created with PCIEM_CREATE_F_DEFER_ADD on the bus. Drivers
+ * probe inside this call, so the model must already be serving its ring
+ * from another thread. EALREADY if it is on the bus already. */
+#define PCIEM_IOC_START		_IO(PCIEM_IOC_MAGIC, 0x48)
 
 #endif /* _UAPI_LINUX_PCIEM_H */
