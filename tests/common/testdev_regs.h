@@ -16,6 +16,17 @@
 
 /* BAR0: 64 KiB, 64-bit, non-prefetchable: the registers. */
 #define TESTDEV_BAR0_SIZE	0x10000
+/* BAR2: 2 MiB, 64-bit, prefetchable RAM BAR (PCIEM_BAR_RAM). */
+#define TESTDEV_BAR2_SIZE	0x200000
+/*
+ * BAR4: 64 KiB, 64-bit: the MSI-X table (2048 entries at 0) and PBA (at
+ * 0x8000), served by pciem.ko itself. MSI: 32 vectors, 64-bit, per-vector
+ * masking. Interrupt pin INTA.
+ */
+#define TESTDEV_BAR4_SIZE	0x10000
+#define TESTDEV_MSIX_VECTORS	2048
+#define TESTDEV_MSIX_PBA	0x8000
+#define TESTDEV_MSI_VECTORS	32
 
 #define TESTDEV_ID		0x0000	/* RO32: TESTDEV_ID_VALUE */
 #define TESTDEV_ID_VALUE	0x50434945u	/* "PCIE" */
@@ -42,6 +53,31 @@
 					 * TESTDEV_SHADOW_VALUE(i), served from
 					 * the kernel's shadow, no round trip */
 #define TESTDEV_SHADOW_VALUE(i)	(0x5ade0000u + (i))
+
+/*
+ * RAM BAR (BAR2): plain memory shared with the model, not trapped. These
+ * registers let the driver check both sides see the same bytes.
+ */
+#define TESTDEV_RAM_PEEK_OFF	0x0050	/* RW32: offset into BAR2 (dword) */
+#define TESTDEV_RAM_PEEK	0x0054	/* RO32: the model reads BAR2[PEEK_OFF]
+					 * from its own mapping */
+#define TESTDEV_RAM_POKE	0x0058	/* WO32: the model writes the value to
+					 * BAR2[PEEK_OFF] from its side */
+
+/* Interrupts. */
+#define TESTDEV_IRQ_RAISE	0x0100	/* WO32: raise MSI/MSI-X vector value */
+#define TESTDEV_IRQ_INTX	0x0104	/* RW32: bit 0 drives the INTx line */
+#define TESTDEV_IRQ_STORM_COUNT	0x0108	/* RW32: raises in a storm */
+#define TESTDEV_IRQ_STORM_NVEC	0x010c	/* RW32: vectors 0..n-1, round robin */
+#define TESTDEV_IRQ_STORM_GO	0x0110	/* WO32: start the storm from a model
+					 * thread through the vectors' irqfds;
+					 * returns at once */
+#define TESTDEV_IRQ_STORM_DONE	0x0114	/* RO32: raises the storm issued so far */
+#define TESTDEV_IRQ_VIA_IRQFD	0x0118	/* RW32: 1: IRQ_RAISE signals the
+					 * vector's irqfd instead of the ioctl */
+#define TESTDEV_IRQ_RAISE_ERR	0x011c	/* RO32: errno of the last failed
+					 * raise (EAGAIN when MSI/MSI-X is off),
+					 * 0 if none; read clears */
 
 #define TESTDEV_STATUS_UNDERFLOW (1u << 31)
 
