@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -582,6 +583,40 @@ TEST_F(Abi, OwnerDeathRemovesTheFunction)
     EXPECT_FALSE(fs::exists(p)) << "owner death must hot-remove " << p;
     close(pipefd[0]);
     close(pipefd[1]);
+}
+
+TEST_F(Abi, UserspaceMappingsOfTrappedBarsAreRefused)
+{
+    Request r;
+    Outcome o = create(ctl, r);
+    ASSERT_GE(o.fd, 0) << strerror(o.err);
+    pciem_dev_info di = dev_info(o.fd);
+    // Enable memory decode as a driver would, so only PCIem refuses.
+    std::string res = (sysfs_path(di) / "resource0").string();
+    int fd = open(res.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << res << ": " << strerror(errno);
+    errno = 0;
+    void *p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    EXPECT_EQ(p, MAP_FAILED) << "sysfs resource0 mmap of a trapped BAR must fail";
+    EXPECT_EQ(errno, EPERM);
+    if (p != MAP_FAILED)
+        munmap(p, 4096);
+    close(fd);
+
+    int mem = open("/dev/mem", O_RDWR | O_CLOEXEC);
+    if (mem >= 0) {
+        errno = 0;
+        p = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, mem, static_cast<off_t>(di.bar_start[0]));
+        EXPECT_EQ(p, MAP_FAILED) << "/dev/mem mmap of a PCIem window must fail";
+        if (p != MAP_FAILED)
+            munmap(p, 4096);
+        uint32_t v = 0;
+        errno = 0;
+        EXPECT_EQ(pread(mem, &v, sizeof(v), static_cast<off_t>(di.bar_start[0])), -1)
+            << "/dev/mem read of a PCIem window must fail";
+        close(mem);
+    }
+    close(o.fd);
 }
 
 TEST(AbiPermissions, NonRootIsRefused)
