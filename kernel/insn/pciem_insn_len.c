@@ -77,19 +77,25 @@ int pciem_insn_length(const uint8_t *bytes, size_t avail)
 	int osize16 = 0, rexw = 0, m, imm = 0;
 	unsigned int op;
 
-	/* Legacy prefixes, then an optional REX. */
+	/*
+	 * Legacy prefixes and REX bytes. Only a REX immediately before the
+	 * opcode counts: one followed by another prefix is ignored (SDM).
+	 */
 	for (; i < limit; i++) {
 		uint8_t b = bytes[i];
 
+		if ((b & 0xf0) == 0x40) {
+			rexw = (b >> 3) & 1;
+			continue;
+		}
+		if (!(b == 0x66 || b == 0xf0 || b == 0xf2 || b == 0xf3 ||
+		      b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 ||
+		      b == 0x64 || b == 0x65 || b == 0x67))
+			break;
+		rexw = 0;
 		if (b == 0x66)
 			osize16 = 1;
-		else if (!(b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x2e ||
-			   b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 ||
-			   b == 0x65 || b == 0x67))
-			break;
 	}
-	if (i < limit && (bytes[i] & 0xf0) == 0x40)
-		rexw = (bytes[i++] >> 3) & 1;
 	if (i >= limit)
 		return -1;
 	if (rexw)

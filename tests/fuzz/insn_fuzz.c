@@ -12,6 +12,7 @@
  * input, so a crash reproduces from the artifact alone.
  */
 #include "pciem_insn.h"
+#include "pciem_insn_len.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (i = 0; i < size; i++)
         h = mix(h ^ data[i]) + i;
 
+    /* The length decoder the fault handler steps over refusals with. */
+    ret = pciem_insn_length(data, size);
+    CHECK(ret == -1 || (ret >= 1 && ret <= PCIEM_INSN_MAX_LEN && (size_t)ret <= size));
+    if (ret > 0)
+        CHECK(pciem_insn_length(data, (size_t)ret) == ret);
+
     ret = pciem_insn_decode(data, size, &insn);
     CHECK(pciem_insn_strerror(ret) != NULL);
     if (ret) {
@@ -101,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     CHECK(insn.len >= 1 && insn.len <= PCIEM_INSN_MAX_LEN);
     CHECK(insn.len <= size);
+    /* Both decoders agree on the length of what is emulated. */
+    CHECK(pciem_insn_length(data, size) == insn.len);
     CHECK(insn.width == 1 || insn.width == 2 || insn.width == 4 || insn.width == 8);
     CHECK(insn.reg < PCIEM_NR_GPRS);
     CHECK(!insn.high_byte || (insn.width == 1 && insn.reg < 4));
