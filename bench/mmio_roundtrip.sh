@@ -158,7 +158,7 @@ END {
 			e = ns["edu " op]
 			p = ns[d " " op]
 			printf "%-20s %s %9d ns/op   edu %s %7d ns/op   ratio %8.2fx\n",
-				label, word, p, word, e, e > 0 ? p / e : 0
+				label, word, p, word, e, (e > 0 ? p / e : 0)
 		}
 	}
 	exit missing
