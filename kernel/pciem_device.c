@@ -403,6 +403,8 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 		ret = pciem_irq_init(fn);
 	if (ret)
 		goto out_fn;
+	if (req->flags & PCIEM_CREATE_F_NO_MODEL)
+		pciem_ring_kill(&fn->ring);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {

@@ -130,7 +130,15 @@ struct pciem_bar {
  * driver that binds (and reads registers) during the add is answered.
  */
 #define PCIEM_CREATE_F_DEFER_ADD (1u << 1)
-#define PCIEM_CREATE_FLAGS_ALL	(PCIEM_CREATE_F_DEVFN | PCIEM_CREATE_F_DEFER_ADD)
+/*
+ * No model will serve this function: BAR accesses master-abort at once
+ * (reads return all-ones) instead of waiting for a read timeout. For
+ * functions that only need to exist (enumeration, binding tests).
+ */
+#define PCIEM_CREATE_F_NO_MODEL	(1u << 2)
+#define PCIEM_CREATE_FLAGS_ALL	(PCIEM_CREATE_F_DEVFN | \
+				 PCIEM_CREATE_F_DEFER_ADD | \
+				 PCIEM_CREATE_F_NO_MODEL)
 
 struct pciem_create {
 	__u32 size;
