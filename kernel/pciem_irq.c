@@ -102,8 +102,10 @@ static int pciem_msi_init(struct irq_domain *domain,
 	irq_domain_set_info(domain, virq, hwirq, info->chip, info->chip_data,
 			    handle_edge_irq, NULL, "edge");
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
-	/* Let affinity changes reach the chip at once, not at the next
-	 * interrupt (x86 defers them otherwise). */
+	/*
+	 * Let affinity changes reach the chip at once, not at the next
+	 * interrupt (x86 defers them otherwise).
+	 */
 	irq_set_status_flags(virq, IRQ_MOVE_PCNTXT);
 #endif
 	return 0;

@@ -89,6 +89,7 @@ void pciem_ring_free(struct pciem_ring *ring)
 void pciem_ring_kill(struct pciem_ring *ring)
 {
 	WRITE_ONCE(ring->dead, true);
+	/* Spinning readers check dead after their answer: order the two. */
 	smp_mb();
 	wake_up_all(&ring->answer_wq);
 	wake_up_all(&ring->model_wq);
@@ -98,6 +99,7 @@ void pciem_ring_kill(struct pciem_ring *ring)
 
 static bool ring_has_room(struct pciem_ring *ring)
 {
+	/* Acquire: the model is done with every slot before cons. */
 	u32 cons = smp_load_acquire(&ring->hdr->cons);
 
 	return ring->prod - cons < PCIEM_RING_ENTRIES &&
@@ -206,8 +208,10 @@ static int ring_wait(struct pciem_ring *ring,
 
 			WRITE_ONCE(ring->hdr->kernel_waiting,
 				   atomic_inc_return(&ring->sleepers));
-			/* Pairs with the model's fence between done and reading
-			 * kernel_waiting: one of us sees the other. */
+			/*
+			 * Pairs with the model's fence between storing done
+			 * and reading kernel_waiting: one of us sees the other.
+			 */
 			smp_mb();
 			wait_event_timeout(ring->answer_wq,
 					   done(ring, arg) ||
@@ -224,12 +228,14 @@ static bool slot_answered(struct pciem_ring *ring, u32 slot)
 {
 	struct pciem_req *req = &ring->slots[slot];
 
+	/* Acquire: the answer in data was stored before done. */
 	return smp_load_acquire(&req->done) == READ_ONCE(req->seq);
 }
 
 /* Every request posted so far has been handled by the model. */
 static bool ring_drained(struct pciem_ring *ring, u32 unused)
 {
+	/* Acquire: shadow updates of those requests are visible. */
 	return smp_load_acquire(&ring->hdr->cons) == READ_ONCE(ring->prod);
 }
 
@@ -444,13 +450,16 @@ int pciem_ring_mmap(struct pciem_ring *ring, struct vm_area_struct *vma)
 __poll_t pciem_ring_poll(struct pciem_ring *ring, struct file *file,
 			 poll_table *wait)
 {
+	u32 prod, cons;
+
 	poll_wait(file, &ring->model_wq, wait);
 	if (READ_ONCE(ring->dead))
 		return EPOLLHUP;
-	if (smp_load_acquire(&ring->hdr->prod) !=
-	    smp_load_acquire(&ring->hdr->cons))
-		return EPOLLIN | EPOLLRDNORM;
-	return 0;
+	/* Pairs with the producer's store-release of prod. */
+	prod = smp_load_acquire(&ring->hdr->prod);
+	/* Pairs with the model's store-release of cons. */
+	cons = smp_load_acquire(&ring->hdr->cons);
+	return prod != cons ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static long ring_set_eventfd(struct pciem_ring *ring, void __user *uarg)

@@ -61,7 +61,7 @@ static int fail(struct pciem_error *err, uint32_t code, uint32_t index)
 {
 	err->code = code;
 	err->index = index;
-	return -pciem_err_errno(code);
+	return pciem_err_errno(code);
 }
 
 static void put(uint8_t *a, uint16_t off, unsigned int size, uint32_t v)
@@ -833,19 +833,19 @@ int pciem_err_errno(uint32_t code)
 	case PCIEM_ERR_NONE:
 		return 0;
 	case PCIEM_ERR_ABI_VERSION:
-		return EPROTO;
+		return -EPROTO;
 	case PCIEM_ERR_DEVFN_BUSY:
-		return EBUSY;
+		return -EBUSY;
 	case PCIEM_ERR_BUS_FULL:
 	case PCIEM_ERR_BAR_NO_SPACE:
 	case PCIEM_ERR_CAP_NO_ROOM:
-		return ENOSPC;
+		return -ENOSPC;
 	case PCIEM_ERR_BAR_TOO_BIG:
-		return EFBIG;
+		return -EFBIG;
 	case PCIEM_ERR_FAULT:
-		return EFAULT;
+		return -EFAULT;
 	default:
-		return EINVAL;
+		return -EINVAL;
 	}
 }
 

@@ -115,7 +115,7 @@ bool pciem_cfg_claimed(const struct pciem_cfg *cfg, uint16_t off,
 void pciem_cfg_set(struct pciem_cfg *cfg, uint16_t off, unsigned int size,
 		   uint32_t val);
 
-/* errno (positive) that goes with a PCIEM_ERR_* code. */
+/* The negative errno that goes with a PCIEM_ERR_* code (0 for NONE). */
 int pciem_err_errno(uint32_t code);
 
 /* Short English text for a PCIEM_ERR_* code ("BAR size is not ..."). */

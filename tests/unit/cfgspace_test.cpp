@@ -509,7 +509,7 @@ TEST(CfgRecords, RecordLengthRules) {
 TEST(CfgErrors, EveryCodeHasTextAndErrno) {
     for (uint32_t c = 1; c < PCIEM_ERR__COUNT; c++) {
         EXPECT_STRNE(pciem_err_str(c), "unknown error") << c;
-        EXPECT_GT(pciem_err_errno(c), 0) << c;
+        EXPECT_LT(pciem_err_errno(c), 0) << c;
     }
     EXPECT_STREQ(pciem_err_str(PCIEM_ERR__COUNT), "unknown error");
 }
