@@ -5,8 +5,14 @@
 // exists (what emulation bug it catches).
 #include "testdev.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
+#include <vector>
+
+#include <unistd.h>
 
 #include <testdev_regs.h>
 
@@ -19,6 +25,8 @@ TestDev::TestDev() {
     declare_fifo(regs);
     declare_timing(regs);
     declare_shadowed(regs);
+    declare_ram(regs);
+    declare_irq(regs);
     // memcpy_toio/memcpy_fromio/memset_io land here with string
     // instructions of every width.
     regs.memory(TESTDEV_MEM, TESTDEV_MEM_SIZE, "MEM");
@@ -30,14 +38,28 @@ TestDev::TestDev() {
     });
 }
 
+TestDev::~TestDev() {
+    stop_storm();
+}
+
+void TestDev::on_stop() {
+    stop_storm();
+}
+
 DeviceSpec TestDev::spec() const {
     // A PCIe endpoint with PM, like real hardware, so the PCI core
-    // treats it as it would a plug-in card.
+    // treats it as it would a plug-in card. BAR4 has no registers: the
+    // host serves the MSI-X table and PBA in it.
     return DeviceSpec{}
         .ids(TESTDEV_VENDOR_ID, TESTDEV_DEVICE_ID)
         .class_code(TESTDEV_CLASS)
+        .interrupt_pin(InterruptPin::a)
         .bar(0, Bar::mem64(TESTDEV_BAR0_SIZE))
+        .bar(2, Bar::mem64(TESTDEV_BAR2_SIZE).prefetchable().ram())
+        .bar(4, Bar::mem64(TESTDEV_BAR4_SIZE))
         .pm()
+        .msi(TESTDEV_MSI_VECTORS, /*is64=*/true, /*maskable=*/true)
+        .msix(TESTDEV_MSIX_VECTORS, 4, 0, 4, TESTDEV_MSIX_PBA)
         .pcie(PCIEM_PCIE_ENDPOINT);
 }
 
@@ -110,6 +132,119 @@ void TestDev::declare_shadowed(RegisterMap& regs) {
     // Constants with no read side effects: the kernel answers these from
     // its shadow without a round trip to us.
     declare_shadow(0, TESTDEV_SHADOWED, 8 * 4);
+}
+
+uint64_t TestDev::peek_offset() const {
+    // A dword inside BAR2: the offset is taken modulo the BAR, aligned down.
+    return (peek_off_->value() % TESTDEV_BAR2_SIZE) & ~uint64_t{3};
+}
+
+void TestDev::declare_ram(RegisterMap& regs) {
+    // The model's view of BAR2 (its own mapping), so the driver can check
+    // both sides see the same bytes, in both directions.
+    peek_off_ = &regs.reg32(TESTDEV_RAM_PEEK_OFF, "RAM_PEEK_OFF").rw();
+    regs.reg32(TESTDEV_RAM_PEEK, "RAM_PEEK").ro([this] {
+        const auto ram = this->ram(2);
+        if (ram.empty()) {
+            return uint64_t{0};
+        }
+        uint32_t v = 0;
+        std::memcpy(&v, ram.data() + peek_offset(), sizeof(v));
+        return uint64_t{v};
+    });
+    regs.reg32(TESTDEV_RAM_POKE, "RAM_POKE").wo().on_write([this](uint64_t, uint64_t value) {
+        const auto ram = this->ram(2);
+        if (!ram.empty()) {
+            const auto v = static_cast<uint32_t>(value);
+            std::memcpy(ram.data() + peek_offset(), &v, sizeof(v));
+        }
+    });
+}
+
+void TestDev::raise(uint32_t vector) {
+    if (via_irqfd_->value() == 1) {
+        auto fd = irq().eventfd(vector);
+        const uint64_t one = 1;
+        if (!fd) {
+            raise_err_.store(static_cast<uint32_t>(fd.error().errnum));
+        } else if (::write(*fd, &one, sizeof(one)) != static_cast<ssize_t>(sizeof(one))) {
+            raise_err_.store(static_cast<uint32_t>(errno));
+        }
+        return;
+    }
+    if (auto ok = irq().raise(vector); !ok) {
+        raise_err_.store(static_cast<uint32_t>(ok.error().errnum));
+    }
+}
+
+void TestDev::declare_irq(RegisterMap& regs) {
+    regs.reg32(TESTDEV_IRQ_RAISE, "IRQ_RAISE").wo().on_write([this](uint64_t, uint64_t v) {
+        raise(static_cast<uint32_t>(v));
+    });
+    // Level-triggered: the line stays where the driver last put it.
+    regs.reg32(TESTDEV_IRQ_INTX, "IRQ_INTX").rw().on_write([this](uint64_t, uint64_t v) {
+        if (auto ok = irq().set_intx((v & 1) != 0); !ok) {
+            raise_err_.store(static_cast<uint32_t>(ok.error().errnum));
+        }
+    });
+    storm_count_ = &regs.reg32(TESTDEV_IRQ_STORM_COUNT, "IRQ_STORM_COUNT").rw();
+    storm_nvec_ = &regs.reg32(TESTDEV_IRQ_STORM_NVEC, "IRQ_STORM_NVEC").rw();
+    regs.reg32(TESTDEV_IRQ_STORM_GO, "IRQ_STORM_GO").wo().on_write([this](uint64_t, uint64_t) {
+        start_storm();
+    });
+    regs.reg32(TESTDEV_IRQ_STORM_DONE, "IRQ_STORM_DONE").ro([this] {
+        return uint64_t{storm_done_.load(std::memory_order_acquire)};
+    });
+    via_irqfd_ = &regs.reg32(TESTDEV_IRQ_VIA_IRQFD, "IRQ_VIA_IRQFD").rw();
+    regs.reg32(TESTDEV_IRQ_RAISE_ERR, "IRQ_RAISE_ERR").ro().on_read([this](uint64_t) {
+        return std::optional<uint64_t>{raise_err_.exchange(0)};
+    });
+}
+
+void TestDev::start_storm() {
+    if (storm_running_.load()) {
+        return; // a GO while a storm runs is ignored
+    }
+    if (storm_.joinable()) {
+        storm_.join(); // the previous storm, finished
+    }
+    const auto count = static_cast<uint32_t>(storm_count_->value());
+    // NVEC 0 would name no vector at all: take it as 1.
+    const uint32_t nvec = std::max<uint32_t>(1, static_cast<uint32_t>(storm_nvec_->value()));
+    storm_done_.store(0, std::memory_order_release);
+    storm_cancel_.store(false);
+    storm_running_.store(true);
+    // Inherits the CPU affinity of the thread that serves requests
+    // (pciem-testdev --cpu pins the whole process).
+    storm_ = std::thread([this, count, nvec] {
+        std::vector<int> fds(nvec, -1);
+        const uint64_t one = 1;
+        for (uint32_t i = 0; i < count && !storm_cancel_.load(std::memory_order_relaxed); ++i) {
+            const uint32_t v = i % nvec;
+            if (fds[v] < 0) {
+                auto fd = irq().eventfd(v);
+                if (!fd) {
+                    raise_err_.store(static_cast<uint32_t>(fd.error().errnum));
+                    break;
+                }
+                fds[v] = *fd;
+            }
+            if (::write(fds[v], &one, sizeof(one)) != static_cast<ssize_t>(sizeof(one))) {
+                raise_err_.store(static_cast<uint32_t>(errno));
+                break;
+            }
+            storm_done_.store(i + 1, std::memory_order_release);
+        }
+        storm_running_.store(false);
+    });
+}
+
+void TestDev::stop_storm() {
+    storm_cancel_.store(true);
+    if (storm_.joinable()) {
+        storm_.join();
+    }
+    storm_running_.store(false);
 }
 
 } // namespace pciem::devices

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 //
-// The PCIem test device (tests/common/testdev_regs.h): one BAR of
-// registers whose semantics a wrong emulation would break, for the
-// kernel test driver that runs every MMIO accessor against it.
+// The PCIem test device (tests/common/testdev_regs.h): a BAR of
+// registers whose semantics a wrong emulation would break, a RAM BAR and
+// interrupts (MSI, MSI-X, INTx, irqfd storms), for the kernel test driver
+// that runs every MMIO accessor and interrupt path against it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
+#include <thread>
 
 #include "pciem/device_model.hpp"
 
@@ -15,8 +18,15 @@ namespace pciem::devices {
 class TestDev : public DeviceModel {
 public:
     TestDev();
+    TestDev(const TestDev&) = delete;
+    TestDev& operator=(const TestDev&) = delete;
+    TestDev(TestDev&&) = delete;
+    TestDev& operator=(TestDev&&) = delete;
+    ~TestDev() override;
 
     [[nodiscard]] DeviceSpec spec() const override;
+    // Ends a running interrupt storm: the host is going away.
+    void on_stop() override;
 
 private:
     void declare_identity(RegisterMap& regs);
@@ -24,7 +34,14 @@ private:
     void declare_fifo(RegisterMap& regs);
     void declare_timing(RegisterMap& regs);
     void declare_shadowed(RegisterMap& regs);
+    void declare_ram(RegisterMap& regs);
+    void declare_irq(RegisterMap& regs);
     std::optional<uint64_t> pop_fifo();
+    // BAR2 byte offset of the dword RAM_PEEK/RAM_POKE address.
+    [[nodiscard]] uint64_t peek_offset() const;
+    void raise(uint32_t vector);
+    void start_storm();
+    void stop_storm();
 
     Register* status_ = nullptr; // STATUS, set by STATUS_SET and FIFO underflow
     Register* rc_ = nullptr;     // RC, set by RC_SET
@@ -33,6 +50,16 @@ private:
     uint32_t write_count_ = 0;
     uint32_t last_write_ = 0;
     std::deque<uint32_t> fifo_;
+    Register* peek_off_ = nullptr;
+    Register* storm_count_ = nullptr;
+    Register* storm_nvec_ = nullptr;
+    Register* via_irqfd_ = nullptr;
+    // Written by the storm thread too.
+    std::atomic<uint32_t> raise_err_{0};
+    std::atomic<uint32_t> storm_done_{0};
+    std::atomic<bool> storm_running_{false};
+    std::atomic<bool> storm_cancel_{false};
+    std::thread storm_;
 };
 
 } // namespace pciem::devices

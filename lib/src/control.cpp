@@ -33,11 +33,12 @@ Result<pciem_info> Control::info() const {
     return info;
 }
 
-Result<Device> Control::create(const DeviceSpec& spec) const {
+Result<Device> Control::create(const DeviceSpec& spec, uint32_t create_flags) const {
     auto req = spec.build();
     if (!req) {
         return std::unexpected(req.error());
     }
+    req->create().flags |= create_flags;
     // The ioctl returns the new device fd (created O_CLOEXEC by the
     // kernel) and fills req->create().error on failure.
     const int dev_fd = ::ioctl(fd_.get(), PCIEM_IOC_CREATE, &req->create());

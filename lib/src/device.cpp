@@ -5,6 +5,8 @@
 
 #include <sys/ioctl.h>
 
+#include <fmt/format.h>
+
 #include "pciem/address.hpp"
 #include "pciem/error_text.hpp"
 
@@ -22,6 +24,23 @@ Result<pciem_dev_info> query_dev_info(int device_fd) {
 
 Result<pciem_dev_info> Device::info() const {
     return query_dev_info(fd_.get());
+}
+
+Result<void> Device::start() {
+    if (::ioctl(fd_.get(), PCIEM_IOC_START) < 0) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_START of {}", address())));
+    }
+    auto now = query_dev_info(fd_.get());
+    if (!now) {
+        return std::unexpected(now.error());
+    }
+    // Only the BAR addresses change at start; the address fields others
+    // may be reading concurrently stay untouched.
+    for (unsigned i = 0; i < PCIEM_MAX_BARS; ++i) {
+        info_.bar_start[i] = now->bar_start[i];
+    }
+    return {};
 }
 
 std::string Device::address() const {

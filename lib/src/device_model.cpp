@@ -23,6 +23,42 @@ uint32_t DeviceModel::on_config_read(uint16_t, unsigned) {
 
 void DeviceModel::on_config_write(uint16_t, unsigned, uint32_t) {}
 
+namespace {
+
+// What irq() answers before a host is bound.
+class UnboundInterrupts final : public Interrupts {
+public:
+    Result<void> raise(unsigned vector) override {
+        return fail(ENODEV,
+                    fmt::format("cannot raise vector {}: the model runs on no host", vector));
+    }
+    Result<void> set_intx(bool) override {
+        return fail(ENODEV, "cannot drive INTx: the model runs on no host");
+    }
+    Result<int> eventfd(unsigned vector) override {
+        return fail(ENODEV,
+                    fmt::format("no eventfd for vector {}: the model runs on no host", vector));
+    }
+};
+
+UnboundInterrupts unbound_interrupts;
+
+} // namespace
+
+Interrupts& DeviceModel::irq() {
+    return irq_sink_ != nullptr ? *irq_sink_ : unbound_interrupts;
+}
+
+std::span<std::byte> DeviceModel::ram(unsigned bar) const {
+    return bar < PCIEM_MAX_BARS ? ram_.at(bar) : std::span<std::byte>{};
+}
+
+void DeviceModel::bind_ram(unsigned bar, std::span<std::byte> bytes) {
+    if (bar < PCIEM_MAX_BARS) {
+        ram_.at(bar) = bytes;
+    }
+}
+
 RegisterMap& DeviceModel::declare_bar(unsigned bar, std::string name, uint64_t size) {
     // An index past 5 is reported by realize(); keep a map to hand back.
     const unsigned slot = bar < PCIEM_MAX_BARS ? bar : PCIEM_MAX_BARS - 1;
@@ -78,6 +114,11 @@ Result<void> DeviceModel::realize() {
         }
         RegisterMap& map = *maps_.at(bar);
         const auto b = sp.bar_at(bar);
+        if (b && b->is_ram()) {
+            return fail(EINVAL, fmt::format("{} map: BAR{} is a RAM BAR, whose accesses never "
+                                            "reach the model; use ram({}) instead of a map",
+                                            map.name(), bar, bar));
+        }
         if (!b || b->size() != map.size()) {
             return fail(EINVAL, fmt::format("{} map: declared for BAR{} of {:#x} bytes, but the "
                                             "spec has {}",

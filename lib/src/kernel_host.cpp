@@ -51,11 +51,18 @@ KernelHost::KernelHost(DeviceModel& model, Device device, bool busy_poll)
     : model_(model), device_(std::move(device)), busy_poll_(busy_poll) {}
 
 KernelHost::~KernelHost() {
-    // The shadow pages go with the mappings: unbind them first so the
-    // model cannot write into freed memory.
+    if (starter_.joinable()) {
+        starter_.join();
+    }
+    // The shadow and RAM pages go with the mappings, the interrupt sink
+    // with us: unbind them first so the model cannot touch freed memory.
     for (auto& s : model_.shadows()) {
         s.backing = {};
     }
+    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
+        model_.bind_ram(bar, {});
+    }
+    model_.bind_interrupts(nullptr);
 }
 
 Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
@@ -67,7 +74,9 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     if (!control) {
         return std::unexpected(control.error());
     }
-    auto device = control->create(model.spec());
+    // Off the bus until run() serves the ring: a driver that binds at
+    // once must find its reads answered.
+    auto device = control->create(model.spec(), PCIEM_CREATE_F_DEFER_ADD);
     if (!device) {
         return std::unexpected(device.error());
     }
@@ -76,6 +85,9 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
         return std::unexpected(ok.error());
     }
     if (auto ok = host->map_shadows(); !ok) {
+        return std::unexpected(ok.error());
+    }
+    if (auto ok = host->map_ram(); !ok) {
         return std::unexpected(ok.error());
     }
     pciem_dev_config cfg{};
@@ -98,6 +110,14 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
         return fail(e, describe_errno(e, "eventfd for stopping the device loop"));
     }
     host->stop_fd_.reset(efd);
+    const int sfd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (sfd < 0) {
+        const int e = errno;
+        return fail(e, describe_errno(e, "eventfd for the start of the device"));
+    }
+    host->start_fd_.reset(sfd);
+    host->irq_ = std::make_unique<KernelInterrupts>(host->device_.fd());
+    model.bind_interrupts(host->irq_.get());
     return host;
 }
 
@@ -166,6 +186,76 @@ Result<void> KernelHost::map_shadows() {
     return {};
 }
 
+Result<void> KernelHost::map_ram() {
+    const DeviceSpec spec = model_.spec();
+    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
+        const auto b = spec.bar_at(bar);
+        if (!b || !b->is_ram()) {
+            continue;
+        }
+        auto p = map_fd(device_.fd(), b->size(), PCIEM_MMAP_BAR_OFFSET(bar),
+                        fmt::format("RAM BAR{}", bar).c_str());
+        if (!p) {
+            return std::unexpected(p.error());
+        }
+        auto& m = ram_maps_.emplace_back(*p, b->size());
+        model_.bind_ram(bar, std::span<std::byte>(static_cast<std::byte*>(m.addr), m.len));
+    }
+    return {};
+}
+
+// ---- interrupts ---------------------------------------------------------
+
+Result<void> KernelHost::KernelInterrupts::raise(unsigned vector) {
+    pciem_irq_req req{};
+    req.size = sizeof(req);
+    req.value = vector;
+    if (::ioctl(fd_, PCIEM_IOC_RAISE, &req) < 0) {
+        const int e = errno;
+        if (e == EAGAIN) {
+            return fail(e, fmt::format("cannot raise vector {}: neither MSI nor MSI-X is "
+                                       "enabled, so the function cannot signal (EAGAIN)",
+                                       vector));
+        }
+        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_RAISE of vector {}", vector)));
+    }
+    return {};
+}
+
+Result<void> KernelHost::KernelInterrupts::set_intx(bool level) {
+    pciem_irq_req req{};
+    req.size = sizeof(req);
+    req.value = level ? 1 : 0;
+    if (::ioctl(fd_, PCIEM_IOC_SET_INTX, &req) < 0) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_SET_INTX to {}", req.value)));
+    }
+    return {};
+}
+
+Result<int> KernelHost::KernelInterrupts::eventfd(unsigned vector) {
+    const std::lock_guard lock(mutex_);
+    if (auto it = eventfds_.find(vector); it != eventfds_.end()) {
+        return it->second.get();
+    }
+    UniqueFd efd{::eventfd(0, EFD_CLOEXEC)};
+    if (!efd.valid()) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("eventfd for vector {}", vector)));
+    }
+    pciem_irqfd_req req{};
+    req.size = sizeof(req);
+    req.fd = efd.get();
+    req.vector = vector;
+    if (::ioctl(fd_, PCIEM_IOC_IRQFD, &req) < 0) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_IRQFD for vector {}", vector)));
+    }
+    const int fd = efd.get();
+    eventfds_.emplace(vector, std::move(efd));
+    return fd;
+}
+
 Result<pciem_dev_config> KernelHost::configure(pciem_dev_config config) {
     config.size = sizeof(config);
     if (::ioctl(device_.fd(), PCIEM_IOC_DEV_CONFIG, &config) < 0) {
@@ -200,9 +290,65 @@ void KernelHost::stop() noexcept {
     [[maybe_unused]] const ssize_t n = ::write(stop_fd_.get(), &one, sizeof(one));
 }
 
-void KernelHost::run_polling() {
+// ---- the start -------------------------------------------------------------
+
+void KernelHost::begin_start() {
+    {
+        const std::lock_guard lock(start_mutex_);
+        if (start_state_ != StartState::idle) {
+            return;
+        }
+        start_state_ = StartState::starting;
+    }
+    // PCIEM_IOC_START blocks while drivers probe, and their reads come to
+    // this thread's loop: issue it from a helper.
+    starter_ = std::thread([this] {
+        auto ok = device_.start();
+        {
+            const std::lock_guard lock(start_mutex_);
+            if (ok) {
+                start_state_ = StartState::started;
+            } else {
+                start_state_ = StartState::failed;
+                start_error_ = ok.error();
+            }
+        }
+        start_settled_.store(true, std::memory_order_release);
+        start_cv_.notify_all();
+        const uint64_t one = 1;
+        [[maybe_unused]] const ssize_t n = ::write(start_fd_.get(), &one, sizeof(one));
+    });
+}
+
+Result<void> KernelHost::wait_started() {
+    std::unique_lock lock(start_mutex_);
+    start_cv_.wait(lock, [this] {
+        return start_state_ == StartState::started || start_state_ == StartState::failed;
+    });
+    if (start_state_ == StartState::failed) {
+        return std::unexpected(*start_error_);
+    }
+    return {};
+}
+
+bool KernelHost::should_leave(std::optional<Error>* error) {
+    const bool settled = start_settled_.load(std::memory_order_acquire);
+    if (settled) {
+        const std::lock_guard lock(start_mutex_);
+        if (start_state_ == StartState::failed) {
+            *error = start_error_;
+            return true;
+        }
+    }
+    return settled && stop_.load(std::memory_order_relaxed);
+}
+
+// ---- the loop ---------------------------------------------------------------
+
+Result<void> KernelHost::run_polling() {
     consumer_->set_polling(true);
-    while (!stop_.load(std::memory_order_relaxed)) {
+    std::optional<Error> error;
+    while (!should_leave(&error)) {
         if (consumer_->drain() == 0) {
             cpu_relax();
         }
@@ -210,14 +356,24 @@ void KernelHost::run_polling() {
     consumer_->set_polling(false);
     // Requests posted while the flag was still set got no wake-up.
     consumer_->drain();
+    if (error) {
+        return std::unexpected(*error);
+    }
+    return {};
 }
 
 Result<void> KernelHost::run_sleeping() {
-    pollfd fds[2] = {{device_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
-    while (!stop_.load(std::memory_order_relaxed)) {
+    pollfd fds[3] = {
+        {device_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {start_fd_.get(), POLLIN, 0}};
+    std::optional<Error> error;
+    while (!should_leave(&error)) {
         // Level-triggered: POLLIN holds while prod != cons, so slots
-        // posted while we were draining wake the next poll at once.
-        if (::poll(fds, 2, -1) < 0) {
+        // posted while we were draining wake the next poll at once. The
+        // stop eventfd is never read (once signalled, should_leave()
+        // decides; while a start is still in flight it is not polled).
+        const bool settled = start_settled_.load(std::memory_order_acquire);
+        fds[1].events = stop_.load(std::memory_order_relaxed) && !settled ? 0 : POLLIN;
+        if (::poll(fds, 3, -1) < 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -227,21 +383,33 @@ Result<void> KernelHost::run_sleeping() {
         if ((fds[0].revents & POLLIN) != 0) {
             consumer_->drain();
         }
+        if ((fds[2].revents & POLLIN) != 0) {
+            uint64_t n = 0;
+            [[maybe_unused]] const ssize_t got = ::read(start_fd_.get(), &n, sizeof(n));
+        }
         if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
             return fail(ENODEV, fmt::format("{}: the device is being removed; stopping its model",
                                             device_.address()));
         }
+    }
+    if (error) {
+        return std::unexpected(*error);
     }
     return {};
 }
 
 Result<void> KernelHost::run() {
     model_.on_start();
+    begin_start();
     Result<void> result;
     if (busy_poll_) {
-        run_polling();
+        result = run_polling();
     } else {
         result = run_sleeping();
+    }
+    if (starter_.joinable()) {
+        // Only after a removal: the start returns once the function is gone.
+        starter_.join();
     }
     model_.on_stop();
     return result;

@@ -49,6 +49,13 @@ Result<int> serve_until_signal(KernelHost& host, const sigset_t& stop,
         loop_result = host.run();
         loop_done.store(true);
     });
+    // The ready file promises a function on the bus, with its driver (if
+    // any) probed: only once the start is through.
+    if (auto started = host.wait_started(); !started) {
+        host.stop();
+        loop.join();
+        return std::unexpected(started.error());
+    }
     if (!ready_file.empty() && !write_ready_file(ready_file, host.device().address() + "\n")) {
         host.stop();
         loop.join();

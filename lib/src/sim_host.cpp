@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "pciem/sim_host.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
 #include "pciem/dispatch.hpp"
+#include "pciem/error_text.hpp"
 
 namespace pciem {
 
@@ -14,8 +22,31 @@ uint64_t all_ones(unsigned size) {
 }
 
 constexpr uint16_t cfg_command = 0x04;
+constexpr uint16_t cfg_status = 0x06;
 constexpr uint16_t cfg_bar0 = 0x10;
+constexpr uint16_t cfg_interrupt_pin = 0x3d;
 constexpr uint32_t command_memory = 1u << 1;
+constexpr uint32_t command_intx_disable = 1u << 10;
+constexpr uint32_t status_interrupt = 1u << 3;
+
+// Capability registers, as kernel/pciem_irq.c uses them.
+constexpr uint16_t msi_flags = 2;
+constexpr uint32_t msi_flags_enable = 0x0001;
+constexpr uint32_t msi_flags_qmask = 0x000e;
+constexpr uint32_t msi_flags_qsize = 0x0070;
+constexpr uint32_t msi_flags_64bit = 0x0080;
+constexpr uint32_t msi_flags_maskbit = 0x0100;
+constexpr uint16_t msi_mask_32 = 0x0c;
+constexpr uint16_t msi_mask_64 = 0x10;
+constexpr uint16_t msix_flags = 2;
+constexpr uint16_t msix_table = 4;
+constexpr uint16_t msix_pba = 8;
+constexpr uint32_t msix_flags_qsize = 0x07ff;
+constexpr uint32_t msix_flags_enable = 0x8000;
+constexpr uint32_t msix_flags_maskall = 0x4000;
+constexpr uint32_t msix_bir = 0x7;
+constexpr unsigned msix_entry_size = 16;
+constexpr uint8_t msix_ctrl_maskbit = 1;
 
 } // namespace
 
@@ -41,6 +72,18 @@ SimHost::SimHost(DeviceModel& model, std::unique_ptr<pciem_cfg> cfg)
         s.backing = std::span<uint8_t>(reinterpret_cast<uint8_t*>(mem.data()), s.len);
     }
     model_.shadow_update();
+    // RAM BARs: zeroed memory, as the kernel's fresh pages are.
+    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
+        if ((cfg_->bar_flags[bar] & PCIEM_BAR_RAM) != 0 && cfg_->bar_size[bar] != 0) {
+            auto& mem = ram_mem_.at(bar);
+            mem.assign(cfg_->bar_size[bar] / 8, 0);
+            model_.bind_ram(bar, std::span<std::byte>(reinterpret_cast<std::byte*>(mem.data()),
+                                                      cfg_->bar_size[bar]));
+        }
+    }
+    irq_init();
+    irq_sink_ = std::make_unique<SimInterrupts>(*this);
+    model_.bind_interrupts(irq_sink_.get());
 }
 
 SimHost::~SimHost() {
@@ -49,21 +92,348 @@ SimHost::~SimHost() {
     for (auto& s : model_.shadows()) {
         s.backing = {};
     }
+    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
+        model_.bind_ram(bar, {});
+    }
+    model_.bind_interrupts(nullptr);
 }
 
 uint32_t SimHost::cfg_read(uint16_t offset, unsigned size) {
+    poll_interrupts();
     if (pciem_cfg_claimed(cfg_.get(), offset, size)) {
         return model_.on_config_read(offset, size);
     }
-    return pciem_cfg_read(cfg_.get(), offset, size);
+    uint32_t v = pciem_cfg_read(cfg_.get(), offset, size);
+    irq_cfg_read(offset, size, v);
+    return v;
 }
 
 void SimHost::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
+    poll_interrupts();
     if (pciem_cfg_claimed(cfg_.get(), offset, size)) {
         model_.on_config_write(offset, size, value);
         return;
     }
     pciem_cfg_write(cfg_.get(), offset, size, value);
+    irq_cfg_written(offset, size);
+}
+
+// ---- interrupts: kernel/pciem_irq.c, rule for rule ---------------------------
+
+void SimHost::irq_init() {
+    const pciem_cfg_layout& l = cfg_->layout;
+    if (l.msix != 0) {
+        irq_.msix_n = (pciem_cfg_read(cfg_.get(), l.msix + msix_flags, 2) & msix_flags_qsize) + 1;
+        uint32_t v = pciem_cfg_read(cfg_.get(), l.msix + msix_table, 4);
+        irq_.table_bar = v & msix_bir;
+        irq_.table_off = v & ~msix_bir;
+        v = pciem_cfg_read(cfg_.get(), l.msix + msix_pba, 4);
+        irq_.pba_bar = v & msix_bir;
+        irq_.pba_off = v & ~msix_bir;
+        irq_.msix_table.assign(size_t{irq_.msix_n} * msix_entry_size, 0);
+        irq_.msix_pba.assign((irq_.msix_n + 63) / 64, 0);
+        // Every entry comes out of reset masked.
+        for (unsigned i = 0; i < irq_.msix_n; ++i) {
+            irq_.msix_table[size_t{i} * msix_entry_size + 12] = msix_ctrl_maskbit;
+        }
+    }
+    if (l.msi != 0) {
+        irq_.msi_maskable =
+            (pciem_cfg_read(cfg_.get(), l.msi + msi_flags, 2) & msi_flags_maskbit) != 0;
+    }
+    irq_.intx_pin = pciem_cfg_read(cfg_.get(), cfg_interrupt_pin, 1) != 0;
+}
+
+uint16_t SimHost::msi_mask_offset() const {
+    const uint16_t o = cfg_->layout.msi;
+    const bool is64 = (pciem_cfg_read(cfg_.get(), o + msi_flags, 2) & msi_flags_64bit) != 0;
+    return static_cast<uint16_t>(o + (is64 ? msi_mask_64 : msi_mask_32));
+}
+
+bool SimHost::msix_masked_locked(unsigned vector) const {
+    return irq_.msix_fmask ||
+           (irq_.msix_table[size_t{vector} * msix_entry_size + 12] & msix_ctrl_maskbit) != 0;
+}
+
+void SimHost::irq_deliver_locked(SimInterrupt::Kind kind, unsigned vector) {
+    irq_.log.push_back(SimInterrupt{kind, vector});
+    ++irq_.counts[{static_cast<int>(kind), vector}];
+}
+
+void SimHost::msix_flush_locked() {
+    if (!irq_.msix_enabled || irq_.msix_fmask) {
+        return;
+    }
+    for (unsigned i = 0; i < irq_.msix_n; ++i) {
+        uint64_t& word = irq_.msix_pba[i / 64];
+        const uint64_t bit = uint64_t{1} << (i % 64);
+        if ((word & bit) == 0 || msix_masked_locked(i)) {
+            continue;
+        }
+        word &= ~bit;
+        irq_deliver_locked(SimInterrupt::Kind::msix, i);
+    }
+}
+
+void SimHost::msi_flush_locked() {
+    if (!irq_.msi_enabled) {
+        return;
+    }
+    for (unsigned v = 0; v < irq_.msi_nvec; ++v) {
+        const uint32_t bit = 1u << v;
+        if ((irq_.msi_pending & bit) != 0 && !(irq_.msi_maskable && (irq_.msi_mask & bit) != 0)) {
+            irq_.msi_pending &= ~bit;
+            irq_deliver_locked(SimInterrupt::Kind::msi, v);
+        }
+    }
+}
+
+void SimHost::intx_update_locked() {
+    const bool asserted = irq_.intx_level && !irq_.intx_disabled;
+    if (asserted && !irq_.intx_asserted) {
+        irq_deliver_locked(SimInterrupt::Kind::intx, 0);
+    }
+    irq_.intx_asserted = asserted;
+}
+
+Result<void> SimHost::irq_raise_locked(unsigned vector) {
+    if (irq_.msix_enabled) {
+        if (vector >= irq_.msix_n) {
+            ++irq_.dropped;
+            return fail(EINVAL, fmt::format("cannot raise vector {}: the MSI-X table has {} "
+                                            "entries (EINVAL)",
+                                            vector, irq_.msix_n));
+        }
+        if (msix_masked_locked(vector)) {
+            irq_.msix_pba[vector / 64] |= uint64_t{1} << (vector % 64);
+        } else {
+            irq_deliver_locked(SimInterrupt::Kind::msix, vector);
+        }
+        return {};
+    }
+    if (irq_.msi_enabled) {
+        if (vector >= irq_.msi_nvec) {
+            ++irq_.dropped;
+            return fail(EINVAL, fmt::format("cannot raise vector {}: MSI has {} vector(s) "
+                                            "enabled (EINVAL)",
+                                            vector, irq_.msi_nvec));
+        }
+        if (irq_.msi_maskable && (irq_.msi_mask & (1u << vector)) != 0) {
+            irq_.msi_pending |= 1u << vector;
+        } else {
+            irq_deliver_locked(SimInterrupt::Kind::msi, vector);
+        }
+        return {};
+    }
+    ++irq_.dropped;
+    return fail(EAGAIN, fmt::format("cannot raise vector {}: neither MSI nor MSI-X is enabled, "
+                                    "so the function cannot signal (EAGAIN)",
+                                    vector));
+}
+
+void SimHost::irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value) {
+    const std::lock_guard lock(irq_mutex_);
+    const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
+    if (cfg_->layout.msi != 0 && irq_.msi_maskable) {
+        const unsigned reg = msi_mask_offset() + 4u; // Pending Bits
+        if (offset >= reg && offset < reg + 4) {
+            value = (irq_.msi_pending >> (8 * (offset - reg))) & mask;
+        }
+    }
+    if (offset <= cfg_status && offset + size > cfg_status && irq_.intx_level) {
+        value |= status_interrupt << (8 * (cfg_status - offset));
+    }
+}
+
+void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
+    const std::lock_guard lock(irq_mutex_);
+    const pciem_cfg_layout& l = cfg_->layout;
+    const unsigned where = offset;
+    if (l.msix != 0 && where < l.msix + 4u && where + size > l.msix + 2u) {
+        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msix + msix_flags, 2);
+        const bool was = irq_.msix_enabled;
+        irq_.msix_enabled = (ctl & msix_flags_enable) != 0;
+        irq_.msix_fmask = (ctl & msix_flags_maskall) != 0;
+        if (irq_.msix_enabled && !was) {
+            std::fill(irq_.msix_pba.begin(), irq_.msix_pba.end(), 0);
+        }
+        msix_flush_locked();
+    }
+    if (l.msi != 0 && where < l.msi + 0x18u && where + size > l.msi + 2u) {
+        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msi + msi_flags, 2);
+        const bool was = irq_.msi_enabled;
+        irq_.msi_enabled = (ctl & msi_flags_enable) != 0;
+        irq_.msi_nvec = 1u << ((ctl & msi_flags_qsize) >> 4);
+        if (irq_.msi_maskable) {
+            irq_.msi_mask = pciem_cfg_read(cfg_.get(), msi_mask_offset(), 4);
+        }
+        if (irq_.msi_enabled && !was) {
+            irq_.msi_pending = 0;
+        }
+        msi_flush_locked();
+    }
+    if (where < cfg_command + 2u && where + size > cfg_command) {
+        irq_.intx_disabled =
+            (pciem_cfg_read(cfg_.get(), cfg_command, 2) & command_intx_disable) != 0;
+        intx_update_locked();
+    }
+}
+
+bool SimHost::msix_access(unsigned bar, uint64_t offset, unsigned size, bool write,
+                          uint64_t& value) {
+    if (irq_.msix_n == 0) {
+        return false;
+    }
+    const std::lock_guard lock(irq_mutex_);
+    const uint64_t tsize = uint64_t{irq_.msix_n} * msix_entry_size;
+    // The kernel's PBA is a bitmap of longs: whole 8-byte words.
+    const uint64_t psize = irq_.msix_pba.size() * 8;
+    if (bar == irq_.table_bar && offset >= irq_.table_off &&
+        offset + size <= irq_.table_off + tsize) {
+        const uint64_t off = offset - irq_.table_off;
+        uint8_t* bytes = irq_.msix_table.data();
+        if (!write) {
+            value = 0;
+            for (unsigned b = 0; b < size; ++b) {
+                value |= uint64_t{bytes[off + b]} << (8 * b);
+            }
+            return true;
+        }
+        for (unsigned b = 0; b < size; ++b) {
+            const uint64_t o = off + b;
+            const uint8_t byte = static_cast<uint8_t>(value >> (8 * b));
+            // Only the Mask bit of Vector Control is RW.
+            if ((o & 15) == 12) {
+                bytes[o] = static_cast<uint8_t>((bytes[o] & ~msix_ctrl_maskbit) |
+                                                (byte & msix_ctrl_maskbit));
+            } else if ((o & 15) < 12) {
+                bytes[o] = byte;
+            }
+        }
+        const auto i = static_cast<unsigned>(off / msix_entry_size);
+        if ((irq_.msix_pba[i / 64] & (uint64_t{1} << (i % 64))) != 0 && !msix_masked_locked(i)) {
+            msix_flush_locked();
+        }
+        return true;
+    }
+    if (bar == irq_.pba_bar && offset >= irq_.pba_off && offset + size <= irq_.pba_off + psize) {
+        // Pending bits are the device's: writes are ignored.
+        if (!write) {
+            const auto* bytes = reinterpret_cast<const uint8_t*>(irq_.msix_pba.data());
+            value = 0;
+            for (unsigned b = 0; b < size; ++b) {
+                value |= uint64_t{bytes[offset - irq_.pba_off + b]} << (8 * b);
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+void SimHost::poll_interrupts() {
+    // Counts first, raises after: the eventfd lock is never held with the
+    // interrupt lock (the model may create eventfds while raising).
+    std::vector<std::pair<unsigned, uint64_t>> fired;
+    {
+        const std::lock_guard lock(eventfd_mutex_);
+        for (const auto& [vector, fd] : eventfds_) {
+            uint64_t n = 0;
+            if (::read(fd.get(), &n, sizeof(n)) == static_cast<ssize_t>(sizeof(n)) && n != 0) {
+                fired.emplace_back(vector, n);
+            }
+        }
+    }
+    if (fired.empty()) {
+        return;
+    }
+    const std::lock_guard lock(irq_mutex_);
+    for (const auto& [vector, n] : fired) {
+        for (uint64_t i = 0; i < n; ++i) {
+            (void)irq_raise_locked(vector);
+        }
+    }
+}
+
+std::vector<SimInterrupt> SimHost::interrupts() {
+    poll_interrupts();
+    const std::lock_guard lock(irq_mutex_);
+    return irq_.log;
+}
+
+std::vector<SimInterrupt> SimHost::take_interrupts() {
+    poll_interrupts();
+    const std::lock_guard lock(irq_mutex_);
+    std::vector<SimInterrupt> out;
+    out.swap(irq_.log);
+    return out;
+}
+
+uint64_t SimHost::interrupt_count(SimInterrupt::Kind kind, unsigned vector) {
+    poll_interrupts();
+    const std::lock_guard lock(irq_mutex_);
+    const auto it = irq_.counts.find({static_cast<int>(kind), vector});
+    return it == irq_.counts.end() ? 0 : it->second;
+}
+
+bool SimHost::msix_pending(unsigned vector) {
+    poll_interrupts();
+    const std::lock_guard lock(irq_mutex_);
+    return vector < irq_.msix_n &&
+           (irq_.msix_pba[vector / 64] & (uint64_t{1} << (vector % 64))) != 0;
+}
+
+bool SimHost::msi_pending(unsigned vector) {
+    poll_interrupts();
+    const std::lock_guard lock(irq_mutex_);
+    return vector < 32 && (irq_.msi_pending & (1u << vector)) != 0;
+}
+
+bool SimHost::intx_level() {
+    const std::lock_guard lock(irq_mutex_);
+    return irq_.intx_level;
+}
+
+bool SimHost::intx_asserted() {
+    const std::lock_guard lock(irq_mutex_);
+    return irq_.intx_asserted;
+}
+
+uint64_t SimHost::dropped_interrupts() {
+    poll_interrupts();
+    const std::lock_guard lock(irq_mutex_);
+    return irq_.dropped;
+}
+
+Result<void> SimHost::SimInterrupts::raise(unsigned vector) {
+    host_.poll_interrupts(); // earlier eventfd raises come first
+    const std::lock_guard lock(host_.irq_mutex_);
+    return host_.irq_raise_locked(vector);
+}
+
+Result<void> SimHost::SimInterrupts::set_intx(bool level) {
+    const std::lock_guard lock(host_.irq_mutex_);
+    if (!host_.irq_.intx_pin) {
+        return fail(EINVAL, "cannot drive INTx: the function has no interrupt pin (EINVAL)");
+    }
+    host_.irq_.intx_level = level;
+    host_.intx_update_locked();
+    return {};
+}
+
+Result<int> SimHost::SimInterrupts::eventfd(unsigned vector) {
+    const std::lock_guard lock(host_.eventfd_mutex_);
+    if (auto it = host_.eventfds_.find(vector); it != host_.eventfds_.end()) {
+        return it->second.get();
+    }
+    // Non-blocking: the SimHost drains it without waiting.
+    UniqueFd efd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+    if (!efd.valid()) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("eventfd for vector {}", vector)));
+    }
+    const int fd = efd.get();
+    host_.eventfds_.emplace(vector, std::move(efd));
+    return fd;
 }
 
 const ShadowRange* SimHost::shadow_for(unsigned bar, uint64_t offset, unsigned size) const {
@@ -84,9 +454,20 @@ bool SimHost::in_bar(unsigned bar, uint64_t offset, unsigned size) const {
 }
 
 std::optional<uint64_t> SimHost::read(unsigned bar, uint64_t offset, unsigned size) {
+    poll_interrupts();
     if (!in_bar(bar, offset, size)) {
         ++stats_.master_aborts;
         return std::nullopt;
+    }
+    // RAM BARs are not trapped: the bytes, nothing else.
+    if (!ram_mem_.at(bar).empty()) {
+        uint64_t v = 0;
+        std::memcpy(&v, reinterpret_cast<const uint8_t*>(ram_mem_.at(bar).data()) + offset, size);
+        return v;
+    }
+    // The MSI-X table and PBA are the host's, never the model's.
+    if (uint64_t v = 0; msix_access(bar, offset, size, false, v)) {
+        return v;
     }
     // The kernel serves a shadow once the ring is drained; here every
     // earlier request has completed already, so it always may.
@@ -112,8 +493,16 @@ std::optional<uint64_t> SimHost::read(unsigned bar, uint64_t offset, unsigned si
 }
 
 void SimHost::write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
+    poll_interrupts();
     if (!in_bar(bar, offset, size)) {
         ++stats_.master_aborts;
+        return;
+    }
+    if (!ram_mem_.at(bar).empty()) {
+        std::memcpy(reinterpret_cast<uint8_t*>(ram_mem_.at(bar).data()) + offset, &value, size);
+        return;
+    }
+    if (uint64_t v = value & all_ones(size); msix_access(bar, offset, size, true, v)) {
         return;
     }
     ++stats_.writes;

@@ -286,7 +286,7 @@ private:
             if (!b.is_object()) {
                 fail_at(p, "expected a BAR object {\"index\", \"size\", ...}", b);
             }
-            keys(b, p, {"index", "size", "type", "prefetchable"});
+            keys(b, p, {"index", "size", "type", "prefetchable", "ram"});
             const auto index =
                 static_cast<unsigned>(required_number(b, p, "index", PCIEM_MAX_BARS - 1));
             if (where[index] >= 0) {
@@ -300,7 +300,8 @@ private:
             // 32-bit one may not (see pciemctl info).
             const bool is64 = choice(b, p, "type", {"mem32", "mem64"}, 1) == 1;
             const Bar bar = (is64 ? Bar::mem64(size) : Bar::mem32(size))
-                                .prefetchable(boolean(b, p, "prefetchable", false));
+                                .prefetchable(boolean(b, p, "prefetchable", false))
+                                .ram(boolean(b, p, "ram", false));
             spec.bar(index, bar);
         }
     }

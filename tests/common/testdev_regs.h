@@ -58,7 +58,8 @@
  * RAM BAR (BAR2): plain memory shared with the model, not trapped. These
  * registers let the driver check both sides see the same bytes.
  */
-#define TESTDEV_RAM_PEEK_OFF	0x0050	/* RW32: offset into BAR2 (dword) */
+#define TESTDEV_RAM_PEEK_OFF	0x0050	/* RW32: byte offset into BAR2 (dword
+					 * aligned down, wrapped to the BAR) */
 #define TESTDEV_RAM_PEEK	0x0054	/* RO32: the model reads BAR2[PEEK_OFF]
 					 * from its own mapping */
 #define TESTDEV_RAM_POKE	0x0058	/* WO32: the model writes the value to

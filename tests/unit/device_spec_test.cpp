@@ -86,6 +86,17 @@ TEST(DeviceSpec, BarFlagsAndSizes) {
     EXPECT_EQ(b[5].size, 0u);
 }
 
+TEST(DeviceSpec, RamBarFlag) {
+    const auto bar = pciem::Bar::mem64(2 << 20).prefetchable().ram();
+    EXPECT_TRUE(bar.is_ram());
+    EXPECT_EQ(bar.abi_flags(), PCIEM_BAR_MEM64 | PCIEM_BAR_PREFETCH | PCIEM_BAR_RAM);
+    EXPECT_FALSE(bar.ram(false).is_ram());
+    EXPECT_EQ(bar.ram(false).abi_flags(), PCIEM_BAR_MEM64 | PCIEM_BAR_PREFETCH);
+    auto req = pciem::DeviceSpec{}.ids(1, 2).bar(2, pciem::Bar::mem32(4096).ram()).build();
+    ASSERT_TRUE(req);
+    EXPECT_EQ(req->create().bars[2].flags, PCIEM_BAR_RAM);
+}
+
 TEST(DeviceSpec, BarPrefetchableCanBeTurnedOff) {
     const Bar bar = Bar::mem64(64).prefetchable().prefetchable(false);
     EXPECT_EQ(bar.abi_flags(), PCIEM_BAR_MEM64);

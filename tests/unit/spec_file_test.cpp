@@ -125,10 +125,33 @@ TEST(SpecFile, AllCaps) {
     EXPECT_EQ(r[8].body.len, 8);
 }
 
+TEST(SpecFile, RamBar) {
+    auto specs = pciem::parse_spec(
+        R"({"vendor": 1, "device": 2, "bars": [
+              {"index": 0, "size": 4096},
+              {"index": 2, "size": "2M", "prefetchable": true, "ram": true},
+              {"index": 4, "size": "64K", "type": "mem32", "ram": false}]})",
+        "t.json");
+    ASSERT_TRUE(specs) << specs.error().message;
+    auto req = specs->at(0).build();
+    ASSERT_TRUE(req) << req.error().message;
+    EXPECT_EQ(req->create().bars[0].flags, PCIEM_BAR_MEM64);
+    EXPECT_EQ(req->create().bars[2].size, 2u << 20);
+    EXPECT_EQ(req->create().bars[2].flags, PCIEM_BAR_MEM64 | PCIEM_BAR_PREFETCH | PCIEM_BAR_RAM);
+    EXPECT_EQ(req->create().bars[4].flags, 0u);
+    EXPECT_TRUE(specs->at(0).bar_at(2)->is_ram());
+}
+
+TEST(SpecFileErrors, RamMustBeABool) {
+    EXPECT_THAT(parse_error(R"({"vendor": 1, "device": 2,
+                                "bars": [{"index": 0, "size": 4096, "ram": 1}]})"),
+                HasSubstr("bars[0].ram"));
+}
+
 TEST(SpecFileErrors, UnknownKeyIsNamedWithItsPath) {
     EXPECT_THAT(parse_error(R"({"vendor": 1, "device": 2, "bars": [{"index": 0, "sise": 16}]})"),
                 StartsWith("t.json: bars[0].sise: unknown key (expected one of: index, size, "
-                           "type, prefetchable)"));
+                           "type, prefetchable, ram)"));
     EXPECT_THAT(parse_error(R"({"vendor": 1, "device": 2, "vendr": 3})"),
                 StartsWith("t.json: vendr: unknown key"));
 }

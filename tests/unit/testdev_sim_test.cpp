@@ -2,8 +2,11 @@
 // The test device model on the SimHost, exercised the way the kernel
 // test driver (drivers/pciem_mmio_test) does: every register, through
 // MMIO of every width, plus its config space.
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -45,23 +48,46 @@ TEST_F(TestDevSim, Bar0SizingWithAllOnes) {
     const uint64_t hi = host().cfg_read(0x14, 4);
     const uint64_t mask = (hi << 32 | lo) & ~uint64_t{0xf};
     EXPECT_EQ(~mask + 1, uint64_t{TESTDEV_BAR0_SIZE});
-    // The other BARs are unimplemented: they read 0 after all-ones too.
-    host().cfg_write(0x18, 4, 0xffffffff);
-    EXPECT_EQ(host().cfg_read(0x18, 4), 0u);
+    // BAR2: 64-bit prefetchable (type 10b, prefetch 1); BAR4 64-bit.
+    EXPECT_EQ(host().cfg_read(0x18, 4) & 0xf, 0xcu);
+    EXPECT_EQ(host().cfg_read(0x20, 4) & 0xf, 0x4u);
+    for (const auto& [reg, size] : {std::pair<uint16_t, uint64_t>{0x18, TESTDEV_BAR2_SIZE},
+                                    std::pair<uint16_t, uint64_t>{0x20, TESTDEV_BAR4_SIZE}}) {
+        host().cfg_write(reg, 4, 0xffffffff);
+        host().cfg_write(static_cast<uint16_t>(reg + 4), 4, 0xffffffff);
+        const uint64_t m = (uint64_t{host().cfg_read(static_cast<uint16_t>(reg + 4), 4)} << 32 |
+                            host().cfg_read(reg, 4)) &
+                           ~uint64_t{0xf};
+        EXPECT_EQ(~m + 1, size) << "BAR at " << reg;
+    }
 }
 
 TEST_F(TestDevSim, CapabilityListHasPmAndPcie) {
     ASSERT_NE(host().cfg_read(0x06, 2) & (1u << 4), 0u); // Capabilities List
-    bool pm = false, pcie = false;
+    EXPECT_EQ(host().cfg_read(0x3d, 1), 1u);             // INTA
+    bool pm = false, pcie = false, msi = false, msix = false;
     unsigned ptr = host().cfg_read(0x34, 1) & 0xfc;
     for (int guard = 0; ptr != 0 && guard < 48; ++guard) {
         const uint32_t id = host().cfg_read(static_cast<uint16_t>(ptr), 1);
         pm |= id == 0x01;
         pcie |= id == 0x10;
+        msi |= id == 0x05;
+        msix |= id == 0x11;
         ptr = host().cfg_read(static_cast<uint16_t>(ptr + 1), 1) & 0xfc;
     }
     EXPECT_TRUE(pm);
     EXPECT_TRUE(pcie);
+    EXPECT_TRUE(msi);
+    EXPECT_TRUE(msix);
+    const uint16_t mx = host().config().layout.msix;
+    EXPECT_EQ((host().cfg_read(mx + 2, 2) & 0x7ff) + 1, uint32_t{TESTDEV_MSIX_VECTORS});
+    EXPECT_EQ(host().cfg_read(mx + 4, 4), 4u);                    // table: BAR4 + 0
+    EXPECT_EQ(host().cfg_read(mx + 8, 4), TESTDEV_MSIX_PBA | 4u); // PBA: BAR4 + 0x8000
+    const uint16_t mi = host().config().layout.msi;
+    const uint32_t ctl = host().cfg_read(mi + 2, 2);
+    EXPECT_EQ(1u << ((ctl >> 1) & 7), uint32_t{TESTDEV_MSI_VECTORS});
+    EXPECT_NE(ctl & 0x80, 0u);                             // 64-bit
+    EXPECT_NE(ctl & 0x100, 0u);                            // per-vector masking
     EXPECT_EQ(host().config().size, PCIEM_CFG_SPACE_SIZE); // PCIe: 4 KiB
 }
 
@@ -210,6 +236,135 @@ TEST_F(TestDevSim, OutsideTheBarIsAMasterAbort) {
     EXPECT_EQ(host().read32(0, TESTDEV_BAR0_SIZE - 2), 0xffffffffu);
     EXPECT_EQ(host().read32(1, 0), 0xffffffffu);
     EXPECT_EQ(host().stats().master_aborts, 3u);
+}
+
+// ---- RAM BAR ----------------------------------------------------------------
+
+TEST_F(TestDevSim, RamPeekSeesWhatTheDriverWrote) {
+    ASSERT_EQ(model_.ram(2).size(), uint64_t{TESTDEV_BAR2_SIZE});
+    host().write32(2, 0x1000, 0xcafef00d);
+    host().write32(2, TESTDEV_BAR2_SIZE - 4, 0x11223344);
+    host().write32(0, TESTDEV_RAM_PEEK_OFF, 0x1000);
+    EXPECT_EQ(host().read32(0, TESTDEV_RAM_PEEK_OFF), 0x1000u);
+    EXPECT_EQ(host().read32(0, TESTDEV_RAM_PEEK), 0xcafef00du);
+    host().write32(0, TESTDEV_RAM_PEEK_OFF, TESTDEV_BAR2_SIZE - 4);
+    EXPECT_EQ(host().read32(0, TESTDEV_RAM_PEEK), 0x11223344u);
+}
+
+TEST_F(TestDevSim, RamPokeIsSeenByTheDriver) {
+    host().write32(0, TESTDEV_RAM_PEEK_OFF, 0x2468);
+    host().write32(0, TESTDEV_RAM_POKE, 0x600dbeef);
+    EXPECT_EQ(host().read32(2, 0x2468), 0x600dbeefu);
+    EXPECT_EQ(host().read32(0, TESTDEV_RAM_POKE), 0u); // write-only
+    uint32_t v = 0;
+    std::memcpy(&v, model_.ram(2).data() + 0x2468, 4);
+    EXPECT_EQ(v, 0x600dbeefu);
+    // BAR2 accesses never reach the model.
+    const auto before = host().stats();
+    (void)host().read64(2, 0x2468);
+    host().write64(2, 0x10, 1);
+    EXPECT_EQ(host().stats().reads, before.reads);
+    EXPECT_EQ(host().stats().writes, before.writes);
+}
+
+// ---- interrupts --------------------------------------------------------------
+
+class TestDevIrq : public TestDevSim {
+protected:
+    void enable_msix() {
+        host().cfg_write(static_cast<uint16_t>(host().config().layout.msix + 2), 2, 0x8000);
+    }
+    void unmask(unsigned v) { host().write32(4, 16 * v + 12, 0); }
+    // Polls STORM_DONE (each read also lets the SimHost drain eventfds).
+    bool wait_storm(uint32_t count) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (host().read32(0, TESTDEV_IRQ_STORM_DONE) != count) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                return false;
+            }
+            std::this_thread::yield();
+        }
+        return true;
+    }
+};
+
+TEST_F(TestDevIrq, RaiseWithoutMsiReportsEagainOnceThenClears) {
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_RAISE_ERR), 0u);
+    host().write32(0, TESTDEV_IRQ_RAISE, 0);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_RAISE_ERR), uint32_t{EAGAIN});
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_RAISE_ERR), 0u); // read clears
+    EXPECT_TRUE(host().interrupts().empty());
+}
+
+TEST_F(TestDevIrq, RaiseDeliversTheVector) {
+    enable_msix();
+    unmask(5);
+    unmask(TESTDEV_MSIX_VECTORS - 1);
+    host().write32(0, TESTDEV_IRQ_RAISE, 5);
+    host().write32(0, TESTDEV_IRQ_RAISE, TESTDEV_MSIX_VECTORS - 1);
+    host().write32(0, TESTDEV_IRQ_RAISE, 6); // masked: pending
+    EXPECT_EQ(host().take_interrupts(),
+              (std::vector{pciem::SimInterrupt::msix(5),
+                           pciem::SimInterrupt::msix(TESTDEV_MSIX_VECTORS - 1)}));
+    EXPECT_EQ(host().read32(4, TESTDEV_MSIX_PBA), 1u << 6);
+    host().write32(0, TESTDEV_IRQ_RAISE, TESTDEV_MSIX_VECTORS);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_RAISE_ERR), uint32_t{EINVAL});
+}
+
+TEST_F(TestDevIrq, RaiseViaIrqfd) {
+    enable_msix();
+    unmask(3);
+    host().write32(0, TESTDEV_IRQ_VIA_IRQFD, 1);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_VIA_IRQFD), 1u);
+    host().write32(0, TESTDEV_IRQ_RAISE, 3);
+    host().write32(0, TESTDEV_IRQ_RAISE, 3);
+    EXPECT_EQ(host().interrupt_count(pciem::SimInterrupt::Kind::msix, 3), 2u);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_RAISE_ERR), 0u);
+}
+
+TEST_F(TestDevIrq, IntxRegisterDrivesTheLine) {
+    host().write32(0, TESTDEV_IRQ_INTX, 1);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_INTX), 1u);
+    EXPECT_TRUE(host().intx_asserted());
+    EXPECT_EQ(host().take_interrupts(), std::vector{pciem::SimInterrupt::intx()});
+    EXPECT_NE(host().cfg_read(0x06, 2) & 0x8, 0u);
+    host().write32(0, TESTDEV_IRQ_INTX, 0);
+    EXPECT_FALSE(host().intx_level());
+    EXPECT_EQ(host().cfg_read(0x06, 2) & 0x8, 0u);
+}
+
+TEST_F(TestDevIrq, StormRaisesCountRoundRobin) {
+    enable_msix();
+    for (unsigned v = 0; v < 8; ++v) {
+        unmask(v);
+    }
+    host().write32(0, TESTDEV_IRQ_STORM_COUNT, 20000);
+    host().write32(0, TESTDEV_IRQ_STORM_NVEC, 8);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_STORM_COUNT), 20000u);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_STORM_NVEC), 8u);
+    host().write32(0, TESTDEV_IRQ_STORM_GO, 1);
+    ASSERT_TRUE(wait_storm(20000));
+    for (unsigned v = 0; v < 8; ++v) {
+        EXPECT_EQ(host().interrupt_count(pciem::SimInterrupt::Kind::msix, v), 2500u) << v;
+    }
+    EXPECT_EQ(host().interrupt_count(pciem::SimInterrupt::Kind::msix, 8), 0u);
+    // A second storm after the first finished starts afresh.
+    host().write32(0, TESTDEV_IRQ_STORM_COUNT, 3);
+    host().write32(0, TESTDEV_IRQ_STORM_GO, 1);
+    ASSERT_TRUE(wait_storm(3));
+    EXPECT_EQ(host().interrupt_count(pciem::SimInterrupt::Kind::msix, 0), 2501u);
+    EXPECT_EQ(host().interrupt_count(pciem::SimInterrupt::Kind::msix, 2), 2501u);
+    EXPECT_EQ(host().interrupt_count(pciem::SimInterrupt::Kind::msix, 3), 2500u);
+    EXPECT_EQ(host().read32(0, TESTDEV_IRQ_RAISE_ERR), 0u);
+}
+
+TEST_F(TestDevIrq, StormIsStoppedWithTheHost) {
+    enable_msix();
+    host().write32(0, TESTDEV_IRQ_STORM_COUNT, 0xffffffff);
+    host().write32(0, TESTDEV_IRQ_STORM_NVEC, 2);
+    host().write32(0, TESTDEV_IRQ_STORM_GO, 1);
+    host_.reset(); // on_stop() ends the storm; nothing raises into a dead host
+    EXPECT_EQ(model_.irq().raise(0).error().errnum, ENODEV);
 }
 
 } // namespace

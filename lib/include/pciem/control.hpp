@@ -5,6 +5,7 @@
 // functions and to create new ones.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,9 @@ public:
     [[nodiscard]] Result<pciem_info> info() const;
     // PCIEM_IOC_CREATE: the returned Device owns the new function. On
     // failure the message names the BAR or capability at fault.
-    [[nodiscard]] Result<Device> create(const DeviceSpec& spec) const;
+    // create_flags adds PCIEM_CREATE_F_* bits (e.g. PCIEM_CREATE_F_DEFER_ADD:
+    // the function goes on the bus only at Device::start()).
+    [[nodiscard]] Result<Device> create(const DeviceSpec& spec, uint32_t create_flags = 0) const;
     // PCIEM_IOC_LIST: every PCIem function that exists now, whoever owns it.
     [[nodiscard]] Result<std::vector<pciem_list_entry>> list() const;
 

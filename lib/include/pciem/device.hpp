@@ -25,8 +25,14 @@ public:
 
     // Asks the kernel again (PCIEM_IOC_DEV_INFO).
     [[nodiscard]] Result<pciem_dev_info> info() const;
-    // The info fetched at creation: address and BARs never change.
+    // The info fetched at creation (and again at start()): address and
+    // BARs never change once the function is on the bus.
     [[nodiscard]] const pciem_dev_info& cached_info() const { return info_; }
+    // PCIEM_IOC_START: puts a function created with
+    // PCIEM_CREATE_F_DEFER_ADD on the bus. Drivers probe inside this call,
+    // so its model must already be serving the ring from another thread.
+    // Refreshes the BAR addresses of cached_info() (0 until then).
+    [[nodiscard]] Result<void> start();
     // "10000:00:03.0"
     [[nodiscard]] std::string address() const;
     [[nodiscard]] int fd() const { return fd_.get(); }

@@ -23,9 +23,12 @@
 // Threading: a host calls the model from one thread at a time (its event
 // loop). Anything the model does from threads of its own is its business,
 // including calling shadow_update() after changing shadowed registers.
+// irq() may be used from any thread; ram() spans are shared with the
+// driver, which accesses them concurrently.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,6 +38,7 @@
 
 #include "pciem/device_spec.hpp"
 #include "pciem/error.hpp"
+#include "pciem/interrupts.hpp"
 #include "pciem/regmap.hpp"
 
 namespace pciem {
@@ -79,10 +83,22 @@ public:
     virtual uint32_t on_config_read(uint16_t offset, unsigned size);
     virtual void on_config_write(uint16_t offset, unsigned size, uint32_t value);
 
-    // Extension points, coming with their issues: interrupts (the host
-    // will hand the model an interrupt sink for raise(vector)/INTx
-    // levels) and DMA (a host-memory accessor checked against the
-    // driver's mappings). Hosts own both; models only call into them.
+    // Interrupts (interrupts.hpp): raise(vector), set_intx(level),
+    // eventfd(vector). Delivery belongs to the host the model runs on;
+    // before a host binds (or after it is gone) every call fails with
+    // ENODEV. Thread-safe.
+    [[nodiscard]] Interrupts& irq();
+
+    // The bytes of RAM BAR `bar` (Bar::ram()), shared with the driver:
+    // the KernelHost maps them from the device fd, the SimHost backs them
+    // with host memory. Empty for other BARs and before a host bound
+    // them. Driver accesses are not trapped: the model sees no requests
+    // for them, only the bytes.
+    [[nodiscard]] std::span<std::byte> ram(unsigned bar) const;
+
+    // Extension point, coming with its issue: DMA (a host-memory accessor
+    // checked against the driver's mappings), owned by the hosts like
+    // interrupts.
 
     // ---- for hosts -----------------------------------------------------
 
@@ -100,6 +116,10 @@ public:
     // Whether hosts refresh shadows after every request. Models with
     // large shadows turn it off and call shadow_update() themselves.
     [[nodiscard]] bool auto_shadow_update() const { return auto_shadow_update_; }
+    // Hosts bind their interrupt delivery (nullptr unbinds) and the
+    // backing of each RAM BAR (an empty span unbinds).
+    void bind_interrupts(Interrupts* sink) { irq_sink_ = sink; }
+    void bind_ram(unsigned bar, std::span<std::byte> bytes);
 
 protected:
     // Declares the register map of a BAR; size must match spec().
@@ -114,6 +134,8 @@ private:
     std::array<std::unique_ptr<RegisterMap>, PCIEM_MAX_BARS> maps_;
     std::vector<ShadowRange> shadows_;
     bool auto_shadow_update_ = true;
+    std::array<std::span<std::byte>, PCIEM_MAX_BARS> ram_{};
+    Interrupts* irq_sink_ = nullptr;
 };
 
 } // namespace pciem

@@ -42,7 +42,15 @@ public:
         return Bar{size_, on ? (flags_ | PCIEM_BAR_PREFETCH) : (flags_ & ~PCIEM_BAR_PREFETCH)};
     }
 
+    // Plain memory shared with the model (PCIEM_BAR_RAM): driver accesses
+    // are not trapped and cost nothing; the model reads the same bytes
+    // through DeviceModel::ram(). 4 KiB .. 256 MiB.
+    [[nodiscard]] Bar ram(bool on = true) const {
+        return Bar{size_, on ? (flags_ | PCIEM_BAR_RAM) : (flags_ & ~PCIEM_BAR_RAM)};
+    }
+
     [[nodiscard]] uint64_t size() const { return size_; }
+    [[nodiscard]] bool is_ram() const { return (flags_ & PCIEM_BAR_RAM) != 0; }
     [[nodiscard]] bool is_64bit() const { return (flags_ & PCIEM_BAR_MEM64) != 0; }
     [[nodiscard]] bool is_prefetchable() const { return (flags_ & PCIEM_BAR_PREFETCH) != 0; }
     // PCIEM_BAR_* bits for struct pciem_bar.flags.

@@ -8,19 +8,28 @@
 //     auto host = pciem::KernelHost::create(model, {.read_timeout_us = 50'000});
 //     if (!host) { print(host.error().message); return 1; }
 //     std::thread loop([&] { (void)(*host)->run(); });
+//     if (auto ok = (*host)->wait_started(); !ok) { ... }   // now on the bus
 //     ... (*host)->stop(); loop.join();     // stop() is async-signal-safe
 //
-// Lifecycle: create() realizes the model, creates the function, maps its
-// request ring and shadows and applies the per-device config; run()
-// serves requests until stop(); destroying the host removes the function
-// (a surprise removal for its driver).
+// Lifecycle: create() realizes the model, creates the function off the
+// bus (PCIEM_CREATE_F_DEFER_ADD), maps its request ring, shadows and RAM
+// BARs, binds the model's interrupts and applies the per-device config;
+// run() serves requests and, the first time, puts the function on the
+// bus (PCIEM_IOC_START, from a short-lived helper thread: drivers probe
+// inside that call and their reads must be answered) and serves until
+// stop(); destroying the host removes the function (a surprise removal
+// for its driver).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <linux/pciem.h>
@@ -54,10 +63,17 @@ public:
     ~KernelHost();
 
     // Serves requests until stop() (returns success) or until the device
-    // goes away (an error saying so). Calls on_start()/on_stop().
+    // goes away (an error saying so). Calls on_start()/on_stop(). The
+    // first run() also puts the function on the bus; if that fails, run()
+    // returns the error. A stop() during the start takes effect once the
+    // start completed (the driver probing meanwhile is still answered).
     Result<void> run();
     // Makes run() return. Thread-safe and async-signal-safe.
     void stop() noexcept;
+    // Blocks until the function is on the bus (success) or failed to get
+    // there (the error). Call it from another thread than run()'s, once
+    // run() has been started: tools write their ready file after it.
+    Result<void> wait_started();
 
     // PCIEM_IOC_DEV_CONFIG: set the fields named in config.flags and
     // return the values now in force.
@@ -80,10 +96,32 @@ private:
         ~Mapping();
     };
 
+    // The model's irq(): PCIEM_IOC_RAISE/SET_INTX, and one eventfd per
+    // vector bound with PCIEM_IOC_IRQFD on first use.
+    class KernelInterrupts final : public Interrupts {
+    public:
+        explicit KernelInterrupts(int device_fd) : fd_(device_fd) {}
+        Result<void> raise(unsigned vector) override;
+        Result<void> set_intx(bool level) override;
+        Result<int> eventfd(unsigned vector) override;
+
+    private:
+        int fd_;
+        std::mutex mutex_;
+        std::map<unsigned, UniqueFd> eventfds_;
+    };
+
+    enum class StartState { idle, starting, started, failed };
+
     KernelHost(DeviceModel& model, Device device, bool busy_poll);
     Result<void> map_ring();
     Result<void> map_shadows();
-    void run_polling();
+    Result<void> map_ram();
+    void begin_start();
+    // Whether run() may return now: stop() was called and no start is
+    // in flight. Sets *error when the start failed.
+    bool should_leave(std::optional<Error>* error);
+    Result<void> run_polling();
     Result<void> run_sleeping();
 
     DeviceModel& model_;
@@ -91,10 +129,21 @@ private:
     bool busy_poll_;
     std::optional<Mapping> ring_map_;
     std::vector<Mapping> shadow_maps_;
+    std::vector<Mapping> ram_maps_;
     std::unique_ptr<RingConsumer> consumer_;
     RingView ring_;
     UniqueFd stop_fd_;
     std::atomic<bool> stop_{false};
+    std::unique_ptr<KernelInterrupts> irq_;
+    // The start: state and result under start_mutex_; start_fd_ wakes a
+    // sleeping loop when the helper thread is done.
+    std::mutex start_mutex_;
+    std::condition_variable start_cv_;
+    StartState start_state_ = StartState::idle;
+    std::optional<Error> start_error_;
+    std::atomic<bool> start_settled_{false};
+    UniqueFd start_fd_;
+    std::thread starter_;
 };
 
 } // namespace pciem

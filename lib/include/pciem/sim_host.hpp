@@ -14,13 +14,33 @@
 //     (*host)->write32(0, 0x08, 0xdeadbeef);
 //     EXPECT_EQ((*host)->read16(0, 0x0a), 0xdeadu);
 //
-// Extension points for later issues: interrupts (captured raises the
-// test can assert on) and host memory for DMA will be added here, next to
-// the MMIO accessors, as the model API grows them.
+// RAM BARs are host memory the model sees through ram(bar); MMIO of them
+// reads and writes those bytes directly, as the driver's accesses do on
+// the kernel (no request, no counters).
+//
+// Interrupts: the SimHost delivers them as pciem.ko does and records each
+// delivery, in order. The test programs the MSI-X table and PBA through
+// MMIO of the BAR the capability names (served here, never by the model),
+// and MSI/MSI-X enable, the MSI mask bits and Interrupt Disable through
+// cfg_write(), as a driver would:
+//
+//     h.cfg_write(msix + 2, 2, 0x8000);               // MSI-X Enable
+//     h.write32(4, 16 * 3 + 12, 0);                   // unmask entry 3
+//     h.write32(0, RAISE, 3);                         // the model raises 3
+//     EXPECT_EQ(h.take_interrupts(), (std::vector{SimInterrupt::msix(3)}));
+//
+// Raises through the model's eventfds are picked up at the next access
+// (every accessor first drains them) or by poll_interrupts().
+//
+// Extension point for a later issue: host memory for DMA.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -29,8 +49,22 @@
 #include "pciem/config_preview.hpp"
 #include "pciem/device_model.hpp"
 #include "pciem/error.hpp"
+#include "pciem/interrupts.hpp"
+#include "pciem/unique_fd.hpp"
 
 namespace pciem {
+
+// One interrupt the SimHost delivered to the "driver".
+struct SimInterrupt {
+    enum class Kind : uint8_t { msi, msix, intx };
+    Kind kind = Kind::msix;
+    unsigned vector = 0; // 0 for INTx
+
+    static SimInterrupt msi(unsigned v) { return {Kind::msi, v}; }
+    static SimInterrupt msix(unsigned v) { return {Kind::msix, v}; }
+    static SimInterrupt intx() { return {Kind::intx, 0}; }
+    friend bool operator==(const SimInterrupt&, const SimInterrupt&) = default;
+};
 
 // What the kernel's ring statistics would say for the same traffic.
 struct SimStats {
@@ -81,11 +115,75 @@ public:
     // The address programmed in a BAR (0 when unused).
     [[nodiscard]] uint64_t bar_address(unsigned bar) const;
 
+    // ---- interrupts ----------------------------------------------------
+    // Deliveries so far, in order (MSI/MSI-X: one per delivered vector;
+    // INTx: one each time the line becomes asserted, i.e. high with
+    // Interrupt Disable clear). take_interrupts() also forgets them.
+    [[nodiscard]] std::vector<SimInterrupt> interrupts();
+    std::vector<SimInterrupt> take_interrupts();
+    // Deliveries of one MSI-X / MSI vector so far.
+    [[nodiscard]] uint64_t interrupt_count(SimInterrupt::Kind kind, unsigned vector);
+    // The PBA bit of an MSI-X vector / the Pending bit of an MSI vector.
+    [[nodiscard]] bool msix_pending(unsigned vector);
+    [[nodiscard]] bool msi_pending(unsigned vector);
+    // The level the model drives, and whether the line is asserted
+    // towards the interrupt controller (high and not disabled).
+    [[nodiscard]] bool intx_level();
+    [[nodiscard]] bool intx_asserted();
+    // Raises that failed (no MSI/MSI-X enabled, no such vector), like
+    // the kernel's dropped counter; through eventfds included.
+    [[nodiscard]] uint64_t dropped_interrupts();
+    // Raises what the model wrote to its eventfds since the last access.
+    void poll_interrupts();
+
     [[nodiscard]] const SimStats& stats() const { return stats_; }
     [[nodiscard]] const pciem_cfg& config() const { return *cfg_; }
 
 private:
+    // The model's irq(): forwards to the host's interrupt state.
+    class SimInterrupts final : public Interrupts {
+    public:
+        explicit SimInterrupts(SimHost& host) : host_(host) {}
+        Result<void> raise(unsigned vector) override;
+        Result<void> set_intx(bool level) override;
+        Result<int> eventfd(unsigned vector) override;
+
+    private:
+        SimHost& host_;
+    };
+
+    // pciem.ko's struct pciem_irq, and the same rules (kernel/pciem_irq.c).
+    struct IrqState {
+        unsigned msix_n = 0;
+        unsigned table_bar = 0, pba_bar = 0;
+        uint64_t table_off = 0, pba_off = 0;
+        std::vector<uint8_t> msix_table; // msix_n * 16 bytes
+        std::vector<uint64_t> msix_pba;  // one bit per vector
+        bool msix_enabled = false, msix_fmask = false;
+        bool msi_maskable = false, msi_enabled = false;
+        unsigned msi_nvec = 0;
+        uint32_t msi_mask = 0, msi_pending = 0;
+        bool intx_pin = false, intx_level = false, intx_disabled = false;
+        bool intx_asserted = false;
+        uint64_t dropped = 0;
+        std::vector<SimInterrupt> log;
+        std::map<std::pair<int, unsigned>, uint64_t> counts;
+    };
+
     SimHost(DeviceModel& model, std::unique_ptr<pciem_cfg> cfg);
+    void irq_init();
+    // Callers hold irq_mutex_.
+    Result<void> irq_raise_locked(unsigned vector);
+    void irq_deliver_locked(SimInterrupt::Kind kind, unsigned vector);
+    [[nodiscard]] bool msix_masked_locked(unsigned vector) const;
+    void msix_flush_locked();
+    void msi_flush_locked();
+    void intx_update_locked();
+    [[nodiscard]] uint16_t msi_mask_offset() const;
+    void irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value);
+    void irq_cfg_written(uint16_t offset, unsigned size);
+    // Serves an access to the MSI-X table or PBA; false if it is not one.
+    bool msix_access(unsigned bar, uint64_t offset, unsigned size, bool write, uint64_t& value);
     [[nodiscard]] bool in_bar(unsigned bar, uint64_t offset, unsigned size) const;
     [[nodiscard]] const ShadowRange* shadow_for(unsigned bar, uint64_t offset, unsigned size) const;
     // Which BAR decodes [address, address + size), and where in it.
@@ -96,7 +194,15 @@ private:
     std::unique_ptr<pciem_cfg> cfg_;
     // Backing of the model's shadows: uint64_t so every word is aligned.
     std::vector<std::vector<uint64_t>> shadow_mem_;
+    // Backing of RAM BARs (index = BAR), uint64_t-aligned.
+    std::array<std::vector<uint64_t>, PCIEM_MAX_BARS> ram_mem_;
     SimStats stats_;
+    // Interrupt state: model threads raise concurrently with the test.
+    std::mutex irq_mutex_;
+    IrqState irq_;
+    std::mutex eventfd_mutex_;
+    std::map<unsigned, UniqueFd> eventfds_;
+    std::unique_ptr<SimInterrupts> irq_sink_;
 };
 
 } // namespace pciem
