@@ -32,9 +32,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/rculist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/pgtable.h>
@@ -673,6 +675,36 @@ static struct kprobe devmem_probe = {
 	.pre_handler = devmem_pre,
 };
 
+/* ---- debugfs: what is trapped right now ----------------------------------- */
+
+/*
+ * /sys/kernel/debug/pciem/traps: one line per trapped mapping with how
+ * many leaves of each size it cleared or pointed at RAM BAR pages.
+ */
+static int traps_show(struct seq_file *m, void *unused)
+{
+	struct trap_map *map;
+	unsigned int i, n[3], ram;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(map, &trap_maps, node) {
+		n[0] = n[1] = n[2] = ram = 0;
+		for (i = 0; i < map->nent; i++) {
+			n[map->ent[i].level == PG_LEVEL_1G ? 2 :
+			  map->ent[i].level == PG_LEVEL_2M ? 1 : 0]++;
+			ram += map->ent[i].ram != NULL;
+		}
+		seq_printf(m, "%p-%p phys %pa 4K %u 2M %u 1G %u ram %u\n",
+			   (void *)map->va, (void *)map->end, &map->phys,
+			   n[0], n[1], n[2], ram);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(traps);
+
+static struct dentry *trap_debugfs;
+
 /* ---- setup -------------------------------------------------------------------- */
 
 int pciem_trap_init(struct pciem_host *host)
@@ -697,6 +729,8 @@ int pciem_trap_init(struct pciem_host *host)
 		mmap_probe.addr = NULL;
 	if (register_kprobe(&devmem_probe))
 		devmem_probe.addr = NULL;
+	trap_debugfs = debugfs_create_dir("pciem", NULL);
+	debugfs_create_file("traps", 0400, trap_debugfs, NULL, &traps_fops);
 	return 0;
 
 err_iounmap:
@@ -709,6 +743,7 @@ err_fault:
 
 void pciem_trap_exit(void)
 {
+	debugfs_remove_recursive(trap_debugfs);
 	if (devmem_probe.addr)
 		unregister_kprobe(&devmem_probe);
 	if (mmap_probe.addr)

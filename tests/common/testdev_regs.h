@@ -14,8 +14,12 @@
 #define TESTDEV_DEVICE_ID	0x7e10
 #define TESTDEV_CLASS		0xff0000
 
-/* BAR0: 64 KiB, 64-bit, non-prefetchable: the registers. */
-#define TESTDEV_BAR0_SIZE	0x10000
+/*
+ * BAR0: 4 MiB, 64-bit, non-prefetchable: the registers (in its first
+ * 64 KiB). 4 MiB so that ioremap maps it with 2 MiB leaves and the trap's
+ * huge-mapping path is exercised by every register test.
+ */
+#define TESTDEV_BAR0_SIZE	0x400000
 /* BAR2: 2 MiB, 64-bit, prefetchable RAM BAR (PCIEM_BAR_RAM). */
 #define TESTDEV_BAR2_SIZE	0x200000
 /*

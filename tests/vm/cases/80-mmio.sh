@@ -65,6 +65,11 @@ for mode in "" "--busy-poll"; do
 	dir=/sys/kernel/debug/pciem_mmio_test/$addr
 	wait_dir "$dir" || { fail "$dir did not appear"; stop_model; continue; }
 	expect_eq "driver of $addr" "$(driver_of "$addr")" "pciem_mmio_test"
+	# BAR0 is 4 MiB: the driver's ioremap of it uses 2 MiB leaves, so the
+	# tests below go through the trap's huge-mapping path.
+	grep -q ' 2M [1-9]' /sys/kernel/debug/pciem/traps ||
+		fail "no 2 MiB leaf is trapped: $(cat /sys/kernel/debug/pciem/traps)"
+	note "traps: $(tr '\n' ';' </sys/kernel/debug/pciem/traps)"
 	want=$(grep -vc explicit "$dir/tests")
 	[ "$want" -ge "$MIN_TESTS" ] || fail "only $want tests listed, want >= $MIN_TESTS"
 	t0=$(date +%s)
