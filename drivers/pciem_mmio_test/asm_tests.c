@@ -188,8 +188,11 @@ static void test_asm_regs(struct pmt_run *t)
 	__v; })
 
 #define STOREL_SIB(val, base, idx, scale, disp)				\
-	asm volatile("movl %0, %c3(%1,%2," #scale ")"			\
-		     : : "r"(val), "r"(base), "r"(idx), "i"(disp) : "memory")
+	({								\
+		asm volatile("movl %0, %c3(%1,%2," #scale ")"		\
+			     : : "r"(val), "r"(base), "r"(idx), "i"(disp)	\
+			     : "memory");				\
+	})
 
 static void test_asm_sib(struct pmt_run *t)
 {
@@ -236,15 +239,25 @@ static void test_asm_sib(struct pmt_run *t)
 /* ---- string instructions ----------------------------------------------- */
 
 #define MOVS_UP(sfx, d, s, c)						\
-	asm volatile("rep movs" sfx : "+D"(d), "+S"(s), "+c"(c) : : "memory")
+	({								\
+		asm volatile("rep movs" sfx				\
+			     : "+D"(d), "+S"(s), "+c"(c) : : "memory");	\
+	})
 #define MOVS_DOWN(sfx, d, s, c)						\
-	asm volatile("std\n\trep movs" sfx "\n\tcld"			\
-		     : "+D"(d), "+S"(s), "+c"(c) : : "memory", "cc")
+	({								\
+		asm volatile("std\n\trep movs" sfx "\n\tcld"		\
+			     : "+D"(d), "+S"(s), "+c"(c) : : "memory", "cc"); \
+	})
 #define STOS_UP(sfx, d, c, a)						\
-	asm volatile("rep stos" sfx : "+D"(d), "+c"(c) : "a"(a) : "memory")
+	({								\
+		asm volatile("rep stos" sfx				\
+			     : "+D"(d), "+c"(c) : "a"(a) : "memory");	\
+	})
 #define STOS_DOWN(sfx, d, c, a)						\
-	asm volatile("std\n\trep stos" sfx "\n\tcld"			\
-		     : "+D"(d), "+c"(c) : "a"(a) : "memory", "cc")
+	({								\
+		asm volatile("std\n\trep stos" sfx "\n\tcld"		\
+			     : "+D"(d), "+c"(c) : "a"(a) : "memory", "cc");	\
+	})
 
 /*
  * rep movs of @cnt elements of @size bytes from @src to @dst. Going down,

@@ -861,9 +861,9 @@ static void test_edu_read(struct pmt_run *t)
 	pmt_eq(t, readl(r + EDU_DMA_SRC), 0x55667788, "readl(DMA_SRC)");
 	/* on x86 the MMIO path of ioread64_lo_hi/hi_lo is a single readq */
 	pmt_eq(t, ioread64_lo_hi(r + EDU_DMA_SRC), 0x1122334455667788ull,
-	        "ioread64_lo_hi(DMA_SRC)");
+	       "ioread64_lo_hi(DMA_SRC)");
 	pmt_eq(t, ioread64_hi_lo(r + EDU_DMA_SRC), 0x1122334455667788ull,
-	        "ioread64_hi_lo(DMA_SRC)");
+	       "ioread64_hi_lo(DMA_SRC)");
 	pmt_eq(t, live, ~0x12345678u, "readl(LIVENESS)");
 }
 
@@ -896,6 +896,61 @@ static void test_edu_write(struct pmt_run *t)
 	pmt_eq(t, readq(r + EDU_DMA_DST), 0xcafe, "DMA_DST after iowrite32 (edu: whole register)");
 }
 
+/* ---- RAM BAR: plain memory shared with the model ------------------------- */
+
+/*
+ * BAR2 is backed by pages the model maps too: what the driver writes the
+ * model reads (RAM_PEEK), what the model writes (RAM_POKE) the driver
+ * reads, with no trap in between. 2 MiB, so ioremap uses a 2 MiB leaf.
+ */
+static void test_ram_bar(struct pmt_run *t)
+{
+	struct pci_dev *pdev = t->md->pdev;
+	void __iomem *r = t->r;
+	void __iomem *ram;
+	static u8 pattern[4096], back[4096];
+	unsigned int i;
+
+	if (pci_resource_len(pdev, 2) != TESTDEV_BAR2_SIZE) {
+		pmt_fail(t, "BAR2 is %llu bytes, want %u",
+			 (u64)pci_resource_len(pdev, 2), TESTDEV_BAR2_SIZE);
+		return;
+	}
+	ram = pci_iomap(pdev, 2, 0);
+	if (!ram) {
+		pmt_fail(t, "pci_iomap(BAR2) failed");
+		return;
+	}
+	/* Driver writes, model reads. */
+	writel(0x600dcafe, ram + 0x1000);
+	writel(0x1000, r + TESTDEV_RAM_PEEK_OFF);
+	pmt_eq(t, readl(r + TESTDEV_RAM_PEEK), 0x600dcafe, "model sees BAR2+0x1000");
+	writel(0xa5a5a5a5, ram + TESTDEV_BAR2_SIZE - 4);
+	writel(TESTDEV_BAR2_SIZE - 4, r + TESTDEV_RAM_PEEK_OFF);
+	pmt_eq(t, readl(r + TESTDEV_RAM_PEEK), 0xa5a5a5a5, "model sees the last dword");
+
+	/* Model writes, driver reads (after a read flushes the posted POKE). */
+	writel(0x3000, r + TESTDEV_RAM_PEEK_OFF);
+	writel(0xfeedf00d, r + TESTDEV_RAM_POKE);
+	readl(r + TESTDEV_ID);
+	pmt_eq(t, readl(ram + 0x3000), 0xfeedf00d, "driver sees the model's write");
+
+	/* Bulk copies land as they are. */
+	for (i = 0; i < sizeof(pattern); i++)
+		pattern[i] = i * 7 + 3;
+	memcpy_toio(ram + 0x10000, pattern, sizeof(pattern));
+	for (i = 0; i < sizeof(pattern); i += 1024) {
+		writel(0x10000 + i, r + TESTDEV_RAM_PEEK_OFF);
+		pmt_eq(t, readl(r + TESTDEV_RAM_PEEK),
+		       le32_to_cpup((__le32 *)&pattern[i]),
+		       "model sees memcpy_toio at +%u", i);
+	}
+	memcpy_fromio(back, ram + 0x10000, sizeof(back));
+	if (memcmp(back, pattern, sizeof(back)))
+		pmt_fail(t, "memcpy_fromio of BAR2 differs from what was written");
+	pci_iounmap(pdev, ram);
+}
+
 const struct pmt_test pmt_tests[] = {
 	{ "read-widths", test_read_widths, PMT_F_TESTDEV },
 	{ "write-widths", test_write_widths, PMT_F_TESTDEV },
@@ -912,6 +967,7 @@ const struct pmt_test pmt_tests[] = {
 	{ "atomic", test_atomic, PMT_F_TESTDEV },
 	{ "concurrency", test_concurrency, PMT_F_TESTDEV },
 	{ "mappings", test_mappings, PMT_F_TESTDEV },
+	{ "ram-bar", test_ram_bar, PMT_F_TESTDEV },
 	{ "hang", test_hang, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ "slow", test_slow, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ "edu-read", test_edu_read, PMT_F_EDU },
