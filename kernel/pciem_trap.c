@@ -652,11 +652,13 @@ static struct kprobe mmap_probe = {
 	.pre_handler = mmap_pre,
 };
 
-/* devmem_is_allowed(pagenr): /dev/mem never reaches our windows. */
+/*
+ * devmem_is_allowed(pagenr): /dev/mem never reaches our windows. Not
+ * logged: the resource code also asks this whenever a driver claims a
+ * region (to revoke /dev/mem mappings), which is no access at all.
+ */
 static int pciem_devmem_refused(unsigned long pagenr)
 {
-	pr_warn_ratelimited("%s (pid %d): /dev/mem access to PCIem window page %#lx refused\n",
-			    current->comm, task_tgid_nr(current), pagenr);
 	return 0;
 }
 
