@@ -155,6 +155,10 @@ static int pciem_intx_map(struct irq_domain *d, unsigned int virq,
 {
 	irq_set_chip_and_handler_name(virq, &pciem_intx_chip, handle_level_irq,
 				      "level");
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+	/* As for MSI: affinity changes must reach the chip at once. */
+	irq_set_status_flags(virq, IRQ_MOVE_PCNTXT);
+#endif
 	return 0;
 }
 
@@ -213,7 +217,20 @@ static void vec_run(struct pciem_vec *v)
 
 static void vec_ipi(void *info)
 {
-	vec_run(info);
+	struct pciem_vec *v = info;
+
+	/*
+	 * The idle task flushes queued IPI callbacks itself, outside hard-IRQ
+	 * context: hand those over to the irq_work of this CPU, which runs in
+	 * hard-IRQ context. If it is already queued, it drains this delivery
+	 * too; drop the reference this run held.
+	 */
+	if (!in_hardirq()) {
+		if (!irq_work_queue(&v->work))
+			pciem_function_put(v->fn);
+		return;
+	}
+	vec_run(v);
 }
 
 static void vec_irq_work(struct irq_work *work)

@@ -8,9 +8,16 @@
  *   run     write a test name, several names, or "all"; read one line per
  *           test: "PASS name" or "FAIL name: detail"
  *   bench   write "reads N [OFFSET]" or "writes N [OFFSET]"; read
- *           "reads N <total_ns> <ns_per_op>"
+ *           "reads N <total_ns> <ns_per_op>"; or "irq N": read
+ *           "irq N <total_ns> <ns_per_irq> <irqs_per_s> <delivered>"
+ *   irq     write interrupt test names (a name may be followed by a
+ *           number), or "all"; read one line per test as for run
+ *   irq-tests read the names of the interrupt tests this function has
  *   stress  write "start" or "stop"; read the thread's state and counts
  *   tests   read the names of the tests this function has
+ *
+ * and /sys/kernel/debug/pciem_mmio_test/irq_stats: handler runs, and
+ * runs after remove() freed a function's vectors (must stay 0).
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -235,6 +242,21 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	args = sscanf(buf, "%15s %u %i", op, &n, &arg_off);
 	if (args < 2 || n == 0 || n > PMT_BENCH_MAX_N)
 		return -EINVAL;
+	if (!strcmp(op, "irq")) {
+		if (args != 2)
+			return -EINVAL;
+		mutex_lock(&md->lock);
+		if (md->stress) {
+			ret = -EBUSY;
+		} else {
+			int err = pmt_irq_bench(md, n);
+
+			if (err)
+				ret = err;
+		}
+		mutex_unlock(&md->lock);
+		return ret;
+	}
 	if (!strcmp(op, "reads"))
 		writes = false;
 	else if (!strcmp(op, "writes"))
@@ -275,6 +297,46 @@ static ssize_t bench_read(struct file *file, char __user *ubuf, size_t count,
 	mutex_unlock(&md->lock);
 	return ret;
 }
+
+static ssize_t irq_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	struct pmt_dev *md = file->private_data;
+	char buf[PMT_CMD_MAX];
+	ssize_t ret;
+
+	ret = pmt_copy_cmd(ubuf, count, buf);
+	if (ret < 0)
+		return ret;
+	mutex_lock(&md->lock);
+	if (md->stress)
+		ret = -EBUSY;
+	else
+		pmt_irq_cmd(md, buf);
+	mutex_unlock(&md->lock);
+	return ret;
+}
+
+static ssize_t irq_read(struct file *file, char __user *ubuf, size_t count,
+			loff_t *ppos)
+{
+	struct pmt_dev *md = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&md->lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, md->irq_result,
+				      strlen(md->irq_result));
+	mutex_unlock(&md->lock);
+	return ret;
+}
+
+static const struct file_operations irq_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = irq_read,
+	.write = irq_write,
+	.llseek = default_llseek,
+};
 
 static const struct file_operations bench_fops = {
 	.owner = THIS_MODULE,
@@ -396,6 +458,27 @@ static int tests_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(tests);
 
+static int irq_tests_show(struct seq_file *s, void *unused)
+{
+	struct pmt_dev *md = s->private;
+	unsigned int kind = pmt_kind_flag(md);
+	const struct pmt_test *t;
+
+	for (t = pmt_irq_tests; t->name; t++)
+		if (t->flags & kind)
+			seq_printf(s, "%s%s\n", t->name,
+				   t->flags & PMT_F_EXPLICIT ? " (explicit)" : "");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(irq_tests);
+
+static int irq_stats_show(struct seq_file *s, void *unused)
+{
+	pmt_irq_stats_show(s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(irq_stats);
+
 static int pmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct pmt_dev *md;
@@ -405,7 +488,8 @@ static int pmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!md)
 		return -ENOMEM;
 	md->result = devm_kzalloc(&pdev->dev, PMT_RESULT_SIZE, GFP_KERNEL);
-	if (!md->result)
+	md->irq_result = devm_kzalloc(&pdev->dev, PMT_IRQ_RESULT_SIZE, GFP_KERNEL);
+	if (!md->result || !md->irq_result)
 		return -ENOMEM;
 	md->pdev = pdev;
 	md->kind = id->driver_data;
@@ -435,6 +519,8 @@ static int pmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	debugfs_create_file("bench", 0600, md->dir, md, &bench_fops);
 	debugfs_create_file("stress", 0600, md->dir, md, &stress_fops);
 	debugfs_create_file("tests", 0400, md->dir, md, &tests_fops);
+	debugfs_create_file("irq", 0600, md->dir, md, &irq_fops);
+	debugfs_create_file("irq-tests", 0400, md->dir, md, &irq_tests_fops);
 	dev_info(&pdev->dev, "%s bound, BAR0 %pR\n",
 		 md->kind == PMT_EDU ? "edu" : "testdev", &pdev->resource[0]);
 	return 0;
@@ -454,6 +540,7 @@ static void pmt_remove(struct pci_dev *pdev)
 	debugfs_remove_recursive(md->dir);
 	mutex_lock(&md->lock);
 	pmt_stress_stop(md);	/* no access may follow the unmap */
+	pmt_irq_remove(md);	/* vectors `irq hold` kept */
 	mutex_unlock(&md->lock);
 	pci_iounmap(pdev, md->regs);
 	pci_release_regions(pdev);
@@ -480,6 +567,7 @@ static int __init pmt_init(void)
 	int ret;
 
 	pmt_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("irq_stats", 0400, pmt_root, NULL, &irq_stats_fops);
 	ret = pci_register_driver(&pmt_driver);
 	if (ret)
 		debugfs_remove_recursive(pmt_root);
@@ -490,10 +578,11 @@ static void __exit pmt_exit(void)
 {
 	pci_unregister_driver(&pmt_driver);
 	debugfs_remove_recursive(pmt_root);
+	pmt_irq_exit();
 }
 
 module_init(pmt_init);
 module_exit(pmt_exit);
 
-MODULE_DESCRIPTION("MMIO accessor and instruction-form tests for PCIem's test device and QEMU edu");
+MODULE_DESCRIPTION("MMIO accessor, instruction-form and interrupt tests for PCIem's test device and QEMU edu");
 MODULE_LICENSE("Dual MIT/GPL");

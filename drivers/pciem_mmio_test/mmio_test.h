@@ -16,6 +16,9 @@
 #define EDU_ID			0x00	/* RO32: 0x010000ed */
 #define EDU_ID_VALUE		0x010000edu
 #define EDU_LIVENESS		0x04	/* RW32: reads back ~written value */
+#define EDU_IRQ_STATUS		0x24	/* RO32: interrupt status bits */
+#define EDU_IRQ_RAISE		0x60	/* WO32: status |= value, interrupt */
+#define EDU_IRQ_ACK		0x64	/* WO32: status &= ~value; INTx low at 0 */
 #define EDU_DMA_SRC		0x80	/* RW64 (4- and 8-byte accesses) */
 #define EDU_DMA_DST		0x88	/* RW64 */
 
@@ -37,7 +40,11 @@ enum pmt_kind {
  * @stress:	the stress thread, or NULL
  * @stress_iters: iterations the stress thread completed
  * @stress_ones: reads that returned all-ones (device gone or timed out)
+ * @irq_result:	text the last `irq` command produced (NUL-terminated)
+ * @held:	vectors `irq hold` keeps allocated until `release` or remove()
  */
+struct pmt_irqs;
+
 struct pmt_dev {
 	struct pci_dev *pdev;
 	enum pmt_kind kind;
@@ -50,6 +57,8 @@ struct pmt_dev {
 	struct task_struct *stress;
 	atomic64_t stress_iters;
 	atomic64_t stress_ones;
+	char *irq_result;
+	struct pmt_irqs *held;
 };
 
 /**
@@ -58,12 +67,16 @@ struct pmt_dev {
  * @r:		BAR0
  * @failed:	a check failed; @detail says which (the first one)
  * @detail:	"what: got X, want Y"
+ * @arg:	the number that followed the test's name, or 0
+ * @note:	what a passing test reports besides PASS (figures), or ""
  */
 struct pmt_run {
 	struct pmt_dev *md;
 	void __iomem *r;
 	bool failed;
 	char detail[160];
+	u32 arg;
+	char note[160];
 };
 
 /* Test flags: which device a test is for, and whether `all` runs it. */
@@ -83,5 +96,17 @@ __printf(2, 3) void pmt_fail(struct pmt_run *t, const char *fmt, ...);
 
 extern const struct pmt_test pmt_tests[];
 extern const struct pmt_test pmt_asm_tests[];
+extern const struct pmt_test pmt_irq_tests[];
+
+unsigned int pmt_test_cpu(void);
+int pmt_model_cpu(void);
+
+/* irq_tests.c: the `irq` file, `bench irq N`, and teardown at remove(). */
+#define PMT_IRQ_RESULT_SIZE	8192
+int pmt_irq_cmd(struct pmt_dev *md, char *cmd);
+int pmt_irq_bench(struct pmt_dev *md, u32 n);
+void pmt_irq_remove(struct pmt_dev *md);
+void pmt_irq_stats_show(struct seq_file *s);
+void pmt_irq_exit(void);
 
 #endif /* PCIEM_MMIO_TEST_H */

@@ -58,8 +58,13 @@ stress_threads() {
 }
 
 oops_pattern='BUG:|WARNING:|Oops|general protection|Call Trace'
-log_mark() { LOG_MARK=$(dmesg | wc -l); }
-log_since() { dmesg | tail -n +"$((LOG_MARK + 1))"; }
+# A marker written into the kernel log, rather than a line count: the log
+# is a ring, and counts shift once it wraps.
+log_mark() {
+	LOG_MARK="pciem-test-mark-$$-$(date +%s%N)"
+	echo "$LOG_MARK" >/dev/kmsg
+}
+log_since() { dmesg | sed -n "/$LOG_MARK/,\$p"; }
 log_clean() { # WHAT
 	if log_since | grep -E "$oops_pattern"; then
 		fail "$1: kernel log reports the above"

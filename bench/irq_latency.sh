@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Interrupt latency and throughput: a PCIem MSI-X interrupt raised by the
+# userspace model against an MSI raised by QEMU's own edu device, measured
+# side by side in one guest run. See docs/bench.md.
+set -euo pipefail
+
+prog=${0##*/}
+usage() {
+	cat <<USAGE
+Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--irqs N] [--reps N] [--timeout SEC]
+
+Boots one guest (tools/pciem-vm, TCG, 2 vCPUs) with QEMU's edu device and,
+in it, writes 'irq N' to drivers/pciem_mmio_test's debugfs 'bench' file:
+  - on edu (QEMU's device model raises an MSI inside the hypervisor),
+  - on the PCIem test device (pciem-testdev pinned to CPU 0: the driver's
+    posted write reaches the model through the trap and the ring, the
+    model raises MSI-X vector 0 through PCIEM_IOC_RAISE, pciem.ko runs
+    the handler on its CPU), once with the model's default loop and once
+    with --busy-poll.
+Latency: N times, the time from just before the writel() that asks the
+device to raise to the handler's entry, one interrupt at a time. Throughput:
+N raises written back to back, until the last handler entry. Each
+measurement runs --reps times; the fastest latency and the highest
+throughput are kept. Prints ns/irq, interrupts/s and the ratios PCIem/edu.
+Absolute times depend on the host and TCG; only ratios from the same run
+mean anything.
+
+Options:
+  --kernel 6.1|6.12   guest kernel (default 6.1)
+  --irqs N            interrupts per measurement (default 2000)
+  --reps N            repetitions (default 3)
+  --timeout SEC       guest timeout (default 300)
+USAGE
+}
+
+kernel=6.1 irqs=2000 reps=3 timeout=300
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	-h | --help) usage; exit 0 ;;
+	--kernel) kernel=${2:?}; shift ;;
+	--irqs) irqs=${2:?}; shift ;;
+	--reps) reps=${2:?}; shift ;;
+	--timeout) timeout=${2:?}; shift ;;
+	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+for v in "$irqs" "$reps" "$timeout"; do
+	[[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "$prog: '$v' is not a positive number" >&2; exit 2; }
+done
+[[ $irqs -le 1000000 ]] || { echo "$prog: --irqs is at most 1000000" >&2; exit 2; }
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# ---- the part that runs in the guest (busybox sh) ----
+cat >"$tmp/guest.sh" <<'GUEST'
+irqs=$1 reps=$2
+err() { echo "BENCH-ERROR $*"; }
+# The model runs on CPU 0; the driver measures on another CPU.
+modprobe pciem_mmio_test model_cpu=0 || { err "modprobe pciem_mmio_test failed"; exit 1; }
+dbg=/sys/kernel/debug/pciem_mmio_test
+
+# measure NAME DIR: best latency and throughput of reps runs
+measure() {
+	echo "irq 50" >"$2/bench" || { err "$1: bench 'irq 50' failed"; return; }	# warm up
+	lat= rate= r=0
+	while [ $r -lt "$reps" ]; do
+		echo "irq $irqs" >"$2/bench" || { err "$1: bench 'irq $irqs' failed"; return; }
+		# $3=irq $4=N $5=total_ns $6=ns_per_irq $7=irqs_per_s $8=delivered
+		set -- "$1" "$2" $(cat "$2/bench")
+		if [ -z "$lat" ] || [ "$6" -lt "$lat" ]; then lat=$6; fi
+		if [ -z "$rate" ] || [ "$7" -gt "$rate" ]; then rate=$7; delivered=$8; fi
+		r=$((r + 1))
+	done
+	echo "BENCH $1 $irqs $lat $rate $delivered"
+}
+
+edu=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
+		edu=$(basename "$d")
+	fi
+done
+if [ -n "$edu" ] && [ -d "$dbg/$edu" ]; then
+	measure edu "$dbg/$edu"
+else
+	err "no edu device bound to pciem_mmio_test"
+fi
+
+command -v pciem-testdev >/dev/null || { err "pciem-testdev is not in the guest's PATH"; exit 1; }
+for mode in default busy-poll; do
+	ready=/tmp/ready.$mode
+	if [ $mode = busy-poll ]; then
+		pciem-testdev --cpu 0 --ready-file "$ready" --busy-poll >/tmp/testdev.log 2>&1 &
+	else
+		pciem-testdev --cpu 0 --ready-file "$ready" >/tmp/testdev.log 2>&1 &
+	fi
+	pid=$!
+	i=0
+	while [ ! -s "$ready" ] && [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	addr=$(head -n 1 "$ready" 2>/dev/null)
+	i=0
+	while [ -n "$addr" ] && [ ! -d "$dbg/$addr" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ -n "$addr" ] && [ -d "$dbg/$addr" ]; then
+		measure "pciem-$mode" "$dbg/$addr"
+	else
+		cat /tmp/testdev.log
+		err "pciem-testdev ($mode) did not come up bound to pciem_mmio_test"
+	fi
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+done
+GUEST
+
+out="$tmp/out"
+status=0
+"$root/tools/pciem-vm" --kernel "$kernel" --timeout "$timeout" \
+	--qemu-arg=-device --qemu-arg=edu --add "$tmp/guest.sh:/pciem/bench-guest.sh" \
+	-- sh /pciem/bench-guest.sh "$irqs" "$reps" >"$out" 2>&1 || status=$?
+if grep -q '^BENCH-ERROR' "$out" || [[ $status -ne 0 ]]; then
+	grep -v '^BENCH ' "$out" >&2 || true
+	[[ $status -eq 0 ]] || echo "$prog: guest exited with status $status" >&2
+fi
+
+# ---- the table ----
+awk -v kernel="$kernel" '
+$1 == "BENCH" { lat[$2] = $4; rate[$2] = $5; got[$2] = $6; n = $3 }
+END {
+	printf "Interrupt latency and throughput, Linux %s guest under TCG, %d interrupts per run, best of the runs\n",
+		kernel, n
+	if ("edu" in lat)
+		printf "%-18s latency %9d ns/irq   throughput %8d irqs/s (%d of %d delivered)   (reference: QEMU edu MSI)\n",
+			"edu", lat["edu"], rate["edu"], got["edu"], n
+	else {
+		printf "%-18s (not measured)\n", "edu"
+		missing = 1
+	}
+	split("pciem-default pciem-busy-poll", devs, " ")
+	for (i = 1; i <= 2; i++) {
+		d = devs[i]
+		label = d == "pciem-default" ? "PCIem" : "PCIem (busy-poll)"
+		if (!(d in lat) || !("edu" in lat)) {
+			printf "%-18s (not measured)\n", label
+			missing = 1
+			continue
+		}
+		printf "%-18s latency %9d ns/irq   throughput %8d irqs/s (%d of %d delivered)   ratio latency %.2fx, throughput %.3fx\n",
+			label, lat[d], rate[d], got[d], n,
+			(lat["edu"] > 0 ? lat[d] / lat["edu"] : 0),
+			(rate["edu"] > 0 ? rate[d] / rate["edu"] : 0)
+	}
+	exit missing
+}' "$out" || exit 1
+exit "$status"

@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: MIT
+# Interrupts of a PCIem function, through the kernel API an ordinary driver
+# uses (drivers/pciem_mmio_test, debugfs file `irq`): MSI 1-32 and MSI-X
+# 1-2048 vectors with exact counts in hard-IRQ context and in
+# /proc/interrupts, masking and pending bits, affinity, level-triggered
+# INTx with Interrupt Disable and Interrupt Status, refused raises, irqfd;
+# a storm of a million interrupts from a model thread; the vectors in
+# /proc/interrupts while held; and a storm during which the model is killed:
+# the function goes, no handler runs after remove() freed its vectors, and
+# the kernel log stays clean.
+. /pciem/tests/vm/lib.sh
+
+MIN_TESTS=8	# tests `all` runs on testdev today; fewer means some were lost
+STORM=${PCIEM_IRQ_STORM:-1000000}
+DBG=/sys/kernel/debug/pciem_mmio_test
+
+# start_testdev: pciem-testdev pinned to CPU 0 (the driver's model_cpu),
+# until its function exists. Sets MODEL_PID, MODEL_ADDRS.
+start_testdev() {
+	ready=/tmp/ready.$$.$(date +%s%N)
+	rm -f "$ready"
+	pciem-testdev --cpu 0 --ready-file "$ready" >/tmp/testdev.$$.log 2>&1 &
+	MODEL_PID=$!
+	i=0
+	while [ ! -s "$ready" ]; do
+		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
+			cat /tmp/testdev.$$.log
+			fail "pciem-testdev exited before its function was ready"
+			return 1
+		fi
+		i=$((i + 1))
+		[ $i -lt 200 ] || { fail "pciem-testdev not ready after 20 s"; return 1; }
+		sleep 0.1
+	done
+	MODEL_ADDRS=$(cat "$ready")
+	rm -f "$ready"
+}
+
+wait_dir() {
+	i=0
+	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -d "$1" ]
+}
+
+# irq DIR WHAT WANT: write WHAT to DIR/irq; every line must be PASS, WANT of them.
+irq() {
+	echo "$2" >"$1/irq" || { fail "writing '$2' to $1/irq failed"; return 1; }
+	out=$(cat "$1/irq")
+	echo "$out" | sed 's/^/    /'
+	if echo "$out" | grep -q '^FAIL'; then
+		fail "'$2': $(echo "$out" | grep -c '^FAIL') test(s) failed"
+		return 1
+	fi
+	got=$(echo "$out" | grep -c '^PASS')
+	[ "$got" -ge "$3" ] || { fail "'$2': $got tests passed, want $3"; return 1; }
+}
+
+# pciem_irq_lines: lines of /proc/interrupts for PCIem vectors this driver holds.
+pciem_irq_lines() {
+	grep PCIem /proc/interrupts | grep -c pciem_mmio_test
+}
+
+stat_of() {
+	sed -n "s/^$1 //p" "$DBG/irq_stats"
+}
+
+log_mark() {
+	dmesg | wc -l
+}
+
+# log_clean SINCE WHAT: no kernel report since line SINCE of dmesg.
+log_clean() {
+	bad=$(dmesg | tail -n +"$(($1 + 1))" | grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|scheduling while atomic|rcu: INFO')
+	[ -z "$bad" ] || { echo "$bad" | head -n 20; fail "kernel log after $2 has the report(s) above"; }
+}
+
+command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH (devices/testdev not built?)"; finish; }
+modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
+[ -r "$DBG/irq_stats" ] || { fail "$DBG/irq_stats missing"; finish; }
+mark=$(log_mark)
+
+# ---- all tests, the storm, the vectors in /proc/interrupts ----
+note "--- all"
+if start_testdev; then
+	addr=$(first_addr)
+	dir=$DBG/$addr
+	if wait_dir "$dir"; then
+		want=$(grep -vc explicit "$dir/irq-tests")
+		[ "$want" -ge "$MIN_TESTS" ] || fail "only $want interrupt tests listed, want >= $MIN_TESTS"
+		t0=$(date +%s)
+		irq "$dir" all "$want"
+		note "all: $(($(date +%s) - t0)) s"
+
+		note "--- storm $STORM"
+		t0=$(date +%s)
+		irq "$dir" "storm $STORM" 1
+		note "storm: $(($(date +%s) - t0)) s"
+
+		note "--- /proc/interrupts while vectors are held"
+		expect_eq "PCIem vectors listed before hold" "$(pciem_irq_lines)" 0
+		if irq "$dir" "hold 8" 1; then
+			expect_eq "PCIem vectors listed while held" "$(pciem_irq_lines)" 8
+			grep PCIem /proc/interrupts | grep pciem_mmio_test | head -n 2 | sed 's/^/    /'
+			irq "$dir" release 1
+		fi
+		expect_eq "PCIem vectors listed after release" "$(pciem_irq_lines)" 0
+	else
+		fail "$dir did not appear"
+	fi
+	stop_model
+	wait_gone "$addr" || fail "$addr still present after the model exited"
+fi
+log_clean "$mark" "the tests"
+
+# ---- the model killed in a storm, vectors held by the driver ----
+# remove() frees them with deliveries possibly in flight; no handler may
+# run afterwards (irq_stats counts every run and those after a remove).
+note "--- kill -9 during a storm (vectors held)"
+mark=$(log_mark)
+if start_testdev; then
+	addr=$(first_addr)
+	dir=$DBG/$addr
+	if wait_dir "$dir" && irq "$dir" "hold 8" 1 && irq "$dir" "storm-start $STORM" 1; then
+		r0=$(stat_of runs)
+		sleep 2
+		r1=$(stat_of runs)
+		[ "$r1" -gt "$r0" ] || fail "no interrupts during the storm (runs $r0 -> $r1)"
+		note "storm running: $((r1 - r0)) interrupts in 2 s"
+		kill -9 "$MODEL_PID"
+		wait "$MODEL_PID" 2>/dev/null
+		wait_gone "$addr" || fail "$addr still present after kill -9"
+		[ ! -d "$dir" ] || fail "$dir still present after the function went away"
+		sleep 1
+		expect_eq "handler runs after remove()" "$(stat_of runs_since_remove)" 0
+		expect_eq "handler runs on freed vectors" "$(stat_of late)" 0
+	else
+		stop_model 9
+	fi
+fi
+log_clean "$mark" "kill -9 with vectors held"
+
+# ---- the model killed while the storm test waits in the driver ----
+note "--- kill -9 during 'storm' (the test owns the vectors)"
+mark=$(log_mark)
+if start_testdev; then
+	addr=$(first_addr)
+	dir=$DBG/$addr
+	if wait_dir "$dir"; then
+		echo "storm $STORM" >"$dir/irq" &
+		writer=$!
+		sleep 2
+		kill -9 "$MODEL_PID"
+		wait "$MODEL_PID" 2>/dev/null
+		wait_gone "$addr" || fail "$addr still present after kill -9"
+		# the test sees the device gone and frees its vectors; remove() waits for it
+		i=0
+		while kill -0 "$writer" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -0 "$writer" 2>/dev/null && fail "'storm' still running 10 s after the model died"
+		wait "$writer" 2>/dev/null
+		sleep 1
+		expect_eq "handler runs after remove()" "$(stat_of runs_since_remove)" 0
+		expect_eq "handler runs on freed vectors" "$(stat_of late)" 0
+	else
+		fail "$dir did not appear"
+		stop_model 9
+	fi
+fi
+log_clean "$mark" "kill -9 during the storm test"
+
+rmmod pciem_mmio_test || fail "rmmod pciem_mmio_test failed"
+finish
