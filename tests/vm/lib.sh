@@ -31,29 +31,62 @@ finish() {
 	exit 0
 }
 
-# start_model SPEC... : run `pciemctl run` in the background until its
-# functions exist. Sets MODEL_PID and MODEL_ADDRS (one address per line,
-# in the order the spec files list the functions).
-start_model() {
+# start_owner LABEL CMD...: run CMD in the background, with the argument
+# @READY@ replaced by a ready-file path, until CMD writes that file (its
+# functions exist). Sets MODEL_PID and MODEL_ADDRS (one address per line).
+start_owner() {
+	label=$1
+	shift
 	ready=/tmp/ready.$$.$(date +%s%N)
 	rm -f "$ready"
-	pciemctl run --ready-file "$ready" "$@" >/tmp/model.$$.log 2>&1 &
+	n=$#
+	k=0
+	while [ $k -lt $n ]; do
+		a=$1
+		shift
+		[ "$a" = @READY@ ] && a=$ready
+		set -- "$@" "$a"
+		k=$((k + 1))
+	done
+	"$@" >/tmp/owner.$$.log 2>&1 &
 	MODEL_PID=$!
 	i=0
 	while [ ! -s "$ready" ]; do
 		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
-			cat /tmp/model.$$.log
-			fail "pciemctl run $* exited before its devices were ready"
+			cat /tmp/owner.$$.log
+			fail "$label exited before its devices were ready"
 			MODEL_ADDRS=""
 			return 1
 		fi
 		i=$((i + 1))
-		[ $i -lt 200 ] || { fail "pciemctl run $* not ready after 20 s"; return 1; }
+		[ $i -lt 200 ] || { fail "$label not ready after 20 s"; return 1; }
 		sleep 0.1
 	done
 	MODEL_ADDRS=$(cat "$ready")
 	rm -f "$ready"
 	return 0
+}
+
+# start_model SPEC...: `pciemctl run` (functions with no model behind them).
+start_model() {
+	start_owner "pciemctl run $*" pciemctl run --ready-file @READY@ "$@"
+}
+
+# start_testdev ARGS...: the C++ test device, pinned to CPU 0 (tests load
+# the driver with model_cpu=0): reads from interrupt context spin until the
+# model answers, so it must run on another CPU than they come from.
+start_testdev() {
+	start_owner "pciem-testdev $*" pciem-testdev --cpu 0 --ready-file @READY@ "$@"
+}
+
+# wait_dir DIR: a directory (a driver's debugfs entry) appears within 5 s.
+wait_dir() {
+	i=0
+	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -d "$1" ]
 }
 
 # stop_model [SIGNAL]: end the model started last and wait for it.

@@ -11,39 +11,6 @@
 
 MIN_TESTS=21	# tests `all` runs on testdev today; fewer means some were lost
 
-# start_testdev ARGS...: pciem-testdev in the background until its function
-# exists (as start_model does for pciemctl run). Sets MODEL_PID, MODEL_ADDRS.
-start_testdev() {
-	ready=/tmp/ready.$$.$(date +%s%N)
-	rm -f "$ready"
-	# Pinned: reads from interrupt context need the model on another CPU.
-	pciem-testdev --cpu 0 --ready-file "$ready" "$@" >/tmp/testdev.$$.log 2>&1 &
-	MODEL_PID=$!
-	i=0
-	while [ ! -s "$ready" ]; do
-		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
-			cat /tmp/testdev.$$.log
-			fail "pciem-testdev $* exited before its function was ready"
-			return 1
-		fi
-		i=$((i + 1))
-		[ $i -lt 200 ] || { fail "pciem-testdev $* not ready after 20 s"; return 1; }
-		sleep 0.1
-	done
-	MODEL_ADDRS=$(cat "$ready")
-	rm -f "$ready"
-}
-
-# wait_dir DIR: the driver's debugfs directory appears within 5 s.
-wait_dir() {
-	i=0
-	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -d "$1" ]
-}
-
 # run_tests DIR WHAT WANT: write WHAT to DIR/run; every line must be PASS,
 # and there must be WANT of them.
 run_tests() {

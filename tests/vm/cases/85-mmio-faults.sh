@@ -10,36 +10,11 @@
 #      the kernel log names its bytes.
 . /pciem/tests/vm/lib.sh
 
-start_testdev() {
-	ready=/tmp/ready.$$.$(date +%s%N)
-	rm -f "$ready"
-	# Pinned: reads from interrupt context need the model on another CPU.
-	pciem-testdev --cpu 0 --ready-file "$ready" "$@" >/tmp/testdev.$$.log 2>&1 &
-	MODEL_PID=$!
-	i=0
-	while [ ! -s "$ready" ]; do
-		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
-			cat /tmp/testdev.$$.log
-			fail "pciem-testdev $* exited before its function was ready"
-			return 1
-		fi
-		i=$((i + 1))
-		[ $i -lt 200 ] || { fail "pciem-testdev $* not ready after 20 s"; return 1; }
-		sleep 0.1
-	done
-	MODEL_ADDRS=$(cat "$ready")
-	rm -f "$ready"
+# start_dev: the test device, with ADDR and DIR set for it.
+start_dev() {
+	start_testdev "$@" || return 1
 	ADDR=$(first_addr)
 	DIR=/sys/kernel/debug/pciem_mmio_test/$ADDR
-}
-
-wait_dir() {
-	i=0
-	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -d "$1" ]
 }
 
 # expect_pass WHAT: run the tests WHAT; each must PASS.
@@ -76,7 +51,7 @@ modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"
 
 note "--- (a) a read the model never answers"
 log_mark
-if start_testdev --read-timeout-us 20000; then
+if start_dev --read-timeout-us 20000; then
 	wait_dir "$DIR" || fail "$DIR did not appear"
 	expect_pass hang
 	expect_pass "read-widths counter"
@@ -87,7 +62,7 @@ log_clean "(a)"
 
 note "--- (b) model killed with reads in flight"
 log_mark
-if start_testdev; then
+if start_dev; then
 	wait_dir "$DIR" || fail "$DIR did not appear"
 	echo start >"$DIR/stress" || fail "stress start failed"
 	sleep 1
@@ -105,7 +80,7 @@ log_clean "(b)"
 
 note "--- (c) unload and reload the driver"
 log_mark
-if start_testdev; then
+if start_dev; then
 	wait_dir "$DIR" || fail "$DIR did not appear"
 	rmmod pciem_mmio_test || fail "(c) rmmod failed"
 	expect_eq "(c) driver of $ADDR after rmmod" "$(driver_of "$ADDR")" none
@@ -128,7 +103,7 @@ log_clean "(c)"
 
 note "--- (d) an instruction the emulator refuses"
 log_mark
-if start_testdev; then
+if start_dev; then
 	wait_dir "$DIR" || fail "$DIR did not appear"
 	expect_pass refused
 	# lock orl $0x100,(%rdi) is f0 81 0f 00 01 00 00

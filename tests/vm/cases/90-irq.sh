@@ -14,37 +14,6 @@ MIN_TESTS=8	# tests `all` runs on testdev today; fewer means some were lost
 STORM=${PCIEM_IRQ_STORM:-1000000}
 DBG=/sys/kernel/debug/pciem_mmio_test
 
-# start_testdev: pciem-testdev pinned to CPU 0 (the driver's model_cpu),
-# until its function exists. Sets MODEL_PID, MODEL_ADDRS.
-start_testdev() {
-	ready=/tmp/ready.$$.$(date +%s%N)
-	rm -f "$ready"
-	pciem-testdev --cpu 0 --ready-file "$ready" >/tmp/testdev.$$.log 2>&1 &
-	MODEL_PID=$!
-	i=0
-	while [ ! -s "$ready" ]; do
-		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
-			cat /tmp/testdev.$$.log
-			fail "pciem-testdev exited before its function was ready"
-			return 1
-		fi
-		i=$((i + 1))
-		[ $i -lt 200 ] || { fail "pciem-testdev not ready after 20 s"; return 1; }
-		sleep 0.1
-	done
-	MODEL_ADDRS=$(cat "$ready")
-	rm -f "$ready"
-}
-
-wait_dir() {
-	i=0
-	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -d "$1" ]
-}
-
 # irq DIR WHAT WANT: write WHAT to DIR/irq; every line must be PASS, WANT of them.
 irq() {
 	echo "$2" >"$1/irq" || { fail "writing '$2' to $1/irq failed"; return 1; }
