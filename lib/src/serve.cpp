@@ -13,8 +13,6 @@
 
 namespace pciem {
 
-namespace {
-
 bool write_ready_file(const std::string& path, const std::string& text) {
     const std::string tmp = path + ".tmp";
     {
@@ -27,8 +25,6 @@ bool write_ready_file(const std::string& path, const std::string& text) {
     std::filesystem::rename(tmp, path, ec);
     return !ec;
 }
-
-} // namespace
 
 sigset_t block_stop_signals() {
     sigset_t stop{};

@@ -6,8 +6,6 @@
 // behind the BARs yet, but the functions enumerate and drivers can bind.
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +15,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "pciem/control.hpp"
+#include "pciem/serve.hpp"
 #include "pciem/spec_file.hpp"
 
 namespace pciemctl {
@@ -29,30 +28,11 @@ struct RunOptions {
     std::string control_path = PCIEM_CONTROL_NODE;
 };
 
-// Written under a temporary name and renamed, so a test polling for the
-// file never reads it half-written.
-bool write_ready_file(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        if (!(out << text) || !out.flush()) {
-            return false;
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    return !ec;
-}
-
 int run(const RunOptions& opts) {
     // Block the stop signals before creating anything: one that arrives
     // while devices are being created then waits in sigwait() below
     // instead of killing us half-way.
-    sigset_t stop{};
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    const sigset_t stop = pciem::block_stop_signals();
 
     std::vector<pciem::DeviceSpec> specs;
     for (const auto& file : opts.specs) {
@@ -90,7 +70,7 @@ int run(const RunOptions& opts) {
     }
     std::fflush(stdout);
 
-    if (!opts.ready_file.empty() && !write_ready_file(opts.ready_file, addresses)) {
+    if (!opts.ready_file.empty() && !pciem::write_ready_file(opts.ready_file, addresses)) {
         fmt::print(stderr, "pciemctl: cannot write ready file {}\n", opts.ready_file);
         return exit_runtime_error;
     }

@@ -22,6 +22,10 @@ namespace pciem {
 // process half-way through creating a device. Call it first in main().
 sigset_t block_stop_signals();
 
+// Writes text to path under a temporary name and renames it into place,
+// so a test polling for the file never reads it half-written.
+bool write_ready_file(const std::string& path, const std::string& text);
+
 // Writes the device address to ready_file (if not empty; atomically, so
 // a test polling for it never reads half a line), runs the host on its
 // own thread and returns the signal that stopped it. An error if the
