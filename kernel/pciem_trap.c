@@ -336,6 +336,20 @@ static struct pciem_function *resolve(u64 addr, unsigned int *bar, u64 *off,
 	return pciem_host_find_bar(trap_host, phys, bar, off);
 }
 
+/*
+ * Keep the first function an instruction touched for log lines (its
+ * reference is dropped when the fault is done); drop any other at once.
+ */
+static void keep_fn(struct fault_ctx *ctx, struct pciem_function *fn)
+{
+	if (!fn)
+		return;
+	if (!ctx->fn)
+		ctx->fn = fn;
+	else
+		pciem_function_put(fn);
+}
+
 static int fault_read(void *opaque, uint64_t addr, unsigned int size,
 		      uint64_t *val)
 {
@@ -356,12 +370,7 @@ static int fault_read(void *opaque, uint64_t addr, unsigned int size,
 	if (fn && !ctx->abort && pciem_function_decodes_memory(fn) &&
 	    !pciem_irq_msix_access(fn, bar, off, size, false, val))
 		pciem_ring_read(fn, bar, off, size, val, ctx->may_sleep);
-	if (fn) {
-		if (!ctx->fn)
-			ctx->fn = fn;
-		else
-			pciem_function_put(fn);
-	}
+	keep_fn(ctx, fn);
 	return 0;
 }
 
@@ -411,12 +420,7 @@ static int fault_write(void *opaque, uint64_t addr, unsigned int size,
 	if (fn && !ctx->abort && pciem_function_decodes_memory(fn) &&
 	    !pciem_irq_msix_access(fn, bar, off, size, true, &val))
 		pciem_ring_write(fn, bar, off, size, val);
-	if (fn) {
-		if (!ctx->fn)
-			ctx->fn = fn;
-		else
-			pciem_function_put(fn);
-	}
+	keep_fn(ctx, fn);
 	return 0;
 }
 
