@@ -43,10 +43,42 @@ public:
 
 UnboundInterrupts unbound_interrupts;
 
+// What dma() answers before a host is bound.
+class UnboundDma final : public Dma {
+public:
+    DmaResult<void> read(uint64_t address, std::span<std::byte>) override {
+        return gone(address);
+    }
+    DmaResult<void> write(uint64_t address, std::span<const std::byte>) override {
+        return gone(address);
+    }
+    DmaResult<uint64_t> fetch_add(uint64_t address, uint64_t, unsigned) override {
+        return gone(address);
+    }
+    DmaResult<uint64_t> swap(uint64_t address, uint64_t, unsigned) override {
+        return gone(address);
+    }
+    DmaResult<uint64_t> compare_swap(uint64_t address, uint64_t, uint64_t, unsigned) override {
+        return gone(address);
+    }
+
+private:
+    static std::unexpected<DmaFault> gone(uint64_t address) {
+        return std::unexpected(DmaFault{DmaFaultKind::no_host, address,
+                                        "cannot DMA: the model runs on no host"});
+    }
+};
+
+UnboundDma unbound_dma;
+
 } // namespace
 
 Interrupts& DeviceModel::irq() {
     return irq_sink_ != nullptr ? *irq_sink_ : unbound_interrupts;
+}
+
+Dma& DeviceModel::dma() {
+    return dma_ != nullptr ? *dma_ : unbound_dma;
 }
 
 std::span<std::byte> DeviceModel::ram(unsigned bar) const {

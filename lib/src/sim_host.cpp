@@ -26,6 +26,7 @@ constexpr uint16_t cfg_status = 0x06;
 constexpr uint16_t cfg_bar0 = 0x10;
 constexpr uint16_t cfg_interrupt_pin = 0x3d;
 constexpr uint32_t command_memory = 1u << 1;
+constexpr uint32_t command_master = 1u << 2;
 constexpr uint32_t command_intx_disable = 1u << 10;
 constexpr uint32_t status_interrupt = 1u << 3;
 
@@ -84,6 +85,7 @@ SimHost::SimHost(DeviceModel& model, std::unique_ptr<pciem_cfg> cfg)
     irq_init();
     irq_sink_ = std::make_unique<SimInterrupts>(*this);
     model_.bind_interrupts(irq_sink_.get());
+    model_.bind_dma(&dma_);
 }
 
 SimHost::~SimHost() {
@@ -96,6 +98,7 @@ SimHost::~SimHost() {
         model_.bind_ram(bar, {});
     }
     model_.bind_interrupts(nullptr);
+    model_.bind_dma(nullptr);
 }
 
 uint32_t SimHost::cfg_read(uint16_t offset, unsigned size) {
@@ -116,6 +119,7 @@ void SimHost::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
     }
     pciem_cfg_write(cfg_.get(), offset, size, value);
     irq_cfg_written(offset, size);
+    dma_.set_bus_master((pciem_cfg_read(cfg_.get(), cfg_command, 2) & command_master) != 0);
 }
 
 // ---- interrupts: kernel/pciem_irq.c, rule for rule ---------------------------

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "pciem/device_spec.hpp"
+#include "pciem/dma.hpp"
 #include "pciem/error.hpp"
 #include "pciem/interrupts.hpp"
 #include "pciem/regmap.hpp"
@@ -96,9 +97,10 @@ public:
     // for them, only the bytes.
     [[nodiscard]] std::span<std::byte> ram(unsigned bar) const;
 
-    // Extension point, coming with its issue: DMA (a host-memory accessor
-    // checked against the driver's mappings), owned by the hosts like
-    // interrupts.
+    // Host memory at the bus addresses the driver handed out (dma.hpp),
+    // every access checked against the driver's mappings. Before a host
+    // binds, every call fails with DmaFaultKind::no_host. Thread-safe.
+    [[nodiscard]] Dma& dma();
 
     // ---- for hosts -----------------------------------------------------
 
@@ -119,6 +121,7 @@ public:
     // Hosts bind their interrupt delivery (nullptr unbinds) and the
     // backing of each RAM BAR (an empty span unbinds).
     void bind_interrupts(Interrupts* sink) { irq_sink_ = sink; }
+    void bind_dma(Dma* dma) { dma_ = dma; }
     void bind_ram(unsigned bar, std::span<std::byte> bytes);
 
 protected:
@@ -136,6 +139,7 @@ private:
     bool auto_shadow_update_ = true;
     std::array<std::span<std::byte>, PCIEM_MAX_BARS> ram_{};
     Interrupts* irq_sink_ = nullptr;
+    Dma* dma_ = nullptr;
 };
 
 } // namespace pciem

@@ -32,7 +32,9 @@
 // Raises through the model's eventfds are picked up at the next access
 // (every accessor first drains them) or by poll_interrupts().
 //
-// Extension point for a later issue: host memory for DMA.
+// DMA: dma() is the host memory and mapping table (sim_dma.hpp). The test
+// maps buffers as the driver would and sets Bus Master Enable through
+// cfg_write(); the model's dma() accesses are checked against them.
 #pragma once
 
 #include <array>
@@ -50,6 +52,7 @@
 #include "pciem/device_model.hpp"
 #include "pciem/error.hpp"
 #include "pciem/interrupts.hpp"
+#include "pciem/sim_dma.hpp"
 #include "pciem/unique_fd.hpp"
 
 namespace pciem {
@@ -136,6 +139,9 @@ public:
     // Raises what the model wrote to its eventfds since the last access.
     void poll_interrupts();
 
+    // ---- DMA -------------------------------------------------------------
+    [[nodiscard]] SimDma& dma() { return dma_; }
+
     [[nodiscard]] const SimStats& stats() const { return stats_; }
     [[nodiscard]] const pciem_cfg& config() const { return *cfg_; }
 
@@ -203,6 +209,7 @@ private:
     std::mutex eventfd_mutex_;
     std::map<unsigned, UniqueFd> eventfds_;
     std::unique_ptr<SimInterrupts> irq_sink_;
+    SimDma dma_;
 };
 
 } // namespace pciem

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+//
+// Dma: how a device model reads and writes host memory, the way a
+// bus-mastering device does, at the bus addresses its driver handed it
+// (descriptor rings, PRP lists, data buffers):
+//
+//     std::array<std::byte, 64> cmd;
+//     if (auto ok = dma().read(sq_addr + 64 * head, cmd); !ok) {
+//         set_status(FATAL);                   // ok.error().kind says why
+//     }
+//     (void)dma().write(cq_addr + 16 * tail, as_bytes(completion));
+//     auto old = dma().fetch_add(counter_addr, 1, 8);
+//
+// The host checks every access against the mappings the driver made
+// (DMA sanitizer, on by default; the same rules on every host):
+//  - Bus Master Enable clear in the Command register: refused
+//    (DmaFaultKind::bus_master_off), nothing is accessed.
+//  - Every byte must lie in a live mapping; an access may run across
+//    mappings that are adjacent in bus address space. A byte in no
+//    mapping is `unmapped`, or `stale` when a mapping that covered it was
+//    unmapped; an access that starts in a mapping and runs past its end
+//    into nothing is `bounds`.
+//  - Direction as the driver declared it: a device reads only TO_DEVICE
+//    and BIDIRECTIONAL mappings and writes only FROM_DEVICE and
+//    BIDIRECTIONAL ones (as an IOMMU enforces). Otherwise `direction`.
+//  - Atomics (PCIe FetchAdd, Swap, CompareAndSwap; 4 or 8 bytes) need a
+//    naturally aligned operand (`alignment`) in a BIDIRECTIONAL mapping,
+//    and are done as real atomic instructions on host memory, so they
+//    are atomic against the CPUs.
+// A refused access reads or writes nothing at all (not even the bytes
+// before the faulting one), and the host logs it. The model turns the
+// fault into its device's own error status.
+//
+// All calls are thread-safe: queue threads of a model may DMA at once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <span>
+#include <string>
+
+namespace pciem {
+
+enum class DmaFaultKind : uint8_t {
+    bus_master_off, // Bus Master Enable is clear
+    unmapped,       // a byte no mapping covers (and none covered lately)
+    stale,          // a byte whose mapping the driver has unmapped
+    bounds,         // runs past the end of the mapping it starts in
+    direction,      // read of a FROM_DEVICE / write of a TO_DEVICE mapping
+    alignment,      // atomic operand not naturally aligned, or size not 4/8
+    no_host,        // the model runs on no host, or the device is gone
+};
+
+struct DmaFault {
+    DmaFaultKind kind = DmaFaultKind::unmapped;
+    uint64_t address = 0; // the first byte refused
+    // A sentence for logs: "DMA write of 512 bytes at 0x1000: ..."
+    std::string message;
+};
+
+template <class T>
+using DmaResult = std::expected<T, DmaFault>;
+
+// One piece of a scatter-gather list, in bus addresses.
+struct DmaSegment {
+    uint64_t address = 0;
+    uint64_t length = 0;
+};
+
+class Dma {
+public:
+    Dma() = default;
+    Dma(const Dma&) = delete;
+    Dma& operator=(const Dma&) = delete;
+    Dma(Dma&&) = delete;
+    Dma& operator=(Dma&&) = delete;
+    virtual ~Dma() = default;
+
+    // Host memory at [address, address + out.size()) into out.
+    [[nodiscard]] virtual DmaResult<void> read(uint64_t address, std::span<std::byte> out) = 0;
+    // in into host memory at [address, address + in.size()).
+    [[nodiscard]] virtual DmaResult<void> write(uint64_t address,
+                                                std::span<const std::byte> in) = 0;
+
+    // PCIe AtomicOps. size is 4 or 8; each returns the old value.
+    [[nodiscard]] virtual DmaResult<uint64_t> fetch_add(uint64_t address, uint64_t addend,
+                                                        unsigned size) = 0;
+    [[nodiscard]] virtual DmaResult<uint64_t> swap(uint64_t address, uint64_t value,
+                                                   unsigned size) = 0;
+    // Stores desired only if the old value equals expected.
+    [[nodiscard]] virtual DmaResult<uint64_t> compare_swap(uint64_t address, uint64_t expected,
+                                                           uint64_t desired, unsigned size) = 0;
+
+    // Zero-copy window (opt-in per device, see docs/dma.md): when the
+    // host gives the device one, all its DMA lands in these bytes at bus
+    // address window_base() + offset, and the model may touch them
+    // directly, unchecked, with no call per access. Empty otherwise.
+    [[nodiscard]] virtual std::span<std::byte> window() { return {}; }
+    [[nodiscard]] virtual uint64_t window_base() const { return 0; }
+
+    // Scatter-gather helpers: the segments in order, as one transfer of
+    // out.size() / in.size() bytes (the list may be longer than needed).
+    // A fault in any segment stops there; earlier segments are done.
+    [[nodiscard]] DmaResult<void> read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out);
+    [[nodiscard]] DmaResult<void> write_sg(std::span<const DmaSegment> sg,
+                                           std::span<const std::byte> in);
+};
+
+// "unmapped", "bus master off", ...: for messages and status logs.
+const char* dma_fault_name(DmaFaultKind kind);
+
+} // namespace pciem

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+#include "pciem/sim_dma.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace pciem {
+
+namespace {
+
+constexpr uint64_t page_size = 4096;
+
+uint64_t page_up(uint64_t v) {
+    return (v + page_size - 1) & ~(page_size - 1);
+}
+
+} // namespace
+
+SimDma::SimDma() = default;
+
+uint64_t SimDma::next_address(uint64_t length, uint64_t page_offset) {
+    // Monotonic, with a guard page between mappings so that running off
+    // the end of one never lands in the next.
+    uint64_t& next = mask_bits_ <= 32 ? next_low_ : next_high_;
+    const uint64_t address = next + page_offset;
+    next += page_up(page_offset + length) + page_size;
+    return address;
+}
+
+uint64_t SimDma::map(std::span<std::byte> memory, DmaDirection dir) {
+    std::unique_lock guard(lock_);
+    const auto offset = reinterpret_cast<uintptr_t>(memory.data()) & (page_size - 1);
+    const uint64_t address = next_address(memory.size(), offset);
+    live_[address] = Mapping{memory.size(), memory.data(), dir};
+    return address;
+}
+
+void SimDma::unmap(uint64_t address) {
+    std::unique_lock guard(lock_);
+    auto it = live_.find(address);
+    if (it == live_.end()) {
+        ++bad_unmaps_;
+        return;
+    }
+    retired_[address] = it->second.length;
+    live_.erase(it);
+}
+
+uint64_t SimDma::alloc_coherent(size_t size) {
+    auto mem = std::make_unique<std::byte[]>(size); // zeroed
+    std::byte* p = mem.get();
+    std::unique_lock guard(lock_);
+    // Coherent memory is page aligned in the kernel: offset 0.
+    const uint64_t address = next_address(size, 0);
+    live_[address] = Mapping{size, p, DmaDirection::bidirectional};
+    coherent_[address] = std::move(mem);
+    return address;
+}
+
+std::span<std::byte> SimDma::coherent(uint64_t address) {
+    std::shared_lock guard(lock_);
+    auto it = live_.find(address);
+    if (it == live_.end() || !coherent_.contains(address)) {
+        return {};
+    }
+    return {it->second.memory, it->second.length};
+}
+
+void SimDma::free_coherent(uint64_t address) {
+    std::unique_lock guard(lock_);
+    auto it = coherent_.find(address);
+    if (it == coherent_.end()) {
+        ++bad_unmaps_;
+        return;
+    }
+    retired_[address] = live_.at(address).length;
+    live_.erase(address);
+    coherent_.erase(it);
+}
+
+void SimDma::set_mask_bits(unsigned bits) {
+    std::unique_lock guard(lock_);
+    mask_bits_ = bits;
+}
+
+size_t SimDma::live_mappings() const {
+    std::shared_lock guard(lock_);
+    return live_.size();
+}
+
+uint64_t SimDma::bad_unmaps() const {
+    std::shared_lock guard(lock_);
+    return bad_unmaps_;
+}
+
+std::vector<DmaFault> SimDma::faults() const {
+    std::lock_guard guard(faults_lock_);
+    return faults_;
+}
+
+std::vector<DmaFault> SimDma::take_faults() {
+    std::lock_guard guard(faults_lock_);
+    return std::exchange(faults_, {});
+}
+
+void SimDma::set_bus_master(bool on) {
+    std::unique_lock guard(lock_);
+    bus_master_ = on;
+}
+
+DmaResult<void> SimDma::refuse(DmaFaultKind kind, uint64_t at, uint64_t address, uint64_t length,
+                               Access access) {
+    static constexpr const char* names[] = {"read", "write", "atomic"};
+    DmaFault fault{kind, at,
+                   fmt::format("DMA {} of {} bytes at {:#x}: {} at {:#x}",
+                               names[static_cast<int>(access)], length, address,
+                               dma_fault_name(kind), at)};
+    std::lock_guard guard(faults_lock_);
+    faults_.push_back(fault);
+    return std::unexpected(std::move(fault));
+}
+
+DmaResult<void> SimDma::check(uint64_t address, uint64_t length, Access access,
+                              std::vector<Piece>& pieces) {
+    if (!bus_master_) {
+        return refuse(DmaFaultKind::bus_master_off, address, address, length, access);
+    }
+    if (length == 0) {
+        return {};
+    }
+    if (address + length < address) {
+        return refuse(DmaFaultKind::unmapped, address, address, length, access);
+    }
+    uint64_t at = address;
+    const uint64_t end = address + length;
+    while (at < end) {
+        auto it = live_.upper_bound(at);
+        const bool inside = it != live_.begin() && at < std::prev(it)->first + std::prev(it)->second.length;
+        if (!inside) {
+            auto old = retired_.upper_bound(at);
+            if (old != retired_.begin() && at < std::prev(old)->first + std::prev(old)->second) {
+                return refuse(DmaFaultKind::stale, at, address, length, access);
+            }
+            const auto kind = at == address ? DmaFaultKind::unmapped : DmaFaultKind::bounds;
+            return refuse(kind, at, address, length, access);
+        }
+        const auto& [start, m] = *std::prev(it);
+        const bool ok = access == Access::read     ? m.dir != DmaDirection::from_device
+                        : access == Access::write  ? m.dir != DmaDirection::to_device
+                                                   : m.dir == DmaDirection::bidirectional;
+        if (!ok) {
+            return refuse(DmaFaultKind::direction, at, address, length, access);
+        }
+        const uint64_t n = std::min(end, start + m.length) - at;
+        pieces.push_back(Piece{m.memory + (at - start), static_cast<size_t>(n)});
+        at += n;
+    }
+    return {};
+}
+
+DmaResult<void> SimDma::read(uint64_t address, std::span<std::byte> out) {
+    std::vector<Piece> pieces;
+    std::shared_lock guard(lock_);
+    if (auto ok = check(address, out.size(), Access::read, pieces); !ok) {
+        return ok;
+    }
+    for (const Piece& p : pieces) {
+        std::memcpy(out.data(), p.memory, p.length);
+        out = out.subspan(p.length);
+    }
+    return {};
+}
+
+DmaResult<void> SimDma::write(uint64_t address, std::span<const std::byte> in) {
+    std::vector<Piece> pieces;
+    std::shared_lock guard(lock_);
+    if (auto ok = check(address, in.size(), Access::write, pieces); !ok) {
+        return ok;
+    }
+    for (const Piece& p : pieces) {
+        std::memcpy(p.memory, in.data(), p.length);
+        in = in.subspan(p.length);
+    }
+    return {};
+}
+
+template <class Op>
+DmaResult<uint64_t> SimDma::atomic(uint64_t address, unsigned size, Op op) {
+    std::shared_lock guard(lock_);
+    if ((size != 4 && size != 8) || address % size != 0) {
+        return std::unexpected(
+            refuse(DmaFaultKind::alignment, address, address, size, Access::atomic).error());
+    }
+    std::vector<Piece> pieces;
+    if (auto ok = check(address, size, Access::atomic, pieces); !ok) {
+        return std::unexpected(ok.error());
+    }
+    // Aligned and within one mapping (a mapping never ends mid-operand
+    // of an aligned atomic unless the buffer itself is that short, which
+    // check() refused as bounds).
+    if (size == 4) {
+        std::atomic_ref<uint32_t> word(*reinterpret_cast<uint32_t*>(pieces.front().memory));
+        return op(word);
+    }
+    std::atomic_ref<uint64_t> word(*reinterpret_cast<uint64_t*>(pieces.front().memory));
+    return op(word);
+}
+
+DmaResult<uint64_t> SimDma::fetch_add(uint64_t address, uint64_t addend, unsigned size) {
+    return atomic(address, size, [addend](auto& w) -> uint64_t {
+        using T = typename std::remove_reference_t<decltype(w)>::value_type;
+        return w.fetch_add(static_cast<T>(addend));
+    });
+}
+
+DmaResult<uint64_t> SimDma::swap(uint64_t address, uint64_t value, unsigned size) {
+    return atomic(address, size, [value](auto& w) -> uint64_t {
+        using T = typename std::remove_reference_t<decltype(w)>::value_type;
+        return w.exchange(static_cast<T>(value));
+    });
+}
+
+DmaResult<uint64_t> SimDma::compare_swap(uint64_t address, uint64_t expected, uint64_t desired,
+                                         unsigned size) {
+    return atomic(address, size, [expected, desired](auto& w) -> uint64_t {
+        using T = typename std::remove_reference_t<decltype(w)>::value_type;
+        T old = static_cast<T>(expected);
+        w.compare_exchange_strong(old, static_cast<T>(desired));
+        return old;
+    });
+}
+
+} // namespace pciem
