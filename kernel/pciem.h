@@ -103,6 +103,7 @@ struct pciem_vec {
  * @msix_enabled, @msix_fmask: mirrors of MSI-X Enable and Function Mask
  * @msi_enabled, @msi_nvec, @msi_mask, @msi_maskable: MSI mirrors
  * @msi_pending: MSI Pending Bits, device-owned
+ * @msi_data:	Message Data the model was last told of
  * @intx_*:	INTx line, its Linux IRQ, Interrupt Disable, chip mask
  * @vec:	per-vector delivery, max(MSI, MSI-X) of them
  */
@@ -115,7 +116,7 @@ struct pciem_irq {
 	unsigned long *msix_pba;
 	bool msix_enabled, msix_fmask;
 	bool msi_enabled, msi_maskable;
-	u32 msi_nvec, msi_mask, msi_pending;
+	u32 msi_nvec, msi_mask, msi_pending, msi_data;
 	bool intx_level, intx_disabled, intx_masked;
 	unsigned int intx_virq;
 	struct pciem_vec intx_vec;
@@ -235,6 +236,8 @@ int pciem_ring_cfg_read(struct pciem_function *fn, unsigned int off,
 			unsigned int size, u32 *val);
 int pciem_ring_cfg_write(struct pciem_function *fn, unsigned int off,
 			 unsigned int size, u32 val);
+void pciem_ring_irq_event(struct pciem_function *fn, u32 event, u32 index,
+			  u64 data);
 
 /* pciem_rambar.c */
 int pciem_rambar_alloc(struct pciem_function *fn);
@@ -255,8 +258,23 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 			   u64 off, unsigned int size, bool write, u64 *val);
 void pciem_irq_cfg_read(struct pciem_function *fn, unsigned int where,
 			unsigned int size, u32 *val);
+/*
+ * Interrupt configuration changes a config write made, found under the
+ * host lock and told to the model (pciem_irq_post_events()) after it.
+ */
+struct pciem_irq_events {
+	unsigned int n;
+	struct {
+		u32 event;
+		u32 index;
+		u64 data;
+	} ev[4];
+};
+
 void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
-			   unsigned int size);
+			   unsigned int size, struct pciem_irq_events *ev);
+void pciem_irq_post_events(struct pciem_function *fn,
+			   const struct pciem_irq_events *ev);
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);
 

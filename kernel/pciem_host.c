@@ -63,30 +63,32 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 			      int where, int size, u32 val)
 {
 	struct pciem_host *host = bus_to_host(bus);
+	struct pciem_irq_events ev = { 0 };
 	struct pciem_function *fn;
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
-
 	bool claimed = false;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
 	if (fn) {
+		kref_get(&fn->ref);
 		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
-		if (claimed) {
-			kref_get(&fn->ref);
-		} else {
+		if (!claimed) {
 			pciem_cfg_write(&fn->cfg, where, size, val);
-			pciem_irq_cfg_written(fn, where, size);
+			pciem_irq_cfg_written(fn, where, size, &ev);
 		}
 	} else {
 		ret = PCIBIOS_DEVICE_NOT_FOUND;
 	}
 	raw_spin_unlock_irqrestore(&host->lock, flags);
-	if (claimed) {
+	if (!fn)
+		return ret;
+	/* The model hears of both outside the lock: posting may wait. */
+	if (claimed)
 		pciem_ring_cfg_write(fn, where, size, val);
-		pciem_function_put(fn);
-	}
+	pciem_irq_post_events(fn, &ev);
+	pciem_function_put(fn);
 	return ret;
 }
 

@@ -327,7 +327,9 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 	unsigned long flags;
 	u64 tsize = (u64)irq->msix_n * MSIX_ENTRY_SIZE;
 	u64 psize = BITS_TO_LONGS(irq->msix_n) * sizeof(long);
+	u32 before[MSIX_ENTRY_SIZE / 4], entry_data = 0, entry_mask = 0;
 	unsigned int i, b;
+	bool changed = false;
 	u8 *bytes;
 
 	if (!irq->msix_n)
@@ -342,6 +344,8 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 			for (b = 0; b < size; b++)
 				*val |= (u64)bytes[off + b] << (8 * b);
 		} else {
+			i = off / MSIX_ENTRY_SIZE;
+			memcpy(before, msix_entry(irq, i), MSIX_ENTRY_SIZE);
 			for (b = 0; b < size; b++) {
 				u64 o = off + b;
 
@@ -354,11 +358,17 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 				else
 					bytes[o] = *val >> (8 * b);
 			}
-			i = off / MSIX_ENTRY_SIZE;
 			if (test_bit(i, irq->msix_pba) && !msix_entry_masked(irq, i))
 				msix_flush_pending(fn);
+			changed = memcmp(before, msix_entry(irq, i), MSIX_ENTRY_SIZE);
+			entry_data = msix_entry(irq, i)[2];
+			entry_mask = msix_entry(irq, i)[3] & MSIX_CTRL_MASKBIT;
 		}
 		raw_spin_unlock_irqrestore(&irq->lock, flags);
+		/* Entries can be written in any size; the model sees whole ones. */
+		if (changed)
+			pciem_ring_irq_event(fn, PCIEM_IRQ_EV_MSIX_ENTRY, i,
+					     (u64)entry_data << 32 | entry_mask);
 		return true;
 	}
 	if (bar == irq->pba_bar && off >= irq->pba_off &&
@@ -439,56 +449,120 @@ void pciem_irq_cfg_read(struct pciem_function *fn, unsigned int where,
 		*val |= STATUS_INTERRUPT << (8 * (PCI_STATUS - where));
 }
 
+static void add_event(struct pciem_irq_events *ev, u32 event, u32 index,
+		      u64 data)
+{
+	if (WARN_ON_ONCE(ev->n >= ARRAY_SIZE(ev->ev)))
+		return;
+	ev->ev[ev->n].event = event;
+	ev->ev[ev->n].index = index;
+	ev->ev[ev->n].data = data;
+	ev->n++;
+}
+
+static u32 msi_data_offset(struct pciem_function *fn)
+{
+	u16 o = fn->cfg.layout.msi;
+	bool is64 = pciem_cfg_read(&fn->cfg, o + PCI_MSI_FLAGS, 2) &
+		    PCI_MSI_FLAGS_64BIT;
+
+	return o + (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32);
+}
+
+/* MSI control or message written: mirror it, note what changed. */
+static void msi_written(struct pciem_function *fn, struct pciem_irq_events *ev)
+{
+	struct pciem_irq *irq = &fn->irq;
+	bool was = irq->msi_enabled;
+	u32 nvec = irq->msi_nvec, data = irq->msi_data, mask = irq->msi_mask;
+	u32 ctl = pciem_cfg_read(&fn->cfg, fn->cfg.layout.msi + PCI_MSI_FLAGS, 2);
+
+	irq->msi_enabled = ctl & MSI_FLAGS_ENABLE;
+	irq->msi_nvec = 1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >> MSI_FLAGS_MME_SHIFT);
+	irq->msi_data = pciem_cfg_read(&fn->cfg, msi_data_offset(fn), 2);
+	if (irq->msi_maskable)
+		irq->msi_mask = pciem_cfg_read(&fn->cfg, msi_mask_offset(fn), 4);
+	if (irq->msi_enabled && !was)
+		irq->msi_pending = 0;
+	msi_flush_pending(fn);
+	if (irq->msi_enabled != was || irq->msi_nvec != nvec ||
+	    irq->msi_data != data)
+		add_event(ev, PCIEM_IRQ_EV_MSI, 0,
+			  (u64)irq->msi_data << 32 | irq->msi_nvec << 8 |
+			  irq->msi_enabled);
+	if (irq->msi_mask != mask)
+		add_event(ev, PCIEM_IRQ_EV_MSI_MASK, 0, irq->msi_mask);
+}
+
+/* MSI-X control written: mirror Enable and Function Mask. */
+static void msix_written(struct pciem_function *fn,
+			 struct pciem_irq_events *ev)
+{
+	struct pciem_irq *irq = &fn->irq;
+	bool was = irq->msix_enabled, fmask = irq->msix_fmask;
+	u32 ctl = pciem_cfg_read(&fn->cfg, fn->cfg.layout.msix + PCI_MSIX_FLAGS, 2);
+
+	irq->msix_enabled = ctl & MSIX_FLAGS_ENABLE;
+	irq->msix_fmask = ctl & MSIX_FLAGS_MASKALL;
+	if (irq->msix_enabled && !was)
+		bitmap_zero(irq->msix_pba, irq->msix_n);
+	msix_flush_pending(fn);
+	if (irq->msix_enabled != was || irq->msix_fmask != fmask)
+		add_event(ev, PCIEM_IRQ_EV_MSIX, 0,
+			  irq->msix_enabled | irq->msix_fmask << 1);
+}
+
 /**
  * pciem_irq_cfg_written() - react to a config write
  * @fn:		function; caller holds host->lock
  * @where:	offset written
  * @size:	size
+ * @ev:		filled with the changes to tell the model of
  *
  * Mirrors MSI/MSI-X enable and masks into the interrupt state, resets
  * pending state on every enable (as a device does) and delivers what an
  * unmask made deliverable.
  */
 void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
-			   unsigned int size)
+			   unsigned int size, struct pciem_irq_events *ev)
 {
 	struct pciem_irq *irq = &fn->irq;
 	const struct pciem_cfg_layout *l = &fn->cfg.layout;
 	unsigned long flags;
 	bool was;
-	u32 ctl;
 
 	raw_spin_lock_irqsave(&irq->lock, flags);
-	if (l->msix && where < l->msix + 4 && where + size > l->msix + 2) {
-		ctl = pciem_cfg_read(&fn->cfg, l->msix + PCI_MSIX_FLAGS, 2);
-		was = irq->msix_enabled;
-		irq->msix_enabled = ctl & MSIX_FLAGS_ENABLE;
-		irq->msix_fmask = ctl & MSIX_FLAGS_MASKALL;
-		if (irq->msix_enabled && !was)
-			bitmap_zero(irq->msix_pba, irq->msix_n);
-		msix_flush_pending(fn);
-	}
-	if (l->msi && where < l->msi + 0x18 && where + size > l->msi + 2) {
-		ctl = pciem_cfg_read(&fn->cfg, l->msi + PCI_MSI_FLAGS, 2);
-		was = irq->msi_enabled;
-		irq->msi_enabled = ctl & MSI_FLAGS_ENABLE;
-		irq->msi_nvec = 1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >>
-				       MSI_FLAGS_MME_SHIFT);
-		if (irq->msi_maskable)
-			irq->msi_mask = pciem_cfg_read(&fn->cfg,
-						       msi_mask_offset(fn), 4);
-		if (irq->msi_enabled && !was)
-			irq->msi_pending = 0;
-		msi_flush_pending(fn);
-	}
+	if (l->msix && where < l->msix + 4 && where + size > l->msix + 2)
+		msix_written(fn, ev);
+	if (l->msi && where < l->msi + 0x18 && where + size > l->msi + 2)
+		msi_written(fn, ev);
 	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND) {
+		was = irq->intx_disabled;
 		irq->intx_disabled = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) &
 				     COMMAND_INTX_DISABLE;
+		if (irq->intx_disabled != was)
+			add_event(ev, PCIEM_IRQ_EV_INTX_DISABLE, 0,
+				  irq->intx_disabled);
 		raw_spin_unlock_irqrestore(&irq->lock, flags);
 		intx_deliver(fn);
 		return;
 	}
 	raw_spin_unlock_irqrestore(&irq->lock, flags);
+}
+
+/**
+ * pciem_irq_post_events() - tell the model what pciem_irq_cfg_written() found
+ * @fn:		function; no locks held
+ * @ev:		the changes
+ */
+void pciem_irq_post_events(struct pciem_function *fn,
+			   const struct pciem_irq_events *ev)
+{
+	unsigned int i;
+
+	for (i = 0; i < ev->n; i++)
+		pciem_ring_irq_event(fn, ev->ev[i].event, ev->ev[i].index,
+				     ev->ev[i].data);
 }
 
 /* ---- raising ---------------------------------------------------------------------- */

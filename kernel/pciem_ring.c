@@ -130,8 +130,9 @@ static void wake_model(struct pciem_ring *ring)
  * is gone or -ETIMEDOUT when it left the ring full for a whole read
  * timeout. Callable from any context but NMI.
  */
-static int ring_post(struct pciem_ring *ring, u16 type, unsigned int bar,
-		     u64 off, unsigned int size, u64 data, u32 *seq)
+static int ring_post(struct pciem_ring *ring, u16 type, u32 rflags,
+		     unsigned int bar, u64 off, unsigned int size, u64 data,
+		     u32 *seq)
 {
 	struct pciem_req *req;
 	unsigned long flags;
@@ -162,7 +163,7 @@ static int ring_post(struct pciem_ring *ring, u16 type, unsigned int bar,
 	req->type = type;
 	req->bar = bar;
 	req->size = size;
-	req->flags = 0;
+	req->flags = rflags;
 	req->offset = off;
 	req->data = data;
 	WRITE_ONCE(req->seq, *seq);
@@ -350,7 +351,7 @@ static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
 		goto fail;
 	}
 
-	slot = ring_post(ring, type, bar, off, size, 0, &seq);
+	slot = ring_post(ring, type, 0, bar, off, size, 0, &seq);
 	if (slot < 0) {
 		ret = slot;
 		goto fail;
@@ -414,7 +415,7 @@ static int ring_write(struct pciem_function *fn, u16 type, unsigned int bar,
 	u32 seq;
 	int slot;
 
-	slot = ring_post(ring, type, bar, off, size, val, &seq);
+	slot = ring_post(ring, type, 0, bar, off, size, val, &seq);
 	if (slot >= 0) {
 		stat_inc(&ring->hdr->stats.writes);
 		return 0;
@@ -424,6 +425,27 @@ static int ring_write(struct pciem_function *fn, u16 type, unsigned int bar,
 		pr_warn_ratelimited("%s: write to BAR%u+%#llx dropped: the model left its ring full\n",
 				    fn->name, bar, off);
 	return slot;
+}
+
+/**
+ * pciem_ring_irq_event() - tell the model the driver reconfigured interrupts
+ * @fn:		function
+ * @event:	enum pciem_irq_event
+ * @index:	vector or MSI-X entry the event concerns
+ * @data:	event payload (see the ABI header)
+ *
+ * Posted like a write, so it reaches the model in order with the
+ * driver's other accesses. Any context; dropped when the model is gone.
+ */
+void pciem_ring_irq_event(struct pciem_function *fn, u32 event, u32 index,
+			  u64 data)
+{
+	struct pciem_ring *ring = &fn->ring;
+	u32 seq;
+
+	if (ring_post(ring, PCIEM_REQ_IRQ_CONFIG, event, 0, index, 0, data,
+		      &seq) >= 0)
+		stat_inc(&ring->hdr->stats.irq_events);
 }
 
 /* ---- file operations ------------------------------------------------------- */

@@ -199,6 +199,56 @@ void TestDev::declare_irq(RegisterMap& regs) {
     regs.reg32(TESTDEV_IRQ_RAISE_ERR, "IRQ_RAISE_ERR").ro().on_read([this](uint64_t) {
         return std::optional<uint64_t>{raise_err_.exchange(0)};
     });
+    regs.reg32(TESTDEV_IRQCFG_EVENTS, "IRQCFG_EVENTS").ro().on_read([this](uint64_t) {
+        return std::optional<uint64_t>{irqcfg_events_};
+    });
+    regs.reg32(TESTDEV_IRQCFG_MODE, "IRQCFG_MODE").ro().on_read([this](uint64_t) {
+        return std::optional<uint64_t>{irqcfg_mode_};
+    });
+    regs.reg32(TESTDEV_IRQCFG_UNMASKED, "IRQCFG_UNMASKED").ro().on_read([this](uint64_t) {
+        uint64_t n = 0;
+        if ((irqcfg_mode_ & TESTDEV_IRQCFG_M_MSIX) != 0) {
+            n = static_cast<uint64_t>(std::count(msix_masked_.begin(), msix_masked_.end(), false));
+        } else if ((irqcfg_mode_ & TESTDEV_IRQCFG_M_MSI) != 0) {
+            const unsigned nvec = (irqcfg_mode_ >> TESTDEV_IRQCFG_M_NVEC_SHIFT) & 0xff;
+            for (unsigned v = 0; v < nvec; ++v) {
+                n += (msi_mask_ >> v & 1) == 0 ? 1 : 0;
+            }
+        }
+        return std::optional<uint64_t>{n};
+    });
+}
+
+void TestDev::on_irq_config(const IrqConfigEvent& event) {
+    using Kind = IrqConfigEvent::Kind;
+    auto set = [this](uint32_t bit, bool on) {
+        irqcfg_mode_ = on ? (irqcfg_mode_ | bit) : (irqcfg_mode_ & ~bit);
+    };
+    ++irqcfg_events_;
+    switch (event.kind) {
+    case Kind::msi:
+        set(TESTDEV_IRQCFG_M_MSI, event.enabled);
+        irqcfg_mode_ = (irqcfg_mode_ & ~(0xffu << TESTDEV_IRQCFG_M_NVEC_SHIFT)) |
+                       (event.vectors & 0xff) << TESTDEV_IRQCFG_M_NVEC_SHIFT;
+        break;
+    case Kind::msi_mask:
+        msi_mask_ = event.mask_bits;
+        break;
+    case Kind::msix:
+        set(TESTDEV_IRQCFG_M_MSIX, event.enabled);
+        set(TESTDEV_IRQCFG_M_FMASK, event.masked);
+        break;
+    case Kind::msix_entry:
+        if (event.vector < msix_masked_.size()) {
+            msix_masked_[event.vector] = event.masked;
+        }
+        break;
+    case Kind::intx_disable:
+        set(TESTDEV_IRQCFG_M_INTX_DIS, event.masked);
+        break;
+    case Kind::unknown:
+        break;
+    }
 }
 
 void TestDev::start_storm() {

@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <deque>
 #include <thread>
+#include <vector>
+
+#include "testdev_regs.h"
 
 #include "pciem/device_model.hpp"
 
@@ -27,6 +30,8 @@ public:
     [[nodiscard]] DeviceSpec spec() const override;
     // Ends a running interrupt storm: the host is going away.
     void on_stop() override;
+    // Mirrors the driver's interrupt configuration for IRQCFG_*.
+    void on_irq_config(const IrqConfigEvent& event) override;
 
 private:
     void declare_identity(RegisterMap& regs);
@@ -60,6 +65,11 @@ private:
     std::atomic<bool> storm_running_{false};
     std::atomic<bool> storm_cancel_{false};
     std::thread storm_;
+    // The interrupt configuration as the events told it.
+    uint32_t irqcfg_events_ = 0;
+    uint32_t irqcfg_mode_ = 0;
+    uint32_t msi_mask_ = 0;
+    std::vector<bool> msix_masked_ = std::vector<bool>(TESTDEV_MSIX_VECTORS, true);
 };
 
 } // namespace pciem::devices

@@ -829,6 +829,73 @@ out:
 	irqs_free(c);
 }
 
+/* ---- configuration events ---------------------------------------------------------------- */
+
+/*
+ * The model hears of the driver's interrupt configuration (enable, masks,
+ * table entries, Interrupt Disable) through events posted in order with
+ * the driver's own accesses, so a register read right after a change
+ * already sees the model's mirror of it.
+ */
+static void config_run(struct pmt_run *t, unsigned int type, unsigned int n)
+{
+	u32 modes = TESTDEV_IRQCFG_M_MSI | TESTDEV_IRQCFG_M_MSIX |
+		    TESTDEV_IRQCFG_M_FMASK;
+	u32 events = readl(t->r + TESTDEV_IRQCFG_EVENTS);
+	u32 want = type == PCI_IRQ_MSIX ? TESTDEV_IRQCFG_M_MSIX :
+		   TESTDEV_IRQCFG_M_MSI | n << TESTDEV_IRQCFG_M_NVEC_SHIFT;
+	const char *what = type_name(type);
+	struct pmt_irqs *c;
+	int irq;
+
+	c = irqs_alloc(t, type, n);
+	if (!c)
+		return;
+	/* the vector count means something only with MSI enabled */
+	if (type == PCI_IRQ_MSI)
+		modes |= 0xff << TESTDEV_IRQCFG_M_NVEC_SHIFT;
+	pmt_eq(t, readl(t->r + TESTDEV_IRQCFG_MODE) & modes, want,
+	       "%s x%u: mode the model saw", what, n);
+	pmt_eq(t, readl(t->r + TESTDEV_IRQCFG_UNMASKED), n,
+	       "%s x%u: vectors the model saw unmasked after request_irq", what, n);
+	irq = c->vec[n / 2].irq;
+	irq_set_status_flags(irq, IRQ_DISABLE_UNLAZY);
+	disable_irq(irq);
+	pmt_eq(t, readl(t->r + TESTDEV_IRQCFG_UNMASKED), n - 1,
+	       "%s x%u: unmasked after disable_irq of one", what, n);
+	enable_irq(irq);
+	irq_clear_status_flags(irq, IRQ_DISABLE_UNLAZY);
+	pmt_eq(t, readl(t->r + TESTDEV_IRQCFG_UNMASKED), n,
+	       "%s x%u: unmasked after enable_irq", what, n);
+	irqs_free(c);
+	pmt_eq(t, readl(t->r + TESTDEV_IRQCFG_MODE) & (TESTDEV_IRQCFG_M_MSI |
+		  TESTDEV_IRQCFG_M_MSIX), 0, "%s x%u: mode after freeing the vectors", what, n);
+	if (readl(t->r + TESTDEV_IRQCFG_EVENTS) - events < n)
+		pmt_fail(t, "%s x%u: only %u configuration events", what, n,
+			 readl(t->r + TESTDEV_IRQCFG_EVENTS) - events);
+}
+
+static void test_config(struct pmt_run *t)
+{
+	struct pci_dev *pdev = t->md->pdev;
+
+	if (t->md->held) {
+		pmt_fail(t, "vectors are held (irq release first)");
+		return;
+	}
+	config_run(t, PCI_IRQ_MSIX, 8);
+	if (!t->failed)
+		config_run(t, PCI_IRQ_MSIX, TESTDEV_MSIX_VECTORS);
+	if (!t->failed)
+		config_run(t, PCI_IRQ_MSI, 4);
+	pci_intx(pdev, 0);
+	pmt_eq(t, readl(t->r + TESTDEV_IRQCFG_MODE) & TESTDEV_IRQCFG_M_INTX_DIS,
+	       TESTDEV_IRQCFG_M_INTX_DIS, "Interrupt Disable the model saw after pci_intx(0)");
+	pci_intx(pdev, 1);
+	pmt_eq(t, readl(t->r + TESTDEV_IRQCFG_MODE) & TESTDEV_IRQCFG_M_INTX_DIS, 0,
+	       "Interrupt Disable the model saw after pci_intx(1)");
+}
+
 /* ---- refused raises -------------------------------------------------------------------- */
 
 static void test_raise_disabled(struct pmt_run *t)
@@ -1038,6 +1105,7 @@ const struct pmt_test pmt_irq_tests[] = {
 	{ "mask", test_mask, PMT_F_TESTDEV },
 	{ "affinity", test_affinity, PMT_F_TESTDEV },
 	{ "intx", test_intx, PMT_F_TESTDEV | PMT_F_EDU },
+	{ "config", test_config, PMT_F_TESTDEV },
 	{ "raise-disabled", test_raise_disabled, PMT_F_TESTDEV },
 	{ "raise-invalid", test_raise_invalid, PMT_F_TESTDEV },
 	{ "irqfd", test_irqfd, PMT_F_TESTDEV },

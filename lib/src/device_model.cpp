@@ -23,6 +23,44 @@ uint32_t DeviceModel::on_config_read(uint16_t, unsigned) {
 
 void DeviceModel::on_config_write(uint16_t, unsigned, uint32_t) {}
 
+void DeviceModel::on_irq_config(const IrqConfigEvent&) {}
+
+IrqConfigEvent IrqConfigEvent::from_request(uint32_t event, uint64_t index, uint64_t data) {
+    IrqConfigEvent ev;
+    const auto lo = static_cast<uint32_t>(data);
+    const auto hi = static_cast<uint32_t>(data >> 32);
+    switch (event) {
+    case PCIEM_IRQ_EV_MSI:
+        ev.kind = Kind::msi;
+        ev.enabled = (lo & 1) != 0;
+        ev.vectors = (lo >> 8) & 0xff;
+        ev.message_data = hi;
+        break;
+    case PCIEM_IRQ_EV_MSI_MASK:
+        ev.kind = Kind::msi_mask;
+        ev.mask_bits = lo;
+        break;
+    case PCIEM_IRQ_EV_MSIX:
+        ev.kind = Kind::msix;
+        ev.enabled = (lo & 1) != 0;
+        ev.masked = (lo & 2) != 0;
+        break;
+    case PCIEM_IRQ_EV_MSIX_ENTRY:
+        ev.kind = Kind::msix_entry;
+        ev.vector = static_cast<unsigned>(index);
+        ev.masked = (lo & 1) != 0;
+        ev.message_data = hi;
+        break;
+    case PCIEM_IRQ_EV_INTX_DISABLE:
+        ev.kind = Kind::intx_disable;
+        ev.masked = (lo & 1) != 0;
+        break;
+    default:
+        break;
+    }
+    return ev;
+}
+
 namespace {
 
 // What irq() answers before a host is bound.

@@ -58,6 +58,9 @@ std::optional<uint64_t> dispatch_request(DeviceModel& model, const pciem_req& re
         model.on_config_write(static_cast<uint16_t>(req.offset), req.size,
                               static_cast<uint32_t>(req.data));
         break;
+    case PCIEM_REQ_IRQ_CONFIG:
+        model.on_irq_config(IrqConfigEvent::from_request(req.flags, req.offset, req.data));
+        break;
     default:
         // A type from a newer kernel: answer nothing rather than guess;
         // a read times out visibly in the kernel log.

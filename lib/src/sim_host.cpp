@@ -37,6 +37,8 @@ constexpr uint32_t msi_flags_qmask = 0x000e;
 constexpr uint32_t msi_flags_qsize = 0x0070;
 constexpr uint32_t msi_flags_64bit = 0x0080;
 constexpr uint32_t msi_flags_maskbit = 0x0100;
+constexpr uint16_t msi_data_32 = 0x08;
+constexpr uint16_t msi_data_64 = 0x0c;
 constexpr uint16_t msi_mask_32 = 0x0c;
 constexpr uint16_t msi_mask_64 = 0x10;
 constexpr uint16_t msix_flags = 2;
@@ -119,6 +121,7 @@ void SimHost::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
     }
     pciem_cfg_write(cfg_.get(), offset, size, value);
     irq_cfg_written(offset, size);
+    irq_post_events();
     dma_.set_bus_master((pciem_cfg_read(cfg_.get(), cfg_command, 2) & command_master) != 0);
 }
 
@@ -146,6 +149,12 @@ void SimHost::irq_init() {
             (pciem_cfg_read(cfg_.get(), l.msi + msi_flags, 2) & msi_flags_maskbit) != 0;
     }
     irq_.intx_pin = pciem_cfg_read(cfg_.get(), cfg_interrupt_pin, 1) != 0;
+}
+
+uint16_t SimHost::msi_data_offset() const {
+    const uint16_t o = cfg_->layout.msi;
+    const bool is64 = (pciem_cfg_read(cfg_.get(), o + msi_flags, 2) & msi_flags_64bit) != 0;
+    return static_cast<uint16_t>(o + (is64 ? msi_data_64 : msi_data_32));
 }
 
 uint16_t SimHost::msi_mask_offset() const {
@@ -249,6 +258,27 @@ void SimHost::irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value) {
     }
 }
 
+void SimHost::irq_event_locked(uint32_t event, uint32_t index, uint64_t data) {
+    pciem_req req{};
+    req.type = PCIEM_REQ_IRQ_CONFIG;
+    req.flags = event;
+    req.offset = index;
+    req.data = data;
+    irq_events_.push_back(req);
+}
+
+void SimHost::irq_post_events() {
+    std::vector<pciem_req> events;
+    {
+        const std::lock_guard lock(irq_mutex_);
+        events.swap(irq_events_);
+    }
+    // Through the same dispatch as the kernel's ring requests.
+    for (const pciem_req& req : events) {
+        (void)dispatch_request(model_, req);
+    }
+}
+
 void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
     const std::lock_guard lock(irq_mutex_);
     const pciem_cfg_layout& l = cfg_->layout;
@@ -256,18 +286,27 @@ void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
     if (l.msix != 0 && where < l.msix + 4u && where + size > l.msix + 2u) {
         const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msix + msix_flags, 2);
         const bool was = irq_.msix_enabled;
+        const bool fmask = irq_.msix_fmask;
         irq_.msix_enabled = (ctl & msix_flags_enable) != 0;
         irq_.msix_fmask = (ctl & msix_flags_maskall) != 0;
         if (irq_.msix_enabled && !was) {
             std::fill(irq_.msix_pba.begin(), irq_.msix_pba.end(), 0);
         }
         msix_flush_locked();
+        if (irq_.msix_enabled != was || irq_.msix_fmask != fmask) {
+            irq_event_locked(PCIEM_IRQ_EV_MSIX, 0,
+                             uint64_t{irq_.msix_enabled} | uint64_t{irq_.msix_fmask} << 1);
+        }
     }
     if (l.msi != 0 && where < l.msi + 0x18u && where + size > l.msi + 2u) {
         const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msi + msi_flags, 2);
         const bool was = irq_.msi_enabled;
+        const unsigned nvec = irq_.msi_nvec;
+        const uint32_t data = irq_.msi_data;
+        const uint32_t mask = irq_.msi_mask;
         irq_.msi_enabled = (ctl & msi_flags_enable) != 0;
         irq_.msi_nvec = 1u << ((ctl & msi_flags_qsize) >> 4);
+        irq_.msi_data = pciem_cfg_read(cfg_.get(), msi_data_offset(), 2);
         if (irq_.msi_maskable) {
             irq_.msi_mask = pciem_cfg_read(cfg_.get(), msi_mask_offset(), 4);
         }
@@ -275,10 +314,22 @@ void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
             irq_.msi_pending = 0;
         }
         msi_flush_locked();
+        if (irq_.msi_enabled != was || irq_.msi_nvec != nvec || irq_.msi_data != data) {
+            irq_event_locked(PCIEM_IRQ_EV_MSI, 0,
+                             uint64_t{irq_.msi_data} << 32 | uint64_t{irq_.msi_nvec} << 8 |
+                                 uint64_t{irq_.msi_enabled});
+        }
+        if (irq_.msi_mask != mask) {
+            irq_event_locked(PCIEM_IRQ_EV_MSI_MASK, 0, irq_.msi_mask);
+        }
     }
     if (where < cfg_command + 2u && where + size > cfg_command) {
+        const bool was = irq_.intx_disabled;
         irq_.intx_disabled =
             (pciem_cfg_read(cfg_.get(), cfg_command, 2) & command_intx_disable) != 0;
+        if (irq_.intx_disabled != was) {
+            irq_event_locked(PCIEM_IRQ_EV_INTX_DISABLE, 0, uint64_t{irq_.intx_disabled});
+        }
         intx_update_locked();
     }
 }
@@ -296,6 +347,8 @@ bool SimHost::msix_access(unsigned bar, uint64_t offset, unsigned size, bool wri
         offset + size <= irq_.table_off + tsize) {
         const uint64_t off = offset - irq_.table_off;
         uint8_t* bytes = irq_.msix_table.data();
+        const auto i = static_cast<unsigned>(off / msix_entry_size);
+        uint8_t* entry = bytes + size_t{i} * msix_entry_size;
         if (!write) {
             value = 0;
             for (unsigned b = 0; b < size; ++b) {
@@ -303,6 +356,8 @@ bool SimHost::msix_access(unsigned bar, uint64_t offset, unsigned size, bool wri
             }
             return true;
         }
+        std::array<uint8_t, msix_entry_size> before{};
+        std::memcpy(before.data(), entry, msix_entry_size);
         for (unsigned b = 0; b < size; ++b) {
             const uint64_t o = off + b;
             const uint8_t byte = static_cast<uint8_t>(value >> (8 * b));
@@ -314,9 +369,14 @@ bool SimHost::msix_access(unsigned bar, uint64_t offset, unsigned size, bool wri
                 bytes[o] = byte;
             }
         }
-        const auto i = static_cast<unsigned>(off / msix_entry_size);
         if ((irq_.msix_pba[i / 64] & (uint64_t{1} << (i % 64))) != 0 && !msix_masked_locked(i)) {
             msix_flush_locked();
+        }
+        if (std::memcmp(before.data(), entry, msix_entry_size) != 0) {
+            uint32_t data = 0;
+            std::memcpy(&data, entry + 8, 4);
+            irq_event_locked(PCIEM_IRQ_EV_MSIX_ENTRY, i,
+                             uint64_t{data} << 32 | (entry[12] & msix_ctrl_maskbit));
         }
         return true;
     }
@@ -507,6 +567,7 @@ void SimHost::write(unsigned bar, uint64_t offset, unsigned size, uint64_t value
         return;
     }
     if (uint64_t v = value & all_ones(size); msix_access(bar, offset, size, true, v)) {
+        irq_post_events();
         return;
     }
     ++stats_.writes;

@@ -84,6 +84,21 @@
 					 * raise (EAGAIN when MSI/MSI-X is off),
 					 * 0 if none; read clears */
 
+/*
+ * What the model heard of the driver's interrupt configuration
+ * (PCIEM_REQ_IRQ_CONFIG events), mirrored from the events alone.
+ */
+#define TESTDEV_IRQCFG_EVENTS	0x0120	/* RO32: events received */
+#define TESTDEV_IRQCFG_MODE	0x0124	/* RO32: TESTDEV_IRQCFG_M_* */
+#define TESTDEV_IRQCFG_UNMASKED	0x0128	/* RO32: MSI-X entries whose Mask bit
+					 * is clear while MSI-X is enabled, or
+					 * MSI vectors enabled and not masked */
+#define TESTDEV_IRQCFG_M_MSI	(1u << 0)	/* MSI Enable */
+#define TESTDEV_IRQCFG_M_MSIX	(1u << 1)	/* MSI-X Enable */
+#define TESTDEV_IRQCFG_M_FMASK	(1u << 2)	/* MSI-X Function Mask */
+#define TESTDEV_IRQCFG_M_INTX_DIS (1u << 3)	/* Interrupt Disable */
+#define TESTDEV_IRQCFG_M_NVEC_SHIFT 8		/* bits 8..15: MSI vectors */
+
 #define TESTDEV_STATUS_UNDERFLOW (1u << 31)
 
 /* 0x1000..0x1fff: plain RW storage, any width, for memcpy_*io/memset_io */

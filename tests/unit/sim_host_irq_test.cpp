@@ -28,6 +28,8 @@ public:
     explicit IrqModel(bool pin = true, bool maskable = true) : pin_(pin), maskable_(maskable) {
         declare_bar(0, "BAR0", 4096).reg32(0, "ID").ro(0x1234);
     }
+    void on_irq_config(const pciem::IrqConfigEvent& event) override { events.push_back(event); }
+    std::vector<pciem::IrqConfigEvent> events;
     pciem::DeviceSpec spec() const override {
         auto s = pciem::DeviceSpec{}
                      .ids(0x1b36, 0x7e20)
@@ -388,6 +390,60 @@ TEST(SimRam, ARamBarBelow4KiBIsRefused) {
         }
     } model;
     EXPECT_FALSE(pciem::SimHost::create(model));
+}
+
+// ---- configuration events (PCIEM_REQ_IRQ_CONFIG) ---------------------------
+
+using Ev = pciem::IrqConfigEvent;
+
+Ev event(Ev::Kind kind) {
+    Ev e;
+    e.kind = kind;
+    return e;
+}
+
+TEST_F(SimIrq, ModelHearsOfMsixEnableFunctionMaskAndEntryChanges) {
+    enable_msix();
+    h().write32(2, table_off + 16 * 5 + 8, 0x4025); // message data of entry 5
+    unmask(5);
+    unmask(5); // no change, no event
+    msix_control(0xc000);
+    Ev en = event(Ev::Kind::msix);
+    en.enabled = true;
+    Ev data = event(Ev::Kind::msix_entry);
+    data.vector = 5;
+    data.masked = true;
+    data.message_data = 0x4025;
+    Ev unm = data;
+    unm.masked = false;
+    Ev fm = en;
+    fm.masked = true;
+    EXPECT_EQ(model_->events, (std::vector{en, data, unm, fm}));
+}
+
+TEST_F(SimIrq, ModelHearsOfMsiEnableVectorsDataAndMaskBits) {
+    h().cfg_write(static_cast<uint16_t>(msi_ + 0x0c), 2, 0x4100); // data (64-bit MSI)
+    msi_control(true, 2);
+    msi_mask(0x4);
+    msi_mask(0x4); // no change, no event
+    Ev d = event(Ev::Kind::msi);
+    d.vectors = 1;
+    d.message_data = 0x4100;
+    Ev en = d;
+    en.enabled = true;
+    en.vectors = 4;
+    Ev m = event(Ev::Kind::msi_mask);
+    m.mask_bits = 0x4;
+    EXPECT_EQ(model_->events, (std::vector{d, en, m}));
+}
+
+TEST_F(SimIrq, ModelHearsOfInterruptDisable) {
+    h().cfg_write(0x04, 2, 0x0400);
+    h().cfg_write(0x04, 2, 0x0406); // other bits: no event
+    h().cfg_write(0x04, 2, 0x0006);
+    Ev on = event(Ev::Kind::intx_disable);
+    on.masked = true;
+    EXPECT_EQ(model_->events, (std::vector{on, event(Ev::Kind::intx_disable)}));
 }
 
 } // namespace

@@ -310,6 +310,32 @@ enum pciem_req_type {
 	PCIEM_REQ_CFG_READ = 3,		/* offset = config offset; answer as
 					 * for MMIO reads */
 	PCIEM_REQ_CFG_WRITE = 4,	/* offset = config offset; posted */
+	PCIEM_REQ_IRQ_CONFIG = 5,	/* posted: the driver changed how the
+					 * function may interrupt; flags = enum
+					 * pciem_irq_event, offset = vector,
+					 * data as the event says */
+};
+
+/*
+ * PCIEM_REQ_IRQ_CONFIG events. The MSI-X table and the MSI/MSI-X control
+ * registers are served in the kernel (masking never waits for the model),
+ * so the model hears of changes to them through these, in order with the
+ * driver's other accesses. Each is sent only when something changed.
+ */
+enum pciem_irq_event {
+	/* MSI control or message: data bit 0 = MSI Enable, bits 8..15 =
+	 * vectors enabled (2^Multiple Message Enable), bits 32..63 = Message
+	 * Data. offset = 0. */
+	PCIEM_IRQ_EV_MSI = 1,
+	/* MSI per-vector Mask Bits: data = the 32 mask bits. */
+	PCIEM_IRQ_EV_MSI_MASK = 2,
+	/* MSI-X control: data bit 0 = MSI-X Enable, bit 1 = Function Mask. */
+	PCIEM_IRQ_EV_MSIX = 3,
+	/* MSI-X table entry `offset` written: data bit 0 = its Mask bit,
+	 * bits 32..63 = its Message Data. */
+	PCIEM_IRQ_EV_MSIX_ENTRY = 4,
+	/* Command register Interrupt Disable: data = 1 when set. */
+	PCIEM_IRQ_EV_INTX_DISABLE = 5,
 };
 
 /* One ring slot: 32 bytes. */
@@ -319,7 +345,7 @@ struct pciem_req {
 	__u16 type;		/* enum pciem_req_type */
 	__u8 bar;		/* BAR index 0..5 (0 for config) */
 	__u8 size;		/* access size: 1, 2, 4 or 8 */
-	__u32 flags;		/* none defined yet */
+	__u32 flags;		/* IRQ_CONFIG: the event; else 0 */
 	__u64 offset;		/* offset of the access within the BAR */
 	__u64 data;		/* write: value; read: the model's answer */
 };
@@ -339,7 +365,8 @@ struct pciem_ring_stats {
 	__u64 master_aborts;	/* accesses completed as all-ones/dropped */
 	__u64 refused_insns;	/* instructions the emulator refused */
 	__u64 ring_full_waits;	/* posts that had to wait for a free slot */
-	__u64 reserved[9];
+	__u64 irq_events;	/* PCIEM_REQ_IRQ_CONFIG requests sent */
+	__u64 reserved[8];
 };
 
 struct pciem_ring_header {

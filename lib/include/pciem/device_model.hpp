@@ -84,6 +84,12 @@ public:
     virtual uint32_t on_config_read(uint16_t offset, unsigned size);
     virtual void on_config_write(uint16_t offset, unsigned size, uint32_t value);
 
+    // The driver enabled, masked or reprogrammed interrupts (MSI/MSI-X
+    // control, MSI mask bits, an MSI-X table entry, Interrupt Disable).
+    // The host already applies masking and pending bits itself; models
+    // that care (coalescing, per-vector state) follow along here.
+    virtual void on_irq_config(const IrqConfigEvent& event);
+
     // Interrupts (interrupts.hpp): raise(vector), set_intx(level),
     // eventfd(vector). Delivery belongs to the host the model runs on;
     // before a host binds (or after it is gone) every call fails with

@@ -168,7 +168,7 @@ private:
         bool msix_enabled = false, msix_fmask = false;
         bool msi_maskable = false, msi_enabled = false;
         unsigned msi_nvec = 0;
-        uint32_t msi_mask = 0, msi_pending = 0;
+        uint32_t msi_mask = 0, msi_pending = 0, msi_data = 0;
         bool intx_pin = false, intx_level = false, intx_disabled = false;
         bool intx_asserted = false;
         uint64_t dropped = 0;
@@ -186,6 +186,11 @@ private:
     void msi_flush_locked();
     void intx_update_locked();
     [[nodiscard]] uint16_t msi_mask_offset() const;
+    [[nodiscard]] uint16_t msi_data_offset() const;
+    // Interrupt configuration events (PCIEM_REQ_IRQ_CONFIG), queued under
+    // irq_mutex_ and handed to the model after it, as the kernel does.
+    void irq_event_locked(uint32_t event, uint32_t index, uint64_t data);
+    void irq_post_events();
     void irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value);
     void irq_cfg_written(uint16_t offset, unsigned size);
     // Serves an access to the MSI-X table or PBA; false if it is not one.
@@ -206,6 +211,7 @@ private:
     // Interrupt state: model threads raise concurrently with the test.
     std::mutex irq_mutex_;
     IrqState irq_;
+    std::vector<pciem_req> irq_events_;
     std::mutex eventfd_mutex_;
     std::map<unsigned, UniqueFd> eventfds_;
     std::unique_ptr<SimInterrupts> irq_sink_;
