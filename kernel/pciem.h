@@ -13,6 +13,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/rbtree.h>
 #include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
@@ -135,6 +136,65 @@ struct pciem_rambar {
 	unsigned long npages;
 };
 
+#define PCIEM_DMA_TRACE		8	/* stack frames kept per map/unmap */
+#define PCIEM_DMA_HISTORY	256	/* unmapped mappings remembered */
+
+enum pciem_dma_kind {
+	PCIEM_DMA_SINGLE,		/* dma_map_page/single/resource */
+	PCIEM_DMA_SG,			/* one segment of dma_map_sg */
+	PCIEM_DMA_COHERENT,		/* dma_alloc_coherent, dma_pool */
+};
+
+/**
+ * struct pciem_dma_map - one mapping a driver made (or made and unmapped)
+ * @node:	in &pciem_dma.live, by @start
+ * @iova:	bus address of the first byte, what the driver got
+ * @len:	bytes mapped
+ * @start:	first byte of the bus address space it occupies (page aligned)
+ * @end:	end of that space, exclusive, guard page included
+ * @kaddr:	kernel address of the first byte (direct map)
+ * @order:	COHERENT: order of the pages PCIem allocated
+ * @dir:	enum dma_data_direction
+ * @kind:	enum pciem_dma_kind
+ * @map_trace:	where it was mapped
+ * @unmap_trace: where it was unmapped (history only)
+ */
+struct pciem_dma_map {
+	struct rb_node node;
+	u64 iova;
+	u64 len;
+	u64 start, end;
+	void *kaddr;
+	unsigned int order;
+	u8 dir;
+	u8 kind;
+	unsigned long map_trace[PCIEM_DMA_TRACE];
+	unsigned long unmap_trace[PCIEM_DMA_TRACE];
+};
+
+/**
+ * struct pciem_dma - DMA mapping table of a function (IOMMU-like)
+ * @lock:	guards everything here; taken with interrupts off since
+ *		drivers map and unmap from interrupt handlers
+ * @live:	live mappings by bus address
+ * @cursor:	next bus address to try, low (32-bit masks) and high
+ * @history:	the last PCIEM_DMA_HISTORY unmapped mappings, a ring
+ * @hist_next:	next slot of @history to use
+ * @pdev:	the pci_dev PCIem's DMA ops are installed on
+ * @bus_master:	mirror of Bus Master Enable
+ * @maps:	mappings made, @faults: device accesses refused
+ */
+struct pciem_dma {
+	spinlock_t lock;
+	struct rb_root live;
+	u64 cursor[2];
+	struct pciem_dma_map *history[PCIEM_DMA_HISTORY];
+	unsigned int hist_next;
+	struct pci_dev *pdev;
+	bool bus_master;
+	atomic64_t maps, faults;
+};
+
 /**
  * struct pciem_function - one emulated PCI function
  * @ref:	the device fd and in-flight faults hold references
@@ -146,6 +206,7 @@ struct pciem_rambar {
  * @ring:	requests to the device model
  * @ram:	backing of RAM BARs
  * @irq:	interrupt state
+ * @dma:	DMA mappings and their checks
  * @irqfd_lock:	guards @irqfds
  * @irqfds:	eventfds that raise vectors
  * @start_lock:	serialises PCIEM_IOC_START
@@ -164,6 +225,7 @@ struct pciem_function {
 	struct pciem_ring ring;
 	struct pciem_rambar ram[PCIEM_MAX_BARS];
 	struct pciem_irq irq;
+	struct pciem_dma dma;
 	struct mutex irqfd_lock;
 	struct list_head irqfds;
 	struct mutex start_lock;
@@ -214,6 +276,8 @@ int pciem_host_claim_devfn(struct pciem_host *host, struct pciem_function *fn,
 void pciem_host_release_devfn(struct pciem_host *host,
 			      struct pciem_function *fn);
 struct pci_dev *pciem_host_get_pdev(struct pciem_host *host, u8 devfn);
+struct pciem_function *pciem_host_get_fn(struct pciem_host *host,
+					 struct pci_dev *pdev);
 
 /* pciem_device.c */
 long pciem_ioctl_create(struct pciem_host *host, void __user *uarg);
@@ -277,6 +341,20 @@ void pciem_irq_post_events(struct pciem_function *fn,
 			   const struct pciem_irq_events *ev);
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);
+
+/* pciem_dma.c */
+void pciem_dma_init(struct pciem_function *fn);
+void pciem_dma_free(struct pciem_function *fn);
+int pciem_dma_host_init(struct pciem_host *host);
+void pciem_dma_host_exit(struct pciem_host *host);
+struct pciem_dma_map *pciem_dma_find(struct pciem_dma *dma, u64 addr);
+struct pciem_dma_map *pciem_dma_find_retired(struct pciem_dma *dma, u64 addr);
+struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr);
+const char *pciem_dma_dir_name(unsigned int dir);
+void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
+
+/* pciem_dma_access.c */
+long pciem_dma_ioctl(struct pciem_function *fn, void __user *uarg);
 
 /* pciem_irqfd.c */
 long pciem_irqfd_ioctl(struct pciem_function *fn, void __user *uarg);

@@ -154,6 +154,7 @@ static void pciem_function_free_rcu(struct rcu_head *rcu)
 	pciem_ring_free(&fn->ring);
 	pciem_rambar_free(fn);
 	pciem_irq_free(fn);
+	pciem_dma_free(fn);
 	kvfree(fn);
 }
 
@@ -299,6 +300,8 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 		return pciem_irqfd_ioctl(fn, uarg);
 	case _IOC_NR(PCIEM_IOC_START):
 		return pciem_dev_start(fn);
+	case _IOC_NR(PCIEM_IOC_DMA):
+		return pciem_dma_ioctl(fn, uarg);
 	}
 	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }
@@ -389,6 +392,7 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	mutex_init(&fn->irqfd_lock);
 	mutex_init(&fn->start_lock);
 	INIT_LIST_HEAD(&fn->irqfds);
+	pciem_dma_init(fn);
 	fn->host = host;
 	fn->owner_tgid = task_tgid_vnr(current);
 	get_task_comm(fn->owner_comm, current);

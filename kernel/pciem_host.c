@@ -77,6 +77,10 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 		if (!claimed) {
 			pciem_cfg_write(&fn->cfg, where, size, val);
 			pciem_irq_cfg_written(fn, where, size, &ev);
+			/* Device-side DMA checks Bus Master Enable locklessly. */
+			WRITE_ONCE(fn->dma.bus_master,
+				   pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) &
+				   PCI_COMMAND_MASTER);
 		}
 	} else {
 		ret = PCIBIOS_DEVICE_NOT_FOUND;
@@ -181,6 +185,32 @@ static u64 bar_base(struct pciem_function *fn, unsigned int bar)
 					    PCI_BASE_ADDRESS_0 + 4 * bar + 4,
 					    4) << 32;
 	return base & PCI_BASE_ADDRESS_MEM_MASK;
+}
+
+/**
+ * pciem_host_get_fn() - the function behind a pci_dev, for its DMA ops
+ * @host:	host bridge
+ * @pdev:	a pci_dev on its bus
+ *
+ * Any context. NULL once the function was removed, even if a stale
+ * pci_dev lingers or its devfn was taken by a new function.
+ *
+ * Return: the function with a reference held, or NULL.
+ */
+struct pciem_function *pciem_host_get_fn(struct pciem_host *host,
+					 struct pci_dev *pdev)
+{
+	struct pciem_function *fn;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&host->lock, flags);
+	fn = host->fn[pdev->devfn];
+	if (fn && READ_ONCE(fn->dma.pdev) == pdev)
+		kref_get(&fn->ref);
+	else
+		fn = NULL;
+	raw_spin_unlock_irqrestore(&host->lock, flags);
+	return fn;
 }
 
 /**
@@ -374,6 +404,12 @@ int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size)
 	pciem_irq_host_attach(host);
 	pci_bus_add_devices(host->bus);
 	pci_unlock_rescan_remove();
+	/* The bus is empty: functions come later, each seen by this. */
+	ret = pciem_dma_host_init(host);
+	if (ret) {
+		pciem_host_exit(host);
+		return ret;
+	}
 
 	pr_info("root bus %04x:00 ready, 64-bit BARs in %pR\n", domain,
 		host->win64);
@@ -389,6 +425,7 @@ err_unlock:
 
 void pciem_host_exit(struct pciem_host *host)
 {
+	pciem_dma_host_exit(host);
 	pci_lock_rescan_remove();
 	pci_remove_root_bus(host->bus);
 	pci_unlock_rescan_remove();

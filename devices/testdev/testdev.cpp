@@ -27,6 +27,7 @@ TestDev::TestDev() {
     declare_shadowed(regs);
     declare_ram(regs);
     declare_irq(regs);
+    declare_dma(regs);
     // memcpy_toio/memcpy_fromio/memset_io land here with string
     // instructions of every width.
     regs.memory(TESTDEV_MEM, TESTDEV_MEM_SIZE, "MEM");

@@ -41,6 +41,8 @@ private:
     void declare_shadowed(RegisterMap& regs);
     void declare_ram(RegisterMap& regs);
     void declare_irq(RegisterMap& regs);
+    void declare_dma(RegisterMap& regs);
+    void dma_command(uint32_t cmd);
     std::optional<uint64_t> pop_fifo();
     // BAR2 byte offset of the dword RAM_PEEK/RAM_POKE address.
     [[nodiscard]] uint64_t peek_offset() const;
@@ -65,6 +67,18 @@ private:
     std::atomic<bool> storm_running_{false};
     std::atomic<bool> storm_cancel_{false};
     std::thread storm_;
+    // DMA engine registers (testdev_dma.cpp) and its bounce buffer.
+    Register* dma_src_ = nullptr;
+    Register* dma_dst_ = nullptr;
+    Register* dma_len_ = nullptr;
+    Register* dma_seed_ = nullptr;
+    Register* dma_operand_ = nullptr;
+    Register* dma_compare_ = nullptr;
+    Register* dma_count_ = nullptr;
+    Register* dma_status_ = nullptr;
+    Register* dma_result_ = nullptr;
+    Register* dma_fault_addr_ = nullptr;
+    std::vector<std::byte> dma_buf_;
     // The interrupt configuration as the events told it.
     uint32_t irqcfg_events_ = 0;
     uint32_t irqcfg_mode_ = 0;

@@ -13,6 +13,7 @@
  *   irq     write interrupt test names (a name may be followed by a
  *           number), or "all"; read one line per test as for run
  *   irq-tests read the names of the interrupt tests this function has
+ *   dma, dma-tests  the same for the DMA tests (dma_tests.c)
  *   stress  write "start" or "stop"; read the thread's state and counts
  *   tests   read the names of the tests this function has
  *
@@ -298,45 +299,6 @@ static ssize_t bench_read(struct file *file, char __user *ubuf, size_t count,
 	return ret;
 }
 
-static ssize_t irq_write(struct file *file, const char __user *ubuf,
-			 size_t count, loff_t *ppos)
-{
-	struct pmt_dev *md = file->private_data;
-	char buf[PMT_CMD_MAX];
-	ssize_t ret;
-
-	ret = pmt_copy_cmd(ubuf, count, buf);
-	if (ret < 0)
-		return ret;
-	mutex_lock(&md->lock);
-	if (md->stress)
-		ret = -EBUSY;
-	else
-		pmt_irq_cmd(md, buf);
-	mutex_unlock(&md->lock);
-	return ret;
-}
-
-static ssize_t irq_read(struct file *file, char __user *ubuf, size_t count,
-			loff_t *ppos)
-{
-	struct pmt_dev *md = file->private_data;
-	ssize_t ret;
-
-	mutex_lock(&md->lock);
-	ret = simple_read_from_buffer(ubuf, count, ppos, md->irq_result,
-				      strlen(md->irq_result));
-	mutex_unlock(&md->lock);
-	return ret;
-}
-
-static const struct file_operations irq_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.read = irq_read,
-	.write = irq_write,
-	.llseek = default_llseek,
-};
 
 static const struct file_operations bench_fops = {
 	.owner = THIS_MODULE,
@@ -458,20 +420,6 @@ static int tests_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(tests);
 
-static int irq_tests_show(struct seq_file *s, void *unused)
-{
-	struct pmt_dev *md = s->private;
-	unsigned int kind = pmt_kind_flag(md);
-	const struct pmt_test *t;
-
-	for (t = pmt_irq_tests; t->name; t++)
-		if (t->flags & kind)
-			seq_printf(s, "%s%s\n", t->name,
-				   t->flags & PMT_F_EXPLICIT ? " (explicit)" : "");
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(irq_tests);
-
 static int irq_stats_show(struct seq_file *s, void *unused)
 {
 	pmt_irq_stats_show(s);
@@ -488,8 +436,7 @@ static int pmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!md)
 		return -ENOMEM;
 	md->result = devm_kzalloc(&pdev->dev, PMT_RESULT_SIZE, GFP_KERNEL);
-	md->irq_result = devm_kzalloc(&pdev->dev, PMT_IRQ_RESULT_SIZE, GFP_KERNEL);
-	if (!md->result || !md->irq_result)
+	if (!md->result)
 		return -ENOMEM;
 	md->pdev = pdev;
 	md->kind = id->driver_data;
@@ -519,8 +466,14 @@ static int pmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	debugfs_create_file("bench", 0600, md->dir, md, &bench_fops);
 	debugfs_create_file("stress", 0600, md->dir, md, &stress_fops);
 	debugfs_create_file("tests", 0400, md->dir, md, &tests_fops);
-	debugfs_create_file("irq", 0600, md->dir, md, &irq_fops);
-	debugfs_create_file("irq-tests", 0400, md->dir, md, &irq_tests_fops);
+	ret = pmt_suite_create(md, "irq", pmt_irq_tests);
+	if (!ret)
+		ret = pmt_suite_create(md, "dma", pmt_dma_tests);
+	if (ret) {
+		debugfs_remove_recursive(md->dir);
+		pci_iounmap(pdev, md->regs);
+		goto err_release;
+	}
 	dev_info(&pdev->dev, "%s bound, BAR0 %pR\n",
 		 md->kind == PMT_EDU ? "edu" : "testdev", &pdev->resource[0]);
 	return 0;

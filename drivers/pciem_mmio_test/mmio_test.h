@@ -40,7 +40,6 @@ enum pmt_kind {
  * @stress:	the stress thread, or NULL
  * @stress_iters: iterations the stress thread completed
  * @stress_ones: reads that returned all-ones (device gone or timed out)
- * @irq_result:	text the last `irq` command produced (NUL-terminated)
  * @held:	vectors `irq hold` keeps allocated until `release` or remove()
  */
 struct pmt_irqs;
@@ -57,7 +56,6 @@ struct pmt_dev {
 	struct task_struct *stress;
 	atomic64_t stress_iters;
 	atomic64_t stress_ones;
-	char *irq_result;
 	struct pmt_irqs *held;
 };
 
@@ -101,9 +99,26 @@ extern const struct pmt_test pmt_irq_tests[];
 unsigned int pmt_test_cpu(void);
 int pmt_model_cpu(void);
 
-/* irq_tests.c: the `irq` file, `bench irq N`, and teardown at remove(). */
-#define PMT_IRQ_RESULT_SIZE	8192
-int pmt_irq_cmd(struct pmt_dev *md, char *cmd);
+/**
+ * struct pmt_suite_file - a test suite behind debugfs files (suite.c)
+ * @md:		the device
+ * @name:	the file's name, "irq" or "dma"
+ * @tests:	the suite
+ * @result:	what the last command produced (NUL-terminated)
+ */
+struct pmt_suite_file {
+	struct pmt_dev *md;
+	const char *name;
+	const struct pmt_test *tests;
+	char *result;
+};
+
+int pmt_suite_create(struct pmt_dev *md, const char *name,
+		     const struct pmt_test *tests);
+
+extern const struct pmt_test pmt_dma_tests[];
+
+/* irq_tests.c: `bench irq N`, and teardown at remove(). */
 int pmt_irq_bench(struct pmt_dev *md, u32 n);
 void pmt_irq_remove(struct pmt_dev *md);
 void pmt_irq_stats_show(struct seq_file *s);

@@ -63,6 +63,7 @@ KernelHost::~KernelHost() {
         model_.bind_ram(bar, {});
     }
     model_.bind_interrupts(nullptr);
+    model_.bind_dma(nullptr);
 }
 
 Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
@@ -118,6 +119,8 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     host->start_fd_.reset(sfd);
     host->irq_ = std::make_unique<KernelInterrupts>(host->device_.fd());
     model.bind_interrupts(host->irq_.get());
+    host->dma_ = std::make_unique<KernelDma>(host->device_.fd());
+    model.bind_dma(host->dma_.get());
     return host;
 }
 

@@ -99,6 +99,56 @@
 #define TESTDEV_IRQCFG_M_INTX_DIS (1u << 3)	/* Interrupt Disable */
 #define TESTDEV_IRQCFG_M_NVEC_SHIFT 8		/* bits 8..15: MSI vectors */
 
+/*
+ * DMA engine. Writing DMA_CMD runs the command in the model with dma(),
+ * checked by PCIem against the driver's mappings; a read of DMA_STATUS
+ * after it sees the outcome (reads are ordered after posted writes).
+ */
+#define TESTDEV_DMA_SRC		0x0200	/* RW64: bus address read from */
+#define TESTDEV_DMA_DST		0x0208	/* RW64: bus address written to */
+#define TESTDEV_DMA_LEN		0x0210	/* RW32: bytes (<= TESTDEV_DMA_MAX);
+					 * atomics: operand size 4 or 8 */
+#define TESTDEV_DMA_SEED	0x0214	/* RW32: FILL pattern seed */
+#define TESTDEV_DMA_OPERAND	0x0218	/* RW64: atomics: addend / new value */
+#define TESTDEV_DMA_COMPARE	0x0220	/* RW64: CAS: expected old value */
+#define TESTDEV_DMA_CMD		0x0228	/* WO32: TESTDEV_DMA_CMD_* */
+#define TESTDEV_DMA_STATUS	0x022c	/* RO32: TESTDEV_DMA_ST_* of the last
+					 * command */
+#define TESTDEV_DMA_RESULT	0x0230	/* RO64: CSUM: the checksum; atomics:
+					 * old value (of the last one) */
+#define TESTDEV_DMA_FAULT_ADDR	0x0238	/* RO64: first refused byte */
+#define TESTDEV_DMA_COUNT	0x0240	/* RW32: FETCH_ADD repeats (0 = 1) */
+#define TESTDEV_DMA_MAX		(4u << 20)
+
+#define TESTDEV_DMA_CMD_COPY	 1	/* LEN bytes from SRC to DST */
+#define TESTDEV_DMA_CMD_FILL	 2	/* DST[i] = testdev_dma_pattern(SEED, i) */
+#define TESTDEV_DMA_CMD_CSUM	 3	/* RESULT = testdev_dma_csum(SRC, LEN) */
+#define TESTDEV_DMA_CMD_FETCH_ADD 4	/* COUNT x: RESULT = *DST, *DST += OPERAND */
+#define TESTDEV_DMA_CMD_SWAP	 5	/* RESULT = *DST, *DST = OPERAND */
+#define TESTDEV_DMA_CMD_CAS	 6	/* RESULT = *DST, if == COMPARE: = OPERAND */
+
+/* DMA_STATUS: 0, or why PCIem refused the device's access */
+#define TESTDEV_DMA_ST_OK		0
+#define TESTDEV_DMA_ST_BUS_MASTER	1
+#define TESTDEV_DMA_ST_UNMAPPED		2
+#define TESTDEV_DMA_ST_STALE		3
+#define TESTDEV_DMA_ST_BOUNDS		4
+#define TESTDEV_DMA_ST_DIRECTION	5
+#define TESTDEV_DMA_ST_ALIGNMENT	6
+#define TESTDEV_DMA_ST_NO_HOST		7
+#define TESTDEV_DMA_ST_BAD_CMD		8	/* unknown command or LEN */
+
+/* The FILL pattern: every byte depends on its offset and the seed. */
+static inline unsigned char testdev_dma_pattern(unsigned int seed,
+						unsigned long long i)
+{
+	return (unsigned char)((i * 131 + (i >> 8) * 7 + seed) & 0xff);
+}
+
+/* CSUM: FNV-1a, 64 bits, over the bytes in order. */
+#define TESTDEV_FNV_OFFSET	0xcbf29ce484222325ull
+#define TESTDEV_FNV_PRIME	0x100000001b3ull
+
 #define TESTDEV_STATUS_UNDERFLOW (1u << 31)
 
 /* 0x1000..0x1fff: plain RW storage, any width, for memcpy_*io/memset_io */

@@ -2,11 +2,13 @@
 // The test device model on the SimHost, exercised the way the kernel
 // test driver (drivers/pciem_mmio_test) does: every register, through
 // MMIO of every width, plus its config space.
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -365,6 +367,83 @@ TEST_F(TestDevIrq, StormIsStoppedWithTheHost) {
     host().write32(0, TESTDEV_IRQ_STORM_GO, 1);
     host_.reset(); // on_stop() ends the storm; nothing raises into a dead host
     EXPECT_EQ(model_.irq().raise(0).error().errnum, ENODEV);
+}
+
+// ---- DMA engine ----------------------------------------------------------------
+
+class TestDevDma : public TestDevSim {
+protected:
+    void SetUp() override {
+        TestDevSim::SetUp();
+        host().cfg_write(0x04, 2, 0x0006); // Memory Space + Bus Master
+    }
+    uint32_t run(uint32_t cmd) {
+        host().write32(0, TESTDEV_DMA_CMD, cmd);
+        return host().read32(0, TESTDEV_DMA_STATUS);
+    }
+};
+
+TEST_F(TestDevDma, CopyFillAndChecksum) {
+    std::vector<std::byte> src(5000), dst(5000);
+    const uint64_t d = host().dma().map(dst, pciem::DmaDirection::from_device);
+    host().write64(0, TESTDEV_DMA_DST, d);
+    host().write32(0, TESTDEV_DMA_LEN, 5000);
+    host().write32(0, TESTDEV_DMA_SEED, 7);
+    ASSERT_EQ(run(TESTDEV_DMA_CMD_FILL), uint32_t{TESTDEV_DMA_ST_OK});
+    for (size_t i = 0; i < dst.size(); ++i) {
+        ASSERT_EQ(dst[i], std::byte{testdev_dma_pattern(7, i)}) << i;
+    }
+    uint64_t h = TESTDEV_FNV_OFFSET;
+    for (size_t i = 0; i < src.size(); ++i) {
+        src[i] = std::byte(static_cast<uint8_t>(i * 7));
+        h = (h ^ static_cast<uint8_t>(src[i])) * TESTDEV_FNV_PRIME;
+    }
+    const uint64_t s = host().dma().map(src, pciem::DmaDirection::to_device);
+    host().write64(0, TESTDEV_DMA_SRC, s);
+    ASSERT_EQ(run(TESTDEV_DMA_CMD_CSUM), uint32_t{TESTDEV_DMA_ST_OK});
+    EXPECT_EQ(host().read64(0, TESTDEV_DMA_RESULT), h);
+    ASSERT_EQ(run(TESTDEV_DMA_CMD_COPY), uint32_t{TESTDEV_DMA_ST_OK});
+    EXPECT_EQ(dst, src);
+}
+
+TEST_F(TestDevDma, RefusalsBecomeStatusAndFaultAddress) {
+    std::vector<std::byte> dst(64);
+    const uint64_t d = host().dma().map(dst, pciem::DmaDirection::from_device);
+    host().write64(0, TESTDEV_DMA_DST, d);
+    host().write32(0, TESTDEV_DMA_LEN, 65);
+    EXPECT_EQ(run(TESTDEV_DMA_CMD_FILL), uint32_t{TESTDEV_DMA_ST_BOUNDS});
+    EXPECT_EQ(host().read64(0, TESTDEV_DMA_FAULT_ADDR), d + 64);
+    EXPECT_EQ(dst, std::vector<std::byte>(64));
+    host().write64(0, TESTDEV_DMA_SRC, d);
+    host().write32(0, TESTDEV_DMA_LEN, 8);
+    EXPECT_EQ(run(TESTDEV_DMA_CMD_CSUM), uint32_t{TESTDEV_DMA_ST_DIRECTION});
+    host().cfg_write(0x04, 2, 0x0002);
+    EXPECT_EQ(run(TESTDEV_DMA_CMD_FILL), uint32_t{TESTDEV_DMA_ST_BUS_MASTER});
+    host().cfg_write(0x04, 2, 0x0006);
+    host().dma().unmap(d);
+    EXPECT_EQ(run(TESTDEV_DMA_CMD_FILL), uint32_t{TESTDEV_DMA_ST_STALE});
+    EXPECT_EQ(host().dma().faults().size(), 4u);
+}
+
+TEST_F(TestDevDma, Atomics) {
+    alignas(8) std::array<std::byte, 8> word{};
+    const uint64_t a = host().dma().map(word, pciem::DmaDirection::bidirectional);
+    host().write64(0, TESTDEV_DMA_DST, a);
+    host().write32(0, TESTDEV_DMA_LEN, 8);
+    host().write64(0, TESTDEV_DMA_OPERAND, 3);
+    host().write32(0, TESTDEV_DMA_COUNT, 1000);
+    ASSERT_EQ(run(TESTDEV_DMA_CMD_FETCH_ADD), uint32_t{TESTDEV_DMA_ST_OK});
+    uint64_t v = 0;
+    std::memcpy(&v, word.data(), 8);
+    EXPECT_EQ(v, 3000u);
+    EXPECT_EQ(host().read64(0, TESTDEV_DMA_RESULT), 2997u);
+    host().write64(0, TESTDEV_DMA_COMPARE, 3000);
+    host().write64(0, TESTDEV_DMA_OPERAND, 42);
+    ASSERT_EQ(run(TESTDEV_DMA_CMD_CAS), uint32_t{TESTDEV_DMA_ST_OK});
+    std::memcpy(&v, word.data(), 8);
+    EXPECT_EQ(v, 42u);
+    host().write32(0, TESTDEV_DMA_LEN, 3);
+    EXPECT_EQ(run(TESTDEV_DMA_CMD_SWAP), uint32_t{TESTDEV_DMA_ST_ALIGNMENT});
 }
 
 } // namespace

@@ -119,3 +119,32 @@ wait_gone() {
 	done
 	[ ! -e "/sys/bus/pci/devices/$1" ]
 }
+
+# run_suite DIR FILE WHAT WANT: write WHAT to the driver's debugfs file
+# DIR/FILE (a pciem_mmio_test suite: irq, dma); every line it answers must
+# be PASS, at least WANT of them.
+run_suite() {
+	echo "$3" >"$1/$2" || { fail "writing '$3' to $1/$2 failed"; return 1; }
+	out=$(cat "$1/$2")
+	echo "$out" | sed 's/^/    /'
+	if echo "$out" | grep -q '^FAIL'; then
+		fail "'$3': $(echo "$out" | grep -c '^FAIL') test(s) failed"
+		return 1
+	fi
+	got=$(echo "$out" | grep -c '^PASS')
+	[ "$got" -ge "$4" ] || { fail "'$3': $got tests passed, want $4"; return 1; }
+}
+
+# A marker written into the kernel log, rather than a line count: the log
+# is a ring, and counts shift once it wraps.
+oops_pattern='BUG:|WARNING:|Oops|general protection|Call Trace|scheduling while atomic|rcu: INFO'
+log_mark() {
+	LOG_MARK="pciem-test-mark-$$-$(date +%s%N)"
+	echo "$LOG_MARK" >/dev/kmsg
+}
+log_since() { dmesg | sed -n "/$LOG_MARK/,\$p"; }
+# log_clean WHAT: no kernel report since the last log_mark.
+log_clean() {
+	bad=$(log_since | grep -E "$oops_pattern")
+	[ -z "$bad" ] || { echo "$bad" | head -n 20; fail "$1: kernel log reports the above"; }
+}

@@ -455,6 +455,69 @@ struct pciem_irqfd_req {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Device fd: DMA                                                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * PCIEM_IOC_DMA: the device reads or writes host memory at bus addresses
+ * its driver handed out. PCIem installs its own DMA mapping operations on
+ * its functions, so it knows every live mapping, and checks every access
+ * against them (the DMA sanitizer): Bus Master Enable must be set, every
+ * byte must lie in a live mapping, the device reads only TO_DEVICE and
+ * BIDIRECTIONAL mappings and writes only FROM_DEVICE and BIDIRECTIONAL
+ * ones, atomics need a naturally aligned 4- or 8-byte operand in a
+ * BIDIRECTIONAL mapping and are done as locked instructions on host
+ * memory. A refused transfer touches nothing: its `fault` says why and
+ * `fault_addr` where, the kernel log says which mapping was nearest and
+ * where it was made (and unmapped), and the batch stops there.
+ */
+enum pciem_dma_op {
+	PCIEM_DMA_READ = 1,		/* host memory at addr -> buf */
+	PCIEM_DMA_WRITE = 2,		/* buf -> host memory at addr */
+	PCIEM_DMA_FETCH_ADD = 3,	/* result = old; *addr += operand */
+	PCIEM_DMA_SWAP = 4,		/* result = old; *addr = operand */
+	PCIEM_DMA_CAS = 5,		/* result = old; if old == compare:
+					 * *addr = operand */
+};
+
+enum pciem_dma_fault {
+	PCIEM_DMA_OK = 0,
+	PCIEM_DMA_F_BUS_MASTER = 1,	/* Bus Master Enable clear */
+	PCIEM_DMA_F_UNMAPPED = 2,	/* a byte no mapping covers */
+	PCIEM_DMA_F_STALE = 3,		/* ... whose mapping was unmapped */
+	PCIEM_DMA_F_BOUNDS = 4,		/* runs off the end of its mapping */
+	PCIEM_DMA_F_DIRECTION = 5,	/* against the mapping's direction */
+	PCIEM_DMA_F_ALIGNMENT = 6,	/* atomic misaligned or not 4/8 */
+};
+
+/* Most bytes one PCIEM_DMA_READ/WRITE transfer may move. */
+#define PCIEM_DMA_MAX_LEN	(64u << 20)
+
+struct pciem_dma_xfer {
+	__u32 op;			/* enum pciem_dma_op */
+	__u32 len;			/* bytes; atomics: 4 or 8 */
+	__u64 addr;			/* bus address */
+	__u64 buf;			/* READ/WRITE: user buffer */
+	__u64 operand;			/* atomics: addend / new value */
+	__u64 compare;			/* CAS: expected old value */
+	__u64 result;			/* out: atomics: the old value */
+	__u32 fault;			/* out: enum pciem_dma_fault */
+	__u32 reserved;			/* in: 0 */
+	__u64 fault_addr;		/* out: first refused byte */
+};
+
+struct pciem_dma_req {
+	__u32 size;
+	__u32 flags;			/* none defined yet: 0 */
+	__u64 xfers_ptr;		/* user pointer to count transfers */
+	__u32 count;			/* 1 .. 256 */
+	__u32 xfer_size;		/* sizeof(struct pciem_dma_xfer) */
+	__u32 done;			/* out: transfers completed; a fault
+					 * stops the batch at xfers[done] */
+	__u32 reserved;
+};
+
+/* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_LIST (control fd): the functions that exist now               */
 /* ---------------------------------------------------------------------- */
 
@@ -508,5 +571,6 @@ struct pciem_list {
  * probe inside this call, so the model must already be serving its ring
  * from another thread. EALREADY if it is on the bus already. */
 #define PCIEM_IOC_START		_IO(PCIEM_IOC_MAGIC, 0x48)
+#define PCIEM_IOC_DMA		_IOWR(PCIEM_IOC_MAGIC, 0x49, struct pciem_dma_req)
 
 #endif /* _UAPI_LINUX_PCIEM_H */

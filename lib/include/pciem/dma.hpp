@@ -40,6 +40,8 @@
 #include <span>
 #include <string>
 
+#include <linux/pciem.h>
+
 namespace pciem {
 
 enum class DmaFaultKind : uint8_t {

@@ -36,6 +36,7 @@
 
 #include "pciem/device.hpp"
 #include "pciem/device_model.hpp"
+#include "pciem/kernel_dma.hpp"
 #include "pciem/error.hpp"
 #include "pciem/ring_consumer.hpp"
 #include "pciem/unique_fd.hpp"
@@ -135,6 +136,7 @@ private:
     UniqueFd stop_fd_;
     std::atomic<bool> stop_{false};
     std::unique_ptr<KernelInterrupts> irq_;
+    std::unique_ptr<KernelDma> dma_;
     // The start: state and result under start_mutex_; start_fd_ wakes a
     // sleeping loop when the helper thread is done.
     std::mutex start_mutex_;

@@ -32,20 +32,6 @@ stress_threads() {
 	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^pmt-stress'
 }
 
-oops_pattern='BUG:|WARNING:|Oops|general protection|Call Trace'
-# A marker written into the kernel log, rather than a line count: the log
-# is a ring, and counts shift once it wraps.
-log_mark() {
-	LOG_MARK="pciem-test-mark-$$-$(date +%s%N)"
-	echo "$LOG_MARK" >/dev/kmsg
-}
-log_since() { dmesg | sed -n "/$LOG_MARK/,\$p"; }
-log_clean() { # WHAT
-	if log_since | grep -E "$oops_pattern"; then
-		fail "$1: kernel log reports the above"
-	fi
-}
-
 command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH (devices/testdev not built?)"; finish; }
 modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
 

@@ -14,17 +14,9 @@ MIN_TESTS=8	# tests `all` runs on testdev today; fewer means some were lost
 STORM=${PCIEM_IRQ_STORM:-1000000}
 DBG=/sys/kernel/debug/pciem_mmio_test
 
-# irq DIR WHAT WANT: write WHAT to DIR/irq; every line must be PASS, WANT of them.
+# irq DIR WHAT WANT: run interrupt tests (lib.sh run_suite).
 irq() {
-	echo "$2" >"$1/irq" || { fail "writing '$2' to $1/irq failed"; return 1; }
-	out=$(cat "$1/irq")
-	echo "$out" | sed 's/^/    /'
-	if echo "$out" | grep -q '^FAIL'; then
-		fail "'$2': $(echo "$out" | grep -c '^FAIL') test(s) failed"
-		return 1
-	fi
-	got=$(echo "$out" | grep -c '^PASS')
-	[ "$got" -ge "$3" ] || { fail "'$2': $got tests passed, want $3"; return 1; }
+	run_suite "$1" irq "$2" "$3"
 }
 
 # pciem_irq_lines: lines of /proc/interrupts for PCIem vectors this driver holds.
@@ -36,20 +28,10 @@ stat_of() {
 	sed -n "s/^$1 //p" "$DBG/irq_stats"
 }
 
-log_mark() {
-	dmesg | wc -l
-}
-
-# log_clean SINCE WHAT: no kernel report since line SINCE of dmesg.
-log_clean() {
-	bad=$(dmesg | tail -n +"$(($1 + 1))" | grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|scheduling while atomic|rcu: INFO')
-	[ -z "$bad" ] || { echo "$bad" | head -n 20; fail "kernel log after $2 has the report(s) above"; }
-}
-
 command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH (devices/testdev not built?)"; finish; }
 modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
 [ -r "$DBG/irq_stats" ] || { fail "$DBG/irq_stats missing"; finish; }
-mark=$(log_mark)
+log_mark
 
 # ---- all tests, the storm, the vectors in /proc/interrupts ----
 note "--- all"
@@ -82,13 +64,13 @@ if start_testdev; then
 	stop_model
 	wait_gone "$addr" || fail "$addr still present after the model exited"
 fi
-log_clean "$mark" "the tests"
+log_clean "the tests"
 
 # ---- the model killed in a storm, vectors held by the driver ----
 # remove() frees them with deliveries possibly in flight; no handler may
 # run afterwards (irq_stats counts every run and those after a remove).
 note "--- kill -9 during a storm (vectors held)"
-mark=$(log_mark)
+log_mark
 if start_testdev; then
 	addr=$(first_addr)
 	dir=$DBG/$addr
@@ -109,11 +91,11 @@ if start_testdev; then
 		stop_model 9
 	fi
 fi
-log_clean "$mark" "kill -9 with vectors held"
+log_clean "kill -9 with vectors held"
 
 # ---- the model killed while the storm test waits in the driver ----
 note "--- kill -9 during 'storm' (the test owns the vectors)"
-mark=$(log_mark)
+log_mark
 if start_testdev; then
 	addr=$(first_addr)
 	dir=$DBG/$addr
@@ -140,7 +122,7 @@ if start_testdev; then
 		stop_model 9
 	fi
 fi
-log_clean "$mark" "kill -9 during the storm test"
+log_clean "kill -9 during the storm test"
 
 rmmod pciem_mmio_test || fail "rmmod pciem_mmio_test failed"
 finish

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+//
+// The test device's DMA engine (TESTDEV_DMA_* in testdev_regs.h): copy,
+// fill, checksum and PCIe atomics through dma(), run synchronously in
+// the write of DMA_CMD so a later read of DMA_STATUS sees the outcome.
+#include <cstring>
+#include <vector>
+
+#include <testdev_regs.h>
+
+#include "testdev.hpp"
+
+namespace pciem::devices {
+
+namespace {
+
+uint32_t status_of(const DmaFault& f) {
+    switch (f.kind) {
+    case DmaFaultKind::bus_master_off:
+        return TESTDEV_DMA_ST_BUS_MASTER;
+    case DmaFaultKind::unmapped:
+        return TESTDEV_DMA_ST_UNMAPPED;
+    case DmaFaultKind::stale:
+        return TESTDEV_DMA_ST_STALE;
+    case DmaFaultKind::bounds:
+        return TESTDEV_DMA_ST_BOUNDS;
+    case DmaFaultKind::direction:
+        return TESTDEV_DMA_ST_DIRECTION;
+    case DmaFaultKind::alignment:
+        return TESTDEV_DMA_ST_ALIGNMENT;
+    case DmaFaultKind::no_host:
+        break;
+    }
+    return TESTDEV_DMA_ST_NO_HOST;
+}
+
+uint64_t fnv1a(std::span<const std::byte> bytes) {
+    uint64_t h = TESTDEV_FNV_OFFSET;
+    for (std::byte b : bytes) {
+        h = (h ^ static_cast<uint8_t>(b)) * TESTDEV_FNV_PRIME;
+    }
+    return h;
+}
+
+} // namespace
+
+void TestDev::declare_dma(RegisterMap& regs) {
+    dma_src_ = &regs.reg64(TESTDEV_DMA_SRC, "DMA_SRC").rw();
+    dma_dst_ = &regs.reg64(TESTDEV_DMA_DST, "DMA_DST").rw();
+    dma_len_ = &regs.reg32(TESTDEV_DMA_LEN, "DMA_LEN").rw();
+    dma_seed_ = &regs.reg32(TESTDEV_DMA_SEED, "DMA_SEED").rw();
+    dma_operand_ = &regs.reg64(TESTDEV_DMA_OPERAND, "DMA_OPERAND").rw();
+    dma_compare_ = &regs.reg64(TESTDEV_DMA_COMPARE, "DMA_COMPARE").rw();
+    dma_count_ = &regs.reg32(TESTDEV_DMA_COUNT, "DMA_COUNT").rw();
+    regs.reg32(TESTDEV_DMA_CMD, "DMA_CMD").wo().on_write([this](uint64_t, uint64_t cmd) {
+        dma_command(static_cast<uint32_t>(cmd));
+    });
+    dma_status_ = &regs.reg32(TESTDEV_DMA_STATUS, "DMA_STATUS").ro(0);
+    dma_result_ = &regs.reg64(TESTDEV_DMA_RESULT, "DMA_RESULT").ro(0);
+    dma_fault_addr_ = &regs.reg64(TESTDEV_DMA_FAULT_ADDR, "DMA_FAULT_ADDR").ro(0);
+}
+
+void TestDev::dma_command(uint32_t cmd) {
+    const uint64_t src = dma_src_->value();
+    const uint64_t dst = dma_dst_->value();
+    const auto len = static_cast<uint32_t>(dma_len_->value());
+    DmaResult<uint64_t> r = 0;
+    auto done = [](DmaResult<void> ok) -> DmaResult<uint64_t> {
+        if (!ok) {
+            return std::unexpected(ok.error());
+        }
+        return 0;
+    };
+    if (cmd >= TESTDEV_DMA_CMD_COPY && cmd <= TESTDEV_DMA_CMD_CSUM && len > TESTDEV_DMA_MAX) {
+        dma_status_->set(TESTDEV_DMA_ST_BAD_CMD);
+        return;
+    }
+    dma_buf_.resize(std::max<size_t>(dma_buf_.size(), len));
+    const std::span<std::byte> buf(dma_buf_.data(), len);
+    switch (cmd) {
+    case TESTDEV_DMA_CMD_COPY:
+        r = done(dma().read(src, buf));
+        if (r) {
+            r = done(dma().write(dst, buf));
+        }
+        break;
+    case TESTDEV_DMA_CMD_FILL: {
+        const auto seed = static_cast<uint32_t>(dma_seed_->value());
+        for (uint32_t i = 0; i < len; ++i) {
+            buf[i] = std::byte{testdev_dma_pattern(seed, i)};
+        }
+        r = done(dma().write(dst, buf));
+        break;
+    }
+    case TESTDEV_DMA_CMD_CSUM:
+        r = done(dma().read(src, buf));
+        if (r) {
+            r = fnv1a(buf);
+        }
+        break;
+    case TESTDEV_DMA_CMD_FETCH_ADD: {
+        const uint64_t n = std::max<uint64_t>(dma_count_->value(), 1);
+        for (uint64_t i = 0; i < n && r; ++i) {
+            r = dma().fetch_add(dst, dma_operand_->value(), len);
+        }
+        break;
+    }
+    case TESTDEV_DMA_CMD_SWAP:
+        r = dma().swap(dst, dma_operand_->value(), len);
+        break;
+    case TESTDEV_DMA_CMD_CAS:
+        r = dma().compare_swap(dst, dma_compare_->value(), dma_operand_->value(), len);
+        break;
+    default:
+        dma_status_->set(TESTDEV_DMA_ST_BAD_CMD);
+        return;
+    }
+    if (r) {
+        dma_status_->set(TESTDEV_DMA_ST_OK);
+        dma_result_->set(*r);
+        dma_fault_addr_->set(0);
+    } else {
+        dma_status_->set(status_of(r.error()));
+        dma_fault_addr_->set(r.error().address);
+    }
+}
+
+} // namespace pciem::devices

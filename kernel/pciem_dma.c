@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * DMA mapping operations of PCIem functions: an IOMMU of PCIem's own.
+ *
+ * PCIem installs these dma_map_ops on each of its pci_devs before any
+ * driver can probe, so every mapping a driver makes passes through here
+ * and is recorded: bus address, length, direction, kind and the call
+ * chain that made it. Device-side accesses (pciem_dma_access.c) are
+ * checked against this table, which is what lets PCIem say "the device
+ * wrote one byte past a 64-byte FROM_DEVICE buffer mapped by foo()"
+ * where hardware would corrupt memory silently.
+ *
+ * Bus addresses are not physical addresses: they come from a bus address
+ * space per function, handed out like an IOMMU's IOVAs. Each mapping
+ * keeps the buffer's offset within its page (drivers such as NVMe rely
+ * on that), is followed by an unused guard page (so running off its end
+ * never lands in a neighbour) and addresses are handed out cyclically
+ * (a stale address is not reused soon, so late accesses are recognised).
+ * A mask below 48 bits gets addresses from a range below 4 GiB.
+ *
+ * The memory itself is the driver's (streaming mappings) or pages PCIem
+ * allocated (coherent): the device reaches it through the kernel's
+ * direct map, under the table's lock, so an unmap never races an access.
+ * CPU and device see the same bytes, so the sync calls have nothing to
+ * copy.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-map-ops.h>
+#include <linux/kallsyms.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/stacktrace.h>
+
+#include "pciem.h"
+
+/* The two bus address ranges: below 4 GiB for narrow masks, and above. */
+#define DMA_LOW_START	0x10000000ull
+#define DMA_LOW_END	0x100000000ull
+#define DMA_HIGH_START	0x100000000ull
+#define DMA_HIGH_END	(1ull << 47)
+/* The narrowest mask PCIem can serve: the low range must fit under it. */
+#define DMA_MIN_MASK	DMA_BIT_MASK(32)
+
+/* ---- the table ------------------------------------------------------------ */
+
+void pciem_dma_init(struct pciem_function *fn)
+{
+	struct pciem_dma *dma = &fn->dma;
+
+	spin_lock_init(&dma->lock);
+	dma->live = RB_ROOT;
+	dma->cursor[0] = DMA_LOW_START;
+	dma->cursor[1] = DMA_HIGH_START;
+}
+
+/* The live mapping whose bus space holds @addr, or NULL. Lock held. */
+static struct pciem_dma_map *find_span(struct pciem_dma *dma, u64 addr)
+{
+	struct rb_node *n = dma->live.rb_node;
+	struct pciem_dma_map *m;
+
+	while (n) {
+		m = rb_entry(n, struct pciem_dma_map, node);
+		if (addr < m->start)
+			n = n->rb_left;
+		else if (addr >= m->end)
+			n = n->rb_right;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/**
+ * pciem_dma_find() - the live mapping that holds byte @addr
+ * @dma:	table; caller holds @dma->lock
+ * @addr:	bus address
+ *
+ * Return: the mapping, or NULL when no mapped byte is at @addr (the
+ * guard page and the bytes of a page around a buffer included).
+ */
+struct pciem_dma_map *pciem_dma_find(struct pciem_dma *dma, u64 addr)
+{
+	struct pciem_dma_map *m = find_span(dma, addr);
+
+	return m && addr >= m->iova && addr - m->iova < m->len ? m : NULL;
+}
+
+/**
+ * pciem_dma_find_retired() - the most recent unmapped mapping that held @addr
+ * @dma:	table; caller holds @dma->lock
+ * @addr:	bus address
+ */
+struct pciem_dma_map *pciem_dma_find_retired(struct pciem_dma *dma, u64 addr)
+{
+	unsigned int i, slot;
+	struct pciem_dma_map *m;
+
+	for (i = 1; i <= PCIEM_DMA_HISTORY; i++) {
+		slot = (dma->hist_next - i) % PCIEM_DMA_HISTORY;
+		m = dma->history[slot];
+		if (m && addr >= m->iova && addr - m->iova < m->len)
+			return m;
+	}
+	return NULL;
+}
+
+/**
+ * pciem_dma_find_near() - the live mapping nearest to @addr, for messages
+ * @dma:	table; caller holds @dma->lock
+ * @addr:	bus address
+ */
+struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr)
+{
+	struct rb_node *n = dma->live.rb_node;
+	struct pciem_dma_map *m, *below = NULL, *above = NULL;
+
+	while (n) {
+		m = rb_entry(n, struct pciem_dma_map, node);
+		if (m->start <= addr) {
+			below = m;
+			n = n->rb_right;
+		} else {
+			above = m;
+			n = n->rb_left;
+		}
+	}
+	if (!below || (above && above->iova - addr < addr - (below->iova + below->len)))
+		return above;
+	return below;
+}
+
+static void insert(struct pciem_dma *dma, struct pciem_dma_map *new)
+{
+	struct rb_node **link = &dma->live.rb_node, *parent = NULL;
+	struct pciem_dma_map *m;
+
+	while (*link) {
+		parent = *link;
+		m = rb_entry(parent, struct pciem_dma_map, node);
+		link = new->start < m->start ? &parent->rb_left : &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &dma->live);
+}
+
+/* First live mapping whose space ends after @addr. Lock held. */
+static struct pciem_dma_map *first_after(struct pciem_dma *dma, u64 addr)
+{
+	struct rb_node *n = dma->live.rb_node;
+	struct pciem_dma_map *m, *best = NULL;
+
+	while (n) {
+		m = rb_entry(n, struct pciem_dma_map, node);
+		if (m->end > addr) {
+			best = m;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/*
+ * Find @span bytes of free bus space in [lo, hi) at or after @from: walk
+ * the live mappings from there and take the first gap that fits.
+ */
+static u64 find_gap(struct pciem_dma *dma, u64 from, u64 lo, u64 hi, u64 span)
+{
+	struct pciem_dma_map *m;
+	struct rb_node *n;
+	u64 at = max(from, lo);
+
+	m = first_after(dma, at);
+	while (at + span <= hi) {
+		if (!m || at + span <= m->start)
+			return at;
+		at = max(at, m->end);
+		n = rb_next(&m->node);
+		m = n ? rb_entry(n, struct pciem_dma_map, node) : NULL;
+	}
+	return 0;
+}
+
+/*
+ * Give @m bus space for @m->len bytes at page offset @offset, below
+ * @mask, and insert it. Lock held. Returns false when the space is full.
+ */
+static bool place(struct pciem_dma *dma, struct pciem_dma_map *m,
+		  unsigned long offset, u64 mask)
+{
+	bool high = mask >= DMA_HIGH_END - 1;
+	u64 lo = high ? DMA_HIGH_START : DMA_LOW_START;
+	u64 hi = high ? DMA_HIGH_END : min_t(u64, mask + 1, DMA_LOW_END);
+	u64 span = PAGE_ALIGN(offset + m->len) + PAGE_SIZE;	/* + guard */
+	u64 at;
+
+	at = find_gap(dma, dma->cursor[high], lo, hi, span);
+	if (!at)	/* wrapped: the oldest addresses are the likeliest free */
+		at = find_gap(dma, lo, lo, hi, span);
+	if (!at)
+		return false;
+	m->start = at;
+	m->end = at + span;
+	m->iova = at + offset;
+	dma->cursor[high] = m->end;
+	insert(dma, m);
+	return true;
+}
+
+/* Move an unmapped mapping to the history ring. Lock held. */
+static struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
+				    struct pciem_dma_map *m)
+{
+	struct pciem_dma_map *old = dma->history[dma->hist_next];
+
+	rb_erase(&m->node, &dma->live);
+	stack_trace_save(m->unmap_trace, PCIEM_DMA_TRACE, 0);
+	dma->history[dma->hist_next] = m;
+	dma->hist_next = (dma->hist_next + 1) % PCIEM_DMA_HISTORY;
+	return old;	/* the caller frees it, outside the lock */
+}
+
+/* Free what is left: at removal, after the driver is gone. */
+void pciem_dma_free(struct pciem_function *fn)
+{
+	struct pciem_dma *dma = &fn->dma;
+	struct pciem_dma_map *m, *next;
+	unsigned int i;
+
+	rbtree_postorder_for_each_entry_safe(m, next, &dma->live, node) {
+		if (m->kind == PCIEM_DMA_COHERENT)
+			free_pages((unsigned long)m->kaddr, m->order);
+		kfree(m);
+	}
+	dma->live = RB_ROOT;
+	for (i = 0; i < PCIEM_DMA_HISTORY; i++) {
+		kfree(dma->history[i]);
+		dma->history[i] = NULL;
+	}
+}
+
+/* ---- naming, for log lines -------------------------------------------------- */
+
+const char *pciem_dma_dir_name(unsigned int dir)
+{
+	switch (dir) {
+	case DMA_BIDIRECTIONAL:
+		return "BIDIRECTIONAL";
+	case DMA_TO_DEVICE:
+		return "TO_DEVICE";
+	case DMA_FROM_DEVICE:
+		return "FROM_DEVICE";
+	}
+	return "NONE";
+}
+
+/* Frames inside the DMA API and PCIem's ops say nothing about the driver. */
+static bool dma_internal(unsigned long ip)
+{
+	static const char *const prefixes[] = {
+		"dma_", "__dma_", "debug_dma_", "pciem_dma_", "map_", "unmap_",
+		"pool_", "__pool_",
+	};
+	char sym[KSYM_SYMBOL_LEN];
+	unsigned int i;
+
+	sprint_symbol_no_offset(sym, ip);
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/**
+ * pciem_dma_print_trace() - "drv_fn+0x1c/0x80 [drv] <- caller+0x.."
+ * @buf:	output
+ * @len:	its size
+ * @trace:	PCIEM_DMA_TRACE return addresses, 0-terminated if fewer
+ */
+void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace)
+{
+	unsigned int i, shown = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	/* Skip PCIem's and the DMA API's frames: the driver is after them. */
+	for (i = 0; i < PCIEM_DMA_TRACE && trace[i] && shown < 2; i++) {
+		if (!shown && dma_internal(trace[i]) && i + 1 < PCIEM_DMA_TRACE &&
+		    trace[i + 1])
+			continue;
+		n += scnprintf(buf + n, len - n, "%s%pS", shown ? " <- " : "",
+			       (void *)trace[i]);
+		shown++;
+	}
+	if (!shown)
+		scnprintf(buf, len, "?");
+}
+
+/* ---- the operations ----------------------------------------------------------- */
+
+static struct pciem_function *dev_fn(struct device *dev)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+
+	return pciem_host_get_fn(container_of(pdev->bus->sysdata,
+					      struct pciem_host, sysdata), pdev);
+}
+
+static u64 dev_mask(struct device *dev, bool coherent)
+{
+	if (coherent)
+		return dev->coherent_dma_mask;
+	return dev->dma_mask ? *dev->dma_mask : DMA_BIT_MASK(32);
+}
+
+/*
+ * Record a mapping of @len bytes at kernel address @kaddr. Any context:
+ * drivers map from interrupt handlers.
+ */
+static dma_addr_t pciem_dma_map_kaddr(struct device *dev, void *kaddr, size_t len,
+			    enum dma_data_direction dir, unsigned int kind,
+			    unsigned int order, u64 mask)
+{
+	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_map *m;
+	unsigned long flags;
+	dma_addr_t iova = DMA_MAPPING_ERROR;
+
+	if (!fn)
+		return DMA_MAPPING_ERROR;
+	m = kzalloc(sizeof(*m), GFP_ATOMIC);
+	if (!m)
+		goto out;
+	m->len = len;
+	m->kaddr = kaddr;
+	m->dir = dir;
+	m->kind = kind;
+	m->order = order;
+	stack_trace_save(m->map_trace, PCIEM_DMA_TRACE, 0);
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	if (place(&fn->dma, m, offset_in_page(kaddr), mask))
+		iova = m->iova;
+	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	if (iova == DMA_MAPPING_ERROR) {
+		dev_warn_ratelimited(dev, "pciem: no bus address space left for %zu bytes\n",
+				     len);
+		kfree(m);
+	} else {
+		atomic64_inc(&fn->dma.maps);
+	}
+out:
+	pciem_function_put(fn);
+	return iova;
+}
+
+/*
+ * Forget the mapping at @iova. @kind says which call: a driver that frees
+ * with the wrong call, the wrong size or an address it never got is told
+ * so (the DMA API debug facility would say the same).
+ */
+static void pciem_dma_unmap_iova(struct device *dev, dma_addr_t iova, size_t len,
+		       unsigned int kind, void **kaddr, unsigned int *order)
+{
+	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_map *m, *old = NULL;
+	unsigned long flags;
+
+	if (!fn)
+		return;
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	m = pciem_dma_find(&fn->dma, iova);
+	if (m && m->iova == iova && m->kind == kind) {
+		if (m->len != len)
+			dev_warn_ratelimited(dev, "pciem: unmap of %#llx with size %zu, mapped with %llu\n",
+					     (u64)iova, len, m->len);
+		if (kaddr) {
+			*kaddr = m->kaddr;
+			*order = m->order;
+		}
+		old = pciem_dma_retire(&fn->dma, m);
+		m = NULL;
+	} else {
+		m = ERR_PTR(-ENOENT);
+	}
+	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	if (IS_ERR(m))
+		dev_warn_ratelimited(dev, "pciem: unmap of %#llx (%zu bytes), which is not a live mapping of that kind: %pS\n",
+				     (u64)iova, len, __builtin_return_address(0));
+	kfree(old);
+	pciem_function_put(fn);
+}
+
+static dma_addr_t pciem_dma_map_page(struct device *dev, struct page *page,
+				     unsigned long offset, size_t size,
+				     enum dma_data_direction dir,
+				     unsigned long attrs)
+{
+	return pciem_dma_map_kaddr(dev, page_address(page) + offset, size, dir,
+			 PCIEM_DMA_SINGLE, 0, dev_mask(dev, false));
+}
+
+static void pciem_dma_unmap_page(struct device *dev, dma_addr_t iova,
+				 size_t size, enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	pciem_dma_unmap_iova(dev, iova, size, PCIEM_DMA_SINGLE, NULL, NULL);
+}
+
+static void pciem_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			       int nents, enum dma_data_direction dir,
+			       unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		if (!sg_dma_len(sg))
+			break;
+		pciem_dma_unmap_iova(dev, sg_dma_address(sg), sg_dma_len(sg),
+			   PCIEM_DMA_SG, NULL, NULL);
+	}
+}
+
+/* One bus address per segment: nothing is merged, as swiotlb does. */
+static int pciem_dma_map_sg(struct device *dev, struct scatterlist *sgl,
+			    int nents, enum dma_data_direction dir,
+			    unsigned long attrs)
+{
+	struct scatterlist *sg;
+	dma_addr_t iova;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		iova = pciem_dma_map_kaddr(dev, sg_virt(sg), sg->length, dir, PCIEM_DMA_SG,
+				 0, dev_mask(dev, false));
+		if (iova == DMA_MAPPING_ERROR) {
+			if (i)
+				pciem_dma_unmap_sg(dev, sgl, i, dir, attrs);
+			return -ENOMEM;
+		}
+		sg_dma_address(sg) = iova;
+		sg_dma_len(sg) = sg->length;
+	}
+	return nents;
+}
+
+static void *pciem_dma_alloc(struct device *dev, size_t size,
+			     dma_addr_t *iova, gfp_t gfp, unsigned long attrs)
+{
+	unsigned int order = get_order(size);
+	void *kaddr;
+
+	/* Bus addresses do not depend on where the pages are. */
+	gfp &= ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM | __GFP_COMP);
+	kaddr = (void *)__get_free_pages(gfp | __GFP_ZERO, order);
+	if (!kaddr)
+		return NULL;
+	*iova = pciem_dma_map_kaddr(dev, kaddr, size, DMA_BIDIRECTIONAL,
+			  PCIEM_DMA_COHERENT, order, dev_mask(dev, true));
+	if (*iova == DMA_MAPPING_ERROR) {
+		free_pages((unsigned long)kaddr, order);
+		return NULL;
+	}
+	return kaddr;
+}
+
+static void pciem_dma_free_coherent(struct device *dev, size_t size,
+				    void *vaddr, dma_addr_t iova,
+				    unsigned long attrs)
+{
+	void *kaddr = NULL;
+	unsigned int order = 0;
+
+	pciem_dma_unmap_iova(dev, iova, size, PCIEM_DMA_COHERENT, &kaddr, &order);
+	/* Only memory PCIem handed out goes back; a bad free leaks instead. */
+	if (kaddr && kaddr == vaddr)
+		free_pages((unsigned long)kaddr, order);
+}
+
+/* A sync of something that is not mapped is a driver bug worth a line. */
+static void check_sync(struct device *dev, dma_addr_t iova, size_t size)
+{
+	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_map *m;
+	unsigned long flags;
+	bool ok;
+
+	if (!fn)
+		return;
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	m = pciem_dma_find(&fn->dma, iova);
+	ok = m && size <= m->len - (iova - m->iova);
+	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	if (!ok)
+		dev_warn_ratelimited(dev, "pciem: sync of %zu bytes at %#llx, which is not inside a live mapping: %pS\n",
+				     size, (u64)iova, __builtin_return_address(1));
+	pciem_function_put(fn);
+}
+
+static void pciem_dma_sync_single(struct device *dev, dma_addr_t iova,
+				  size_t size, enum dma_data_direction dir)
+{
+	check_sync(dev, iova, size);
+}
+
+static void pciem_dma_sync_sg(struct device *dev, struct scatterlist *sgl,
+			      int nents, enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		check_sync(dev, sg_dma_address(sg), sg_dma_len(sg));
+}
+
+static int pciem_dma_supported(struct device *dev, u64 mask)
+{
+	return mask >= DMA_MIN_MASK;
+}
+
+static u64 pciem_dma_required_mask(struct device *dev)
+{
+	return DMA_BIT_MASK(32);
+}
+
+static const struct dma_map_ops pciem_dma_ops = {
+	.alloc = pciem_dma_alloc,
+	.free = pciem_dma_free_coherent,
+	.map_page = pciem_dma_map_page,
+	.unmap_page = pciem_dma_unmap_page,
+	.map_sg = pciem_dma_map_sg,
+	.unmap_sg = pciem_dma_unmap_sg,
+	.sync_single_for_cpu = pciem_dma_sync_single,
+	.sync_single_for_device = pciem_dma_sync_single,
+	.sync_sg_for_cpu = pciem_dma_sync_sg,
+	.sync_sg_for_device = pciem_dma_sync_sg,
+	.dma_supported = pciem_dma_supported,
+	.get_required_mask = pciem_dma_required_mask,
+};
+
+/*
+ * A bus notifier installs the ops on every pci_dev of a PCIem function as
+ * the device is added (BUS_NOTIFY_ADD_DEVICE comes from device_add(),
+ * before any driver can probe), whether PCIEM_IOC_CREATE/START scanned it
+ * or a rescan after a sysfs remove found it again.
+ */
+static struct pciem_host *dma_host;
+
+static int pciem_dma_bus_notify(struct notifier_block *nb,
+				unsigned long action, void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+	struct pciem_function *fn;
+	unsigned long flags;
+
+	if (action != BUS_NOTIFY_ADD_DEVICE &&
+	    action != BUS_NOTIFY_REMOVED_DEVICE)
+		return NOTIFY_DONE;
+	if (pdev->bus != dma_host->bus)
+		return NOTIFY_DONE;
+	raw_spin_lock_irqsave(&dma_host->lock, flags);
+	fn = dma_host->fn[pdev->devfn];
+	if (fn)
+		kref_get(&fn->ref);
+	raw_spin_unlock_irqrestore(&dma_host->lock, flags);
+	if (!fn)
+		return NOTIFY_DONE;
+	if (action == BUS_NOTIFY_ADD_DEVICE) {
+		WRITE_ONCE(fn->dma.pdev, pdev);
+		set_dma_ops(&pdev->dev, &pciem_dma_ops);
+	} else if (READ_ONCE(fn->dma.pdev) == pdev) {
+		/* after the driver's remove(): its unmaps have been seen */
+		WRITE_ONCE(fn->dma.pdev, NULL);
+	}
+	pciem_function_put(fn);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block pciem_dma_nb = {
+	.notifier_call = pciem_dma_bus_notify,
+};
+
+int pciem_dma_host_init(struct pciem_host *host)
+{
+	dma_host = host;
+	return bus_register_notifier(&pci_bus_type, &pciem_dma_nb);
+}
+
+void pciem_dma_host_exit(struct pciem_host *host)
+{
+	bus_unregister_notifier(&pci_bus_type, &pciem_dma_nb);
+}

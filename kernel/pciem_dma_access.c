@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Device-side DMA: PCIEM_IOC_DMA, checked against the driver's mappings.
+ *
+ * Every access is checked before a byte moves (the DMA sanitizer): Bus
+ * Master Enable, a live mapping holding every byte, the mapping's
+ * direction, and for atomics natural alignment and a bidirectional
+ * mapping. Mappings are separated by guard pages in bus address space,
+ * so a valid access always lies within one mapping. A refused access
+ * touches nothing, is reported to the model in the transfer's `fault`,
+ * and logged (rate-limited) with the nearest mapping, where it was made
+ * and, if it is gone, where it was unmapped.
+ *
+ * Bytes move between the mapping and the model's buffer through a bounce
+ * buffer, a chunk at a time, with the table's lock held for the copy
+ * into or out of the mapping: an unmap waits for it, so nothing is ever
+ * written into memory after the driver unmapped it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/dma-direction.h>
+#include <linux/ratelimit.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "pciem.h"
+
+#define DMA_CHUNK	SZ_64K
+#define DMA_SMALL	256	/* transfers up to this size bounce on the stack */
+#define DMA_MAX_BATCH	256
+
+static const char *const fault_names[] = {
+	[PCIEM_DMA_F_BUS_MASTER] = "bus mastering is disabled",
+	[PCIEM_DMA_F_UNMAPPED] = "no mapping there",
+	[PCIEM_DMA_F_STALE] = "the mapping was unmapped",
+	[PCIEM_DMA_F_BOUNDS] = "past the bounds of the mapping",
+	[PCIEM_DMA_F_DIRECTION] = "against the mapping's direction",
+	[PCIEM_DMA_F_ALIGNMENT] = "misaligned or not 4/8 bytes",
+};
+
+static const char *const op_names[] = {
+	[PCIEM_DMA_READ] = "read", [PCIEM_DMA_WRITE] = "write",
+	[PCIEM_DMA_FETCH_ADD] = "fetch-add", [PCIEM_DMA_SWAP] = "swap",
+	[PCIEM_DMA_CAS] = "compare-and-swap",
+};
+
+static const char *const kind_names[] = {
+	[PCIEM_DMA_SINGLE] = "single", [PCIEM_DMA_SG] = "sg",
+	[PCIEM_DMA_COHERENT] = "coherent",
+};
+
+/* What a refusal reports about the mapping it concerns. */
+struct culprit {
+	bool valid, retired;
+	struct pciem_dma_map map;	/* a copy: the original may go */
+};
+
+/* May a device @op this mapping's memory? */
+static bool dir_allows(const struct pciem_dma_map *m, u32 op)
+{
+	if (m->dir == DMA_BIDIRECTIONAL)
+		return true;
+	if (op == PCIEM_DMA_READ)
+		return m->dir == DMA_TO_DEVICE;
+	if (op == PCIEM_DMA_WRITE)
+		return m->dir == DMA_FROM_DEVICE;
+	return false;	/* atomics read and write */
+}
+
+/*
+ * Check [addr, addr + len) for @op. Lock held. Returns the mapping, or
+ * NULL with *@fault and *@at set and @c describing the nearest mapping.
+ */
+static struct pciem_dma_map *check(struct pciem_function *fn, u32 op,
+				   u64 addr, u64 len, u32 *fault, u64 *at,
+				   struct culprit *c)
+{
+	struct pciem_dma *dma = &fn->dma;
+	struct pciem_dma_map *m, *near;
+
+	*at = addr;
+	if (!READ_ONCE(dma->bus_master)) {
+		*fault = PCIEM_DMA_F_BUS_MASTER;
+		return NULL;
+	}
+	m = pciem_dma_find(dma, addr);
+	if (!m) {
+		near = pciem_dma_find_retired(dma, addr);
+		if (near) {
+			*fault = PCIEM_DMA_F_STALE;
+			c->retired = true;
+		} else {
+			near = pciem_dma_find_near(dma, addr);
+			*fault = near && addr >= near->start && addr < near->end ?
+				 PCIEM_DMA_F_BOUNDS : PCIEM_DMA_F_UNMAPPED;
+		}
+		if (near) {
+			c->valid = true;
+			c->map = *near;
+		}
+		return NULL;
+	}
+	if (len > m->len - (addr - m->iova)) {
+		*fault = PCIEM_DMA_F_BOUNDS;
+		*at = m->iova + m->len;
+	} else if (!dir_allows(m, op)) {
+		*fault = PCIEM_DMA_F_DIRECTION;
+	} else {
+		return m;
+	}
+	c->valid = true;
+	c->map = *m;
+	return NULL;
+}
+
+static void log_fault(struct pciem_function *fn, const struct pciem_dma_xfer *x,
+		      u32 fault, u64 at, const struct culprit *c)
+{
+	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 20);
+	char made[160], gone[160];
+
+	atomic64_inc(&fn->dma.faults);
+	if (!__ratelimit(&rs))
+		return;
+	if (!c->valid) {
+		pr_warn("%s: DMA %s of %u bytes at %#llx refused: %s at %#llx (no mapping nearby)\n",
+			fn->name, op_names[x->op], x->len, x->addr, fault_names[fault], at);
+		return;
+	}
+	pciem_dma_print_trace(made, sizeof(made), c->map.map_trace);
+	if (c->retired)
+		pciem_dma_print_trace(gone, sizeof(gone), c->map.unmap_trace);
+	pr_warn("%s: DMA %s of %u bytes at %#llx refused: %s at %#llx; %s mapping %#llx+%llu %s %s, mapped by %s%s%s\n",
+		fn->name, op_names[x->op], x->len, x->addr, fault_names[fault], at,
+		c->retired ? "unmapped" : "nearest", c->map.iova, c->map.len,
+		pciem_dma_dir_name(c->map.dir), kind_names[c->map.kind], made,
+		c->retired ? ", unmapped by " : "", c->retired ? gone : "");
+}
+
+/* An atomic on naturally aligned host memory, as a locked instruction. */
+static u64 do_atomic(void *p, const struct pciem_dma_xfer *x)
+{
+	if (x->len == 8) {
+		atomic64_t *v = p;
+
+		switch (x->op) {
+		case PCIEM_DMA_FETCH_ADD:
+			return atomic64_fetch_add(x->operand, v);
+		case PCIEM_DMA_SWAP:
+			return atomic64_xchg(v, x->operand);
+		default:
+			return atomic64_cmpxchg(v, x->compare, x->operand);
+		}
+	} else {
+		atomic_t *v = p;
+
+		switch (x->op) {
+		case PCIEM_DMA_FETCH_ADD:
+			return (u32)atomic_fetch_add((u32)x->operand, v);
+		case PCIEM_DMA_SWAP:
+			return (u32)atomic_xchg(v, (u32)x->operand);
+		default:
+			return (u32)atomic_cmpxchg(v, (u32)x->compare, (u32)x->operand);
+		}
+	}
+}
+
+/*
+ * Move @len bytes at @addr between host memory and @bounce under the
+ * lock, after checking them. Returns 0 or a fault.
+ */
+static u32 move_locked(struct pciem_function *fn, struct pciem_dma_xfer *x,
+		       u64 addr, void *bounce, size_t len, struct culprit *c)
+{
+	struct pciem_dma_map *m;
+	unsigned long flags;
+	u32 fault = 0;
+	u64 at;
+
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	m = check(fn, x->op, addr, len, &fault, &at, c);
+	if (m && x->op == PCIEM_DMA_READ)
+		memcpy(bounce, m->kaddr + (addr - m->iova), len);
+	else if (m && x->op == PCIEM_DMA_WRITE)
+		memcpy(m->kaddr + (addr - m->iova), bounce, len);
+	else if (m)
+		x->result = do_atomic(m->kaddr + (addr - m->iova), x);
+	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	if (fault)
+		x->fault_addr = at;
+	return fault;
+}
+
+/* The whole range, checked once before the first chunk moves. */
+static u32 precheck(struct pciem_function *fn, struct pciem_dma_xfer *x,
+		    struct culprit *c)
+{
+	unsigned long flags;
+	u32 fault = 0;
+	u64 at;
+
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	if (!check(fn, x->op, x->addr, x->len, &fault, &at, c))
+		x->fault_addr = at;
+	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	return fault;
+}
+
+/* One transfer. Returns a negative errno for the ioctl, else 0. */
+static int xfer_one(struct pciem_function *fn, struct pciem_dma_xfer *x,
+		    void **big)
+{
+	u8 small[DMA_SMALL] __aligned(8);
+	void __user *ubuf = u64_to_user_ptr(x->buf);
+	struct culprit c = { 0 };
+	u64 done = 0;
+	size_t n;
+	void *b;
+
+	x->fault = 0;
+	x->fault_addr = 0;
+	x->result = 0;
+	if (x->op == PCIEM_DMA_FETCH_ADD || x->op == PCIEM_DMA_SWAP ||
+	    x->op == PCIEM_DMA_CAS) {
+		if ((x->len != 4 && x->len != 8) || x->addr % x->len) {
+			x->fault = PCIEM_DMA_F_ALIGNMENT;
+			x->fault_addr = x->addr;
+		} else {
+			x->fault = move_locked(fn, x, x->addr, NULL, x->len, &c);
+		}
+		goto out;
+	}
+	if (x->len > PCIEM_DMA_MAX_LEN)
+		return -E2BIG;
+	if (x->addr + x->len < x->addr) {
+		x->fault = PCIEM_DMA_F_UNMAPPED;
+		x->fault_addr = x->addr;
+		goto out;
+	}
+	x->fault = precheck(fn, x, &c);
+	if (x->fault || !x->len)
+		goto out;
+	if (x->len <= DMA_SMALL) {
+		b = small;
+	} else {
+		if (!*big)
+			*big = kmalloc(DMA_CHUNK, GFP_KERNEL);
+		if (!*big)
+			return -ENOMEM;
+		b = *big;
+	}
+	while (done < x->len && !x->fault) {
+		n = min_t(u64, x->len - done, DMA_CHUNK);
+		if (x->op == PCIEM_DMA_WRITE &&
+		    copy_from_user(b, ubuf + done, n))
+			return -EFAULT;
+		/* Re-checked per chunk: the driver may unmap meanwhile. */
+		x->fault = move_locked(fn, x, x->addr + done, b, n, &c);
+		if (!x->fault && x->op == PCIEM_DMA_READ &&
+		    copy_to_user(ubuf + done, b, n))
+			return -EFAULT;
+		done += n;
+	}
+out:
+	if (x->fault)
+		log_fault(fn, x, x->fault, x->fault_addr, &c);
+	return 0;
+}
+
+/**
+ * pciem_dma_ioctl() - PCIEM_IOC_DMA
+ * @fn:		function
+ * @uarg:	struct pciem_dma_req
+ */
+long pciem_dma_ioctl(struct pciem_function *fn, void __user *uarg)
+{
+	struct pciem_dma_xfer __user *ux;
+	struct pciem_dma_xfer x;
+	struct pciem_dma_req req;
+	void *big = NULL;
+	int usize, ret = 0;
+
+	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved || !req.count ||
+	    req.count > DMA_MAX_BATCH || req.xfer_size != sizeof(x))
+		return -EINVAL;
+	ux = u64_to_user_ptr(req.xfers_ptr);
+	for (req.done = 0; req.done < req.count; req.done++) {
+		if (copy_from_user(&x, &ux[req.done], sizeof(x))) {
+			ret = -EFAULT;
+			break;
+		}
+		if (!x.op || x.op > PCIEM_DMA_CAS || x.reserved) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = xfer_one(fn, &x, &big);
+		if (ret)
+			break;
+		if (copy_to_user(&ux[req.done], &x, sizeof(x))) {
+			ret = -EFAULT;
+			break;
+		}
+		if (x.fault)
+			break;
+	}
+	kfree(big);
+	if (ret)
+		return ret;
+	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
+}

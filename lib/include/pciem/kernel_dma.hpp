@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+//
+// KernelDma: the Dma a KernelHost binds to its model. Every call is one
+// PCIEM_IOC_DMA on the device fd: pciem.ko checks the access against the
+// driver's live mappings and moves the bytes (docs/dma.md).
+#pragma once
+
+#include "pciem/dma.hpp"
+
+namespace pciem {
+
+class KernelDma final : public Dma {
+public:
+    explicit KernelDma(int device_fd) : fd_(device_fd) {}
+
+    DmaResult<void> read(uint64_t address, std::span<std::byte> out) override;
+    DmaResult<void> write(uint64_t address, std::span<const std::byte> in) override;
+    DmaResult<uint64_t> fetch_add(uint64_t address, uint64_t addend, unsigned size) override;
+    DmaResult<uint64_t> swap(uint64_t address, uint64_t value, unsigned size) override;
+    DmaResult<uint64_t> compare_swap(uint64_t address, uint64_t expected, uint64_t desired,
+                                     unsigned size) override;
+
+private:
+    // Runs one transfer; the kernel fills result/fault.
+    DmaResult<uint64_t> run(pciem_dma_xfer& x);
+    // READ/WRITE of len bytes, in transfers the kernel accepts.
+    DmaResult<void> moved(uint32_t op, uint64_t address, std::byte* buf, size_t len);
+
+    int fd_;
+};
+
+} // namespace pciem

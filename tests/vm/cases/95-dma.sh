@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+# DMA through PCIem's own DMA mapping operations, driven by the ordinary DMA
+# API in drivers/pciem_mmio_test (debugfs file `dma`): the test device's
+# copy, fill and checksum engines over coherent, single and scatter-gather
+# mappings from 1 byte to 4 MiB, 32-bit masks, PCIe atomics against
+# concurrent CPU increments; and the DMA sanitizer: after unmap, one byte
+# out of bounds, wrong direction, bus mastering off, never mapped, each
+# refused with host memory untouched and a kernel log line that names the
+# mapping and where it was made (and unmapped).
+. /pciem/tests/vm/lib.sh
+
+MIN_TESTS=10	# tests `all` runs today; fewer means some were lost
+DBG=/sys/kernel/debug/pciem_mmio_test
+
+# expect_log WHAT REGEX: a line since the mark matches.
+expect_log() {
+	if log_since | grep -qE "$2"; then
+		note "ok: log line for $1"
+	else
+		log_since | grep 'DMA' | tail -n 5
+		fail "no kernel log line for $1 (want /$2/)"
+	fi
+}
+
+command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH (devices/testdev not built?)"; finish; }
+modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
+note "kernel command line: $(cat /proc/cmdline)"
+[ -d /sys/class/iommu ] && note "IOMMUs: $(ls /sys/class/iommu | tr '\n' ' ')"
+
+log_mark
+if start_testdev; then
+	addr=$(first_addr)
+	dir=$DBG/$addr
+	if wait_dir "$dir"; then
+		want=$(grep -vc explicit "$dir/dma-tests")
+		[ "$want" -ge "$MIN_TESTS" ] || fail "only $want DMA tests listed, want >= $MIN_TESTS"
+		run_suite "$dir" dma all "$want"
+	else
+		fail "$dir did not appear"
+	fi
+	stop_model
+	wait_gone "$addr" || fail "$addr still present after the model exited"
+fi
+hex='0x[0-9a-f]+'
+expect_log "a write one byte past the end" \
+	"DMA write of 65 bytes at $hex refused: past the bounds of the mapping at $hex; nearest mapping $hex\\+64 FROM_DEVICE single, mapped by test_bounds"
+expect_log "a write after unmap" \
+	"DMA write of 64 bytes at $hex refused: the mapping was unmapped at $hex; unmapped mapping $hex\\+4096 FROM_DEVICE single, mapped by test_after_unmap.*unmapped by test_after_unmap"
+expect_log "a write into a TO_DEVICE mapping" \
+	"DMA write of 256 bytes at $hex refused: against the mapping's direction.*TO_DEVICE single, mapped by test_direction"
+expect_log "bus mastering off" "DMA write of 512 bytes at $hex refused: bus mastering is disabled"
+expect_log "a never mapped address" "DMA write of 8 bytes at 0x1000 refused: no mapping there"
+log_clean "the DMA tests"
+finish
