@@ -21,20 +21,32 @@ uint64_t page_up(uint64_t v) {
 
 SimDma::SimDma() = default;
 
-uint64_t SimDma::next_address(uint64_t length, uint64_t page_offset) {
+uint64_t SimDma::next_address(uint64_t length, uint64_t page_offset, Mapping& m) {
     // Monotonic, with a guard page between mappings so that running off
     // the end of one never lands in the next.
     uint64_t& next = mask_bits_ <= 32 ? next_low_ : next_high_;
     const uint64_t address = next + page_offset;
+    m.span_start = next;
     next += page_up(page_offset + length) + page_size;
+    m.span_end = next;
     return address;
+}
+
+const SimDma::Mapping* SimDma::span_of(uint64_t address) const {
+    for (const auto& [start, m] : live_) {
+        if (address >= m.span_start && address < m.span_end) {
+            return &m;
+        }
+    }
+    return nullptr;
 }
 
 uint64_t SimDma::map(std::span<std::byte> memory, DmaDirection dir) {
     std::unique_lock guard(lock_);
     const auto offset = reinterpret_cast<uintptr_t>(memory.data()) & (page_size - 1);
-    const uint64_t address = next_address(memory.size(), offset);
-    live_[address] = Mapping{memory.size(), memory.data(), dir};
+    Mapping m{memory.size(), memory.data(), dir};
+    const uint64_t address = next_address(memory.size(), offset, m);
+    live_[address] = m;
     return address;
 }
 
@@ -54,8 +66,9 @@ uint64_t SimDma::alloc_coherent(size_t size) {
     std::byte* p = mem.get();
     std::unique_lock guard(lock_);
     // Coherent memory is page aligned in the kernel: offset 0.
-    const uint64_t address = next_address(size, 0);
-    live_[address] = Mapping{size, p, DmaDirection::bidirectional};
+    Mapping m{size, p, DmaDirection::bidirectional};
+    const uint64_t address = next_address(size, 0, m);
+    live_[address] = m;
     coherent_[address] = std::move(mem);
     return address;
 }
@@ -144,7 +157,10 @@ DmaResult<void> SimDma::check(uint64_t address, uint64_t length, Access access,
             if (old != retired_.begin() && at < std::prev(old)->first + std::prev(old)->second) {
                 return refuse(DmaFaultKind::stale, at, address, length, access);
             }
-            const auto kind = at == address ? DmaFaultKind::unmapped : DmaFaultKind::bounds;
+            // Past the end of where it started, or in the pages around a
+            // buffer: out of that mapping's bounds.
+            const auto kind = at != address || span_of(at) != nullptr ? DmaFaultKind::bounds
+                                                                      : DmaFaultKind::unmapped;
             return refuse(kind, at, address, length, access);
         }
         const auto& [start, m] = *std::prev(it);

@@ -71,6 +71,10 @@ TEST_F(SimDmaTest, OneByteOutOfBoundsIsRefusedWhole) {
     EXPECT_EQ(r.error().address, b + 64);
     EXPECT_EQ(dst, std::vector<std::byte>(64)) << "no byte may be written";
     EXPECT_NE(r.error().message.find("past the end"), std::string::npos) << r.error().message;
+    // One byte before the buffer, in its page: out of its bounds too.
+    auto before = dma.write(b - 1, bytes(2, 1));
+    ASSERT_FALSE(before);
+    EXPECT_EQ(before.error().kind, DmaFaultKind::bounds);
 }
 
 TEST_F(SimDmaTest, WrongDirectionBothWays) {

@@ -15,11 +15,12 @@
 // (DMA sanitizer, on by default; the same rules on every host):
 //  - Bus Master Enable clear in the Command register: refused
 //    (DmaFaultKind::bus_master_off), nothing is accessed.
-//  - Every byte must lie in a live mapping; an access may run across
-//    mappings that are adjacent in bus address space. A byte in no
-//    mapping is `unmapped`, or `stale` when a mapping that covered it was
-//    unmapped; an access that starts in a mapping and runs past its end
-//    into nothing is `bounds`.
+//  - Every byte must lie in the live mapping the access starts in
+//    (mappings never touch: a guard page follows each in bus address
+//    space). A byte in no mapping is `unmapped`, or `stale` when a
+//    mapping that covered it was unmapped; an access that runs past the
+//    end of its mapping, or touches the bytes of a mapping's pages around
+//    the buffer, is `bounds`.
 //  - Direction as the driver declared it: a device reads only TO_DEVICE
 //    and BIDIRECTIONAL mappings and writes only FROM_DEVICE and
 //    BIDIRECTIONAL ones (as an IOMMU enforces). Otherwise `direction`.

@@ -76,6 +76,9 @@ private:
         uint64_t length = 0;
         std::byte* memory = nullptr;
         DmaDirection dir = DmaDirection::bidirectional;
+        // The bus space it occupies: its pages and a guard page. A byte
+        // there but outside the buffer is out of its bounds.
+        uint64_t span_start = 0, span_end = 0;
     };
     enum class Access : uint8_t { read, write, atomic };
     // One contiguous piece of a checked access.
@@ -92,7 +95,10 @@ private:
                            Access access);
     template <class Op>
     DmaResult<uint64_t> atomic(uint64_t address, unsigned size, Op op);
-    uint64_t next_address(uint64_t length, uint64_t page_offset);
+    // Bus address for a buffer at page_offset; fills m's span.
+    uint64_t next_address(uint64_t length, uint64_t page_offset, Mapping& m);
+    // The live mapping whose span holds address, or nullptr.
+    const Mapping* span_of(uint64_t address) const;
 
     mutable std::shared_mutex lock_;
     std::map<uint64_t, Mapping> live_;     // by bus address of first byte
