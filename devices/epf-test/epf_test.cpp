@@ -221,26 +221,25 @@ void EpfTest::run(uint32_t command) {
     }
 }
 
-bool EpfTest::fetch(uint64_t address, std::span<std::byte> out, const char* what) {
-    const bool use_dma = (flags_->value() & flag_use_dma) != 0;
-    const size_t step = use_dma ? out.size() : config_.pio_chunk;
-    for (size_t off = 0; off < out.size(); off += step) {
-        const size_t n = std::min(step, out.size() - off);
-        if (auto ok = dma().read(address + off, out.subspan(off, n)); !ok) {
-            log(fmt::format("{}: {} ({})", what, ok.error().message,
-                            dma_fault_name(ok.error().kind)));
-            return false;
-        }
+bool EpfTest::take_size(const char* what) {
+    const auto size = static_cast<uint32_t>(size_->value());
+    if (size > config_.max_transfer) {
+        log(fmt::format("{} of {} bytes: more than the {} the endpoint maps", what, size,
+                        config_.max_transfer));
+        return false;
     }
+    buf_.resize(size);
     return true;
 }
 
-bool EpfTest::store(uint64_t address, std::span<const std::byte> in, const char* what) {
+bool EpfTest::move(uint64_t address, bool to_host, const char* what) {
+    const std::span<std::byte> data(buf_);
     const bool use_dma = (flags_->value() & flag_use_dma) != 0;
-    const size_t step = use_dma ? in.size() : config_.pio_chunk;
-    for (size_t off = 0; off < in.size(); off += step) {
-        const size_t n = std::min(step, in.size() - off);
-        if (auto ok = dma().write(address + off, in.subspan(off, n)); !ok) {
+    const size_t step = use_dma ? data.size() : config_.pio_chunk;
+    for (size_t off = 0; off < data.size(); off += step) {
+        const auto piece = data.subspan(off, std::min(step, data.size() - off));
+        auto ok = to_host ? dma().write(address + off, piece) : dma().read(address + off, piece);
+        if (!ok) {
             log(fmt::format("{}: {} ({})", what, ok.error().message,
                             dma_fault_name(ok.error().kind)));
             return false;
@@ -250,14 +249,7 @@ bool EpfTest::store(uint64_t address, std::span<const std::byte> in, const char*
 }
 
 uint32_t EpfTest::device_read() {
-    const auto size = static_cast<uint32_t>(size_->value());
-    if (size > config_.max_transfer) {
-        log(fmt::format("READ of {} bytes: more than the {} the endpoint maps", size,
-                        config_.max_transfer));
-        return status_src_addr_invalid | status_read_fail;
-    }
-    buf_.resize(size);
-    if (!fetch(src(), buf_, "READ")) {
+    if (!take_size("READ") || !move(src(), false, "READ")) {
         return status_src_addr_invalid | status_read_fail;
     }
     // The driver put the CRC of what it offered in CHECKSUM.
@@ -268,37 +260,26 @@ uint32_t EpfTest::device_read() {
 }
 
 uint32_t EpfTest::device_write() {
-    const auto size = static_cast<uint32_t>(size_->value());
-    if (size > config_.max_transfer) {
-        log(fmt::format("WRITE of {} bytes: more than the {} the endpoint maps", size,
-                        config_.max_transfer));
+    if (!take_size("WRITE")) {
         return status_dst_addr_invalid | status_write_fail;
     }
     // Fresh random bytes each time, so stale memory never passes.
-    buf_.resize(size);
     for (size_t off = 0; off < buf_.size(); off += 8) {
         const uint64_t r = rng_();
         std::memcpy(buf_.data() + off, &r, std::min<size_t>(8, buf_.size() - off));
     }
     checksum_->set(crc32_le(~0u, buf_));
-    if (!store(dst(), buf_, "WRITE")) {
+    if (!move(dst(), true, "WRITE")) {
         return status_dst_addr_invalid | status_write_fail;
     }
     return status_write_success;
 }
 
 uint32_t EpfTest::device_copy() {
-    const auto size = static_cast<uint32_t>(size_->value());
-    if (size > config_.max_transfer) {
-        log(fmt::format("COPY of {} bytes: more than the {} the endpoint maps", size,
-                        config_.max_transfer));
+    if (!take_size("COPY") || !move(src(), false, "COPY source")) {
         return status_src_addr_invalid | status_copy_fail;
     }
-    buf_.resize(size);
-    if (!fetch(src(), buf_, "COPY source")) {
-        return status_src_addr_invalid | status_copy_fail;
-    }
-    if (!store(dst(), buf_, "COPY destination")) {
+    if (!move(dst(), true, "COPY destination")) {
         return status_dst_addr_invalid | status_copy_fail;
     }
     return status_copy_success;

@@ -144,9 +144,11 @@ private:
     uint32_t device_read();  // cmd_read: the status bits it ends with
     uint32_t device_write(); // cmd_write
     uint32_t device_copy();  // cmd_copy
-    // Moves data honouring FLAG_USE_DMA; logs a fault.
-    bool fetch(uint64_t address, std::span<std::byte> out, const char* what);
-    bool store(uint64_t address, std::span<const std::byte> in, const char* what);
+    // SIZE into buf_'s size; false (logged) past --max-transfer.
+    bool take_size(const char* what);
+    // buf_ from (to_host: to) host memory at address, honouring
+    // FLAG_USE_DMA; false (logged) on a DMA fault.
+    bool move(uint64_t address, bool to_host, const char* what);
     // Sets STATUS_IRQ_RAISED with the outcome and signals as asked.
     void complete(uint32_t status, uint32_t irq_type, uint32_t irq_number);
     void raise(uint32_t irq_type, uint32_t irq_number);

@@ -6,6 +6,7 @@
 // completion interrupt (the driver waits for it with no timeout).
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -121,28 +122,26 @@ TEST(EpfConfig, RefusesWhatTheHardwareCannotBe) {
     epf::Config c;
     EXPECT_TRUE(epf::validate(c));
     EXPECT_EQ(epf::test_bar_size(c), 64u * 1024) << "2048 MSI-X entries after 4 KiB";
-    c.msi_vectors = 3;
-    EXPECT_FALSE(epf::validate(c));
-    c = {};
-    c.msi_vectors = 64;
-    EXPECT_FALSE(epf::validate(c));
-    c = {};
-    c.msix_vectors = 2049;
-    EXPECT_FALSE(epf::validate(c));
-    c = {};
-    c.bar_size[0] = 4096; // cannot hold the MSI-X table
-    auto r = epf::validate(c);
-    ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message.find("MSI-X"), std::string::npos) << r.error().message;
-    c = {};
-    c.bar_size[3] = 3000;
-    EXPECT_FALSE(epf::validate(c));
-    c = {};
-    c.test_bar = 6;
-    EXPECT_FALSE(epf::validate(c));
-    c = {};
     c.msix_vectors = 0;
     EXPECT_EQ(epf::test_bar_size(c), 512u);
+
+    // Each change alone, and the word the message must name.
+    const std::vector<std::pair<std::function<void(epf::Config&)>, std::string>> bad = {
+        {[](epf::Config& k) { k.msi_vectors = 3; }, "MSI"},
+        {[](epf::Config& k) { k.msi_vectors = 64; }, "MSI"},
+        {[](epf::Config& k) { k.msix_vectors = 2049; }, "MSI-X"},
+        {[](epf::Config& k) { k.bar_size[0] = 4096; }, "MSI-X"}, // table does not fit
+        {[](epf::Config& k) { k.bar_size[3] = 3000; }, "BAR3"},
+        {[](epf::Config& k) { k.test_bar = 6; }, "BAR"},
+        {[](epf::Config& k) { k.pio_chunk = 0; }, "PIO"},
+    };
+    for (const auto& [change, word] : bad) {
+        epf::Config k;
+        change(k);
+        auto r = epf::validate(k);
+        ASSERT_FALSE(r) << word;
+        EXPECT_NE(r.error().message.find(word), std::string::npos) << r.error().message;
+    }
 }
 
 TEST_F(EpfSim, IdentityTheDriverBindsTo) {
