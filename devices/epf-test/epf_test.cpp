@@ -30,7 +30,7 @@ constexpr std::array<uint32_t, 256> make_crc_table() {
 constexpr auto crc_table = make_crc_table();
 
 constexpr uint64_t msix_pba_bytes(unsigned vectors) {
-    return (vectors + 63) / 64 * 8;
+    return (uint64_t{vectors} + 63) / 64 * 8;
 }
 
 constexpr bool is_pow2(uint64_t v) {

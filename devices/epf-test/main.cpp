@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
         }
         err = parse_into(b.substr(eq + 1), config.bar_size[index], 256u << 20);
         if (!err.empty()) {
-            err = "--bar " + err;
+            err = fmt::format("--bar {}: BAR{} size {}", b, index, err);
             break;
         }
     }
