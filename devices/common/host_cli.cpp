@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#include "host_cli.hpp"
+
+#include <sched.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "pciem/serve.hpp"
+
+namespace pciem::devices {
+
+void HostCli::add_options(CLI::App& app) {
+    app.add_option("--ready-file", ready_file,
+                   "Once the device exists, write its address to this file, atomically");
+    app.add_option("--read-timeout-us", read_timeout_us,
+                   "Complete reads the model has not answered after this long as all-ones "
+                   "(kernel default: 1 s)")
+        ->check(CLI::Range(1u, 10'000'000u));
+    app.add_flag("--busy-poll", options.busy_poll,
+                 "Spin on the request ring instead of sleeping: lowest latency, one busy CPU");
+    app.add_option("--control", options.control_path, "PCIem control node")->capture_default_str();
+    app.add_option("--cpu", cpu,
+                   "Run the model on this CPU only. Reads from atomic context (interrupt "
+                   "handlers) spin until answered, so the model must be able to run on "
+                   "another CPU than the one they come from")
+        ->check(CLI::Range(0, CPU_SETSIZE - 1));
+}
+
+int HostCli::serve(const std::string& prog, DeviceModel& model,
+                   const std::function<void()>& stopped) {
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        // Before any thread exists, so every thread inherits it.
+        if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+            fmt::print(stderr, "{}: cannot pin to CPU {}: {}\n", prog, cpu, std::strerror(errno));
+            return 1;
+        }
+    }
+    if (read_timeout_us != 0) {
+        options.read_timeout_us = read_timeout_us;
+    }
+
+    const sigset_t stop = block_stop_signals();
+    auto host = KernelHost::create(model, options);
+    if (!host) {
+        fmt::print(stderr, "{}: {}\n", prog, host.error().message);
+        return 1;
+    }
+    fmt::print("{}: created {}\n", prog, (*host)->device().address());
+    std::fflush(stdout);
+    auto sig = serve_until_signal(**host, stop, ready_file);
+    if (!sig) {
+        fmt::print(stderr, "{}: {}\n", prog, sig.error().message);
+        return 1;
+    }
+    const auto st = (*host)->stats();
+    fmt::print("{}: stopped by {}; {} reads, {} writes, {} shadow reads, {} timeouts\n", prog,
+               *sig == SIGINT ? "SIGINT" : "SIGTERM", st.reads, st.writes, st.shadow_reads,
+               st.read_timeouts);
+    if (stopped) {
+        stopped();
+    }
+    return 0;
+}
+
+} // namespace pciem::devices
