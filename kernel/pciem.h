@@ -14,6 +14,8 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
+
+struct gen_pool;
 #include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
@@ -152,7 +154,8 @@ enum pciem_dma_kind {
  * @len:	bytes mapped
  * @start:	first byte of the bus address space it occupies (page aligned)
  * @end:	end of that space, exclusive, guard page included
- * @kaddr:	kernel address of the first byte (direct map)
+ * @kaddr:	kernel address of the first byte (direct map, or the window)
+ * @orig:	bounced through the window: the driver's own buffer
  * @order:	COHERENT: order of the pages PCIem allocated
  * @dir:	enum dma_data_direction
  * @kind:	enum pciem_dma_kind
@@ -165,6 +168,7 @@ struct pciem_dma_map {
 	u64 len;
 	u64 start, end;
 	void *kaddr;
+	void *orig;
 	unsigned int order;
 	u8 dir;
 	u8 kind;
@@ -182,7 +186,11 @@ struct pciem_dma_map {
  * @hist_next:	next slot of @history to use
  * @pdev:	the pci_dev PCIem's DMA ops are installed on
  * @bus_master:	mirror of Bus Master Enable
+ * @dead:	the function is being removed: nothing maps any more
  * @maps:	mappings made, @faults: device accesses refused
+ * @win_pages:	zero-copy window (PCIEM_IOC_DMA_WINDOW): its pages,
+ * @win:	their vmap, @win_base: its bus address, @win_size: bytes,
+ * @win_pool:	what is free in it; NULL without a window
  */
 struct pciem_dma {
 	spinlock_t lock;
@@ -192,7 +200,12 @@ struct pciem_dma {
 	unsigned int hist_next;
 	struct pci_dev *pdev;
 	bool bus_master;
+	bool dead;
 	atomic64_t maps, faults;
+	struct pciem_rambar win_pages;
+	void *win;
+	u64 win_base, win_size;
+	struct gen_pool *win_pool;
 };
 
 /**
@@ -308,6 +321,10 @@ int pciem_rambar_alloc(struct pciem_function *fn);
 void pciem_rambar_free(struct pciem_function *fn);
 struct page *pciem_rambar_page(struct pciem_function *fn, unsigned int bar,
 			       u64 off, bool huge);
+int pciem_pages_alloc(struct pciem_rambar *rb, u64 size);
+void pciem_pages_free(struct pciem_rambar *rb);
+int pciem_pages_mmap(struct pciem_rambar *rb, unsigned long pgoff,
+		     struct vm_area_struct *vma);
 int pciem_rambar_mmap(struct pciem_function *fn, unsigned int bar,
 		      unsigned long pgoff, struct vm_area_struct *vma);
 
@@ -348,8 +365,23 @@ void pciem_dma_free(struct pciem_function *fn);
 int pciem_dma_host_init(struct pciem_host *host);
 void pciem_dma_host_exit(struct pciem_host *host);
 struct pciem_dma_map *pciem_dma_find(struct pciem_dma *dma, u64 addr);
+struct pciem_dma_map *pciem_dma_find_span(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_retired(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr);
+void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *m);
+
+/* pciem_dma_window.c */
+bool pciem_dma_window_place(struct pciem_dma *dma, struct pciem_dma_map *m);
+void pciem_dma_window_release(struct pciem_dma *dma, struct pciem_dma_map *m);
+void pciem_dma_window_sync(struct pciem_dma *dma, struct pciem_dma_map *m,
+			   u64 iova, size_t size, bool for_cpu);
+void *pciem_dma_window_alloc(struct pciem_dma *dma, size_t size);
+void pciem_dma_window_free(struct pciem_dma *dma, void *kaddr, size_t size);
+void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m);
+void pciem_dma_window_destroy(struct pciem_dma *dma);
+long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg);
+int pciem_dma_window_mmap(struct pciem_function *fn, unsigned long pgoff,
+			  struct vm_area_struct *vma);
 const char *pciem_dma_dir_name(unsigned int dir);
 void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
 

@@ -154,7 +154,6 @@ static void pciem_function_free_rcu(struct rcu_head *rcu)
 	pciem_ring_free(&fn->ring);
 	pciem_rambar_free(fn);
 	pciem_irq_free(fn);
-	pciem_dma_free(fn);
 	kvfree(fn);
 }
 
@@ -192,6 +191,8 @@ static int pciem_dev_release(struct inode *inode, struct file *file)
 		pciem_ring_kill(&fn->ring);
 		pciem_irqfd_release_all(fn);
 		pciem_function_remove(fn);
+		/* Here, not when freed: the window needs process context. */
+		pciem_dma_free(fn);
 		pciem_function_put(fn);
 	}
 	return 0;
@@ -203,6 +204,9 @@ static int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma)
 	const unsigned long bar_shift = 40 - PAGE_SHIFT;
 	unsigned long pgoff = vma->vm_pgoff;
 
+	if (pgoff >= (PCIEM_MMAP_DMA_WINDOW >> PAGE_SHIFT))
+		return pciem_dma_window_mmap(fn, pgoff - (PCIEM_MMAP_DMA_WINDOW >>
+							  PAGE_SHIFT), vma);
 	if (pgoff >= (PCIEM_MMAP_BAR_OFFSET(0) >> PAGE_SHIFT))
 		return pciem_rambar_mmap(fn, (pgoff >> bar_shift) - 1,
 					 pgoff & ((1ul << bar_shift) - 1), vma);
@@ -302,6 +306,8 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 		return pciem_dev_start(fn);
 	case _IOC_NR(PCIEM_IOC_DMA):
 		return pciem_dma_ioctl(fn, uarg);
+	case _IOC_NR(PCIEM_IOC_DMA_WINDOW):
+		return pciem_dma_window_ioctl(fn, uarg);
 	}
 	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }
@@ -445,6 +451,7 @@ out_unclaim:
 	pciem_ring_kill(&fn->ring);
 	pciem_irqfd_release_all(fn);
 	pciem_function_remove(fn);
+	pciem_dma_free(fn);
 out_file:
 	/*
 	 * The file's release would remove and free the function; detach it

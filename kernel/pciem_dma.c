@@ -54,8 +54,15 @@ void pciem_dma_init(struct pciem_function *fn)
 	dma->cursor[1] = DMA_HIGH_START;
 }
 
-/* The live mapping whose bus space holds @addr, or NULL. Lock held. */
-static struct pciem_dma_map *find_span(struct pciem_dma *dma, u64 addr)
+/**
+ * pciem_dma_find_span() - the live mapping whose bus space holds @addr
+ * @dma:	table; caller holds @dma->lock
+ * @addr:	bus address
+ *
+ * The space is the mapping's pages and the guard page after them: a hit
+ * that pciem_dma_find() misses is an access out of the mapping's bounds.
+ */
+struct pciem_dma_map *pciem_dma_find_span(struct pciem_dma *dma, u64 addr)
 {
 	struct rb_node *n = dma->live.rb_node;
 	struct pciem_dma_map *m;
@@ -82,7 +89,7 @@ static struct pciem_dma_map *find_span(struct pciem_dma *dma, u64 addr)
  */
 struct pciem_dma_map *pciem_dma_find(struct pciem_dma *dma, u64 addr)
 {
-	struct pciem_dma_map *m = find_span(dma, addr);
+	struct pciem_dma_map *m = pciem_dma_find_span(dma, addr);
 
 	return m && addr >= m->iova && addr - m->iova < m->len ? m : NULL;
 }
@@ -131,7 +138,8 @@ struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr)
 	return below;
 }
 
-static void insert(struct pciem_dma *dma, struct pciem_dma_map *new)
+/* Into the live tree, by bus address. Lock held. */
+void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *new)
 {
 	struct rb_node **link = &dma->live.rb_node, *parent = NULL;
 	struct pciem_dma_map *m;
@@ -206,7 +214,7 @@ static bool place(struct pciem_dma *dma, struct pciem_dma_map *m,
 	m->end = at + span;
 	m->iova = at + offset;
 	dma->cursor[high] = m->end;
-	insert(dma, m);
+	pciem_dma_insert(dma, m);
 	return true;
 }
 
@@ -217,25 +225,43 @@ static struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
 	struct pciem_dma_map *old = dma->history[dma->hist_next];
 
 	rb_erase(&m->node, &dma->live);
+	if (dma->win_pool)
+		pciem_dma_window_release(dma, m);
 	stack_trace_save(m->unmap_trace, PCIEM_DMA_TRACE, 0);
 	dma->history[dma->hist_next] = m;
 	dma->hist_next = (dma->hist_next + 1) % PCIEM_DMA_HISTORY;
 	return old;	/* the caller frees it, outside the lock */
 }
 
-/* Free what is left: at removal, after the driver is gone. */
+/**
+ * pciem_dma_free() - end of the table: at removal, after the driver is gone
+ * @fn:		function; process context (the window is vunmapped)
+ *
+ * Mappings a driver leaked are dropped (PCIem's coherent pages freed).
+ * The table is marked dead first, so an operation that raced with the
+ * removal finds nothing and maps nothing.
+ */
 void pciem_dma_free(struct pciem_function *fn)
 {
 	struct pciem_dma *dma = &fn->dma;
 	struct pciem_dma_map *m, *next;
+	struct rb_root live;
+	unsigned long flags;
 	unsigned int i;
 
-	rbtree_postorder_for_each_entry_safe(m, next, &dma->live, node) {
-		if (m->kind == PCIEM_DMA_COHERENT)
+	spin_lock_irqsave(&dma->lock, flags);
+	dma->dead = true;
+	live = dma->live;
+	dma->live = RB_ROOT;
+	spin_unlock_irqrestore(&dma->lock, flags);
+	rbtree_postorder_for_each_entry_safe(m, next, &live, node) {
+		if (dma->win_pool)
+			pciem_dma_window_forget(dma, m);
+		else if (m->kind == PCIEM_DMA_COHERENT)
 			free_pages((unsigned long)m->kaddr, m->order);
 		kfree(m);
 	}
-	dma->live = RB_ROOT;
+	pciem_dma_window_destroy(dma);
 	for (i = 0; i < PCIEM_DMA_HISTORY; i++) {
 		kfree(dma->history[i]);
 		dma->history[i] = NULL;
@@ -341,7 +367,10 @@ static dma_addr_t pciem_dma_map_kaddr(struct device *dev, void *kaddr, size_t le
 	m->order = order;
 	stack_trace_save(m->map_trace, PCIEM_DMA_TRACE, 0);
 	spin_lock_irqsave(&fn->dma.lock, flags);
-	if (place(&fn->dma, m, offset_in_page(kaddr), mask))
+	if (fn->dma.dead)
+		;	/* the function is going: nothing maps any more */
+	else if (fn->dma.win_pool ? pciem_dma_window_place(&fn->dma, m) :
+		 place(&fn->dma, m, offset_in_page(kaddr), mask))
 		iova = m->iova;
 	spin_unlock_irqrestore(&fn->dma.lock, flags);
 	if (iova == DMA_MAPPING_ERROR) {
@@ -447,23 +476,45 @@ static int pciem_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 	return nents;
 }
 
+/* With a zero-copy window, coherent memory is a piece of it. */
+static struct pciem_dma *window_of(struct device *dev,
+				   struct pciem_function **fnp)
+{
+	struct pciem_function *fn = dev_fn(dev);
+
+	*fnp = fn;
+	return fn && READ_ONCE(fn->dma.win_pool) ? &fn->dma : NULL;
+}
+
 static void *pciem_dma_alloc(struct device *dev, size_t size,
 			     dma_addr_t *iova, gfp_t gfp, unsigned long attrs)
 {
 	unsigned int order = get_order(size);
+	struct pciem_function *fn;
+	struct pciem_dma *win = window_of(dev, &fn);
 	void *kaddr;
 
 	/* Bus addresses do not depend on where the pages are. */
 	gfp &= ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM | __GFP_COMP);
-	kaddr = (void *)__get_free_pages(gfp | __GFP_ZERO, order);
+	if (win)
+		kaddr = pciem_dma_window_alloc(win, size);
+	else
+		kaddr = (void *)__get_free_pages(gfp | __GFP_ZERO, order);
 	if (!kaddr)
-		return NULL;
+		goto out;
 	*iova = pciem_dma_map_kaddr(dev, kaddr, size, DMA_BIDIRECTIONAL,
-			  PCIEM_DMA_COHERENT, order, dev_mask(dev, true));
+				    PCIEM_DMA_COHERENT, order,
+				    dev_mask(dev, true));
 	if (*iova == DMA_MAPPING_ERROR) {
-		free_pages((unsigned long)kaddr, order);
-		return NULL;
+		if (win)
+			pciem_dma_window_free(win, kaddr, size);
+		else
+			free_pages((unsigned long)kaddr, order);
+		kaddr = NULL;
 	}
+out:
+	if (fn)
+		pciem_function_put(fn);
 	return kaddr;
 }
 
@@ -474,14 +525,28 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
 	void *kaddr = NULL;
 	unsigned int order = 0;
 
+	struct pciem_function *fn;
+	struct pciem_dma *win = window_of(dev, &fn);
+
 	pciem_dma_unmap_iova(dev, iova, size, PCIEM_DMA_COHERENT, &kaddr, &order);
 	/* Only memory PCIem handed out goes back; a bad free leaks instead. */
-	if (kaddr && kaddr == vaddr)
-		free_pages((unsigned long)kaddr, order);
+	if (kaddr && kaddr == vaddr) {
+		if (win)
+			pciem_dma_window_free(win, kaddr, size);
+		else
+			free_pages((unsigned long)kaddr, order);
+	}
+	if (fn)
+		pciem_function_put(fn);
 }
 
-/* A sync of something that is not mapped is a driver bug worth a line. */
-static void check_sync(struct device *dev, dma_addr_t iova, size_t size)
+/*
+ * Device and CPU share the bytes, so a sync has nothing to do except for
+ * mappings bounced through a window. A sync of something that is not
+ * mapped is a driver bug worth a line.
+ */
+static void sync_one(struct device *dev, dma_addr_t iova, size_t size,
+		     bool for_cpu)
 {
 	struct pciem_function *fn = dev_fn(dev);
 	struct pciem_dma_map *m;
@@ -493,6 +558,8 @@ static void check_sync(struct device *dev, dma_addr_t iova, size_t size)
 	spin_lock_irqsave(&fn->dma.lock, flags);
 	m = pciem_dma_find(&fn->dma, iova);
 	ok = m && size <= m->len - (iova - m->iova);
+	if (ok && fn->dma.win_pool)
+		pciem_dma_window_sync(&fn->dma, m, iova, size, for_cpu);
 	spin_unlock_irqrestore(&fn->dma.lock, flags);
 	if (!ok)
 		dev_warn_ratelimited(dev, "pciem: sync of %zu bytes at %#llx, which is not inside a live mapping: %pS\n",
@@ -500,20 +567,40 @@ static void check_sync(struct device *dev, dma_addr_t iova, size_t size)
 	pciem_function_put(fn);
 }
 
-static void pciem_dma_sync_single(struct device *dev, dma_addr_t iova,
-				  size_t size, enum dma_data_direction dir)
+static void pciem_dma_sync_single_for_cpu(struct device *dev, dma_addr_t iova,
+					  size_t size,
+					  enum dma_data_direction dir)
 {
-	check_sync(dev, iova, size);
+	sync_one(dev, iova, size, true);
 }
 
-static void pciem_dma_sync_sg(struct device *dev, struct scatterlist *sgl,
-			      int nents, enum dma_data_direction dir)
+static void pciem_dma_sync_single_for_device(struct device *dev,
+					     dma_addr_t iova, size_t size,
+					     enum dma_data_direction dir)
+{
+	sync_one(dev, iova, size, false);
+}
+
+static void pciem_dma_sync_sg_for_cpu(struct device *dev,
+				      struct scatterlist *sgl, int nents,
+				      enum dma_data_direction dir)
 {
 	struct scatterlist *sg;
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
-		check_sync(dev, sg_dma_address(sg), sg_dma_len(sg));
+		sync_one(dev, sg_dma_address(sg), sg_dma_len(sg), true);
+}
+
+static void pciem_dma_sync_sg_for_device(struct device *dev,
+					 struct scatterlist *sgl, int nents,
+					 enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		sync_one(dev, sg_dma_address(sg), sg_dma_len(sg), false);
 }
 
 static int pciem_dma_supported(struct device *dev, u64 mask)
@@ -533,10 +620,10 @@ static const struct dma_map_ops pciem_dma_ops = {
 	.unmap_page = pciem_dma_unmap_page,
 	.map_sg = pciem_dma_map_sg,
 	.unmap_sg = pciem_dma_unmap_sg,
-	.sync_single_for_cpu = pciem_dma_sync_single,
-	.sync_single_for_device = pciem_dma_sync_single,
-	.sync_sg_for_cpu = pciem_dma_sync_sg,
-	.sync_sg_for_device = pciem_dma_sync_sg,
+	.sync_single_for_cpu = pciem_dma_sync_single_for_cpu,
+	.sync_single_for_device = pciem_dma_sync_single_for_device,
+	.sync_sg_for_cpu = pciem_dma_sync_sg_for_cpu,
+	.sync_sg_for_device = pciem_dma_sync_sg_for_device,
 	.dma_supported = pciem_dma_supported,
 	.get_required_mask = pciem_dma_required_mask,
 };

@@ -86,14 +86,20 @@ static struct pciem_dma_map *check(struct pciem_function *fn, u32 op,
 	}
 	m = pciem_dma_find(dma, addr);
 	if (!m) {
-		near = pciem_dma_find_retired(dma, addr);
+		/*
+		 * In the pages of a live mapping but outside its buffer: out
+		 * of its bounds. Otherwise, an address a mapping had (bus
+		 * addresses are reused late, window pieces sooner): stale.
+		 */
+		near = pciem_dma_find_span(dma, addr);
 		if (near) {
-			*fault = PCIEM_DMA_F_STALE;
-			c->retired = true;
+			*fault = PCIEM_DMA_F_BOUNDS;
 		} else {
-			near = pciem_dma_find_near(dma, addr);
-			*fault = near && addr >= near->start && addr < near->end ?
-				 PCIEM_DMA_F_BOUNDS : PCIEM_DMA_F_UNMAPPED;
+			near = pciem_dma_find_retired(dma, addr);
+			c->retired = !!near;
+			*fault = near ? PCIEM_DMA_F_STALE : PCIEM_DMA_F_UNMAPPED;
+			if (!near)
+				near = pciem_dma_find_near(dma, addr);
 		}
 		if (near) {
 			c->valid = true;

@@ -7,7 +7,8 @@
  * ioremap uses a 2 MiB leaf for a 2 MiB-aligned range of at least 2 MiB,
  * so BARs of 2 MiB and more are backed by naturally aligned 2 MiB chunks:
  * a huge leaf can then point at one chunk. Chunks are split into order-0
- * pages so that each can be inserted into the model's mapping.
+ * pages so that each can be inserted into the model's mapping. The same
+ * shared pages back the zero-copy DMA window (pciem_dma_window.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,7 +18,7 @@
 
 #include "pciem.h"
 
-static void rambar_free_one(struct pciem_rambar *rb)
+void pciem_pages_free(struct pciem_rambar *rb)
 {
 	unsigned long i;
 
@@ -30,7 +31,7 @@ static void rambar_free_one(struct pciem_rambar *rb)
 	rb->pages = NULL;
 }
 
-static int rambar_alloc_one(struct pciem_rambar *rb, u64 size)
+int pciem_pages_alloc(struct pciem_rambar *rb, u64 size)
 {
 	unsigned int order = size >= PMD_SIZE ? PMD_SHIFT - PAGE_SHIFT : 0;
 	unsigned long i, j;
@@ -60,7 +61,7 @@ int pciem_rambar_alloc(struct pciem_function *fn)
 	for (i = 0; i < PCIEM_MAX_BARS; i++) {
 		if (!(fn->cfg.bar_flags[i] & PCIEM_BAR_RAM))
 			continue;
-		ret = rambar_alloc_one(&fn->ram[i], fn->cfg.bar_size[i]);
+		ret = pciem_pages_alloc(&fn->ram[i], fn->cfg.bar_size[i]);
 		if (ret) {
 			pciem_rambar_free(fn);
 			return ret;
@@ -74,7 +75,7 @@ void pciem_rambar_free(struct pciem_function *fn)
 	unsigned int i;
 
 	for (i = 0; i < PCIEM_MAX_BARS; i++)
-		rambar_free_one(&fn->ram[i]);
+		pciem_pages_free(&fn->ram[i]);
 }
 
 /*
@@ -97,12 +98,19 @@ struct page *pciem_rambar_page(struct pciem_function *fn, unsigned int bar,
 int pciem_rambar_mmap(struct pciem_function *fn, unsigned int bar,
 		      unsigned long pgoff, struct vm_area_struct *vma)
 {
-	struct pciem_rambar *rb = &fn->ram[bar];
+	if (bar >= PCIEM_MAX_BARS)
+		return -EINVAL;
+	return pciem_pages_mmap(&fn->ram[bar], pgoff, vma);
+}
+
+/* Insert pages @pgoff.. of @rb into @vma (they stay referenced by it). */
+int pciem_pages_mmap(struct pciem_rambar *rb, unsigned long pgoff,
+		     struct vm_area_struct *vma)
+{
 	unsigned long n = vma_pages(vma), i;
 	int ret;
 
-	if (bar >= PCIEM_MAX_BARS || !rb->pages || pgoff > rb->npages ||
-	    n > rb->npages - pgoff)
+	if (!rb->pages || pgoff > rb->npages || n > rb->npages - pgoff)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,

@@ -29,6 +29,11 @@ void HostCli::add_options(CLI::App& app) {
                    "handlers) spin until answered, so the model must be able to run on "
                    "another CPU than the one they come from")
         ->check(CLI::Range(0, CPU_SETSIZE - 1));
+    app.add_option("--dma-window-mb", dma_window_mb,
+                   "Zero-copy DMA: all of the device's DMA lands in a window of this many MiB "
+                   "(even, at most 1024) that the model reaches without system calls; "
+                   "0 = every DMA access through the checked path")
+        ->check(CLI::Range(0u, 1024u));
 }
 
 int HostCli::serve(const std::string& prog, DeviceModel& model,
@@ -46,6 +51,7 @@ int HostCli::serve(const std::string& prog, DeviceModel& model,
     if (read_timeout_us != 0) {
         options.read_timeout_us = read_timeout_us;
     }
+    options.dma_window_bytes = uint64_t{dma_window_mb} << 20;
 
     const sigset_t stop = block_stop_signals();
     auto host = KernelHost::create(model, options);

@@ -27,9 +27,11 @@ struct HostCli {
     std::string ready_file;
     uint32_t read_timeout_us = 0;
     int cpu = -1;
+    uint32_t dma_window_mb = 0;
     KernelHostOptions options;
 
-    // --ready-file, --read-timeout-us, --busy-poll, --control, --cpu.
+    // --ready-file, --read-timeout-us, --busy-poll, --control, --cpu,
+    // --dma-window-mb.
     void add_options(CLI::App& app);
     // Pins to --cpu, creates the function, serves it until SIGINT or
     // SIGTERM and prints the host's counters (then `stopped`, if given).

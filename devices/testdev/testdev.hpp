@@ -43,6 +43,8 @@ private:
     void declare_irq(RegisterMap& regs);
     void declare_dma(RegisterMap& regs);
     void dma_command(uint32_t cmd);
+    DmaResult<void> dma_in(uint64_t address, std::span<std::byte> buf);
+    DmaResult<void> dma_out(uint64_t address, std::span<const std::byte> buf);
     std::optional<uint64_t> pop_fifo();
     // BAR2 byte offset of the dword RAM_PEEK/RAM_POKE address.
     [[nodiscard]] uint64_t peek_offset() const;
@@ -78,6 +80,8 @@ private:
     Register* dma_status_ = nullptr;
     Register* dma_result_ = nullptr;
     Register* dma_fault_addr_ = nullptr;
+    Register* dma_direct_ = nullptr;
+    uint32_t direct_hits_ = 0;
     std::vector<std::byte> dma_buf_;
     // The interrupt configuration as the events told it.
     uint32_t irqcfg_events_ = 0;

@@ -52,12 +52,40 @@ void TestDev::declare_dma(RegisterMap& regs) {
     dma_operand_ = &regs.reg64(TESTDEV_DMA_OPERAND, "DMA_OPERAND").rw();
     dma_compare_ = &regs.reg64(TESTDEV_DMA_COMPARE, "DMA_COMPARE").rw();
     dma_count_ = &regs.reg32(TESTDEV_DMA_COUNT, "DMA_COUNT").rw();
+    dma_direct_ = &regs.reg32(TESTDEV_DMA_DIRECT, "DMA_DIRECT").rw();
+    regs.reg32(TESTDEV_DMA_DIRECT_HITS, "DMA_DIRECT_HITS").ro().on_read([this](uint64_t) {
+        return std::optional<uint64_t>{direct_hits_};
+    });
     regs.reg32(TESTDEV_DMA_CMD, "DMA_CMD").wo().on_write([this](uint64_t, uint64_t cmd) {
         dma_command(static_cast<uint32_t>(cmd));
     });
     dma_status_ = &regs.reg32(TESTDEV_DMA_STATUS, "DMA_STATUS").ro(0);
     dma_result_ = &regs.reg64(TESTDEV_DMA_RESULT, "DMA_RESULT").ro(0);
     dma_fault_addr_ = &regs.reg64(TESTDEV_DMA_FAULT_ADDR, "DMA_FAULT_ADDR").ro(0);
+}
+
+// Host memory into buf: straight from the zero-copy window when allowed
+// and the bytes lie in it, else through the checked path.
+DmaResult<void> TestDev::dma_in(uint64_t address, std::span<std::byte> buf) {
+    if (dma_direct_->value() == 1) {
+        if (auto w = dma().direct(address, buf.size()); !w.empty()) {
+            std::memcpy(buf.data(), w.data(), buf.size());
+            ++direct_hits_;
+            return {};
+        }
+    }
+    return dma().read(address, buf);
+}
+
+DmaResult<void> TestDev::dma_out(uint64_t address, std::span<const std::byte> buf) {
+    if (dma_direct_->value() == 1) {
+        if (auto w = dma().direct(address, buf.size()); !w.empty()) {
+            std::memcpy(w.data(), buf.data(), buf.size());
+            ++direct_hits_;
+            return {};
+        }
+    }
+    return dma().write(address, buf);
 }
 
 void TestDev::dma_command(uint32_t cmd) {
@@ -71,7 +99,8 @@ void TestDev::dma_command(uint32_t cmd) {
         }
         return 0;
     };
-    if (cmd >= TESTDEV_DMA_CMD_COPY && cmd <= TESTDEV_DMA_CMD_CSUM && len > TESTDEV_DMA_MAX) {
+    const bool bulk = cmd <= TESTDEV_DMA_CMD_CSUM || cmd >= TESTDEV_DMA_CMD_READ;
+    if (bulk && len > TESTDEV_DMA_MAX) {
         dma_status_->set(TESTDEV_DMA_ST_BAD_CMD);
         return;
     }
@@ -79,21 +108,27 @@ void TestDev::dma_command(uint32_t cmd) {
     const std::span<std::byte> buf(dma_buf_.data(), len);
     switch (cmd) {
     case TESTDEV_DMA_CMD_COPY:
-        r = done(dma().read(src, buf));
+        r = done(dma_in(src, buf));
         if (r) {
-            r = done(dma().write(dst, buf));
+            r = done(dma_out(dst, buf));
         }
+        break;
+    case TESTDEV_DMA_CMD_READ:
+        r = done(dma_in(src, buf));
+        break;
+    case TESTDEV_DMA_CMD_WRITE:
+        r = done(dma_out(dst, buf));
         break;
     case TESTDEV_DMA_CMD_FILL: {
         const auto seed = static_cast<uint32_t>(dma_seed_->value());
         for (uint32_t i = 0; i < len; ++i) {
             buf[i] = std::byte{testdev_dma_pattern(seed, i)};
         }
-        r = done(dma().write(dst, buf));
+        r = done(dma_out(dst, buf));
         break;
     }
     case TESTDEV_DMA_CMD_CSUM:
-        r = done(dma().read(src, buf));
+        r = done(dma_in(src, buf));
         if (r) {
             r = fnv1a(buf);
         }

@@ -94,9 +94,15 @@ static bool dma_begin(struct pmt_run *t)
 	return true;
 }
 
-/* Device FILL of @len at @dst, then the pattern checked in @cpu. */
+/*
+ * Device FILL of @len at @dst, then the pattern checked in @cpu. For a
+ * streaming mapping (@dir not DMA_NONE) the CPU may look only after
+ * dma_sync_single_for_cpu(), as the DMA API says: with a bounce buffer
+ * (swiotlb, PCIem's zero-copy window) that is when the bytes arrive.
+ */
 static void fill_and_check(struct pmt_run *t, dma_addr_t dst, u8 *cpu,
-			   size_t len, u32 seed, const char *what)
+			   size_t len, u32 seed, enum dma_data_direction dir,
+			   const char *what)
 {
 	size_t bad;
 
@@ -105,6 +111,8 @@ static void fill_and_check(struct pmt_run *t, dma_addr_t dst, u8 *cpu,
 	if (!pmt_eq(t, engine(t, TESTDEV_DMA_CMD_FILL), TESTDEV_DMA_ST_OK,
 		    "%s: FILL of %zu bytes: status", what, len))
 		return;
+	if (dir != DMA_NONE)
+		dma_sync_single_for_cpu(&t->md->pdev->dev, dst, len, dir);
 	bad = check_pattern(cpu, len, seed);
 	if (bad != len)
 		pmt_fail(t, "%s: FILL of %zu bytes: byte %zu is %#x, want %#x", what,
@@ -142,7 +150,7 @@ static void test_coherent(struct pmt_run *t)
 		if (!pa || !pb) {
 			pmt_fail(t, "dma_alloc_coherent(%zu) failed", len);
 		} else {
-			fill_and_check(t, a, pa, len, i, "coherent");
+			fill_and_check(t, a, pa, len, i, DMA_NONE, "coherent");
 			fill_cpu(pb, len, i);
 			if (!t->failed)
 				csum_and_check(t, b, pb, len, "coherent");
@@ -265,7 +273,7 @@ static void sg_run(struct pmt_run *t, const size_t *seg, unsigned int n)
 		if (t->failed)
 			break;
 		fill_and_check(t, sg_dma_address(sg), bufs[i], sg_dma_len(sg), i,
-			       "sg");
+			       DMA_BIDIRECTIONAL, "sg");
 		if (!t->failed)
 			csum_and_check(t, sg_dma_address(sg), bufs[i], sg_dma_len(sg), "sg");
 	}
@@ -325,8 +333,8 @@ static void test_mask32(struct pmt_run *t)
 	} else {
 		pmt_eq(t, (c + len - 1) >> 32, 0, "coherent bus address %pad above 4 GiB", &c);
 		pmt_eq(t, (s + len - 1) >> 32, 0, "single bus address %pad above 4 GiB", &s);
-		fill_and_check(t, c, pc, len, 3, "32-bit coherent");
-		fill_and_check(t, s, ps, len, 4, "32-bit single");
+		fill_and_check(t, c, pc, len, 3, DMA_NONE, "32-bit coherent");
+		fill_and_check(t, s, ps, len, 4, DMA_FROM_DEVICE, "32-bit single");
 	}
 	if (!dma_mapping_error(dev, s))
 		dma_unmap_single(dev, s, len, DMA_FROM_DEVICE);
@@ -526,7 +534,8 @@ static void test_bus_master(struct pmt_run *t)
 		"FILL with bus mastering disabled");
 	pci_set_master(pdev);
 	if (!t->failed)
-		fill_and_check(t, d, p, 512, 9, "FILL with bus mastering enabled again");
+		fill_and_check(t, d, p, 512, 9, DMA_FROM_DEVICE,
+			       "FILL with bus mastering enabled again");
 	dma_unmap_single(&pdev->dev, d, 512, DMA_FROM_DEVICE);
 	kfree(p);
 }
@@ -543,6 +552,31 @@ static void test_never_mapped(struct pmt_run *t)
 			"FILL at bus address 0xfffffffffff00000, never mapped");
 }
 
+/* ---- the zero-copy window ------------------------------------------------------ */
+
+/*
+ * With a window (pciem-testdev --dma-window-mb), the same engines with the
+ * model touching the window directly: coherent memory is in the window,
+ * streaming mappings bounce through it, and the data must come out the
+ * same. Run by name on a device that has a window.
+ */
+static void test_direct(struct pmt_run *t)
+{
+	u32 hits = readl(t->r + TESTDEV_DMA_DIRECT_HITS);
+
+	writel(1, t->r + TESTDEV_DMA_DIRECT);
+	test_coherent(t);
+	if (!t->failed)
+		test_single(t);
+	if (!t->failed)
+		test_sg(t);
+	writel(0, t->r + TESTDEV_DMA_DIRECT);
+	hits = readl(t->r + TESTDEV_DMA_DIRECT_HITS) - hits;
+	if (!t->failed && !hits)
+		pmt_fail(t, "no transfer went through the window: has the device one?");
+	snprintf(t->note, sizeof(t->note), "%u transfers through the window", hits);
+}
+
 const struct pmt_test pmt_dma_tests[] = {
 	{ "coherent", test_coherent, PMT_F_TESTDEV },
 	{ "single", test_single, PMT_F_TESTDEV },
@@ -554,5 +588,6 @@ const struct pmt_test pmt_dma_tests[] = {
 	{ "direction", test_direction, PMT_F_TESTDEV },
 	{ "bus-master", test_bus_master, PMT_F_TESTDEV },
 	{ "never-mapped", test_never_mapped, PMT_F_TESTDEV },
+	{ "direct", test_direct, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ }
 };

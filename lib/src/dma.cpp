@@ -25,6 +25,16 @@ const char* dma_fault_name(DmaFaultKind kind) {
     return "unknown";
 }
 
+std::span<std::byte> Dma::direct(uint64_t address, size_t len) {
+    const std::span<std::byte> w = window();
+    const uint64_t base = window_base();
+    if (w.empty() || address < base || address - base > w.size() ||
+        len > w.size() - (address - base)) {
+        return {};
+    }
+    return w.subspan(address - base, len);
+}
+
 DmaResult<void> Dma::read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) {
     for (const DmaSegment& seg : sg) {
         if (out.empty()) {

@@ -91,6 +91,12 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     if (auto ok = host->map_ram(); !ok) {
         return std::unexpected(ok.error());
     }
+    host->dma_ = std::make_unique<KernelDma>(host->device_.fd());
+    if (options.dma_window_bytes != 0) {
+        if (auto ok = host->map_dma_window(options.dma_window_bytes); !ok) {
+            return std::unexpected(ok.error());
+        }
+    }
     pciem_dev_config cfg{};
     if (options.read_timeout_us) {
         cfg.flags |= PCIEM_CONFIG_F_READ_TIMEOUT;
@@ -119,7 +125,6 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     host->start_fd_.reset(sfd);
     host->irq_ = std::make_unique<KernelInterrupts>(host->device_.fd());
     model.bind_interrupts(host->irq_.get());
-    host->dma_ = std::make_unique<KernelDma>(host->device_.fd());
     model.bind_dma(host->dma_.get());
     return host;
 }
@@ -186,6 +191,25 @@ Result<void> KernelHost::map_shadows() {
     }
     // Current before the first read can be served from them.
     model_.shadow_update();
+    return {};
+}
+
+Result<void> KernelHost::map_dma_window(uint64_t bytes) {
+    pciem_dma_window req{};
+    req.size = sizeof(req);
+    req.window_size = bytes;
+    if (::ioctl(device_.fd(), PCIEM_IOC_DMA_WINDOW, &req) < 0) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("a zero-copy DMA window of {} bytes (a "
+                                                     "multiple of 2 MiB, at most 1 GiB)",
+                                                     bytes)));
+    }
+    auto p = map_fd(device_.fd(), bytes, req.mmap_offset, "DMA window");
+    if (!p) {
+        return std::unexpected(p.error());
+    }
+    dma_window_map_.emplace(*p, bytes);
+    dma_->bind_window(std::span<std::byte>(static_cast<std::byte*>(*p), bytes), req.bus_base);
     return {};
 }
 

@@ -153,15 +153,17 @@ DmaResult<void> SimDma::check(uint64_t address, uint64_t length, Access access,
         auto it = live_.upper_bound(at);
         const bool inside = it != live_.begin() && at < std::prev(it)->first + std::prev(it)->second.length;
         if (!inside) {
+            // Past the end of where it started, or in the pages around a
+            // live buffer: out of that mapping's bounds (as the kernel
+            // decides, before looking at unmapped ones).
+            if (at != address || span_of(at) != nullptr) {
+                return refuse(DmaFaultKind::bounds, at, address, length, access);
+            }
             auto old = retired_.upper_bound(at);
             if (old != retired_.begin() && at < std::prev(old)->first + std::prev(old)->second) {
                 return refuse(DmaFaultKind::stale, at, address, length, access);
             }
-            // Past the end of where it started, or in the pages around a
-            // buffer: out of that mapping's bounds.
-            const auto kind = at != address || span_of(at) != nullptr ? DmaFaultKind::bounds
-                                                                      : DmaFaultKind::unmapped;
-            return refuse(kind, at, address, length, access);
+            return refuse(DmaFaultKind::unmapped, at, address, length, access);
         }
         const auto& [start, m] = *std::prev(it);
         const bool ok = access == Access::read     ? m.dir != DmaDirection::from_device

@@ -118,6 +118,11 @@
 					 * old value (of the last one) */
 #define TESTDEV_DMA_FAULT_ADDR	0x0238	/* RO64: first refused byte */
 #define TESTDEV_DMA_COUNT	0x0240	/* RW32: FETCH_ADD repeats (0 = 1) */
+#define TESTDEV_DMA_DIRECT	0x0244	/* RW32: 1: COPY/FILL/CSUM/READ/WRITE
+					 * touch the zero-copy window directly
+					 * where the bytes lie in it (unchecked);
+					 * 0: always the checked path */
+#define TESTDEV_DMA_DIRECT_HITS	0x0248	/* RO32: transfers done directly */
 #define TESTDEV_DMA_MAX		(4u << 20)
 
 #define TESTDEV_DMA_CMD_COPY	 1	/* LEN bytes from SRC to DST */
@@ -126,6 +131,8 @@
 #define TESTDEV_DMA_CMD_FETCH_ADD 4	/* COUNT x: RESULT = *DST, *DST += OPERAND */
 #define TESTDEV_DMA_CMD_SWAP	 5	/* RESULT = *DST, *DST = OPERAND */
 #define TESTDEV_DMA_CMD_CAS	 6	/* RESULT = *DST, if == COMPARE: = OPERAND */
+#define TESTDEV_DMA_CMD_READ	 7	/* LEN bytes from SRC, discarded (bench) */
+#define TESTDEV_DMA_CMD_WRITE	 8	/* LEN bytes of the engine's buffer to DST */
 
 /* DMA_STATUS: 0, or why PCIem refused the device's access */
 #define TESTDEV_DMA_ST_OK		0

@@ -517,6 +517,32 @@ struct pciem_dma_req {
 	__u32 reserved;
 };
 
+/*
+ * PCIEM_IOC_DMA_WINDOW: zero-copy DMA, opt-in per function. Before the
+ * function is on the bus (create it with PCIEM_CREATE_F_DEFER_ADD, call
+ * this, then PCIEM_IOC_START), ask for a window of window_size bytes of
+ * pages PCIem owns. From then on all of the function's DMA lands there:
+ * coherent allocations are carved from it, and streaming mappings are
+ * bounced through it as swiotlb does (copied in at map and
+ * sync_for_device for TO_DEVICE/BIDIRECTIONAL, out at unmap and
+ * sync_for_cpu for FROM_DEVICE/BIDIRECTIONAL). The model mmaps the device
+ * fd at PCIEM_MMAP_DMA_WINDOW and reaches bus address bus_base + off at
+ * map offset off, with no system call and no check. PCIEM_IOC_DMA keeps
+ * working, checked, on the same mappings. EBUSY once the function is on
+ * the bus or already has a window; ENOMEM if the pages cannot be had.
+ */
+#define PCIEM_MMAP_DMA_WINDOW	((__u64)16 << 40)
+#define PCIEM_MAX_DMA_WINDOW	(1ull << 30)
+
+struct pciem_dma_window {
+	__u32 size;
+	__u32 flags;			/* none defined yet: 0 */
+	__u64 window_size;		/* in: multiple of 2 MiB, at most
+					 * PCIEM_MAX_DMA_WINDOW */
+	__u64 bus_base;			/* out: bus address of byte 0 */
+	__u64 mmap_offset;		/* out: PCIEM_MMAP_DMA_WINDOW */
+};
+
 /* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_LIST (control fd): the functions that exist now               */
 /* ---------------------------------------------------------------------- */
@@ -572,5 +598,6 @@ struct pciem_list {
  * from another thread. EALREADY if it is on the bus already. */
 #define PCIEM_IOC_START		_IO(PCIEM_IOC_MAGIC, 0x48)
 #define PCIEM_IOC_DMA		_IOWR(PCIEM_IOC_MAGIC, 0x49, struct pciem_dma_req)
+#define PCIEM_IOC_DMA_WINDOW	_IOWR(PCIEM_IOC_MAGIC, 0x4a, struct pciem_dma_window)
 
 #endif /* _UAPI_LINUX_PCIEM_H */

@@ -101,6 +101,9 @@ public:
     // directly, unchecked, with no call per access. Empty otherwise.
     [[nodiscard]] virtual std::span<std::byte> window() { return {}; }
     [[nodiscard]] virtual uint64_t window_base() const { return 0; }
+    // The window's bytes for [address, address + len), or an empty span
+    // when they are not all in the window (then use read()/write()).
+    [[nodiscard]] std::span<std::byte> direct(uint64_t address, size_t len);
 
     // Scatter-gather helpers: the segments in order, as one transfer of
     // out.size() / in.size() bytes (the list may be longer than needed).

@@ -19,6 +19,14 @@ public:
     DmaResult<uint64_t> swap(uint64_t address, uint64_t value, unsigned size) override;
     DmaResult<uint64_t> compare_swap(uint64_t address, uint64_t expected, uint64_t desired,
                                      unsigned size) override;
+    std::span<std::byte> window() override { return window_; }
+    [[nodiscard]] uint64_t window_base() const override { return window_base_; }
+
+    // The KernelHost maps the zero-copy window and hands it over here.
+    void bind_window(std::span<std::byte> bytes, uint64_t bus_base) {
+        window_ = bytes;
+        window_base_ = bus_base;
+    }
 
 private:
     // Runs one transfer; the kernel fills result/fault.
@@ -27,6 +35,8 @@ private:
     DmaResult<void> moved(uint32_t op, uint64_t address, std::byte* buf, size_t len);
 
     int fd_;
+    std::span<std::byte> window_;
+    uint64_t window_base_ = 0;
 };
 
 } // namespace pciem

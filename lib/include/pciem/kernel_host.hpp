@@ -51,6 +51,11 @@ struct KernelHostOptions {
     // PCIEM_IOC_DEV_CONFIG; unset keeps the kernel's defaults (1 s, 100 us).
     std::optional<uint32_t> read_timeout_us;
     std::optional<uint32_t> spin_us;
+    // Zero-copy DMA window (PCIEM_IOC_DMA_WINDOW) of this many bytes
+    // (a multiple of 2 MiB, at most 1 GiB); 0 = the checked path only.
+    // All of the device's DMA then lands in pages the model maps, and
+    // dma().window()/direct() reach them with no system call.
+    uint64_t dma_window_bytes = 0;
 };
 
 class KernelHost {
@@ -118,6 +123,7 @@ private:
     Result<void> map_ring();
     Result<void> map_shadows();
     Result<void> map_ram();
+    Result<void> map_dma_window(uint64_t bytes);
     void begin_start();
     // Whether run() may return now: stop() was called and no start is
     // in flight. Sets *error when the start failed.
@@ -131,6 +137,7 @@ private:
     std::optional<Mapping> ring_map_;
     std::vector<Mapping> shadow_maps_;
     std::vector<Mapping> ram_maps_;
+    std::optional<Mapping> dma_window_map_;
     std::unique_ptr<RingConsumer> consumer_;
     RingView ring_;
     UniqueFd stop_fd_;

@@ -6,7 +6,8 @@
 # concurrent CPU increments; and the DMA sanitizer: after unmap, one byte
 # out of bounds, wrong direction, bus mastering off, never mapped, each
 # refused with host memory untouched and a kernel log line that names the
-# mapping and where it was made (and unmapped).
+# mapping and where it was made (and unmapped). All of it again with a
+# zero-copy DMA window, and the engines reaching into the window directly.
 . /pciem/tests/vm/lib.sh
 
 MIN_TESTS=10	# tests `all` runs today; fewer means some were lost
@@ -35,6 +36,21 @@ if start_testdev; then
 		want=$(grep -vc explicit "$dir/dma-tests")
 		[ "$want" -ge "$MIN_TESTS" ] || fail "only $want DMA tests listed, want >= $MIN_TESTS"
 		run_suite "$dir" dma all "$want"
+	else
+		fail "$dir did not appear"
+	fi
+	stop_model
+	wait_gone "$addr" || fail "$addr still present after the model exited"
+fi
+# The same with a zero-copy window: every test on the checked path (which
+# still checks window mappings), then the engines touching the window.
+note "--- with a 64 MiB zero-copy DMA window"
+if start_testdev --dma-window-mb 64; then
+	addr=$(first_addr)
+	dir=$DBG/$addr
+	if wait_dir "$dir"; then
+		run_suite "$dir" dma all "$want"
+		run_suite "$dir" dma direct 1
 	else
 		fail "$dir did not appear"
 	fi

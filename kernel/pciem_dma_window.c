@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The zero-copy DMA window (PCIEM_IOC_DMA_WINDOW): pages PCIem owns,
+ * shared with the model by mmap, where all of a function's DMA lands.
+ *
+ * Coherent allocations are carved from the window; streaming mappings
+ * are bounced through it the way swiotlb bounces (copy in at map and
+ * sync_for_device, out at unmap and sync_for_cpu, as the direction says),
+ * keeping the buffer's offset within its page. The model then reads and
+ * writes the bytes at bus address base + offset directly, with no system
+ * call and no check: speed for models that need it, and the shape an
+ * external device server needs (its DMA regions are file descriptors).
+ * The mappings are still recorded as on the checked path, so
+ * PCIEM_IOC_DMA keeps working on them, with every check.
+ *
+ * The CPU sees the window through one vmap() of its pages, so coherent
+ * allocations larger than one 2 MiB chunk are contiguous for the driver;
+ * a gen_pool hands out page-aligned pieces of it, lock-free, so mapping
+ * works from interrupt context like any DMA mapping.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-direction.h>
+#include <linux/genalloc.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "pciem.h"
+
+/* Below 4 GiB, so that a 32-bit DMA mask reaches all of it. */
+#define WINDOW_BUS_BASE	0x10000000ull
+
+/* Pool bytes a piece takes: its pages and a guard page (bounds checks). */
+static size_t piece_size(unsigned long offset, size_t len)
+{
+	return PAGE_ALIGN(offset + len) + PAGE_SIZE;
+}
+
+static bool in_window(struct pciem_dma *dma, const void *kaddr)
+{
+	return kaddr >= dma->win && kaddr < dma->win + dma->win_size;
+}
+
+static u64 bus_of(struct pciem_dma *dma, const void *kaddr)
+{
+	return dma->win_base + (kaddr - dma->win);
+}
+
+/**
+ * pciem_dma_window_place() - give mapping @m a home in the window
+ * @dma:	table, with a window; caller holds @dma->lock
+ * @m:		the mapping; @m->kaddr is the driver's buffer
+ *
+ * Memory from pciem_dma_window_alloc() is used where it is; anything else
+ * is bounced: a piece of the window stands in for it (@m->orig keeps the
+ * driver's buffer) and gets its bytes now.
+ *
+ * Return: false when the window is full.
+ */
+bool pciem_dma_window_place(struct pciem_dma *dma, struct pciem_dma_map *m)
+{
+	unsigned long off = offset_in_page(m->kaddr);
+	void *slot;
+
+	if (in_window(dma, m->kaddr)) {
+		slot = m->kaddr - off;
+	} else {
+		slot = (void *)gen_pool_alloc(dma->win_pool, piece_size(off, m->len));
+		if (!slot)
+			return false;
+		m->orig = m->kaddr;
+		m->kaddr = slot + off;
+		/*
+		 * In every direction, as swiotlb does: a device that writes
+		 * only part of a FROM_DEVICE buffer must not hand the driver
+		 * stale window bytes at unmap for the rest.
+		 */
+		memcpy(m->kaddr, m->orig, m->len);
+	}
+	m->start = bus_of(dma, slot);
+	m->end = m->start + piece_size(off, m->len);
+	m->iova = m->start + off;
+	pciem_dma_insert(dma, m);
+	return true;
+}
+
+/**
+ * pciem_dma_window_release() - a bounced mapping is being unmapped
+ * @dma:	table; caller holds @dma->lock
+ * @m:		the mapping, already out of the live tree
+ *
+ * Hands the device's bytes back to the driver's buffer, if the device
+ * was to write them, and returns the piece to the pool.
+ */
+void pciem_dma_window_release(struct pciem_dma *dma, struct pciem_dma_map *m)
+{
+	unsigned long off = offset_in_page(m->kaddr);
+
+	if (!m->orig)
+		return;
+	if (m->dir == DMA_FROM_DEVICE || m->dir == DMA_BIDIRECTIONAL)
+		memcpy(m->orig, m->kaddr, m->len);
+	gen_pool_free(dma->win_pool, (unsigned long)m->kaddr - off,
+		      piece_size(off, m->len));
+}
+
+/**
+ * pciem_dma_window_sync() - the sync calls of a bounced mapping
+ * @dma:	table; caller holds @dma->lock
+ * @m:		the mapping holding @iova
+ * @iova:	first byte to sync
+ * @size:	bytes
+ * @for_cpu:	sync_for_cpu (device -> buffer) or sync_for_device
+ */
+void pciem_dma_window_sync(struct pciem_dma *dma, struct pciem_dma_map *m,
+			   u64 iova, size_t size, bool for_cpu)
+{
+	u64 at = iova - m->iova;
+
+	if (!m->orig)
+		return;
+	if (for_cpu && (m->dir == DMA_FROM_DEVICE || m->dir == DMA_BIDIRECTIONAL))
+		memcpy(m->orig + at, m->kaddr + at, size);
+	else if (!for_cpu && (m->dir == DMA_TO_DEVICE || m->dir == DMA_BIDIRECTIONAL))
+		memcpy(m->kaddr + at, m->orig + at, size);
+}
+
+/* A mapping left at removal: return its piece, so the pool ends empty. */
+void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m)
+{
+	unsigned long off = offset_in_page(m->kaddr);
+
+	gen_pool_free(dma->win_pool, (unsigned long)m->kaddr - off,
+		      piece_size(off, m->len));
+}
+
+/* Zeroed, page-aligned window memory for dma_alloc_coherent(), or NULL. */
+void *pciem_dma_window_alloc(struct pciem_dma *dma, size_t size)
+{
+	void *p;
+
+	if (READ_ONCE(dma->dead))
+		return NULL;
+	p = (void *)gen_pool_alloc(dma->win_pool, piece_size(0, size));
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void pciem_dma_window_free(struct pciem_dma *dma, void *kaddr, size_t size)
+{
+	gen_pool_free(dma->win_pool, (unsigned long)kaddr, piece_size(0, size));
+}
+
+/* At the function's end, after its driver is gone. Process context. */
+void pciem_dma_window_destroy(struct pciem_dma *dma)
+{
+	if (dma->win_pool)
+		gen_pool_destroy(dma->win_pool);
+	if (dma->win)
+		vunmap(dma->win);
+	pciem_pages_free(&dma->win_pages);
+}
+
+static int window_create(struct pciem_dma *dma, u64 size)
+{
+	int ret;
+
+	ret = pciem_pages_alloc(&dma->win_pages, size);
+	if (ret)
+		goto err;
+	ret = -ENOMEM;
+	dma->win = vmap(dma->win_pages.pages, dma->win_pages.npages, VM_MAP,
+			PAGE_KERNEL);
+	if (!dma->win)
+		goto err;
+	dma->win_pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (!dma->win_pool)
+		goto err;
+	gen_pool_set_algo(dma->win_pool, gen_pool_first_fit_order_align, NULL);
+	ret = gen_pool_add_virt(dma->win_pool, (unsigned long)dma->win,
+				WINDOW_BUS_BASE, size, NUMA_NO_NODE);
+	if (ret)
+		goto err;
+	dma->win_base = WINDOW_BUS_BASE;
+	dma->win_size = size;
+	return 0;
+err:
+	pciem_dma_window_destroy(dma);
+	dma->win_pool = NULL;
+	dma->win = NULL;
+	return ret;
+}
+
+/**
+ * pciem_dma_window_ioctl() - PCIEM_IOC_DMA_WINDOW
+ * @fn:		function
+ * @uarg:	struct pciem_dma_window
+ */
+long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
+{
+	struct pciem_dma_window req;
+	int usize, ret;
+
+	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || !req.window_size || req.window_size % SZ_2M ||
+	    req.window_size > PCIEM_MAX_DMA_WINDOW)
+		return -EINVAL;
+	/* Mappings made before it would not be in it: only before START. */
+	mutex_lock(&fn->start_lock);
+	if (fn->added || fn->dma.win_pool)
+		ret = -EBUSY;
+	else
+		ret = window_create(&fn->dma, req.window_size);
+	mutex_unlock(&fn->start_lock);
+	if (ret)
+		return ret;
+	req.bus_base = fn->dma.win_base;
+	req.mmap_offset = PCIEM_MMAP_DMA_WINDOW;
+	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
+}
+
+/* mmap() of PCIEM_MMAP_DMA_WINDOW + offset by the model. */
+int pciem_dma_window_mmap(struct pciem_function *fn, unsigned long pgoff,
+			  struct vm_area_struct *vma)
+{
+	if (!READ_ONCE(fn->dma.win_pool))
+		return -EINVAL;
+	return pciem_pages_mmap(&fn->dma.win_pages, pgoff, vma);
+}
