@@ -2,7 +2,7 @@
 //
 // Identify: the controller (CNS 01h), a namespace (00h), the active
 // namespace list (02h) and a namespace's identification descriptors
-// (03h). Offsets are those of the NVMe 1.4 tables.
+// (03h), the NVM command set's controller limits (06h). Offsets are those of the NVMe 1.4 tables.
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -55,6 +55,13 @@ Completion Controller::identify(SubmissionQueue& sq, const Sqe& cmd) {
         }
         break;
     }
+    case cns::io_command_set_ctrl:
+        // NVM: VSL, WZSL, WUSL, DMRL, DMRSL, DMSL all 0, i.e. no limits
+        // beyond MDTS. Other command sets are not supported.
+        if ((cmd.cdw11 >> 24) != csi_nvm) {
+            return {status::invalid_field};
+        }
+        break;
     case cns::active_ns_list:
         if (cmd.nsid >= 0xfffffffe) {
             return {status::invalid_namespace};

@@ -83,7 +83,6 @@ void Controller::smart_log(std::span<std::byte, 512> out) const {
     put_le128(out, 112, power_cycles_);
     put_le128(out, 128, static_cast<uint64_t>(hours));
     put_le128(out, 160, media_errors_.load(std::memory_order_relaxed));
-    put_le<uint16_t>(out, 200, temperature_); // Temperature Sensor 1
 }
 
 } // namespace pciem::nvme

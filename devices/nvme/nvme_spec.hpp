@@ -160,6 +160,10 @@ inline constexpr uint8_t ns = 0x00;
 inline constexpr uint8_t ctrl = 0x01;
 inline constexpr uint8_t active_ns_list = 0x02;
 inline constexpr uint8_t ns_descriptors = 0x03;
+// I/O Command Set specific Identify Controller (CSI in CDW11 31:24). The
+// Linux driver reads it for the NVM command set from NVMe 1.1 on and
+// fails controller setup if it is refused.
+inline constexpr uint8_t io_command_set_ctrl = 0x06;
 } // namespace cns
 
 namespace feature {
@@ -197,5 +201,6 @@ inline constexpr unsigned descriptor_size = 16;
 } // namespace sgl
 
 inline constexpr uint32_t broadcast_nsid = 0xffffffff;
+inline constexpr uint8_t csi_nvm = 0x00;
 
 } // namespace pciem::nvme

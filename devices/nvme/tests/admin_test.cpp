@@ -110,6 +110,18 @@ TEST_F(NvmeAdmin, ActiveNamespaceListAndDescriptors) {
     EXPECT_EQ(le<uint8_t>(id, 20), 0) << "one descriptor";
 }
 
+TEST_F(NvmeAdmin, IdentifyNvmCommandSetController) {
+    // The Linux driver gives up on the controller if this fails.
+    Sqe c = command(admin_op::identify);
+    c.dptr1 = buf->bus;
+    c.cdw10 = cns::io_command_set_ctrl;
+    c.cdw11 = uint32_t{csi_nvm} << 24;
+    ASSERT_EQ(status_of(d.admin(c)), status::success);
+    EXPECT_EQ(buf->bytes[1], std::byte{0}) << "WZSL: no Write Zeroes limit";
+    c.cdw11 = 2u << 24; // Zoned Namespace command set
+    EXPECT_EQ(status_of(d.admin(c)), status::invalid_field);
+}
+
 TEST_F(NvmeAdmin, IdentifyErrors) {
     EXPECT_EQ(status_of(identify(cns::ns, 0)), status::invalid_namespace);
     EXPECT_EQ(status_of(identify(cns::ns, 4)), status::invalid_namespace);
@@ -179,9 +191,9 @@ TEST_F(NvmeAdmin, FeaturesGetSetAndErrors) {
     EXPECT_EQ(status_of(features(admin_op::set_features, feature::power_management, 1)),
               status::invalid_field)
         << "power state 1 does not exist";
-    EXPECT_EQ(status_of(features(admin_op::set_features, feature::temperature_threshold,
-                                 1u << 16 | 300)),
-              status::invalid_field)
+    EXPECT_EQ(
+        status_of(features(admin_op::set_features, feature::temperature_threshold, 1u << 16 | 300)),
+        status::invalid_field)
         << "sensor 1 does not exist";
     EXPECT_EQ(status_of(features(admin_op::set_features, 0x0c /* APST */, 1)),
               status::invalid_field);

@@ -111,11 +111,11 @@ TEST_F(DataPointer, SglDataBlockInline) {
 }
 
 TEST_F(DataPointer, SglSegmentChain) {
-    const uint64_t last = segment({desc(0x9000, 100, sgl::data_block),
-                                   desc(0xa000, 200, sgl::data_block)});
-    const uint64_t seg = segment({desc(0x7000, 4096, sgl::data_block),
-                                  desc(0x8000, 50, sgl::data_block),
-                                  desc(last, 32, sgl::last_segment)});
+    const uint64_t last =
+        segment({desc(0x9000, 100, sgl::data_block), desc(0xa000, 200, sgl::data_block)});
+    const uint64_t seg =
+        segment({desc(0x7000, 4096, sgl::data_block), desc(0x8000, 50, sgl::data_block),
+                 desc(last, 32, sgl::last_segment)});
     ASSERT_EQ(sgl(desc(seg, 48, sgl::segment), 4096 + 50 + 300), status::success);
     ASSERT_EQ(runs.size(), 3u) << "0x7000+4096 and 0x8000 merge";
     EXPECT_EQ(runs[0].length, 4096u + 50);
@@ -131,8 +131,8 @@ TEST_F(DataPointer, SglErrors) {
     const uint64_t bad = segment({desc(inner, 16, sgl::segment)});
     EXPECT_EQ(sgl(desc(bad, 16, sgl::last_segment), 16), status::sgl_invalid_segment);
     // A segment descriptor that is not last in its segment.
-    const uint64_t mid = segment({desc(inner, 16, sgl::last_segment),
-                                  desc(0x2000, 16, sgl::data_block)});
+    const uint64_t mid =
+        segment({desc(inner, 16, sgl::last_segment), desc(0x2000, 16, sgl::data_block)});
     EXPECT_EQ(sgl(desc(mid, 32, sgl::segment), 32), status::sgl_invalid_segment);
     // A segment that loops to itself is bounded.
     const uint64_t self = dma.alloc_coherent(page);

@@ -97,8 +97,7 @@ TEST_F(NvmeIo, PrpListInAnyPageOrder) {
     ASSERT_EQ(status_of(d.io(q1, io_op::read, 1, 0, 40, dst->bus, list)), status::success);
     const size_t order[] = {0, 3, 1, 4, 2};
     for (size_t i = 0; i < 5; ++i) {
-        EXPECT_EQ(std::memcmp(dst->bytes.data() + i * page, data.data() + order[i] * page, page),
-                  0)
+        EXPECT_EQ(std::memcmp(dst->bytes.data() + i * page, data.data() + order[i] * page, page), 0)
             << "page " << i;
     }
 }
@@ -255,8 +254,15 @@ TEST_F(NvmeIo, FullCompletionQueueHoldsSubmissionsBack) {
     const uint64_t sq = d.alloc_coherent(page);
     ASSERT_EQ(status_of(d.create_cq(3, 2, 3, cq)), status::success); // one usable slot
     ASSERT_EQ(status_of(d.create_sq(3, 8, 3, sq)), status::success);
-    HostQueue q{.qid = 3, .cqid = 3, .sq_bus = sq, .cq_bus = cq, .sq_entries = 8,
-                .cq_entries = 2, .sq_tail = 0, .cq_head = 0, .phase = true};
+    HostQueue q{.qid = 3,
+                .cqid = 3,
+                .sq_bus = sq,
+                .cq_bus = cq,
+                .sq_entries = 8,
+                .cq_entries = 2,
+                .sq_tail = 0,
+                .cq_head = 0,
+                .phase = true};
     auto buf = d.map(512, DmaDirection::from_device);
     for (int i = 0; i < 3; ++i) {
         Sqe c = command(io_op::read, 1);
@@ -334,7 +340,7 @@ TEST_F(NvmeFileIo, DeallocateAndWriteZeroesReadZeros) {
     std::memcpy(list->bytes.data(), ranges, sizeof(ranges));
     Sqe dsm = command(io_op::dataset_management, 1);
     dsm.dptr1 = list->bus;
-    dsm.cdw10 = 2;      // three ranges
+    dsm.cdw10 = 2;       // three ranges
     dsm.cdw11 = 1u << 2; // AD
     ASSERT_EQ(status_of(d.run(q1, dsm)), status::success);
     auto back = read_blocks(0, 8192);

@@ -134,8 +134,7 @@ Cqe Driver::create_sq(uint16_t qid, uint32_t entries, uint16_t cqid, uint64_t bu
     return admin(c);
 }
 
-HostQueue Driver::create_io_queue(uint16_t qid, uint32_t entries, uint16_t vector,
-                                  uint16_t cqid) {
+HostQueue Driver::create_io_queue(uint16_t qid, uint32_t entries, uint16_t vector, uint16_t cqid) {
     HostQueue q;
     q.qid = qid;
     q.cqid = cqid != 0 ? cqid : qid;

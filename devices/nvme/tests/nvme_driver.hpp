@@ -86,8 +86,8 @@ public:
     std::unique_ptr<Buffer> map(size_t size, DmaDirection dir, size_t page_offset = 0);
 
     // Reads/writes with PRP1 (and PRP2 when the data spans two pages).
-    Cqe io(HostQueue& q, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb,
-           uint64_t prp1, uint64_t prp2 = 0);
+    Cqe io(HostQueue& q, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, uint64_t prp1,
+           uint64_t prp2 = 0);
 
     uint64_t alloc_coherent(size_t size) { return host_->dma().alloc_coherent(size); }
     std::span<std::byte> coherent(uint64_t bus) { return host_->dma().coherent(bus); }
@@ -101,7 +101,9 @@ private:
 
 Sqe command(uint8_t opcode, uint32_t nsid = 0);
 // Status field of a completion (phase bit removed).
-inline Status status_of(const Cqe& c) { return Status{static_cast<uint16_t>(c.status >> 1)}; }
+inline Status status_of(const Cqe& c) {
+    return Status{static_cast<uint16_t>(c.status >> 1)};
+}
 std::vector<std::byte> pattern(size_t n, uint8_t seed);
 
 } // namespace pciem::nvme::test
