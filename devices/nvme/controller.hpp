@@ -138,6 +138,14 @@ private:
     void smart_log(std::span<std::byte, 512> out) const;
 
     // ---- io_commands.cpp
+    // The blocks a Read/Write/Compare names, checked, and its data
+    // pointer resolved into sq.runs.
+    struct BlockTransfer {
+        uint64_t offset = 0; // bytes into the namespace
+        uint64_t length = 0;
+    };
+    [[nodiscard]] Status map_blocks(SubmissionQueue& sq, const Sqe& cmd, const Namespace& ns,
+                                    BlockTransfer& t);
     [[nodiscard]] Completion io_command(SubmissionQueue& sq, const Sqe& cmd);
     [[nodiscard]] Completion read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace& ns);
     [[nodiscard]] Completion compare(SubmissionQueue& sq, const Sqe& cmd, Namespace& ns);

@@ -80,20 +80,28 @@ uint64_t Controller::max_transfer() const {
     return uint64_t{4096} << options_.mdts;
 }
 
-Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace& ns) {
+Status Controller::map_blocks(SubmissionQueue& sq, const Sqe& cmd, const Namespace& ns,
+                              BlockTransfer& t) {
     const LbaRange r = lba_range(cmd);
     if (!ns.in_range(r.slba, r.nlb)) {
-        return {status::lba_out_of_range};
+        return status::lba_out_of_range;
     }
-    const uint64_t len = r.nlb << ns.lba_shift;
-    if (len > max_transfer()) {
-        return {status::invalid_field};
+    t.offset = r.slba << ns.lba_shift;
+    t.length = r.nlb << ns.lba_shift;
+    if (t.length > max_transfer()) {
+        return status::invalid_field;
     }
-    if (Status s = resolve_data_pointer(dma(), cmd, len, page_size_, true, sq.runs); !s.ok()) {
+    return resolve_data_pointer(dma(), cmd, t.length, page_size_, true, sq.runs);
+}
+
+Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace& ns) {
+    BlockTransfer t;
+    if (Status s = map_blocks(sq, cmd, ns, t); !s.ok()) {
         return {s};
     }
-    std::span<std::byte> data = bounce(sq, len);
-    const uint64_t at = r.slba << ns.lba_shift;
+    std::span<std::byte> data = bounce(sq, t.length);
+    const uint64_t at = t.offset;
+    const uint64_t len = t.length;
     if (cmd.opcode == io_op::write) {
         if (!dma().read_sg(sq.runs, data)) {
             return {status::data_transfer_error};
@@ -120,24 +128,18 @@ Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace
 }
 
 Completion Controller::compare(SubmissionQueue& sq, const Sqe& cmd, Namespace& ns) {
-    const LbaRange r = lba_range(cmd);
-    if (!ns.in_range(r.slba, r.nlb)) {
-        return {status::lba_out_of_range};
-    }
-    const uint64_t len = r.nlb << ns.lba_shift;
-    if (len > max_transfer()) {
-        return {status::invalid_field};
-    }
-    if (Status s = resolve_data_pointer(dma(), cmd, len, page_size_, true, sq.runs); !s.ok()) {
+    BlockTransfer t;
+    if (Status s = map_blocks(sq, cmd, ns, t); !s.ok()) {
         return {s};
     }
+    const uint64_t len = t.length;
     std::span<std::byte> both = bounce(sq, 2 * len);
     std::span<std::byte> host = both.first(len);
     std::span<std::byte> media = both.subspan(len);
     if (!dma().read_sg(sq.runs, host)) {
         return {status::data_transfer_error};
     }
-    if (ns.backing->read(r.slba << ns.lba_shift, media) != 0) {
+    if (ns.backing->read(t.offset, media) != 0) {
         return {status::unrecovered_read_error};
     }
     if (std::memcmp(host.data(), media.data(), len) != 0) {

@@ -27,8 +27,7 @@ protected:
                                                         NamespaceSpec(8 << 20, 12),
                                                         NamespaceSpec(1 << 20)})
         : d(std::move(o), std::move(ns)) {
-        d.enable_pci();
-        EXPECT_EQ(d.enable_controller() & csts::rdy, csts::rdy);
+        EXPECT_EQ(d.start() & csts::rdy, csts::rdy);
         buf = d.map(4096, DmaDirection::from_device);
     }
 

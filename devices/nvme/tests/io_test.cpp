@@ -20,8 +20,7 @@ class NvmeIo : public ::testing::Test {
 protected:
     explicit NvmeIo(std::vector<NamespaceSpec> ns = {NamespaceSpec(4 << 20)})
         : d(ControllerOptions{.io_queues = 4}, std::move(ns)) {
-        d.enable_pci();
-        EXPECT_EQ(d.enable_controller() & csts::rdy, csts::rdy);
+        EXPECT_EQ(d.start() & csts::rdy, csts::rdy);
         q1 = d.create_io_queue(1, 32, 1);
         q2 = d.create_io_queue(2, 32, 2);
         d.host().take_interrupts();

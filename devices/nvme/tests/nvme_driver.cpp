@@ -160,15 +160,20 @@ std::unique_ptr<Driver::Buffer> Driver::map(size_t size, DmaDirection dir, size_
     return b;
 }
 
-Cqe Driver::io(HostQueue& q, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb,
-               uint64_t prp1, uint64_t prp2) {
+Sqe block_command(uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, uint64_t prp1,
+                  uint64_t prp2) {
     Sqe c = command(opcode, nsid);
     c.dptr1 = prp1;
     c.dptr2 = prp2;
     c.cdw10 = static_cast<uint32_t>(slba);
     c.cdw11 = static_cast<uint32_t>(slba >> 32);
     c.cdw12 = nlb - 1;
-    return run(q, c);
+    return c;
+}
+
+Cqe Driver::io(HostQueue& q, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb,
+               uint64_t prp1, uint64_t prp2) {
+    return run(q, block_command(opcode, nsid, slba, nlb, prp1, prp2));
 }
 
 } // namespace pciem::nvme::test

@@ -56,6 +56,12 @@ public:
     // CSTS as last read.
     uint32_t enable_controller(uint32_t admin_entries = 32, unsigned mps = 0);
     void disable_controller();
+    // enable_pci() and enable_controller(): the driver's probe, up to a
+    // ready controller with its admin queue.
+    uint32_t start() {
+        enable_pci();
+        return enable_controller();
+    }
 
     // Writes cmd at the SQ tail, rings the doorbell.
     void submit(HostQueue& q, Sqe cmd);
@@ -100,6 +106,9 @@ private:
 };
 
 Sqe command(uint8_t opcode, uint32_t nsid = 0);
+// A Read/Write/Compare of nlb blocks at slba.
+Sqe block_command(uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb, uint64_t prp1,
+                  uint64_t prp2 = 0);
 // Status field of a completion (phase bit removed).
 inline Status status_of(const Cqe& c) {
     return Status{static_cast<uint16_t>(c.status >> 1)};

@@ -60,8 +60,7 @@ TEST(NvmeRegisters, UnusableConfigurationSetsFatalStatusNotReady) {
 
 TEST(NvmeRegisters, ResetDeletesIoQueuesAndKeepsAdminRegisters) {
     Driver d;
-    d.enable_pci();
-    d.enable_controller();
+    d.start();
     HostQueue q = d.create_io_queue(1, 16, 1);
     const uint64_t asq = d.host().read64(0, reg::asq);
     d.disable_controller();
@@ -69,9 +68,7 @@ TEST(NvmeRegisters, ResetDeletesIoQueuesAndKeepsAdminRegisters) {
     EXPECT_EQ(d.host().read64(0, reg::asq), asq);
     // A doorbell of a queue that reset deleted does nothing.
     auto buf = d.map(512, DmaDirection::from_device);
-    Sqe rd = command(io_op::read, 1);
-    rd.dptr1 = buf->bus;
-    d.submit(q, rd);
+    d.submit(q, block_command(io_op::read, 1, 0, 1, buf->bus));
     EXPECT_FALSE(d.reap(q));
     // After re-enabling, queue 1 can be created again: it was deleted.
     d.enable_controller();
@@ -81,8 +78,7 @@ TEST(NvmeRegisters, ResetDeletesIoQueuesAndKeepsAdminRegisters) {
 
 TEST(NvmeRegisters, ShutdownReportsCompleteAndStopsProcessing) {
     Driver d;
-    d.enable_pci();
-    d.enable_controller();
+    d.start();
     HostQueue q = d.create_io_queue(1, 16, 1);
     const uint32_t cc = d.host().read32(0, reg::cc);
     d.host().write32(0, reg::cc, cc | 1u << cc::shn_shift); // normal shutdown
@@ -90,9 +86,7 @@ TEST(NvmeRegisters, ShutdownReportsCompleteAndStopsProcessing) {
     EXPECT_EQ(csts & csts::shst_mask, csts::shst_complete);
     EXPECT_EQ(csts & csts::rdy, csts::rdy) << "CC.EN is still 1";
     auto buf = d.map(512, DmaDirection::from_device);
-    Sqe rd = command(io_op::read, 1);
-    rd.dptr1 = buf->bus;
-    d.submit(q, rd);
+    d.submit(q, block_command(io_op::read, 1, 0, 1, buf->bus));
     EXPECT_FALSE(d.reap(q)) << "no commands after shutdown";
     // A reset makes the controller usable again.
     d.host().write32(0, reg::cc, 0);
@@ -102,8 +96,7 @@ TEST(NvmeRegisters, ShutdownReportsCompleteAndStopsProcessing) {
 
 TEST(NvmeRegisters, AdminQueueFaultSetsFatalStatus) {
     Driver d;
-    d.enable_pci();
-    d.enable_controller();
+    d.start();
     // The admin SQ is fine, but the driver "frees" the admin CQ.
     d.host().dma().free_coherent(d.admin_queue().cq_bus);
     d.submit(d.admin_queue(), command(admin_op::identify));
@@ -113,8 +106,7 @@ TEST(NvmeRegisters, AdminQueueFaultSetsFatalStatus) {
 
 TEST(NvmeRegisters, BusMasteringOffIsAControllerFatalError) {
     Driver d;
-    d.enable_pci();
-    d.enable_controller();
+    d.start();
     d.host().cfg_write(0x04, 2, 0x0002); // Bus Master Enable cleared
     d.submit(d.admin_queue(), command(admin_op::identify));
     EXPECT_EQ(d.host().read32(0, reg::csts) & csts::cfs, csts::cfs);
@@ -125,8 +117,7 @@ TEST(NvmeRegisters, DoorbellStrideIsHonoured) {
     Driver d(ControllerOptions{.doorbell_stride = 3});
     EXPECT_EQ(d.model().sq_doorbell_offset(1), 0x1000u + 2 * 32);
     EXPECT_EQ(d.model().cq_doorbell_offset(1), 0x1000u + 3 * 32);
-    d.enable_pci();
-    d.enable_controller();
+    d.start();
     HostQueue q = d.create_io_queue(1, 8, 1);
     auto buf = d.map(512, DmaDirection::from_device);
     for (int i = 0; i < 20; ++i) { // wraps the 8-entry queue twice
