@@ -123,6 +123,14 @@ TEST(NvmeRegisters, DoorbellStrideIsHonoured) {
     for (int i = 0; i < 20; ++i) { // wraps the 8-entry queue twice
         ASSERT_EQ(status_of(d.io(q, io_op::read, 1, 0, 1, buf->bus)), status::success);
     }
+    // A write between two doorbells is an Invalid Doorbell Register event.
+    d.submit(d.admin_queue(), command(admin_op::async_event_request));
+    EXPECT_FALSE(d.reap(d.admin_queue()));
+    d.host().write32(0, 0x1000 + 4, 1);
+    auto ev = d.reap(d.admin_queue());
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->dw0, uint32_t{aer::type_error} | aer::info_invalid_doorbell_register << 8 |
+                           uint32_t{log_page::error_info} << 16);
 }
 
 TEST(NvmeRegisters, PinInterruptFollowsCompletionsAndIntms) {
