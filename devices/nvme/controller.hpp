@@ -13,6 +13,7 @@
 //   identify.cpp        Identify data structures
 //   features.cpp        Get/Set Features
 //   log_pages.cpp       Get Log Page
+//   error_log.cpp       the Error Information log's entries
 //   io_commands.cpp     Read, Write, Compare, Flush, Write Zeroes, Dataset Management
 //   data_pointer.cpp    PRPs and SGLs to runs of host memory
 //
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "controller_options.hpp"
+#include "error_log.hpp"
 #include "namespace.hpp"
 #include "nvme_spec.hpp"
 #include "pciem/device_model.hpp"
@@ -187,6 +189,7 @@ private:
     std::deque<uint32_t> pending_events_;
     uint32_t masked_log_pages_ = 0; // bit per log page id < 32
     uint64_t power_cycles_ = 0;
+    ErrorLog error_log_;
 
     // SMART counters; atomics so queue threads can count later.
     std::atomic<uint64_t> data_units_read_{0}; // bytes, converted when reported

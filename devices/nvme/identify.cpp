@@ -85,17 +85,17 @@ void Controller::identify_controller(std::span<std::byte, 4096> out) const {
     put_le<uint16_t>(out, 78, 1);                                  // CNTLID
     put_le<uint32_t>(out, 80, version_1_4);                        // VER
     put_le<uint8_t>(out, 111, 1);                                  // CNTRLTYPE: I/O controller
-    put_le<uint16_t>(out, 256, 0);                    // OACS: no optional admin commands
-    put_le<uint8_t>(out, 258, max_async_events - 1);  // ACL
-    put_le<uint8_t>(out, 259, max_async_events - 1);  // AERL
-    put_le<uint8_t>(out, 260, 0x03);                  // FRMW: one slot, slot 1 read-only
-    put_le<uint8_t>(out, 261, 0x04);                  // LPA: extended data (NUMDU, offsets)
-    put_le<uint8_t>(out, 262, 15);                    // ELPE: 16 error log entries
-    put_le<uint8_t>(out, 263, 0);                     // NPSS: one power state
-    put_le<uint16_t>(out, 266, warning_temperature);  // WCTEMP
-    put_le<uint16_t>(out, 268, critical_temperature); // CCTEMP
-    put_le<uint8_t>(out, 512, 0x66);                  // SQES: 64 bytes
-    put_le<uint8_t>(out, 513, 0x44);                  // CQES: 16 bytes
+    put_le<uint16_t>(out, 256, 0);                     // OACS: no optional admin commands
+    put_le<uint8_t>(out, 258, max_async_events - 1);   // ACL
+    put_le<uint8_t>(out, 259, max_async_events - 1);   // AERL
+    put_le<uint8_t>(out, 260, 0x03);                   // FRMW: one slot, slot 1 read-only
+    put_le<uint8_t>(out, 261, 0x04);                   // LPA: extended data (NUMDU, offsets)
+    put_le<uint8_t>(out, 262, ErrorLog::capacity - 1); // ELPE
+    put_le<uint8_t>(out, 263, 0);                      // NPSS: one power state
+    put_le<uint16_t>(out, 266, warning_temperature);   // WCTEMP
+    put_le<uint16_t>(out, 268, critical_temperature);  // CCTEMP
+    put_le<uint8_t>(out, 512, 0x66);                   // SQES: 64 bytes
+    put_le<uint8_t>(out, 513, 0x44);                   // CQES: 16 bytes
     put_le<uint32_t>(out, 516, static_cast<uint32_t>(namespaces_.size())); // NN
     put_le<uint16_t>(out, 520, 0x000d); // ONCS: Compare, DSM, Write Zeroes
     put_le<uint8_t>(out, 525, 0x07);    // VWC: present, broadcast Flush supported

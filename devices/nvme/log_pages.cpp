@@ -14,10 +14,6 @@ namespace pciem::nvme {
 
 namespace {
 
-// Error log entries (Identify ELPE + 1). The model keeps no error
-// history: every entry has Error Count 0, i.e. is empty.
-constexpr size_t error_log_size = 16 * 64;
-
 // SMART "data units" are thousands of 512-byte units, rounded up.
 uint64_t data_units(uint64_t bytes) {
     return (bytes / 512 + 999) / 1000;
@@ -33,11 +29,12 @@ Completion Controller::get_log_page(SubmissionQueue& sq, const Sqe& cmd) {
     const uint64_t dwords = ((uint64_t{cmd.cdw11 & 0xffff} << 16) | (cmd.cdw10 >> 16)) + 1;
     const uint64_t offset = cmd.cdw12 | uint64_t{cmd.cdw13} << 32;
 
-    alignas(8) std::array<std::byte, error_log_size> page{};
+    alignas(8) std::array<std::byte, ErrorLog::page_size> page{};
     size_t size = 0;
     switch (lid) {
     case log_page::error_info:
-        size = error_log_size;
+        error_log_.fill(std::span(page).first<ErrorLog::page_size>());
+        size = ErrorLog::page_size;
         break;
     case log_page::smart:
         // Per-namespace SMART is not supported (LPA bit 0 clear).
@@ -83,6 +80,7 @@ void Controller::smart_log(std::span<std::byte, 512> out) const {
     put_le128(out, 112, power_cycles_);
     put_le128(out, 128, static_cast<uint64_t>(hours));
     put_le128(out, 160, media_errors_.load(std::memory_order_relaxed));
+    put_le128(out, 176, error_log_.count()); // Number of Error Information Log Entries
 }
 
 } // namespace pciem::nvme

@@ -152,6 +152,11 @@ inline constexpr uint8_t read = 0x02;
 inline constexpr uint8_t compare = 0x05;
 inline constexpr uint8_t write_zeroes = 0x08;
 inline constexpr uint8_t dataset_management = 0x09;
+
+// Commands whose CDW10-11 hold a starting LBA.
+constexpr bool has_slba(uint8_t opcode) {
+    return opcode == read || opcode == write || opcode == compare || opcode == write_zeroes;
+}
 } // namespace io_op
 
 // Identify CNS values.

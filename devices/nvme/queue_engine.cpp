@@ -118,6 +118,15 @@ void Controller::process_sq(SubmissionQueue& sq) {
             if (!done) {
                 continue; // held: completes later (AER)
             }
+            if (!done->status.ok()) {
+                const bool block = sq.qid != 0 && io_op::has_slba(cmd.opcode);
+                error_log_.record({.sqid = sq.qid,
+                                   .cid = cmd.cid,
+                                   .status = done->status,
+                                   .phase = cq.phase,
+                                   .nsid = cmd.nsid,
+                                   .lba = block ? (cmd.cdw10 | uint64_t{cmd.cdw11} << 32) : 0});
+            }
             if (!post_completion(cq, sq.qid, static_cast<uint16_t>(sq.head), cmd.cid, *done)) {
                 return;
             }

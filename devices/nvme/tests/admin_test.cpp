@@ -328,6 +328,31 @@ TEST_F(NvmeAdmin, LogPages) {
     EXPECT_EQ(status_of(d.admin(past)), status::invalid_field);
 }
 
+TEST_F(NvmeAdmin, ErrorLogListsFailedCommandsNewestFirst) {
+    Sqe bad = command(0x7f);
+    bad.cid = 0x1234;
+    ASSERT_EQ(status_of(d.admin(bad)), status::invalid_opcode);
+    HostQueue q = d.create_io_queue(1, 16, 1);
+    auto rd = d.map(512, DmaDirection::from_device);
+    Sqe oor = block_command(io_op::read, 1, 0x7777777, 1, rd->bus);
+    oor.cid = 0x4321;
+    ASSERT_EQ(status_of(d.run(q, oor)), status::lba_out_of_range);
+    ASSERT_EQ(status_of(log_page(log_page::error_info, 128)), status::success);
+    auto e = std::span<const std::byte>(buf->bytes);
+    EXPECT_EQ(le<uint64_t>(e, 0), 2u) << "error count of the newest";
+    EXPECT_EQ(le<uint16_t>(e, 8), 1u) << "SQID";
+    EXPECT_EQ(le<uint16_t>(e, 10), 0x4321u) << "CID";
+    EXPECT_EQ(le<uint16_t>(e, 12) >> 1, status::lba_out_of_range.field);
+    EXPECT_EQ(le<uint64_t>(e, 16), 0x7777777u) << "LBA";
+    EXPECT_EQ(le<uint32_t>(e, 24), 1u) << "NSID";
+    EXPECT_EQ(le<uint64_t>(e, 64), 1u);
+    EXPECT_EQ(le<uint16_t>(e, 64 + 8), 0u);
+    EXPECT_EQ(le<uint16_t>(e, 64 + 10), 0x1234u);
+    EXPECT_EQ(le<uint16_t>(e, 64 + 12) >> 1, status::invalid_opcode.field);
+    ASSERT_EQ(status_of(log_page(log_page::smart, 512)), status::success);
+    EXPECT_EQ(le<uint64_t>(buf->bytes, 176), 2u) << "SMART: error log entries";
+}
+
 TEST_F(NvmeAdmin, AbortFindsNothingToAbort) {
     Sqe c = command(admin_op::abort);
     c.cdw10 = 1u << 16 | 0; // CID 1 on SQ 0
