@@ -157,8 +157,8 @@ void Controller::enable(uint32_t cc) {
     const uint64_t acq = acq_->value() & ~uint64_t{0xfff};
     // A configuration the controller cannot run with: it does not become
     // ready, and says why it will not in the only way it can.
-    if (mps < mps_min || mps > mps_max || css != 0 || asqs < 2 || acqs < 2 ||
-        asqs > options_.max_queue_entries || acqs > options_.max_queue_entries || asq == 0 ||
+    // (MQES limits I/O queues only; AQA's 12-bit fields cap the admin queues.)
+    if (mps < mps_min || mps > mps_max || css != 0 || asqs < 2 || acqs < 2 || asq == 0 ||
         acq == 0) {
         fatal_error();
         return;

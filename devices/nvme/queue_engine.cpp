@@ -80,9 +80,12 @@ void Controller::cq_doorbell(uint16_t qid, uint32_t head) {
     }
     // Room in the CQ resumes SQs that stopped because it was full, and
     // events waiting for the admin CQ.
-    for (auto& sq : sqs_) {
-        if (sq && sq->cqid == qid && !sq->empty()) {
-            process_sq(*sq);
+    if (cq->stalled) {
+        cq->stalled = false;
+        for (auto& sq : sqs_) {
+            if (sq && sq->cqid == qid && !sq->empty()) {
+                process_sq(*sq);
+            }
         }
     }
     if (qid == 0) {
@@ -99,7 +102,8 @@ void Controller::process_sq(SubmissionQueue& sq) {
         const uint32_t end = sq.tail > sq.head ? sq.tail : sq.size;
         const uint32_t n = std::min(end - sq.head, cq_room(cq));
         if (n == 0) {
-            return; // CQ full: the CQ head doorbell resumes us
+            cq.stalled = true; // the CQ head doorbell resumes us
+            return;
         }
         sq.fetched.resize(n);
         if (!dma().read(sq.base + uint64_t{sq.head} * sizeof(Sqe),
@@ -111,6 +115,7 @@ void Controller::process_sq(SubmissionQueue& sq) {
             // A command may fill the CQ behind our back (an AER
             // completing); the rest is fetched again later.
             if (cq.full()) {
+                cq.stalled = true;
                 return;
             }
             sq.head = (sq.head + 1) % sq.size;

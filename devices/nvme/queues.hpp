@@ -30,6 +30,7 @@ struct CompletionQueue {
     uint16_t vector = 0;
     unsigned sq_count = 0;  // SQs that complete here (Delete CQ refuses while > 0)
     bool needs_irq = false; // entries posted since the last interrupt
+    bool stalled = false;   // an SQ stopped fetching because this CQ was full
 
     [[nodiscard]] bool full() const { return (tail + 1) % size == head; }
     [[nodiscard]] bool has_entries() const { return head != tail; }

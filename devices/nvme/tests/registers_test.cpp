@@ -58,6 +58,14 @@ TEST(NvmeRegisters, UnusableConfigurationSetsFatalStatusNotReady) {
     EXPECT_EQ(d.enable_controller() & (csts::rdy | csts::cfs), csts::rdy);
 }
 
+TEST(NvmeRegisters, MqesLimitsIoQueuesNotTheAdminQueue) {
+    Driver d(ControllerOptions{.max_queue_entries = 16});
+    d.enable_pci();
+    EXPECT_EQ(d.enable_controller(/*admin_entries=*/32) & csts::rdy, csts::rdy)
+        << "Linux's admin queue has 32 entries whatever MQES says";
+    EXPECT_EQ(status_of(d.create_cq(1, 17, 1, d.alloc_coherent(4096))), status::invalid_queue_size);
+}
+
 TEST(NvmeRegisters, ResetDeletesIoQueuesAndKeepsAdminRegisters) {
     Driver d;
     d.start();
