@@ -141,10 +141,19 @@ Result<std::unique_ptr<Backing>> open_file_backing(const std::string& path, uint
         return fail(errno, fmt::format("cannot stat {}: {}", path, std::strerror(errno)));
     }
     const uint64_t need = base + size;
-    if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < need &&
-        ::ftruncate(fd->get(), static_cast<off_t>(need)) != 0) {
-        return fail(errno, fmt::format("cannot extend {} to {} bytes: {}", path, need,
-                                       std::strerror(errno)));
+    if (S_ISREG(st.st_mode)) {
+        if (static_cast<uint64_t>(st.st_size) < need &&
+            ::ftruncate(fd->get(), static_cast<off_t>(need)) != 0) {
+            return fail(errno, fmt::format("cannot extend {} to {} bytes: {}", path, need,
+                                           std::strerror(errno)));
+        }
+    } else {
+        // A block device cannot grow: it must be large enough already.
+        const off_t end = ::lseek(fd->get(), 0, SEEK_END);
+        if (end < 0 || static_cast<uint64_t>(end) < need) {
+            return fail(ENOSPC, fmt::format("{} holds {} bytes, the namespaces need {}", path,
+                                            end < 0 ? 0 : end, need));
+        }
     }
     return std::make_unique<FileBacking>(std::move(fd), base, size);
 }
