@@ -224,6 +224,8 @@ struct pciem_dma {
  * @irqfds:	eventfds that raise vectors
  * @start_lock:	serialises PCIEM_IOC_START
  * @added:	on the bus (PCIEM_CREATE_F_DEFER_ADD delays it)
+ * @gone:	surprise-removed (its fd was released): config space answers
+ *		nothing any more, as a device pulled from its slot
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
@@ -243,6 +245,7 @@ struct pciem_function {
 	struct list_head irqfds;
 	struct mutex start_lock;
 	bool added;
+	bool gone;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	char name[16];

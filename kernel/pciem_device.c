@@ -188,6 +188,7 @@ static int pciem_dev_release(struct inode *inode, struct file *file)
 
 	/* NULL when creation failed after the file was made. */
 	if (fn) {
+		WRITE_ONCE(fn->gone, true);
 		pciem_ring_kill(&fn->ring);
 		pciem_irqfd_release_all(fn);
 		pciem_function_remove(fn);

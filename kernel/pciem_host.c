@@ -40,6 +40,14 @@ static int pciem_cfg_read_op(struct pci_bus *bus, unsigned int devfn,
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
+	/*
+	 * After a surprise removal the function no longer answers, even
+	 * while its driver is being unbound: pci_device_is_present() must
+	 * say so, or drivers try an orderly shutdown of a dead device and
+	 * wait out their command timeouts.
+	 */
+	if (fn && READ_ONCE(fn->gone))
+		fn = NULL;
 	if (fn) {
 		*val = pciem_cfg_read(&fn->cfg, where, size);
 		pciem_irq_cfg_read(fn, where, size, val);
@@ -71,6 +79,8 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
+	if (fn && READ_ONCE(fn->gone))
+		fn = NULL;	/* surprise-removed: writes go nowhere */
 	if (fn) {
 		kref_get(&fn->ref);
 		claimed = pciem_cfg_claimed(&fn->cfg, where, size);

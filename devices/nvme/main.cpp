@@ -2,8 +2,6 @@
 //
 // pciem-nvme: the NVMe controller model on the kernel, until SIGINT or
 // SIGTERM. The stock Linux nvme driver binds to it by class code.
-#include <sched.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,24 +13,7 @@
 
 #include "backing.hpp"
 #include "controller.hpp"
-#include "pciem/kernel_host.hpp"
-#include "pciem/serve.hpp"
-
-namespace {
-
-int pin_to_cpu(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    // Before any thread exists, so every thread inherits it.
-    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-        fmt::print(stderr, "pciem-nvme: cannot pin to CPU {}: {}\n", cpu, std::strerror(errno));
-        return 1;
-    }
-    return 0;
-}
-
-} // namespace
+#include "host_cli.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"Run an NVMe controller (class 010802h, NVMe 1.4) on /dev/pciem until SIGINT or "
@@ -46,11 +27,8 @@ int main(int argc, char** argv) {
     unsigned namespaces = 1;
     std::string backing;
     bool memory = false;
-    std::string ready_file;
-    uint32_t read_timeout_us = 0;
-    int cpu = -1;
     pciem::nvme::ControllerOptions ctrl;
-    pciem::KernelHostOptions host_options;
+    pciem::devices::HostCli host_cli;
 
     app.add_option("--size", size,
                    "Size of each namespace, in bytes; suffixes K, M, G, T (powers of 1024)")
@@ -90,20 +68,7 @@ int main(int argc, char** argv) {
     app.add_option("--serial", ctrl.serial,
                    "Serial number (also names the subsystem NQN): give each controller its own")
         ->capture_default_str();
-    app.add_option("--ready-file", ready_file,
-                   "Once the device is on the bus, write its address to this file, atomically");
-    app.add_option("--read-timeout-us", read_timeout_us,
-                   "Complete register reads the model has not answered after this long as "
-                   "all-ones (kernel default: 1 s)")
-        ->check(CLI::Range(1u, 10'000'000u));
-    app.add_flag("--busy-poll", host_options.busy_poll,
-                 "Spin on the request ring instead of sleeping: lowest latency, one busy CPU");
-    app.add_option("--cpu", cpu,
-                   "Run the model on this CPU only (it must not be the CPU the driver's "
-                   "interrupt handlers spin on)")
-        ->check(CLI::Range(0, CPU_SETSIZE - 1));
-    app.add_option("--control", host_options.control_path, "PCIem control node")
-        ->capture_default_str();
+    host_cli.add_options(app);
     CLI11_PARSE(app, argc, argv);
 
     if (size < lba_size || size % lba_size != 0) {
@@ -111,13 +76,6 @@ int main(int argc, char** argv) {
                    lba_size);
         return 1;
     }
-    if (cpu >= 0 && pin_to_cpu(cpu) != 0) {
-        return 1;
-    }
-    if (read_timeout_us != 0) {
-        host_options.read_timeout_us = read_timeout_us;
-    }
-
     std::vector<pciem::nvme::Namespace> nss;
     for (unsigned i = 0; i < namespaces; ++i) {
         auto b = backing.empty() ? pciem::nvme::make_memory_backing(size)
@@ -130,25 +88,8 @@ int main(int argc, char** argv) {
             {.nsid = i + 1, .lba_shift = lba_size == 4096 ? 12u : 9u, .backing = std::move(*b)});
     }
 
-    const sigset_t stop = pciem::block_stop_signals();
     pciem::nvme::Controller model(ctrl, std::move(nss));
-    auto host = pciem::KernelHost::create(model, host_options);
-    if (!host) {
-        fmt::print(stderr, "pciem-nvme: {}\n", host.error().message);
-        return 1;
-    }
-    fmt::print("pciem-nvme: created {}: {} namespace(s) of {} bytes, {}-byte blocks, {}\n",
-               (*host)->device().address(), namespaces, size, lba_size,
-               backing.empty() ? std::string("in memory") : backing);
-    std::fflush(stdout);
-    auto sig = pciem::serve_until_signal(**host, stop, ready_file);
-    if (!sig) {
-        fmt::print(stderr, "pciem-nvme: {}\n", sig.error().message);
-        return 1;
-    }
-    const auto st = (*host)->stats();
-    fmt::print("pciem-nvme: stopped by {}; {} reads, {} writes, {} shadow reads, {} timeouts\n",
-               *sig == SIGINT ? "SIGINT" : "SIGTERM", st.reads, st.writes, st.shadow_reads,
-               st.read_timeouts);
-    return 0;
+    fmt::print("pciem-nvme: {} namespace(s) of {} bytes, {}-byte blocks, {}\n", namespaces, size,
+               lba_size, backing.empty() ? std::string("in memory") : backing);
+    return host_cli.serve("pciem-nvme", model);
 }
