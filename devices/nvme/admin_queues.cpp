@@ -155,7 +155,7 @@ Completion Controller::copy_to_host(SubmissionQueue& sq, const Sqe& cmd,
         !s.ok()) {
         return {s};
     }
-    if (!dma().write_sg(sq.runs, data)) {
+    if (!dma().fast_write_sg(sq.runs, data)) {
         return {status::data_transfer_error};
     }
     return {};

@@ -87,7 +87,7 @@ Status resolve_prps(Dma& dma, uint64_t prp1, uint64_t prp2, uint64_t length, uin
         for (uint64_t i = 0; i < count; i += list_chunk) {
             const auto n = static_cast<size_t>(std::min<uint64_t>(list_chunk, count - i));
             auto bytes = std::as_writable_bytes(std::span(entries).first(n));
-            if (!dma.read(list + i * 8, bytes)) {
+            if (!dma.fast_read(list + i * 8, bytes)) {
                 return status::data_transfer_error;
             }
             for (size_t k = 0; k < n; ++k) {
@@ -154,7 +154,7 @@ Status resolve_sgl(Dma& dma, uint64_t dptr1, uint64_t dptr2, uint64_t length,
         std::optional<SglDescriptor> next;
         for (uint64_t i = 0; i < count; i += list_chunk) {
             const auto n = static_cast<size_t>(std::min<uint64_t>(list_chunk, count - i));
-            if (!dma.read(current.address + i * sgl::descriptor_size,
+            if (!dma.fast_read(current.address + i * sgl::descriptor_size,
                           std::as_writable_bytes(std::span(chunk).first(n)))) {
                 return status::data_transfer_error;
             }

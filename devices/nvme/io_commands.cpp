@@ -103,7 +103,7 @@ Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace
     const uint64_t at = t.offset;
     const uint64_t len = t.length;
     if (cmd.opcode == io_op::write) {
-        if (!dma().read_sg(sq.runs, data)) {
+        if (!dma().fast_read_sg(sq.runs, data)) {
             return {status::data_transfer_error};
         }
         if (ns.backing->write(at, data) != 0 ||
@@ -119,7 +119,7 @@ Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace
         media_errors_.fetch_add(1, std::memory_order_relaxed);
         return {status::unrecovered_read_error};
     }
-    if (!dma().write_sg(sq.runs, data)) {
+    if (!dma().fast_write_sg(sq.runs, data)) {
         return {status::data_transfer_error};
     }
     host_reads_.fetch_add(1, std::memory_order_relaxed);
@@ -136,7 +136,7 @@ Completion Controller::compare(SubmissionQueue& sq, const Sqe& cmd, Namespace& n
     std::span<std::byte> both = bounce(sq, 2 * len);
     std::span<std::byte> host = both.first(len);
     std::span<std::byte> media = both.subspan(len);
-    if (!dma().read_sg(sq.runs, host)) {
+    if (!dma().fast_read_sg(sq.runs, host)) {
         return {status::data_transfer_error};
     }
     if (ns.backing->read(t.offset, media) != 0) {
@@ -171,7 +171,7 @@ Completion Controller::dataset_management(SubmissionQueue& sq, const Sqe& cmd, N
         !s.ok()) {
         return {s};
     }
-    if (!dma().read_sg(sq.runs, list)) {
+    if (!dma().fast_read_sg(sq.runs, list)) {
         return {status::data_transfer_error};
     }
     if (!deallocate) {

@@ -106,7 +106,7 @@ void Controller::process_sq(SubmissionQueue& sq) {
             return;
         }
         sq.fetched.resize(n);
-        if (!dma().read(sq.base + uint64_t{sq.head} * sizeof(Sqe),
+        if (!dma().fast_read(sq.base + uint64_t{sq.head} * sizeof(Sqe),
                         std::as_writable_bytes(std::span(sq.fetched)))) {
             fatal_error(); // the queue itself is unreachable
             return;
@@ -162,7 +162,7 @@ bool Controller::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sq
         .cid = cid,
         .status = static_cast<uint16_t>((c.status.field << 1) | (cq.phase ? 1 : 0)),
     };
-    if (!dma().write(cq.base + uint64_t{cq.tail} * sizeof(Cqe),
+    if (!dma().fast_write(cq.base + uint64_t{cq.tail} * sizeof(Cqe),
                      std::as_bytes(std::span(&entry, 1)))) {
         fatal_error();
         return false;

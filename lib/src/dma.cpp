@@ -2,6 +2,7 @@
 #include "pciem/dma.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace pciem {
 
@@ -35,40 +36,64 @@ std::span<std::byte> Dma::direct(uint64_t address, size_t len) {
     return w.subspan(address - base, len);
 }
 
-DmaResult<void> Dma::read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) {
+DmaResult<void> Dma::fast_read(uint64_t address, std::span<std::byte> out) {
+    if (auto w = direct(address, out.size()); !w.empty()) {
+        std::memcpy(out.data(), w.data(), out.size());
+        return {};
+    }
+    return read(address, out);
+}
+
+DmaResult<void> Dma::fast_write(uint64_t address, std::span<const std::byte> in) {
+    if (auto w = direct(address, in.size()); !w.empty()) {
+        std::memcpy(w.data(), in.data(), in.size());
+        return {};
+    }
+    return write(address, in);
+}
+
+namespace {
+
+// The segments in order as one transfer of bytes.size() bytes, each piece
+// moved by `move(address, piece)`.
+template <class Bytes, class Move>
+DmaResult<void> walk_sg(std::span<const DmaSegment> sg, Bytes bytes, Move move) {
     for (const DmaSegment& seg : sg) {
-        if (out.empty()) {
+        if (bytes.empty()) {
             break;
         }
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(seg.length, out.size()));
-        if (auto ok = read(seg.address, out.first(n)); !ok) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(seg.length, bytes.size()));
+        if (auto ok = move(seg.address, bytes.first(n)); !ok) {
             return ok;
         }
-        out = out.subspan(n);
+        bytes = bytes.subspan(n);
     }
-    if (!out.empty()) {
+    if (!bytes.empty()) {
         return std::unexpected(DmaFault{DmaFaultKind::bounds, 0,
                                         "scatter-gather list shorter than the transfer"});
     }
     return {};
 }
 
+} // namespace
+
+DmaResult<void> Dma::read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) {
+    return walk_sg(sg, out, [this](uint64_t a, std::span<std::byte> b) { return read(a, b); });
+}
+
 DmaResult<void> Dma::write_sg(std::span<const DmaSegment> sg, std::span<const std::byte> in) {
-    for (const DmaSegment& seg : sg) {
-        if (in.empty()) {
-            break;
-        }
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(seg.length, in.size()));
-        if (auto ok = write(seg.address, in.first(n)); !ok) {
-            return ok;
-        }
-        in = in.subspan(n);
-    }
-    if (!in.empty()) {
-        return std::unexpected(DmaFault{DmaFaultKind::bounds, 0,
-                                        "scatter-gather list shorter than the transfer"});
-    }
-    return {};
+    return walk_sg(sg, in,
+                   [this](uint64_t a, std::span<const std::byte> b) { return write(a, b); });
+}
+
+DmaResult<void> Dma::fast_read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) {
+    return walk_sg(sg, out,
+                   [this](uint64_t a, std::span<std::byte> b) { return fast_read(a, b); });
+}
+
+DmaResult<void> Dma::fast_write_sg(std::span<const DmaSegment> sg, std::span<const std::byte> in) {
+    return walk_sg(sg, in,
+                   [this](uint64_t a, std::span<const std::byte> b) { return fast_write(a, b); });
 }
 
 } // namespace pciem

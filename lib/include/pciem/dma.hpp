@@ -105,6 +105,17 @@ public:
     // when they are not all in the window (then use read()/write()).
     [[nodiscard]] std::span<std::byte> direct(uint64_t address, size_t len);
 
+    // The fast path for models that opted into a window: straight from or
+    // into the window when every byte lies in it (no check, no system
+    // call), else read()/write() (checked). Without a window these are
+    // read()/write().
+    [[nodiscard]] DmaResult<void> fast_read(uint64_t address, std::span<std::byte> out);
+    [[nodiscard]] DmaResult<void> fast_write(uint64_t address, std::span<const std::byte> in);
+    [[nodiscard]] DmaResult<void> fast_read_sg(std::span<const DmaSegment> sg,
+                                               std::span<std::byte> out);
+    [[nodiscard]] DmaResult<void> fast_write_sg(std::span<const DmaSegment> sg,
+                                                std::span<const std::byte> in);
+
     // Scatter-gather helpers: the segments in order, as one transfer of
     // out.size() / in.size() bytes (the list may be longer than needed).
     // A fault in any segment stops there; earlier segments are done.
