@@ -434,71 +434,72 @@ static void refused(struct pmt_run *t, dma_addr_t dst, u32 len, u32 want,
 			 cpu[bad]);
 }
 
-static void test_after_unmap(struct pmt_run *t)
+/*
+ * A poisoned buffer of @size bytes with @len bytes at offset @off mapped
+ * for @dir: the memory the refusal tests check stays untouched. Returns
+ * the buffer (*@d its bus address), or NULL after failing the test.
+ */
+static u8 *poisoned_map(struct pmt_run *t, size_t size, size_t off, size_t len,
+			enum dma_data_direction dir, dma_addr_t *d)
 {
 	struct device *dev = &t->md->pdev->dev;
-	u8 *p = kmalloc(4096, GFP_KERNEL);
-	dma_addr_t d;
+	u8 *p;
 
-	if (!p || !dma_begin(t)) {
+	if (!dma_begin(t))
+		return NULL;
+	p = kmalloc(size, GFP_KERNEL);
+	if (!p) {
+		pmt_fail(t, "out of memory");
+		return NULL;
+	}
+	memset(p, POISON, size);
+	*d = dma_map_single(dev, p + off, len, dir);
+	if (dma_mapping_error(dev, *d)) {
+		pmt_fail(t, "dma_map_single(%zu) failed", len);
 		kfree(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void test_after_unmap(struct pmt_run *t)
+{
+	dma_addr_t d;
+	u8 *p = poisoned_map(t, 4096, 0, 4096, DMA_FROM_DEVICE, &d);
+
+	if (!p)
 		return;
-	}
-	memset(p, POISON, 4096);
-	d = dma_map_single(dev, p, 4096, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, d)) {
-		pmt_fail(t, "dma_map_single failed");
-	} else {
-		dma_unmap_single(dev, d, 4096, DMA_FROM_DEVICE);
-		refused(t, d + 16, 64, TESTDEV_DMA_ST_STALE, d + 16, p, 4096,
-			"FILL after dma_unmap_single");
-	}
+	dma_unmap_single(&t->md->pdev->dev, d, 4096, DMA_FROM_DEVICE);
+	refused(t, d + 16, 64, TESTDEV_DMA_ST_STALE, d + 16, p, 4096,
+		"FILL after dma_unmap_single");
 	kfree(p);
 }
 
 static void test_bounds(struct pmt_run *t)
 {
-	struct device *dev = &t->md->pdev->dev;
-	u8 *p = kmalloc(128, GFP_KERNEL);
 	dma_addr_t d;
-
-	if (!p || !dma_begin(t)) {
-		kfree(p);
-		return;
-	}
-	memset(p, POISON, 128);
 	/* at p + 1, so the byte before it shares its page */
-	d = dma_map_single(dev, p + 1, 64, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, d)) {
-		pmt_fail(t, "dma_map_single failed");
-	} else {
-		refused(t, d, 65, TESTDEV_DMA_ST_BOUNDS, d + 64, p, 128,
-			"FILL of 65 bytes into a 64-byte mapping");
-		if (!t->failed)
-			refused(t, d - 1, 2, TESTDEV_DMA_ST_BOUNDS, d - 1, p, 128,
-				"FILL starting one byte before the mapping");
-		dma_unmap_single(dev, d, 64, DMA_FROM_DEVICE);
-	}
+	u8 *p = poisoned_map(t, 128, 1, 64, DMA_FROM_DEVICE, &d);
+
+	if (!p)
+		return;
+	refused(t, d, 65, TESTDEV_DMA_ST_BOUNDS, d + 64, p, 128,
+		"FILL of 65 bytes into a 64-byte mapping");
+	if (!t->failed)
+		refused(t, d - 1, 2, TESTDEV_DMA_ST_BOUNDS, d - 1, p, 128,
+			"FILL starting one byte before the mapping");
+	dma_unmap_single(&t->md->pdev->dev, d, 64, DMA_FROM_DEVICE);
 	kfree(p);
 }
 
 static void test_direction(struct pmt_run *t)
 {
 	struct device *dev = &t->md->pdev->dev;
-	u8 *p = kmalloc(256, GFP_KERNEL);
 	dma_addr_t d;
+	u8 *p = poisoned_map(t, 256, 0, 256, DMA_TO_DEVICE, &d);
 
-	if (!p || !dma_begin(t)) {
-		kfree(p);
+	if (!p)
 		return;
-	}
-	memset(p, POISON, 256);
-	d = dma_map_single(dev, p, 256, DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, d)) {
-		pmt_fail(t, "dma_map_single failed");
-		kfree(p);
-		return;
-	}
 	refused(t, d, 256, TESTDEV_DMA_ST_DIRECTION, d, p, 256,
 		"FILL (a device write) into a TO_DEVICE mapping");
 	dma_unmap_single(dev, d, 256, DMA_TO_DEVICE);
@@ -515,20 +516,11 @@ static void test_direction(struct pmt_run *t)
 static void test_bus_master(struct pmt_run *t)
 {
 	struct pci_dev *pdev = t->md->pdev;
-	u8 *p = kmalloc(512, GFP_KERNEL);
 	dma_addr_t d;
+	u8 *p = poisoned_map(t, 512, 0, 512, DMA_FROM_DEVICE, &d);
 
-	if (!p || !dma_begin(t)) {
-		kfree(p);
+	if (!p)
 		return;
-	}
-	memset(p, POISON, 512);
-	d = dma_map_single(&pdev->dev, p, 512, DMA_FROM_DEVICE);
-	if (dma_mapping_error(&pdev->dev, d)) {
-		pmt_fail(t, "dma_map_single failed");
-		kfree(p);
-		return;
-	}
 	pci_clear_master(pdev);
 	refused(t, d, 512, TESTDEV_DMA_ST_BUS_MASTER, d, p, 512,
 		"FILL with bus mastering disabled");

@@ -79,14 +79,22 @@ start_testdev() {
 	start_owner "pciem-testdev $*" pciem-testdev --cpu 0 --ready-file @READY@ "$@"
 }
 
-# wait_dir DIR: a directory (a driver's debugfs entry) appears within 5 s.
-wait_dir() {
+# wait_for TENTHS TEST...: `test TEST...` comes true within TENTHS tenths
+# of a second; its last result is the return status.
+wait_for() {
+	n=$1
+	shift
 	i=0
-	while [ ! -d "$1" ] && [ $i -lt 50 ]; do
+	while ! test "$@" && [ $i -lt "$n" ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -d "$1" ]
+	test "$@"
+}
+
+# wait_dir DIR: a directory (a driver's debugfs entry) appears within 5 s.
+wait_dir() {
+	wait_for 50 -d "$1"
 }
 
 # stop_model [SIGNAL]: end the model started last and wait for it.
@@ -112,12 +120,7 @@ driver_of() {
 
 # wait_gone ADDR: the function disappears from sysfs within 5 s.
 wait_gone() {
-	i=0
-	while [ -e "/sys/bus/pci/devices/$1" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ ! -e "/sys/bus/pci/devices/$1" ]
+	wait_for 50 ! -e "/sys/bus/pci/devices/$1"
 }
 
 # run_suite DIR FILE WHAT WANT: write WHAT to the driver's debugfs file

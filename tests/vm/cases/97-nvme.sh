@@ -22,12 +22,7 @@ done
 # wait_disk DEV: the block device appears within 30 s (the driver's probe
 # runs asynchronously and every register access is a round trip).
 wait_disk() {
-	i=0
-	while [ ! -b "$1" ] && [ $i -lt 150 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
-	[ -b "$1" ]
+	wait_for 300 -b "$1"
 }
 
 start_nvme() { # ARGS...
