@@ -12,6 +12,7 @@
 #include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/dmapool.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/mm.h>
@@ -166,6 +167,47 @@ static void test_coherent(struct pmt_run *t)
 		if (pb)
 			dma_free_coherent(dev, len, pb, b);
 	}
+}
+
+/* ---- dma_pool -------------------------------------------------------------------- */
+
+/* Small blocks from a dma_pool (coherent pages cut up): each one its own. */
+static void test_pool(struct pmt_run *t)
+{
+	const unsigned int n = 64, size = 96;
+	struct device *dev = &t->md->pdev->dev;
+	struct dma_pool *pool;
+	dma_addr_t *bus;
+	u8 **blk;
+	unsigned int i;
+
+	if (!dma_begin(t))
+		return;
+	pool = dma_pool_create("pmt", dev, size, 32, 0);
+	bus = kcalloc(n, sizeof(*bus), GFP_KERNEL);
+	blk = kcalloc(n, sizeof(*blk), GFP_KERNEL);
+	if (!pool || !bus || !blk) {
+		pmt_fail(t, "dma_pool_create or out of memory");
+		goto out;
+	}
+	for (i = 0; i < n && !t->failed; i++) {
+		blk[i] = dma_pool_zalloc(pool, GFP_KERNEL, &bus[i]);
+		if (!blk[i])
+			pmt_fail(t, "dma_pool_zalloc %u failed", i);
+	}
+	for (i = 0; i < n && !t->failed; i++)
+		fill_and_check(t, bus[i], blk[i], size, i, DMA_NONE, "dma_pool block");
+	/* filling one block left its neighbours alone */
+	for (i = 0; i + 1 < n && !t->failed; i++)
+		if (check_pattern(blk[i], size, i) != size)
+			pmt_fail(t, "dma_pool block %u was overwritten", i);
+out:
+	for (i = 0; blk && i < n; i++)
+		if (blk[i])
+			dma_pool_free(pool, blk[i], bus[i]);
+	dma_pool_destroy(pool);
+	kfree(bus);
+	kfree(blk);
 }
 
 /* ---- single (streaming) mappings --------------------------------------------------- */
@@ -571,6 +613,7 @@ static void test_direct(struct pmt_run *t)
 
 const struct pmt_test pmt_dma_tests[] = {
 	{ "coherent", test_coherent, PMT_F_TESTDEV },
+	{ "pool", test_pool, PMT_F_TESTDEV },
 	{ "single", test_single, PMT_F_TESTDEV },
 	{ "sg", test_sg, PMT_F_TESTDEV },
 	{ "mask32", test_mask32, PMT_F_TESTDEV },

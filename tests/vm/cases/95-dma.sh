@@ -10,7 +10,7 @@
 # zero-copy DMA window, and the engines reaching into the window directly.
 . /pciem/tests/vm/lib.sh
 
-MIN_TESTS=10	# tests `all` runs today; fewer means some were lost
+MIN_TESTS=11	# tests `all` runs today; fewer means some were lost
 DBG=/sys/kernel/debug/pciem_mmio_test
 
 # expect_log WHAT REGEX: a line since the mark matches.
