@@ -386,6 +386,7 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg);
 int pciem_dma_window_mmap(struct pciem_function *fn, unsigned long pgoff,
 			  struct vm_area_struct *vma);
 const char *pciem_dma_dir_name(unsigned int dir);
+const char *pciem_dma_kind_name(unsigned int kind);
 void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
 
 /* pciem_dma_access.c */
@@ -398,6 +399,9 @@ void pciem_irqfd_release_all(struct pciem_function *fn);
 /* pciem_trap.c */
 int pciem_trap_init(struct pciem_host *host);
 void pciem_trap_exit(void);
+
+/* pciem_main.c */
+extern struct dentry *pciem_debugfs;
 
 /* pciem_abi.c */
 int pciem_copy_struct_in(void *dst, size_t ksize, size_t minsize,

@@ -26,9 +26,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/dma-map-ops.h>
+#include <linux/genalloc.h>
 #include <linux/kallsyms.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/stacktrace.h>
 
@@ -269,6 +272,12 @@ void pciem_dma_free(struct pciem_function *fn)
 }
 
 /* ---- naming, for log lines -------------------------------------------------- */
+
+const char *pciem_dma_kind_name(unsigned int kind)
+{
+	return kind == PCIEM_DMA_COHERENT ? "coherent" :
+	       kind == PCIEM_DMA_SG ? "sg" : "single";
+}
 
 const char *pciem_dma_dir_name(unsigned int dir)
 {
@@ -666,6 +675,49 @@ static int pciem_dma_bus_notify(struct notifier_block *nb,
 	return NOTIFY_OK;
 }
 
+/*
+ * /sys/kernel/debug/pciem/dma: per function, what the driver has mapped
+ * right now and where it did so. The first thing to look at when a model
+ * reports a refused DMA.
+ */
+static void dma_show_fn(struct seq_file *s, struct pciem_function *fn)
+{
+	struct pciem_dma *dma = &fn->dma;
+	struct pciem_dma_map *m;
+	struct rb_node *n;
+	unsigned long flags;
+	char where[160];
+
+	spin_lock_irqsave(&dma->lock, flags);
+	seq_printf(s, "%s: %llu mapped so far, %llu refused", fn->name,
+		   (u64)atomic64_read(&dma->maps), (u64)atomic64_read(&dma->faults));
+	if (dma->win_pool)
+		seq_printf(s, ", window %#llx+%llu (%zu bytes free)", dma->win_base,
+			   dma->win_size, gen_pool_avail(dma->win_pool));
+	seq_puts(s, "\n");
+	for (n = rb_first(&dma->live); n; n = rb_next(n)) {
+		m = rb_entry(n, struct pciem_dma_map, node);
+		pciem_dma_print_trace(where, sizeof(where), m->map_trace);
+		seq_printf(s, "  %#llx+%llu %s %s%s by %s\n", m->iova, m->len,
+			   pciem_dma_dir_name(m->dir), pciem_dma_kind_name(m->kind),
+			   m->orig ? " bounced" : "", where);
+	}
+	spin_unlock_irqrestore(&dma->lock, flags);
+}
+
+static int dma_show(struct seq_file *s, void *unused)
+{
+	unsigned int d;
+
+	mutex_lock(&dma_host->mutex);
+	for (d = 0; d < PCIEM_NR_DEVFN; d++)
+		if (dma_host->fn[d])
+			dma_show_fn(s, dma_host->fn[d]);
+	mutex_unlock(&dma_host->mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dma);
+
 static struct notifier_block pciem_dma_nb = {
 	.notifier_call = pciem_dma_bus_notify,
 };
@@ -673,6 +725,7 @@ static struct notifier_block pciem_dma_nb = {
 int pciem_dma_host_init(struct pciem_host *host)
 {
 	dma_host = host;
+	debugfs_create_file("dma", 0400, pciem_debugfs, NULL, &dma_fops);
 	return bus_register_notifier(&pci_bus_type, &pciem_dma_nb);
 }
 

@@ -45,11 +45,6 @@ static const char *const op_names[] = {
 	[PCIEM_DMA_CAS] = "compare-and-swap",
 };
 
-static const char *const kind_names[] = {
-	[PCIEM_DMA_SINGLE] = "single", [PCIEM_DMA_SG] = "sg",
-	[PCIEM_DMA_COHERENT] = "coherent",
-};
-
 /* What a refusal reports about the mapping it concerns. */
 struct culprit {
 	bool valid, retired;
@@ -140,7 +135,7 @@ static void log_fault(struct pciem_function *fn, const struct pciem_dma_xfer *x,
 	pr_warn("%s: DMA %s of %u bytes at %#llx refused: %s at %#llx; %s mapping %#llx+%llu %s %s, mapped by %s%s%s\n",
 		fn->name, op_names[x->op], x->len, x->addr, fault_names[fault], at,
 		c->retired ? "unmapped" : "nearest", c->map.iova, c->map.len,
-		pciem_dma_dir_name(c->map.dir), kind_names[c->map.kind], made,
+		pciem_dma_dir_name(c->map.dir), pciem_dma_kind_name(c->map.kind), made,
 		c->retired ? ", unmapped by " : "", c->retired ? gone : "");
 }
 

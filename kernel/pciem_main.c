@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/debugfs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
@@ -26,6 +27,9 @@ MODULE_PARM_DESC(window32_mb,
 		 "MiB below 4 GiB for 32-bit BARs (power of two, 0 = none)");
 
 static struct pciem_host pciem_host;
+
+/* /sys/kernel/debug/pciem: traps (pciem_trap.c), dma (pciem_dma.c). */
+struct dentry *pciem_debugfs;
 
 static int pciem_ctl_open(struct inode *inode, struct file *file)
 {
@@ -99,10 +103,13 @@ static int __init pciem_init(void)
 		pr_err("window_mb must be > 0 and window32_mb a power of two\n");
 		return -EINVAL;
 	}
+	pciem_debugfs = debugfs_create_dir("pciem", NULL);
 	ret = pciem_host_init(&pciem_host, (u64)window_mb * SZ_1M,
 			      (u64)window32_mb * SZ_1M);
-	if (ret)
+	if (ret) {
+		debugfs_remove_recursive(pciem_debugfs);
 		return ret;
+	}
 	ret = pciem_trap_init(&pciem_host);
 	if (ret)
 		goto err_host;
@@ -115,6 +122,7 @@ err_trap:
 	pciem_trap_exit();
 err_host:
 	pciem_host_exit(&pciem_host);
+	debugfs_remove_recursive(pciem_debugfs);
 	return ret;
 }
 
@@ -122,6 +130,7 @@ static void __exit pciem_exit(void)
 {
 	/* Every device fd holds a module reference: none can exist here. */
 	misc_deregister(&pciem_misc);
+	debugfs_remove_recursive(pciem_debugfs);
 	pciem_trap_exit();
 	pciem_host_exit(&pciem_host);
 	/* Functions are freed from RCU callbacks: let them finish. */

@@ -709,8 +709,6 @@ static int traps_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(traps);
 
-static struct dentry *trap_debugfs;
-
 /* ---- setup -------------------------------------------------------------------- */
 
 int pciem_trap_init(struct pciem_host *host)
@@ -735,8 +733,7 @@ int pciem_trap_init(struct pciem_host *host)
 		mmap_probe.addr = NULL;
 	if (register_kprobe(&devmem_probe))
 		devmem_probe.addr = NULL;
-	trap_debugfs = debugfs_create_dir("pciem", NULL);
-	debugfs_create_file("traps", 0400, trap_debugfs, NULL, &traps_fops);
+	debugfs_create_file("traps", 0400, pciem_debugfs, NULL, &traps_fops);
 	return 0;
 
 err_iounmap:
@@ -749,7 +746,6 @@ err_fault:
 
 void pciem_trap_exit(void)
 {
-	debugfs_remove_recursive(trap_debugfs);
 	if (devmem_probe.addr)
 		unregister_kprobe(&devmem_probe);
 	if (mmap_probe.addr)

@@ -36,6 +36,13 @@ if start_testdev; then
 		want=$(grep -vc explicit "$dir/dma-tests")
 		[ "$want" -ge "$MIN_TESTS" ] || fail "only $want DMA tests listed, want >= $MIN_TESTS"
 		run_suite "$dir" dma all "$want"
+		# what PCIem counted: every refusal above, no mapping left behind
+		line=$(grep "^$addr:" /sys/kernel/debug/pciem/dma)
+		note "debugfs: $line"
+		refused=$(echo "$line" | sed -n 's/.* \([0-9]*\) refused.*/\1/p')
+		expect_eq "refused DMA accesses counted" "$refused" 10
+		expect_eq "mappings still live after the tests" \
+			"$(sed -n "/^$addr:/,/^[^ ]/p" /sys/kernel/debug/pciem/dma | grep -c '^  0x')" 0
 	else
 		fail "$dir did not appear"
 	fi

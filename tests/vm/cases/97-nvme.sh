@@ -91,6 +91,10 @@ if start_nvme; then
 		else
 			fail "mkfs.ext4 or mount failed"
 		fi
+		# PCIem knows every mapping the driver holds, and where it made it
+		maps=$(cat /sys/kernel/debug/pciem/dma)
+		echo "$maps" | grep -qE '^  0x[0-9a-f]+\+[0-9]+ BIDIRECTIONAL coherent by nvme_' ||
+			{ echo "$maps" | head -n 8; fail "debugfs pciem/dma shows no coherent mapping made by the nvme driver"; }
 		before=$(nvme smart-log /dev/nvme0 | sed -n 's/^Data Units Written[[:space:]]*: \([0-9]*\).*/\1/p')
 		[ "${before:-0}" -gt 0 ] || fail "smart-log: Data Units Written did not count the writes"
 
