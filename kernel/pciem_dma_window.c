@@ -166,6 +166,7 @@ void pciem_dma_window_destroy(struct pciem_dma *dma)
 
 static int window_create(struct pciem_dma *dma, u64 size)
 {
+	struct gen_pool *pool;
 	int ret;
 
 	ret = pciem_pages_alloc(&dma->win_pages, size);
@@ -176,20 +177,27 @@ static int window_create(struct pciem_dma *dma, u64 size)
 			PAGE_KERNEL);
 	if (!dma->win)
 		goto err;
-	dma->win_pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
-	if (!dma->win_pool)
+	pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (!pool)
 		goto err;
-	gen_pool_set_algo(dma->win_pool, gen_pool_first_fit_order_align, NULL);
-	ret = gen_pool_add_virt(dma->win_pool, (unsigned long)dma->win,
-				WINDOW_BUS_BASE, size, NUMA_NO_NODE);
-	if (ret)
+	gen_pool_set_algo(pool, gen_pool_first_fit_order_align, NULL);
+	ret = gen_pool_add_virt(pool, (unsigned long)dma->win, WINDOW_BUS_BASE,
+				size, NUMA_NO_NODE);
+	if (ret) {
+		gen_pool_destroy(pool);
 		goto err;
+	}
 	dma->win_base = WINDOW_BUS_BASE;
 	dma->win_size = size;
+	/*
+	 * Published last: pciem_dma_window_mmap() does not take start_lock,
+	 * and must never see the pool of a window whose pages are being
+	 * freed on the error path, nor a pool before its pages.
+	 */
+	smp_store_release(&dma->win_pool, pool);
 	return 0;
 err:
 	pciem_dma_window_destroy(dma);
-	dma->win_pool = NULL;
 	dma->win = NULL;
 	return ret;
 }
@@ -228,7 +236,8 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
 int pciem_dma_window_mmap(struct pciem_function *fn, unsigned long pgoff,
 			  struct vm_area_struct *vma)
 {
-	if (!READ_ONCE(fn->dma.win_pool))
+	/* Pairs with the release in window_create(): the pages are there. */
+	if (!smp_load_acquire(&fn->dma.win_pool))
 		return -EINVAL;
 	return pciem_pages_mmap(&fn->dma.win_pages, pgoff, vma);
 }
