@@ -42,7 +42,13 @@ int pciem_pages_alloc(struct pciem_rambar *rb, u64 size)
 	if (!rb->pages)
 		return -ENOMEM;
 	for (i = 0; i < rb->npages; i += 1ul << order) {
-		p = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
+		/*
+		 * NORETRY: a request too big for the machine (a 1 GiB DMA
+		 * window on a small guest) fails with ENOMEM instead of
+		 * pushing other tasks towards the OOM killer first.
+		 */
+		p = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
+				__GFP_NORETRY, order);
 		if (!p)
 			return -ENOMEM;
 		if (order)
