@@ -46,14 +46,12 @@ while [[ $# -gt 0 ]]; do
 	esac
 	shift
 done
-for v in "$irqs" "$reps" "$timeout"; do
-	[[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "$prog: '$v' is not a positive number" >&2; exit 2; }
-done
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_positive "$irqs" "$reps" "$timeout"
 [[ $irqs -le 1000000 ]] || { echo "$prog: --irqs is at most 1000000" >&2; exit 2; }
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+bench_tmpdir
+tmp=$bench_tmp
 
 # ---- the part that runs in the guest (busybox sh) ----
 cat >"$tmp/guest.sh" <<'GUEST'
@@ -122,14 +120,8 @@ done
 GUEST
 
 out="$tmp/out"
-status=0
-"$root/tools/pciem-vm" --kernel "$kernel" --timeout "$timeout" \
-	--qemu-arg=-device --qemu-arg=edu --add "$tmp/guest.sh:/pciem/bench-guest.sh" \
-	-- sh /pciem/bench-guest.sh "$irqs" "$reps" >"$out" 2>&1 || status=$?
-if grep -q '^BENCH-ERROR' "$out" || [[ $status -ne 0 ]]; then
-	grep -v '^BENCH ' "$out" >&2 || true
-	[[ $status -eq 0 ]] || echo "$prog: guest exited with status $status" >&2
-fi
+bench_guest "$out" "$tmp/guest.sh" --kernel "$kernel" --timeout "$timeout" \
+	--qemu-arg=-device --qemu-arg=edu -- "$irqs" "$reps"
 
 # ---- the table ----
 awk -v kernel="$kernel" '
@@ -160,4 +152,4 @@ END {
 	}
 	exit missing
 }' "$out" || exit 1
-exit "$status"
+exit "$bench_status"

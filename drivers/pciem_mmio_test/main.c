@@ -9,7 +9,9 @@
  *           test: "PASS name" or "FAIL name: detail"
  *   bench   write "reads N [OFFSET]" or "writes N [OFFSET]"; read
  *           "reads N <total_ns> <ns_per_op>"; or "irq N": read
- *           "irq N <total_ns> <ns_per_irq> <irqs_per_s> <delivered>"
+ *           "irq N <total_ns> <ns_per_irq> <irqs_per_s> <delivered>";
+ *           or "dma-read SIZE N", "dma-write SIZE N", "memcpy SIZE N"
+ *           (dma_bench.c)
  *   irq     write interrupt test names (a name may be followed by a
  *           number), or "all"; read one line per test as for run
  *   irq-tests read the names of the interrupt tests this function has
@@ -34,7 +36,6 @@
 
 #define PMT_RESULT_SIZE	8192
 #define PMT_CMD_MAX	256
-#define PMT_BENCH_MAX_N	10000000u
 
 static struct dentry *pmt_root;
 
@@ -240,6 +241,14 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	ret = pmt_copy_cmd(ubuf, count, buf);
 	if (ret < 0)
 		return ret;
+	if (!strncmp(buf, "dma-", 4) || !strncmp(buf, "memcpy", 6)) {
+		int err;
+
+		mutex_lock(&md->lock);
+		err = md->stress ? -EBUSY : pmt_dma_bench(md, buf);
+		mutex_unlock(&md->lock);
+		return err ? err : ret;
+	}
 	args = sscanf(buf, "%15s %u %i", op, &n, &arg_off);
 	if (args < 2 || n == 0 || n > PMT_BENCH_MAX_N)
 		return -EINVAL;

@@ -118,6 +118,12 @@ int pmt_suite_create(struct pmt_dev *md, const char *name,
 
 extern const struct pmt_test pmt_dma_tests[];
 
+/* Most iterations one `bench` command runs. */
+#define PMT_BENCH_MAX_N	10000000u
+
+/* dma_bench.c: `bench dma-read|dma-write|memcpy SIZE N [DIRECT]`. */
+int pmt_dma_bench(struct pmt_dev *md, const char *cmd);
+
 /* irq_tests.c: `bench irq N`, and teardown at remove(). */
 int pmt_irq_bench(struct pmt_dev *md, u32 n);
 void pmt_irq_remove(struct pmt_dev *md);

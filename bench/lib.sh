@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: MIT
+# Host-side helpers for the benchmarks that boot one guest (bash). Source it
+# after setting prog: . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Guest scripts report "BENCH ..." lines with their figures and
+# "BENCH-ERROR ..." lines for what they could not measure; they may source
+# /pciem/tests/vm/lib.sh for start_testdev, start_owner and wait_dir.
+
+bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# bench_positive VALUE...: each is a positive decimal number, or exit 2.
+bench_positive() {
+	local v
+	for v in "$@"; do
+		[[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "$prog: '$v' is not a positive number" >&2; exit 2; }
+	done
+}
+
+# bench_tmpdir: sets bench_tmp to a directory removed on exit.
+bench_tmpdir() {
+	bench_tmp=$(mktemp -d)
+	trap 'rm -rf "$bench_tmp"' EXIT
+}
+
+# bench_guest OUT GUEST-SCRIPT [PCIEM-VM-OPTION...] -- [ARG...]: boots one
+# guest with tools/pciem-vm, runs GUEST-SCRIPT (copied in) with the ARGs
+# under busybox sh, output to OUT. Shows the guest's output on stderr when
+# something went wrong (a BENCH-ERROR or FAILED line, or a non-zero exit);
+# sets bench_status to the guest's exit status.
+bench_guest() {
+	local out=$1 script=$2
+	shift 2
+	local vm_opts=()
+	while [[ $# -gt 0 && $1 != -- ]]; do
+		vm_opts+=("$1")
+		shift
+	done
+	[[ $# -gt 0 ]] && shift
+	bench_status=0
+	"$bench_root/tools/pciem-vm" "${vm_opts[@]}" --add "$script:/pciem/bench-guest.sh" \
+		-- sh /pciem/bench-guest.sh "$@" >"$out" 2>&1 || bench_status=$?
+	if grep -qE '^BENCH-ERROR|FAILED:' "$out" || [[ $bench_status -ne 0 ]]; then
+		grep -v '^BENCH ' "$out" >&2 || true
+		[[ $bench_status -eq 0 ]] || echo "$prog: guest exited with status $bench_status" >&2
+	fi
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# NVMe with fio: the stock nvme driver on PCIem's NVMe model (pciem-nvme,
+# namespace in memory) against QEMU's own -device nvme (image on the host's
+# page cache), measured side by side in one guest run. See docs/bench.md.
+set -euo pipefail
+
+prog=${0##*/}
+usage() {
+	cat <<USAGE
+Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--size-mb N] [--runtime SEC]
+       [--variants "default busy-poll window"] [--timeout SEC]
+
+Boots one guest (tools/pciem-vm --nvme-tools, TCG, 2 vCPUs, 1 GiB) with
+QEMU's NVMe controller (-device nvme; its image a sparse raw file in a host
+temporary directory, cache=writeback, so on the host's page cache) and runs
+fio (--direct=1 --ioengine=libaio, pinned to CPU 1, time-based after a 1 s
+ramp) on the first --size-mb MiB of each disk, written once beforehand so
+reads return written data:
+  rand4k-qd1    4 KiB random reads, queue depth 1   (IOPS)
+  rand4k-qd16   4 KiB random reads, queue depth 16  (IOPS)
+  seq128k       128 KiB sequential reads, queue depth 16  (MiB/s)
+against
+  - QEMU's nvme: the reference, measured first and again last;
+  - pciem-nvme --memory --cpu 0, in the variants given:
+      default    the model's default event loop, checked DMA (ioctls)
+      busy-poll  --busy-poll: the model spins on its request ring
+      window     --dma-window-mb 64: the device's DMA lands in a zero-copy
+                 window (streaming mappings bounced through it)
+The disks are told apart by serial (nvme list). Prints each figure and the
+ratio PCIem/QEMU (QEMU: the mean of its two runs). Absolute figures depend
+on the host and TCG; only ratios from the same run mean anything.
+
+Options:
+  --kernel 6.1|6.12   guest kernel (default 6.1)
+  --size-mb N         MiB of each disk used (default 128)
+  --runtime SEC       seconds per fio run, after the ramp (default 5)
+  --variants "V ..."  PCIem variants (default "default busy-poll window")
+  --timeout SEC       guest timeout (default 900)
+USAGE
+}
+
+kernel=6.1 size_mb=128 runtime=5 variants="default busy-poll window" timeout=900
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	-h | --help) usage; exit 0 ;;
+	--kernel) kernel=${2:?}; shift ;;
+	--size-mb) size_mb=${2:?}; shift ;;
+	--runtime) runtime=${2:?}; shift ;;
+	--variants) variants=${2:?}; shift ;;
+	--timeout) timeout=${2:?}; shift ;;
+	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_positive "$size_mb" "$runtime" "$timeout"
+[[ $size_mb -le 512 ]] || { echo "$prog: --size-mb is at most 512 (the model's namespace is guest memory)" >&2; exit 2; }
+for v in $variants; do
+	case "$v" in
+	default | busy-poll | window) ;;
+	*) echo "$prog: unknown variant '$v' (default, busy-poll, window)" >&2; exit 2 ;;
+	esac
+done
+bench_tmpdir
+img="$bench_tmp/qemu-nvme.img"
+truncate -s "${size_mb}M" "$img"
+
+# ---- the part that runs in the guest (busybox sh) ----
+cat >"$bench_tmp/guest.sh" <<'GUEST'
+. /pciem/tests/vm/lib.sh
+size_mb=$1 runtime=$2
+shift 2
+err() { echo "BENCH-ERROR $*"; }
+for t in nvme fio pciem-nvme; do
+	command -v $t >/dev/null || { err "$t is not in the guest (pciem-vm --nvme-tools)"; exit 1; }
+done
+WORKLOADS="rand4k-qd1 rand4k-qd16 seq128k"
+
+# disk_of SERIAL: the namespace node nvme list shows for that serial, once
+# it exists (the driver probes asynchronously; allow 30 s).
+disk_of() {
+	i=0
+	while [ $i -lt 150 ]; do
+		d=$(nvme list 2>/dev/null | awk -v s="$1" '{ for (f = 2; f <= NF; f++) if ($f == s) { print $1; exit } }')
+		if [ -n "$d" ] && [ -b "$d" ]; then
+			echo "$d"
+			return 0
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+prefill() { # DEV
+	fio --name=prefill --filename="$1" --direct=1 --ioengine=libaio --rw=write --bs=1M \
+		--iodepth=4 --size="${size_mb}M" >/tmp/prefill.log 2>&1 ||
+		{ cat /tmp/prefill.log; err "prefill of $1 failed"; return 1; }
+}
+
+# measure LABEL DEV: every workload; "BENCH LABEL WORKLOAD IOPS KiB/s LAT_US"
+measure() {
+	for w in $WORKLOADS; do
+		case $w in
+		rand4k-qd1) args="--rw=randread --bs=4k --iodepth=1" ;;
+		rand4k-qd16) args="--rw=randread --bs=4k --iodepth=16" ;;
+		seq128k) args="--rw=read --bs=128k --iodepth=16" ;;
+		esac
+		# terse (v3): field 7 read KiB/s, 8 read IOPS, 40 read latency mean (us)
+		r=$(fio --name="$w" --filename="$2" --direct=1 --ioengine=libaio $args \
+			--size="${size_mb}M" --time_based --runtime="$runtime" --ramp_time=1 \
+			--cpus_allowed=1 --minimal 2>/tmp/fio.err | tail -n 1 |
+			awk -F';' 'NF > 40 { printf "%d %d %d", $8, $7, $40 }')
+		if [ -n "$r" ]; then
+			echo "BENCH $1 $w $r"
+		else
+			cat /tmp/fio.err
+			err "fio $w on $1 ($2) failed"
+		fi
+	done
+}
+
+qemu_dev=$(disk_of qemu-ref) || { nvme list; err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
+prefill "$qemu_dev" && measure qemu-first "$qemu_dev"
+
+k=0
+for v in "$@"; do
+	k=$((k + 1))
+	serial=PCIEM-BENCH-$k
+	case $v in
+	default) extra= ;;
+	busy-poll) extra=--busy-poll ;;
+	window) extra="--dma-window-mb 64" ;;
+	esac
+	start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
+		--serial "$serial" --ready-file @READY@ $extra || { err "pciem-nvme ($v) did not start"; continue; }
+	if dev=$(disk_of "$serial"); then
+		prefill "$dev" && measure "pciem-$v" "$dev"
+	else
+		nvme list
+		err "pciem-nvme ($v, serial $serial) has no disk"
+	fi
+	stop_model
+	wait_gone "$(first_addr)" || err "pciem-nvme ($v) still present after it exited"
+done
+
+measure qemu-last "$qemu_dev"
+GUEST
+
+out="$bench_tmp/out"
+bench_guest "$out" "$bench_tmp/guest.sh" --kernel "$kernel" --timeout "$timeout" \
+	--nvme-tools --mem 1024 \
+	--qemu-arg=-drive --qemu-arg="file=$img,if=none,id=nvm,format=raw,cache=writeback" \
+	--qemu-arg=-device --qemu-arg=nvme,serial=qemu-ref,drive=nvm \
+	-- "$size_mb" "$runtime" $variants
+
+# ---- the table ----
+awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" '
+# BENCH LABEL WORKLOAD IOPS KiB/s LAT_US
+$1 == "BENCH" { k = $2 " " $3; iops[k] = $4; kib[k] = $5; lat[k] = $6 }
+function val(k, w) { return w == "seq128k" ? kib[k] / 1024 : iops[k] }
+END {
+	printf "NVMe with fio, Linux %s guest under TCG, first %d MiB of each disk, %d s per run\n",
+		kernel, size, runtime
+	printf "ratio = PCIem / QEMU -device nvme (mean of its first and last run), same guest run\n"
+	nv = split(variants, vs, " ")
+	split("rand4k-qd1 rand4k-qd16 seq128k", ws, " ")
+	for (i = 1; i <= 3; i++) {
+		w = ws[i]
+		unit = w == "seq128k" ? "MiB/s" : "IOPS"
+		title = w == "rand4k-qd1" ? "4 KiB random read, QD 1" : \
+			w == "rand4k-qd16" ? "4 KiB random read, QD 16" : "128 KiB sequential read, QD 16"
+		printf "\n%s (%s)\n", title, unit
+		f = "qemu-first " w
+		l = "qemu-last " w
+		if (!(f in iops) || !(l in iops)) {
+			printf "  %-30s (not measured)\n", "QEMU -device nvme"
+			missing = 1
+			continue
+		}
+		ref = (val(f, w) + val(l, w)) / 2
+		printf "  %-30s %9.1f   (first %.1f, last %.1f; mean latency %d / %d us)\n",
+			"QEMU -device nvme", ref, val(f, w), val(l, w), lat[f], lat[l]
+		for (j = 1; j <= nv; j++) {
+			v = vs[j]
+			label = v == "default" ? "pciem-nvme" : v == "busy-poll" ? \
+				"pciem-nvme --busy-poll" : "pciem-nvme --dma-window-mb 64"
+			k = "pciem-" v " " w
+			if (!(k in iops) || ref <= 0) {
+				printf "  %-30s (not measured)\n", label
+				missing = 1
+				continue
+			}
+			printf "  %-30s %9.1f   ratio %6.3fx   (mean latency %d us)\n",
+				label, val(k, w), val(k, w) / ref, lat[k]
+		}
+	}
+	exit missing
+}' "$out" || exit 1
+exit "$bench_status"
