@@ -191,6 +191,7 @@ struct pciem_dma_map {
  * @win_pages:	zero-copy window (PCIEM_IOC_DMA_WINDOW): its pages,
  * @win:	their vmap, @win_base: its bus address, @win_size: bytes,
  * @win_pool:	what is free in it; NULL without a window
+ * @bounce:	a PCIEM_IOC_DMA bounce buffer kept between calls, or NULL
  */
 struct pciem_dma {
 	spinlock_t lock;
@@ -206,6 +207,7 @@ struct pciem_dma {
 	void *win;
 	u64 win_base, win_size;
 	struct gen_pool *win_pool;
+	void *bounce;
 };
 
 /**

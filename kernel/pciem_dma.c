@@ -265,6 +265,8 @@ void pciem_dma_free(struct pciem_function *fn)
 		kfree(m);
 	}
 	pciem_dma_window_destroy(dma);
+	kfree(dma->bounce);
+	dma->bounce = NULL;
 	for (i = 0; i < PCIEM_DMA_HISTORY; i++) {
 		kfree(dma->history[i]);
 		dma->history[i] = NULL;

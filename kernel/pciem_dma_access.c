@@ -208,6 +208,24 @@ static u32 precheck(struct pciem_function *fn, struct pciem_dma_xfer *x,
 	return fault;
 }
 
+/*
+ * The 64 KiB bounce buffer: each function keeps one for its model's loop
+ * (allocating, and with init_on_alloc zeroing, 64 KiB per ioctl cost more
+ * than the copy); a second thread DMAing at the same time gets its own.
+ */
+static void *bounce_get(struct pciem_dma *dma)
+{
+	void *b = xchg(&dma->bounce, NULL);
+
+	return b ?: kmalloc(DMA_CHUNK, GFP_KERNEL);
+}
+
+static void bounce_put(struct pciem_dma *dma, void *b)
+{
+	if (b && cmpxchg(&dma->bounce, NULL, b))
+		kfree(b);	/* one is kept already */
+}
+
 /* One transfer. Returns a negative errno for the ioctl, else 0. */
 static int xfer_one(struct pciem_function *fn, struct pciem_dma_xfer *x,
 		    void **big)
@@ -246,7 +264,7 @@ static int xfer_one(struct pciem_function *fn, struct pciem_dma_xfer *x,
 		b = small;
 	} else {
 		if (!*big)
-			*big = kmalloc(DMA_CHUNK, GFP_KERNEL);
+			*big = bounce_get(&fn->dma);
 		if (!*big)
 			return -ENOMEM;
 		b = *big;
@@ -308,7 +326,7 @@ long pciem_dma_ioctl(struct pciem_function *fn, void __user *uarg)
 		if (x.fault)
 			break;
 	}
-	kfree(big);
+	bounce_put(&fn->dma, big);
 	if (ret)
 		return ret;
 	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));

@@ -86,12 +86,36 @@ DmaResult<void> Dma::write_sg(std::span<const DmaSegment> sg, std::span<const st
                    [this](uint64_t a, std::span<const std::byte> b) { return write(a, b); });
 }
 
+// Whether the first `bytes` bytes of the list all lie in the window.
+bool Dma::all_direct(std::span<const DmaSegment> sg, size_t bytes) {
+    if (window().empty()) {
+        return false;
+    }
+    for (const DmaSegment& seg : sg) {
+        if (bytes == 0) {
+            break;
+        }
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(seg.length, bytes));
+        if (direct(seg.address, n).empty()) {
+            return false;
+        }
+        bytes -= n;
+    }
+    return bytes == 0;
+}
+
 DmaResult<void> Dma::fast_read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) {
+    if (!all_direct(sg, out.size())) {
+        return read_sg(sg, out);
+    }
     return walk_sg(sg, out,
                    [this](uint64_t a, std::span<std::byte> b) { return fast_read(a, b); });
 }
 
 DmaResult<void> Dma::fast_write_sg(std::span<const DmaSegment> sg, std::span<const std::byte> in) {
+    if (!all_direct(sg, in.size())) {
+        return write_sg(sg, in);
+    }
     return walk_sg(sg, in,
                    [this](uint64_t a, std::span<const std::byte> b) { return fast_write(a, b); });
 }

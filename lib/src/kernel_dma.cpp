@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "pciem/kernel_dma.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -52,26 +54,32 @@ pciem_dma_xfer transfer(uint32_t op, uint64_t address, uint64_t len, const void*
 } // namespace
 
 DmaResult<uint64_t> KernelDma::run(pciem_dma_xfer& x) {
+    return run_batch(std::span(&x, 1));
+}
+
+DmaResult<uint64_t> KernelDma::run_batch(std::span<pciem_dma_xfer> xs) {
     pciem_dma_req req{};
     req.size = sizeof(req);
-    req.xfers_ptr = reinterpret_cast<uint64_t>(&x);
-    req.count = 1;
-    req.xfer_size = sizeof(x);
+    req.xfers_ptr = reinterpret_cast<uint64_t>(xs.data());
+    req.count = static_cast<uint32_t>(xs.size());
+    req.xfer_size = sizeof(pciem_dma_xfer);
     if (::ioctl(fd_, PCIEM_IOC_DMA, &req) < 0) {
         const int err = errno;
+        const pciem_dma_xfer& x = xs.front();
         return std::unexpected(DmaFault{
             DmaFaultKind::no_host, x.addr,
             fmt::format("DMA {} of {} bytes at {:#x} failed: {}", op_name(x.op), x.len, x.addr,
                         std::strerror(err))});
     }
-    if (x.fault != PCIEM_DMA_OK) {
+    if (req.done < xs.size()) {
+        const pciem_dma_xfer& x = xs[req.done];
         const DmaFaultKind kind = kind_of(x.fault);
         return std::unexpected(
             DmaFault{kind, x.fault_addr,
                      fmt::format("DMA {} of {} bytes at {:#x}: {} at {:#x}", op_name(x.op), x.len,
                                  x.addr, dma_fault_name(kind), x.fault_addr)});
     }
-    return x.result;
+    return xs.back().result;
 }
 
 DmaResult<void> KernelDma::moved(uint32_t op, uint64_t address, std::byte* buf, size_t len) {
@@ -85,6 +93,51 @@ DmaResult<void> KernelDma::moved(uint32_t op, uint64_t address, std::byte* buf, 
         done += n;
     }
     return {};
+}
+
+DmaResult<void> KernelDma::moved_sg(uint32_t op, std::span<const DmaSegment> sg, std::byte* buf,
+                                    size_t len) {
+    // The kernel takes at most 256 transfers per call, each at most
+    // PCIEM_DMA_MAX_LEN bytes: a longer segment becomes several.
+    constexpr size_t batch = 256;
+    std::array<pciem_dma_xfer, batch> xs{};
+    size_t done = 0;
+    uint64_t in_seg = 0; // bytes of *seg already sent
+    auto seg = sg.begin();
+    while (done < len) {
+        size_t n = 0;
+        while (n < batch && done < len && seg != sg.end()) {
+            const size_t piece = std::min<size_t>(
+                {seg->length - in_seg, len - done, size_t{PCIEM_DMA_MAX_LEN}});
+            if (piece > 0) {
+                xs[n++] = transfer(op, seg->address + in_seg, piece, buf + done);
+                done += piece;
+                in_seg += piece;
+            }
+            if (in_seg == seg->length) {
+                ++seg;
+                in_seg = 0;
+            }
+        }
+        if (n == 0) {
+            return std::unexpected(DmaFault{DmaFaultKind::bounds, 0,
+                                            "scatter-gather list shorter than the transfer"});
+        }
+        if (auto r = run_batch(std::span(xs).first(n)); !r) {
+            return std::unexpected(r.error());
+        }
+    }
+    return {};
+}
+
+DmaResult<void> KernelDma::read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) {
+    return moved_sg(PCIEM_DMA_READ, sg, out.data(), out.size());
+}
+
+DmaResult<void> KernelDma::write_sg(std::span<const DmaSegment> sg,
+                                    std::span<const std::byte> in) {
+    // The kernel only reads from buf for a write.
+    return moved_sg(PCIEM_DMA_WRITE, sg, const_cast<std::byte*>(in.data()), in.size());
 }
 
 DmaResult<void> KernelDma::read(uint64_t address, std::span<std::byte> out) {

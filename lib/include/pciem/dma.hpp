@@ -107,8 +107,9 @@ public:
 
     // The fast path for models that opted into a window: straight from or
     // into the window when every byte lies in it (no check, no system
-    // call), else read()/write() (checked). Without a window these are
-    // read()/write().
+    // call), else read()/write() (checked); the _sg forms go direct when
+    // every segment lies in the window, else take read_sg()/write_sg().
+    // Without a window these are read()/write()/read_sg()/write_sg().
     [[nodiscard]] DmaResult<void> fast_read(uint64_t address, std::span<std::byte> out);
     [[nodiscard]] DmaResult<void> fast_write(uint64_t address, std::span<const std::byte> in);
     [[nodiscard]] DmaResult<void> fast_read_sg(std::span<const DmaSegment> sg,
@@ -119,9 +120,15 @@ public:
     // Scatter-gather helpers: the segments in order, as one transfer of
     // out.size() / in.size() bytes (the list may be longer than needed).
     // A fault in any segment stops there; earlier segments are done.
-    [[nodiscard]] DmaResult<void> read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out);
-    [[nodiscard]] DmaResult<void> write_sg(std::span<const DmaSegment> sg,
-                                           std::span<const std::byte> in);
+    // Hosts may do the whole list in one go (the kernel host: one ioctl
+    // for up to 256 segments).
+    [[nodiscard]] virtual DmaResult<void> read_sg(std::span<const DmaSegment> sg,
+                                                  std::span<std::byte> out);
+    [[nodiscard]] virtual DmaResult<void> write_sg(std::span<const DmaSegment> sg,
+                                                   std::span<const std::byte> in);
+
+private:
+    bool all_direct(std::span<const DmaSegment> sg, size_t bytes);
 };
 
 // "unmapped", "bus master off", ...: for messages and status logs.

@@ -5,6 +5,8 @@
 // driver's live mappings and moves the bytes (docs/dma.md).
 #pragma once
 
+#include <span>
+
 #include "pciem/dma.hpp"
 
 namespace pciem {
@@ -19,6 +21,10 @@ public:
     DmaResult<uint64_t> swap(uint64_t address, uint64_t value, unsigned size) override;
     DmaResult<uint64_t> compare_swap(uint64_t address, uint64_t expected, uint64_t desired,
                                      unsigned size) override;
+    // One PCIEM_IOC_DMA per 256 segments.
+    DmaResult<void> read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) override;
+    DmaResult<void> write_sg(std::span<const DmaSegment> sg,
+                             std::span<const std::byte> in) override;
     std::span<std::byte> window() override { return window_; }
     [[nodiscard]] uint64_t window_base() const override { return window_base_; }
 
@@ -31,8 +37,13 @@ public:
 private:
     // Runs one transfer; the kernel fills result/fault.
     DmaResult<uint64_t> run(pciem_dma_xfer& x);
+    // Runs a batch; the first refused transfer ends it with its fault.
+    DmaResult<uint64_t> run_batch(std::span<pciem_dma_xfer> xs);
     // READ/WRITE of len bytes, in transfers the kernel accepts.
     DmaResult<void> moved(uint32_t op, uint64_t address, std::byte* buf, size_t len);
+    // READ/WRITE of a scatter-gather list, batched.
+    DmaResult<void> moved_sg(uint32_t op, std::span<const DmaSegment> sg, std::byte* buf,
+                             size_t len);
 
     int fd_;
     std::span<std::byte> window_;
