@@ -1264,8 +1264,9 @@ long free_kib()
 TEST_F(Abi, DmaWindowTooBigForMemoryFailsCleanly)
 {
     long before = free_kib();
-    // The test guest has 512 MiB: a 1 GiB window cannot be had. Refused
-    // cleanly, three times over, with nothing kept and the function fine.
+    // The test guest has 512 MiB or 1 GiB: a 1 GiB window cannot be had.
+    // Refused cleanly, three times over, with nothing kept and the
+    // function fine.
     for (int round = 0; round < 3; round++) {
         int fd = create_fn(ctl, PCIEM_CREATE_F_DEFER_ADD);
         ASSERT_GE(fd, 0);
@@ -1294,8 +1295,11 @@ TEST_F(Abi, DmaWindowTooBigForMemoryFailsCleanly)
         expect_healthy_then_close(fd);
     }
     long after = free_kib();
-    // A leaked attempt would keep hundreds of MiB.
-    EXPECT_LT(before - after, 16 * 1024) << "free memory " << before << " KiB before, "
+    // A leaked attempt would keep hundreds of MiB; a failed allocation of
+    // 1 GiB also shuffles the page cache and slabs by some tens of MiB
+    // (the suite's guest has 1 GiB when the NVMe case runs), which is not
+    // a leak: 70-no-leaks checks small leaks over many cycles.
+    EXPECT_LT(before - after, 96 * 1024) << "free memory " << before << " KiB before, "
                                          << after << " KiB after";
 }
 
