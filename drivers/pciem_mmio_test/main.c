@@ -35,7 +35,6 @@
 #include "testdev_regs.h"
 
 #define PMT_RESULT_SIZE	8192
-#define PMT_CMD_MAX	256
 
 static struct dentry *pmt_root;
 
@@ -70,11 +69,6 @@ __printf(2, 3) void pmt_fail(struct pmt_run *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-static unsigned int pmt_kind_flag(struct pmt_dev *md)
-{
-	return md->kind == PMT_EDU ? PMT_F_EDU : PMT_F_TESTDEV;
-}
-
 static const struct pmt_test *pmt_find(const struct pmt_test *list,
 				     const char *name)
 {
@@ -82,42 +76,6 @@ static const struct pmt_test *pmt_find(const struct pmt_test *list,
 		if (!strcmp(list->name, name))
 			return list;
 	return NULL;
-}
-
-static size_t pmt_run_one(struct pmt_dev *md, const struct pmt_test *test,
-			 char *out, size_t len)
-{
-	struct pmt_run *t;
-	size_t n;
-
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
-	if (!t)
-		return scnprintf(out, len, "FAIL %s: out of memory\n",
-				 test->name);
-	t->md = md;
-	t->r = md->regs;
-	test->fn(t);
-	if (t->failed)
-		n = scnprintf(out, len, "FAIL %s: %s\n", test->name, t->detail);
-	else
-		n = scnprintf(out, len, "PASS %s\n", test->name);
-	kfree(t);
-	return n;
-}
-
-static size_t pmt_run_all(struct pmt_dev *md, const struct pmt_test *list,
-			 char *out, size_t len)
-{
-	unsigned int kind = pmt_kind_flag(md);
-	size_t n = 0;
-
-	for (; list->name; list++) {
-		if (!(list->flags & kind) || (list->flags & PMT_F_EXPLICIT))
-			continue;
-		n += pmt_run_one(md, list, out + n, len - n);
-		cond_resched();
-	}
-	return n;
 }
 
 /* Runs the space-separated tests of @cmd; "all" (or "edu" on edu) runs every default test. */
@@ -147,19 +105,9 @@ static int pmt_run_cmd(struct pmt_dev *md, char *cmd)
 				       word);
 			continue;
 		}
-		n += pmt_run_one(md, test, out + n, len - n);
+		n += pmt_run_one(md, test, 0, out + n, len - n);
 	}
 	return 0;
-}
-
-static ssize_t pmt_copy_cmd(const char __user *ubuf, size_t count, char *buf)
-{
-	if (count >= PMT_CMD_MAX)
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	return count;
 }
 
 static ssize_t run_write(struct file *file, const char __user *ubuf,
@@ -413,18 +361,8 @@ static const struct file_operations stress_fops = {
 
 static int tests_show(struct seq_file *s, void *unused)
 {
-	struct pmt_dev *md = s->private;
-	unsigned int kind = pmt_kind_flag(md);
-	const struct pmt_test *lists[] = { pmt_tests, pmt_asm_tests };
-	const struct pmt_test *t;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(lists); i++)
-		for (t = lists[i]; t->name; t++)
-			if (t->flags & kind)
-				seq_printf(s, "%s%s\n", t->name,
-					   t->flags & PMT_F_EXPLICIT ?
-					   " (explicit)" : "");
+	pmt_list_tests(s, s->private, pmt_tests);
+	pmt_list_tests(s, s->private, pmt_asm_tests);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tests);

@@ -8,6 +8,7 @@
 #define PCIEM_MMIO_TEST_H
 
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/pci.h>
 #include <linux/types.h>
 
@@ -115,6 +116,17 @@ struct pmt_suite_file {
 
 int pmt_suite_create(struct pmt_dev *md, const char *name,
 		     const struct pmt_test *tests);
+
+/* suite.c, also behind the `run` and `tests` files */
+#define PMT_CMD_MAX	256	/* longest command written to a file */
+unsigned int pmt_kind_flag(struct pmt_dev *md);
+size_t pmt_run_one(struct pmt_dev *md, const struct pmt_test *test, u32 arg,
+		   char *out, size_t len);
+size_t pmt_run_all(struct pmt_dev *md, const struct pmt_test *list,
+		   char *out, size_t len);
+ssize_t pmt_copy_cmd(const char __user *ubuf, size_t count, char *buf);
+void pmt_list_tests(struct seq_file *s, struct pmt_dev *md,
+		    const struct pmt_test *list);
 
 extern const struct pmt_test pmt_dma_tests[];
 

@@ -17,17 +17,17 @@
 
 #include "mmio_test.h"
 
-#define SUITE_CMD_MAX	256
 #define SUITE_RESULT_SIZE	8192
 
 /* The tests a device of @md's kind has. */
-static unsigned int kind_flag(struct pmt_dev *md)
+unsigned int pmt_kind_flag(struct pmt_dev *md)
 {
 	return md->kind == PMT_EDU ? PMT_F_EDU : PMT_F_TESTDEV;
 }
 
-static size_t run_one(struct pmt_dev *md, const struct pmt_test *test,
-		      u32 arg, char *out, size_t len)
+/* Run @test with @arg; append its PASS/FAIL line to @out. */
+size_t pmt_run_one(struct pmt_dev *md, const struct pmt_test *test, u32 arg,
+		   char *out, size_t len)
 {
 	struct pmt_run *t;
 	size_t n;
@@ -49,11 +49,27 @@ static size_t run_one(struct pmt_dev *md, const struct pmt_test *test,
 	return n;
 }
 
+/* Every test of @list for @md's kind that needs no model configuration. */
+size_t pmt_run_all(struct pmt_dev *md, const struct pmt_test *list,
+		   char *out, size_t len)
+{
+	unsigned int kind = pmt_kind_flag(md);
+	size_t n = 0;
+
+	for (; list->name; list++) {
+		if (!(list->flags & kind) || (list->flags & PMT_F_EXPLICIT))
+			continue;
+		n += pmt_run_one(md, list, 0, out + n, len - n);
+		cond_resched();
+	}
+	return n;
+}
+
 /* Run what was written; the results replace @sf->result. */
 static void suite_cmd(struct pmt_suite_file *sf, char *cmd)
 {
 	struct pmt_dev *md = sf->md;
-	unsigned int kind = kind_flag(md);
+	unsigned int kind = pmt_kind_flag(md);
 	size_t n = 0, len = SUITE_RESULT_SIZE;
 	char *out = sf->result, *word, *next;
 	const struct pmt_test *test;
@@ -65,12 +81,7 @@ static void suite_cmd(struct pmt_suite_file *sf, char *cmd)
 		if (!*word)
 			continue;
 		if (!strcmp(word, "all")) {
-			for (test = sf->tests; test->name; test++) {
-				if (!(test->flags & kind) || (test->flags & PMT_F_EXPLICIT))
-					continue;
-				n += run_one(md, test, 0, out + n, len - n);
-				cond_resched();
-			}
+			n += pmt_run_all(md, sf->tests, out + n, len - n);
 			continue;
 		}
 		for (test = sf->tests; test->name; test++)
@@ -93,22 +104,31 @@ static void suite_cmd(struct pmt_suite_file *sf, char *cmd)
 				continue;
 			}
 		}
-		n += run_one(md, test, arg, out + n, len - n);
+		n += pmt_run_one(md, test, arg, out + n, len - n);
 	}
+}
+
+/* A command written to a debugfs file, NUL-terminated in @buf. */
+ssize_t pmt_copy_cmd(const char __user *ubuf, size_t count, char *buf)
+{
+	if (count >= PMT_CMD_MAX)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	return count;
 }
 
 static ssize_t suite_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)
 {
 	struct pmt_suite_file *sf = file->private_data;
-	char buf[SUITE_CMD_MAX];
-	ssize_t ret = count;
+	char buf[PMT_CMD_MAX];
+	ssize_t ret;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
+	ret = pmt_copy_cmd(ubuf, count, buf);
+	if (ret < 0)
+		return ret;
 	mutex_lock(&sf->md->lock);
 	if (sf->md->stress)
 		ret = -EBUSY;	/* tests assume they own the registers */
@@ -139,16 +159,24 @@ static const struct file_operations suite_fops = {
 	.llseek = default_llseek,
 };
 
-static int suite_list_show(struct seq_file *s, void *unused)
+/* The tests of @list a device of @md's kind has, one per line. */
+void pmt_list_tests(struct seq_file *s, struct pmt_dev *md,
+		    const struct pmt_test *list)
 {
-	struct pmt_suite_file *sf = s->private;
-	unsigned int kind = kind_flag(sf->md);
+	unsigned int kind = pmt_kind_flag(md);
 	const struct pmt_test *t;
 
-	for (t = sf->tests; t->name; t++)
+	for (t = list; t->name; t++)
 		if (t->flags & kind)
 			seq_printf(s, "%s%s\n", t->name,
 				   t->flags & PMT_F_EXPLICIT ? " (explicit)" : "");
+}
+
+static int suite_list_show(struct seq_file *s, void *unused)
+{
+	struct pmt_suite_file *sf = s->private;
+
+	pmt_list_tests(s, sf->md, sf->tests);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(suite_list);
