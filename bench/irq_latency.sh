@@ -55,6 +55,7 @@ tmp=$bench_tmp
 
 # ---- the part that runs in the guest (busybox sh) ----
 cat >"$tmp/guest.sh" <<'GUEST'
+. /pciem/tests/vm/lib.sh
 irqs=$1 reps=$2
 err() { echo "BENCH-ERROR $*"; }
 # The model runs on CPU 0; the driver measures on another CPU.
@@ -76,12 +77,7 @@ measure() {
 	echo "BENCH $1 $irqs $lat $rate $delivered"
 }
 
-edu=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-		edu=$(basename "$d")
-	fi
-done
+edu=$(pci_addr_of 0x1234 0x11e8)
 if [ -n "$edu" ] && [ -d "$dbg/$edu" ]; then
 	measure edu "$dbg/$edu"
 else
@@ -90,32 +86,15 @@ fi
 
 command -v pciem-testdev >/dev/null || { err "pciem-testdev is not in the guest's PATH"; exit 1; }
 for mode in default busy-poll; do
-	ready=/tmp/ready.$mode
-	if [ $mode = busy-poll ]; then
-		pciem-testdev --cpu 0 --ready-file "$ready" --busy-poll >/tmp/testdev.log 2>&1 &
+	flag=
+	[ $mode = busy-poll ] && flag=--busy-poll
+	if start_owner "pciem-testdev ($mode)" pciem-testdev --cpu 0 --ready-file @READY@ $flag &&
+		wait_dir "$dbg/$(first_addr)"; then
+		measure "pciem-$mode" "$dbg/$(first_addr)"
 	else
-		pciem-testdev --cpu 0 --ready-file "$ready" >/tmp/testdev.log 2>&1 &
-	fi
-	pid=$!
-	i=0
-	while [ ! -s "$ready" ] && [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	addr=$(head -n 1 "$ready" 2>/dev/null)
-	i=0
-	while [ -n "$addr" ] && [ ! -d "$dbg/$addr" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ -n "$addr" ] && [ -d "$dbg/$addr" ]; then
-		measure "pciem-$mode" "$dbg/$addr"
-	else
-		cat /tmp/testdev.log
 		err "pciem-testdev ($mode) did not come up bound to pciem_mmio_test"
 	fi
-	kill $pid 2>/dev/null
-	wait $pid 2>/dev/null
+	stop_model
 done
 GUEST
 

@@ -109,6 +109,17 @@ first_addr() {
 	echo "$MODEL_ADDRS" | head -n 1
 }
 
+# pci_addr_of VENDOR DEVICE: the first PCI function with these IDs
+# (0x-prefixed, as sysfs shows them), or nothing.
+pci_addr_of() {
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
+			basename "$d"
+			return
+		fi
+	done
+}
+
 sysfs_dev() {
 	echo "/sys/bus/pci/devices/$1"
 }
@@ -136,6 +147,15 @@ run_suite() {
 	fi
 	got=$(echo "$out" | grep -c '^PASS')
 	[ "$got" -ge "$4" ] || { fail "'$3': $got tests passed, want $4"; return 1; }
+}
+
+# run_suite_all DIR FILE MIN: every test of the suite DIR/FILE that `all`
+# runs (the non-explicit ones of DIR/FILE-tests, at least MIN of them:
+# fewer means some were lost) passes.
+run_suite_all() {
+	want=$(grep -vc explicit "$1/$2-tests")
+	[ "$want" -ge "$3" ] || fail "only $want tests listed in $1/$2-tests, want >= $3"
+	run_suite "$1" "$2" all "$want"
 }
 
 # A marker written into the kernel log, rather than a line count: the log
