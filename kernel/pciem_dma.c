@@ -355,22 +355,22 @@ static u64 dev_mask(struct device *dev, bool coherent)
 
 /*
  * Record a mapping of @len bytes at kernel address @kaddr. Any context:
- * drivers map from interrupt handlers.
+ * drivers map from interrupt handlers. The caller holds a reference on
+ * @fn (one lookup per DMA API call, however many segments it has).
  */
-static dma_addr_t pciem_dma_map_kaddr(struct device *dev, void *kaddr, size_t len,
-			    enum dma_data_direction dir, unsigned int kind,
-			    unsigned int order, u64 mask)
+static dma_addr_t pciem_dma_map_kaddr(struct pciem_function *fn,
+				      struct device *dev, void *kaddr,
+				      size_t len, enum dma_data_direction dir,
+				      unsigned int kind, unsigned int order,
+				      u64 mask)
 {
-	struct pciem_function *fn = dev_fn(dev);
 	struct pciem_dma_map *m;
 	unsigned long flags;
 	dma_addr_t iova = DMA_MAPPING_ERROR;
 
-	if (!fn)
-		return DMA_MAPPING_ERROR;
 	m = kzalloc(sizeof(*m), GFP_ATOMIC);
 	if (!m)
-		goto out;
+		return DMA_MAPPING_ERROR;
 	m->len = len;
 	m->kaddr = kaddr;
 	m->dir = dir;
@@ -391,25 +391,23 @@ static dma_addr_t pciem_dma_map_kaddr(struct device *dev, void *kaddr, size_t le
 	} else {
 		atomic64_inc(&fn->dma.maps);
 	}
-out:
-	pciem_function_put(fn);
 	return iova;
 }
 
 /*
  * Forget the mapping at @iova. @kind says which call: a driver that frees
  * with the wrong call, the wrong size or an address it never got is told
- * so (the DMA API debug facility would say the same).
+ * so (the DMA API debug facility would say the same). The caller holds a
+ * reference on @fn.
  */
-static void pciem_dma_unmap_iova(struct device *dev, dma_addr_t iova, size_t len,
-		       unsigned int kind, void **kaddr, unsigned int *order)
+static void pciem_dma_unmap_iova(struct pciem_function *fn,
+				 struct device *dev, dma_addr_t iova,
+				 size_t len, unsigned int kind, void **kaddr,
+				 unsigned int *order)
 {
-	struct pciem_function *fn = dev_fn(dev);
 	struct pciem_dma_map *m, *old = NULL;
 	unsigned long flags;
 
-	if (!fn)
-		return;
 	spin_lock_irqsave(&fn->dma.lock, flags);
 	m = pciem_dma_find(&fn->dma, iova);
 	if (m && m->iova == iova && m->kind == kind) {
@@ -430,7 +428,6 @@ static void pciem_dma_unmap_iova(struct device *dev, dma_addr_t iova, size_t len
 		dev_warn_ratelimited(dev, "pciem: unmap of %#llx (%zu bytes), which is not a live mapping of that kind: %pS\n",
 				     (u64)iova, len, __builtin_return_address(0));
 	kfree(old);
-	pciem_function_put(fn);
 }
 
 static dma_addr_t pciem_dma_map_page(struct device *dev, struct page *page,
@@ -438,20 +435,33 @@ static dma_addr_t pciem_dma_map_page(struct device *dev, struct page *page,
 				     enum dma_data_direction dir,
 				     unsigned long attrs)
 {
-	return pciem_dma_map_kaddr(dev, page_address(page) + offset, size, dir,
-			 PCIEM_DMA_SINGLE, 0, dev_mask(dev, false));
+	struct pciem_function *fn = dev_fn(dev);
+	dma_addr_t iova;
+
+	if (!fn)
+		return DMA_MAPPING_ERROR;
+	iova = pciem_dma_map_kaddr(fn, dev, page_address(page) + offset, size,
+				   dir, PCIEM_DMA_SINGLE, 0,
+				   dev_mask(dev, false));
+	pciem_function_put(fn);
+	return iova;
 }
 
 static void pciem_dma_unmap_page(struct device *dev, dma_addr_t iova,
 				 size_t size, enum dma_data_direction dir,
 				 unsigned long attrs)
 {
-	pciem_dma_unmap_iova(dev, iova, size, PCIEM_DMA_SINGLE, NULL, NULL);
+	struct pciem_function *fn = dev_fn(dev);
+
+	if (!fn)
+		return;
+	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_SINGLE, NULL, NULL);
+	pciem_function_put(fn);
 }
 
-static void pciem_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
-			       int nents, enum dma_data_direction dir,
-			       unsigned long attrs)
+/* The first @nents segments of @sgl. The caller holds a reference on @fn. */
+static void unmap_segments(struct pciem_function *fn, struct device *dev,
+			   struct scatterlist *sgl, int nents)
 {
 	struct scatterlist *sg;
 	int i;
@@ -459,9 +469,21 @@ static void pciem_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	for_each_sg(sgl, sg, nents, i) {
 		if (!sg_dma_len(sg))
 			break;
-		pciem_dma_unmap_iova(dev, sg_dma_address(sg), sg_dma_len(sg),
-			   PCIEM_DMA_SG, NULL, NULL);
+		pciem_dma_unmap_iova(fn, dev, sg_dma_address(sg),
+				     sg_dma_len(sg), PCIEM_DMA_SG, NULL, NULL);
 	}
+}
+
+static void pciem_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			       int nents, enum dma_data_direction dir,
+			       unsigned long attrs)
+{
+	struct pciem_function *fn = dev_fn(dev);
+
+	if (!fn)
+		return;
+	unmap_segments(fn, dev, sgl, nents);
+	pciem_function_put(fn);
 }
 
 /* One bus address per segment: nothing is merged, as swiotlb does. */
@@ -469,63 +491,59 @@ static int pciem_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 			    int nents, enum dma_data_direction dir,
 			    unsigned long attrs)
 {
+	struct pciem_function *fn = dev_fn(dev);
 	struct scatterlist *sg;
 	dma_addr_t iova;
-	int i;
+	int i, ret = nents;
 
+	if (!fn)
+		return -ENOMEM;
 	for_each_sg(sgl, sg, nents, i) {
-		iova = pciem_dma_map_kaddr(dev, sg_virt(sg), sg->length, dir, PCIEM_DMA_SG,
-				 0, dev_mask(dev, false));
+		iova = pciem_dma_map_kaddr(fn, dev, sg_virt(sg), sg->length, dir,
+					   PCIEM_DMA_SG, 0, dev_mask(dev, false));
 		if (iova == DMA_MAPPING_ERROR) {
-			if (i)
-				pciem_dma_unmap_sg(dev, sgl, i, dir, attrs);
-			return -ENOMEM;
+			unmap_segments(fn, dev, sgl, i);
+			ret = -ENOMEM;
+			break;
 		}
 		sg_dma_address(sg) = iova;
 		sg_dma_len(sg) = sg->length;
 	}
-	return nents;
-}
-
-/* With a zero-copy window, coherent memory is a piece of it. */
-static struct pciem_dma *window_of(struct device *dev,
-				   struct pciem_function **fnp)
-{
-	struct pciem_function *fn = dev_fn(dev);
-
-	*fnp = fn;
-	return fn && READ_ONCE(fn->dma.win_pool) ? &fn->dma : NULL;
+	pciem_function_put(fn);
+	return ret;
 }
 
 static void *pciem_dma_alloc(struct device *dev, size_t size,
 			     dma_addr_t *iova, gfp_t gfp, unsigned long attrs)
 {
+	struct pciem_function *fn = dev_fn(dev);
 	unsigned int order = get_order(size);
-	struct pciem_function *fn;
-	struct pciem_dma *win = window_of(dev, &fn);
+	/* With a zero-copy window, coherent memory is a piece of it. */
+	bool win = fn && READ_ONCE(fn->dma.win_pool);
 	void *kaddr;
 
+	if (!fn)
+		return NULL;
 	/* Bus addresses do not depend on where the pages are. */
 	gfp &= ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM | __GFP_COMP);
 	if (win)
-		kaddr = pciem_dma_window_alloc(win, size);
+		kaddr = pciem_dma_window_alloc(&fn->dma, size);
 	else
 		kaddr = (void *)__get_free_pages(gfp | __GFP_ZERO, order);
 	if (!kaddr)
 		goto out;
-	*iova = pciem_dma_map_kaddr(dev, kaddr, size, DMA_BIDIRECTIONAL,
+	*iova = pciem_dma_map_kaddr(fn, dev, kaddr, size, DMA_BIDIRECTIONAL,
 				    PCIEM_DMA_COHERENT, order,
 				    dev_mask(dev, true));
 	if (*iova == DMA_MAPPING_ERROR) {
 		if (win)
-			pciem_dma_window_free(win, kaddr, size);
+			pciem_dma_window_free(&fn->dma, kaddr, size);
 		else
 			free_pages((unsigned long)kaddr, order);
 		kaddr = NULL;
 	}
 out:
-	if (fn)
-		pciem_function_put(fn);
+	pciem_function_put(fn);
 	return kaddr;
 }
 
@@ -533,39 +551,37 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
 				    void *vaddr, dma_addr_t iova,
 				    unsigned long attrs)
 {
-	void *kaddr = NULL;
+	struct pciem_function *fn = dev_fn(dev);
 	unsigned int order = 0;
+	void *kaddr = NULL;
 
-	struct pciem_function *fn;
-	struct pciem_dma *win = window_of(dev, &fn);
-
-	pciem_dma_unmap_iova(dev, iova, size, PCIEM_DMA_COHERENT, &kaddr, &order);
+	if (!fn)
+		return;
+	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_COHERENT, &kaddr,
+			     &order);
 	/* Only memory PCIem handed out goes back; a bad free leaks instead. */
 	if (kaddr && kaddr == vaddr) {
-		if (win)
-			pciem_dma_window_free(win, kaddr, size);
+		if (READ_ONCE(fn->dma.win_pool))
+			pciem_dma_window_free(&fn->dma, kaddr, size);
 		else
 			free_pages((unsigned long)kaddr, order);
 	}
-	if (fn)
-		pciem_function_put(fn);
+	pciem_function_put(fn);
 }
 
 /*
  * Device and CPU share the bytes, so a sync has nothing to do except for
  * mappings bounced through a window. A sync of something that is not
- * mapped is a driver bug worth a line.
+ * mapped is a driver bug worth a line. The caller holds a reference on
+ * @fn.
  */
-static void sync_one(struct device *dev, dma_addr_t iova, size_t size,
-		     bool for_cpu)
+static void sync_one(struct pciem_function *fn, struct device *dev,
+		     dma_addr_t iova, size_t size, bool for_cpu)
 {
-	struct pciem_function *fn = dev_fn(dev);
 	struct pciem_dma_map *m;
 	unsigned long flags;
 	bool ok;
 
-	if (!fn)
-		return;
 	spin_lock_irqsave(&fn->dma.lock, flags);
 	m = pciem_dma_find(&fn->dma, iova);
 	ok = m && size <= m->len - (iova - m->iova);
@@ -574,7 +590,31 @@ static void sync_one(struct device *dev, dma_addr_t iova, size_t size,
 	spin_unlock_irqrestore(&fn->dma.lock, flags);
 	if (!ok)
 		dev_warn_ratelimited(dev, "pciem: sync of %zu bytes at %#llx, which is not inside a live mapping: %pS\n",
-				     size, (u64)iova, __builtin_return_address(1));
+				     size, (u64)iova, __builtin_return_address(2));
+}
+
+static void sync_single(struct device *dev, dma_addr_t iova, size_t size,
+			bool for_cpu)
+{
+	struct pciem_function *fn = dev_fn(dev);
+
+	if (!fn)
+		return;
+	sync_one(fn, dev, iova, size, for_cpu);
+	pciem_function_put(fn);
+}
+
+static void sync_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		    bool for_cpu)
+{
+	struct pciem_function *fn = dev_fn(dev);
+	struct scatterlist *sg;
+	int i;
+
+	if (!fn)
+		return;
+	for_each_sg(sgl, sg, nents, i)
+		sync_one(fn, dev, sg_dma_address(sg), sg_dma_len(sg), for_cpu);
 	pciem_function_put(fn);
 }
 
@@ -582,36 +622,28 @@ static void pciem_dma_sync_single_for_cpu(struct device *dev, dma_addr_t iova,
 					  size_t size,
 					  enum dma_data_direction dir)
 {
-	sync_one(dev, iova, size, true);
+	sync_single(dev, iova, size, true);
 }
 
 static void pciem_dma_sync_single_for_device(struct device *dev,
 					     dma_addr_t iova, size_t size,
 					     enum dma_data_direction dir)
 {
-	sync_one(dev, iova, size, false);
+	sync_single(dev, iova, size, false);
 }
 
 static void pciem_dma_sync_sg_for_cpu(struct device *dev,
 				      struct scatterlist *sgl, int nents,
 				      enum dma_data_direction dir)
 {
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sg(sgl, sg, nents, i)
-		sync_one(dev, sg_dma_address(sg), sg_dma_len(sg), true);
+	sync_sg(dev, sgl, nents, true);
 }
 
 static void pciem_dma_sync_sg_for_device(struct device *dev,
 					 struct scatterlist *sgl, int nents,
 					 enum dma_data_direction dir)
 {
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sg(sgl, sg, nents, i)
-		sync_one(dev, sg_dma_address(sg), sg_dma_len(sg), false);
+	sync_sg(dev, sgl, nents, false);
 }
 
 static int pciem_dma_supported(struct device *dev, u64 mask)
