@@ -30,6 +30,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/genalloc.h>
 #include <linux/kallsyms.h>
+#include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -354,6 +355,23 @@ static u64 dev_mask(struct device *dev, bool coherent)
 }
 
 /*
+ * Who called the DMA API, for a warning about a driver's misuse of it:
+ * "drv_fn+0x1c/0x80 [drv] <- its caller". From the unwinder, as the map
+ * traces are: __builtin_return_address() beyond 0 is not safe in kernels
+ * built without frame pointers, and level 0 is only the DMA core.
+ */
+static DEFINE_RATELIMIT_STATE(bad_call_rs, DEFAULT_RATELIMIT_INTERVAL,
+			      DEFAULT_RATELIMIT_BURST);
+
+static void pciem_dma_caller(char *buf, size_t len)
+{
+	unsigned long trace[PCIEM_DMA_TRACE] = { 0 };
+
+	stack_trace_save(trace, PCIEM_DMA_TRACE, 0);
+	pciem_dma_print_trace(buf, len, trace);
+}
+
+/*
  * Record a mapping of @len bytes at kernel address @kaddr. Any context:
  * drivers map from interrupt handlers. The caller holds a reference on
  * @fn (one lookup per DMA API call, however many segments it has).
@@ -406,6 +424,7 @@ static void pciem_dma_unmap_iova(struct pciem_function *fn,
 				 unsigned int *order)
 {
 	struct pciem_dma_map *m, *old = NULL;
+	char caller[160];
 	unsigned long flags;
 
 	spin_lock_irqsave(&fn->dma.lock, flags);
@@ -424,9 +443,11 @@ static void pciem_dma_unmap_iova(struct pciem_function *fn,
 		m = ERR_PTR(-ENOENT);
 	}
 	spin_unlock_irqrestore(&fn->dma.lock, flags);
-	if (IS_ERR(m))
-		dev_warn_ratelimited(dev, "pciem: unmap of %#llx (%zu bytes), which is not a live mapping of that kind: %pS\n",
-				     (u64)iova, len, __builtin_return_address(0));
+	if (IS_ERR(m) && __ratelimit(&bad_call_rs)) {
+		pciem_dma_caller(caller, sizeof(caller));
+		dev_warn(dev, "pciem: unmap of %#llx (%zu bytes), which is not a live mapping of that kind: %s\n",
+			 (u64)iova, len, caller);
+	}
 	kfree(old);
 }
 
@@ -460,8 +481,9 @@ static void pciem_dma_unmap_page(struct device *dev, dma_addr_t iova,
 }
 
 /* The first @nents segments of @sgl. The caller holds a reference on @fn. */
-static void unmap_segments(struct pciem_function *fn, struct device *dev,
-			   struct scatterlist *sgl, int nents)
+static void pciem_dma_unmap_segments(struct pciem_function *fn,
+				     struct device *dev,
+				     struct scatterlist *sgl, int nents)
 {
 	struct scatterlist *sg;
 	int i;
@@ -482,7 +504,7 @@ static void pciem_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 
 	if (!fn)
 		return;
-	unmap_segments(fn, dev, sgl, nents);
+	pciem_dma_unmap_segments(fn, dev, sgl, nents);
 	pciem_function_put(fn);
 }
 
@@ -502,7 +524,7 @@ static int pciem_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 		iova = pciem_dma_map_kaddr(fn, dev, sg_virt(sg), sg->length, dir,
 					   PCIEM_DMA_SG, 0, dev_mask(dev, false));
 		if (iova == DMA_MAPPING_ERROR) {
-			unmap_segments(fn, dev, sgl, i);
+			pciem_dma_unmap_segments(fn, dev, sgl, i);
 			ret = -ENOMEM;
 			break;
 		}
@@ -575,10 +597,11 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
  * mapped is a driver bug worth a line. The caller holds a reference on
  * @fn.
  */
-static void sync_one(struct pciem_function *fn, struct device *dev,
-		     dma_addr_t iova, size_t size, bool for_cpu)
+static void pciem_dma_sync_one(struct pciem_function *fn, struct device *dev,
+			       dma_addr_t iova, size_t size, bool for_cpu)
 {
 	struct pciem_dma_map *m;
+	char caller[160];
 	unsigned long flags;
 	bool ok;
 
@@ -588,24 +611,26 @@ static void sync_one(struct pciem_function *fn, struct device *dev,
 	if (ok && fn->dma.win_pool)
 		pciem_dma_window_sync(&fn->dma, m, iova, size, for_cpu);
 	spin_unlock_irqrestore(&fn->dma.lock, flags);
-	if (!ok)
-		dev_warn_ratelimited(dev, "pciem: sync of %zu bytes at %#llx, which is not inside a live mapping: %pS\n",
-				     size, (u64)iova, __builtin_return_address(2));
+	if (!ok && __ratelimit(&bad_call_rs)) {
+		pciem_dma_caller(caller, sizeof(caller));
+		dev_warn(dev, "pciem: sync of %zu bytes at %#llx, which is not inside a live mapping: %s\n",
+			 size, (u64)iova, caller);
+	}
 }
 
-static void sync_single(struct device *dev, dma_addr_t iova, size_t size,
-			bool for_cpu)
+static void pciem_dma_sync_range(struct device *dev, dma_addr_t iova,
+				 size_t size, bool for_cpu)
 {
 	struct pciem_function *fn = dev_fn(dev);
 
 	if (!fn)
 		return;
-	sync_one(fn, dev, iova, size, for_cpu);
+	pciem_dma_sync_one(fn, dev, iova, size, for_cpu);
 	pciem_function_put(fn);
 }
 
-static void sync_sg(struct device *dev, struct scatterlist *sgl, int nents,
-		    bool for_cpu)
+static void pciem_dma_sync_list(struct device *dev, struct scatterlist *sgl,
+				int nents, bool for_cpu)
 {
 	struct pciem_function *fn = dev_fn(dev);
 	struct scatterlist *sg;
@@ -614,7 +639,7 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	if (!fn)
 		return;
 	for_each_sg(sgl, sg, nents, i)
-		sync_one(fn, dev, sg_dma_address(sg), sg_dma_len(sg), for_cpu);
+		pciem_dma_sync_one(fn, dev, sg_dma_address(sg), sg_dma_len(sg), for_cpu);
 	pciem_function_put(fn);
 }
 
@@ -622,28 +647,28 @@ static void pciem_dma_sync_single_for_cpu(struct device *dev, dma_addr_t iova,
 					  size_t size,
 					  enum dma_data_direction dir)
 {
-	sync_single(dev, iova, size, true);
+	pciem_dma_sync_range(dev, iova, size, true);
 }
 
 static void pciem_dma_sync_single_for_device(struct device *dev,
 					     dma_addr_t iova, size_t size,
 					     enum dma_data_direction dir)
 {
-	sync_single(dev, iova, size, false);
+	pciem_dma_sync_range(dev, iova, size, false);
 }
 
 static void pciem_dma_sync_sg_for_cpu(struct device *dev,
 				      struct scatterlist *sgl, int nents,
 				      enum dma_data_direction dir)
 {
-	sync_sg(dev, sgl, nents, true);
+	pciem_dma_sync_list(dev, sgl, nents, true);
 }
 
 static void pciem_dma_sync_sg_for_device(struct device *dev,
 					 struct scatterlist *sgl, int nents,
 					 enum dma_data_direction dir)
 {
-	sync_sg(dev, sgl, nents, false);
+	pciem_dma_sync_list(dev, sgl, nents, false);
 }
 
 static int pciem_dma_supported(struct device *dev, u64 mask)

@@ -586,6 +586,29 @@ static void test_never_mapped(struct pmt_run *t)
 			"FILL at bus address 0xfffffffffff00000, never mapped");
 }
 
+/*
+ * A driver's misuse of the DMA API itself: unmapping and syncing what it
+ * never mapped. PCIem must shrug it off with a log line naming the
+ * caller (95-dma checks the lines), and the table must stay usable.
+ */
+static void test_bad_calls(struct pmt_run *t)
+{
+	struct device *dev = &t->md->pdev->dev;
+	dma_addr_t d;
+	u8 *p;
+
+	if (!dma_begin(t))
+		return;
+	dma_unmap_single(dev, 0x1000, 64, DMA_FROM_DEVICE);
+	dma_sync_single_for_cpu(dev, 0x1000, 64, DMA_FROM_DEVICE);
+	p = poisoned_map(t, 64, 0, 64, DMA_FROM_DEVICE, &d);
+	if (!p)
+		return;
+	fill_and_check(t, d, p, 64, 5, DMA_FROM_DEVICE, "FILL after the bad calls");
+	dma_unmap_single(dev, d, 64, DMA_FROM_DEVICE);
+	kfree(p);
+}
+
 /* ---- the zero-copy window ------------------------------------------------------ */
 
 /*
@@ -623,6 +646,7 @@ const struct pmt_test pmt_dma_tests[] = {
 	{ "direction", test_direction, PMT_F_TESTDEV },
 	{ "bus-master", test_bus_master, PMT_F_TESTDEV },
 	{ "never-mapped", test_never_mapped, PMT_F_TESTDEV },
+	{ "bad-calls", test_bad_calls, PMT_F_TESTDEV },
 	{ "direct", test_direct, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ }
 };

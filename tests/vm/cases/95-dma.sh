@@ -10,7 +10,7 @@
 # zero-copy DMA window, and the engines reaching into the window directly.
 . /pciem/tests/vm/lib.sh
 
-MIN_TESTS=11	# tests `all` runs today; fewer means some were lost
+MIN_TESTS=12	# tests `all` runs today; fewer means some were lost
 DBG=/sys/kernel/debug/pciem_mmio_test
 
 # expect_log WHAT REGEX: a line since the mark matches.
@@ -72,5 +72,9 @@ expect_log "a write into a TO_DEVICE mapping" \
 	"DMA write of 256 bytes at $hex refused: against the mapping's direction.*TO_DEVICE single, mapped by (poisoned_map|test_direction)"
 expect_log "bus mastering off" "DMA write of 512 bytes at $hex refused: bus mastering is disabled"
 expect_log "a never mapped address" "DMA write of 8 bytes at 0x1000 refused: no mapping there"
+expect_log "an unmap of what was never mapped" \
+	"pciem: unmap of 0x1000 \\(64 bytes\\), which is not a live mapping of that kind: test_bad_calls"
+expect_log "a sync of what was never mapped" \
+	"pciem: sync of 64 bytes at 0x1000, which is not inside a live mapping: test_bad_calls"
 log_clean "the DMA tests"
 finish
