@@ -411,15 +411,6 @@ static void msi_flush_pending(struct pciem_function *fn)
 
 /* ---- config space hooks ----------------------------------------------------------- */
 
-static u32 msi_mask_offset(struct pciem_function *fn)
-{
-	u16 o = fn->cfg.layout.msi;
-	bool is64 = pciem_cfg_read(&fn->cfg, o + PCI_MSI_FLAGS, 2) &
-		    PCI_MSI_FLAGS_64BIT;
-
-	return o + (is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
-}
-
 /**
  * pciem_irq_cfg_read() - device-owned bits of config reads
  * @fn:		function; caller holds host->lock
@@ -439,7 +430,7 @@ void pciem_irq_cfg_read(struct pciem_function *fn, unsigned int where,
 
 	/* Accesses are naturally aligned: one never straddles a dword. */
 	if (irq->msi_maskable) {
-		reg = msi_mask_offset(fn) + 4;	/* Pending Bits */
+		reg = fn->cfg.layout.msi_data + 8;	/* Pending Bits */
 		if (where >= reg && where < reg + 4)
 			*val = (READ_ONCE(irq->msi_pending) >>
 				(8 * (where - reg))) & mask;
@@ -460,15 +451,6 @@ static void add_event(struct pciem_irq_events *ev, u32 event, u32 index,
 	ev->n++;
 }
 
-static u32 msi_data_offset(struct pciem_function *fn)
-{
-	u16 o = fn->cfg.layout.msi;
-	bool is64 = pciem_cfg_read(&fn->cfg, o + PCI_MSI_FLAGS, 2) &
-		    PCI_MSI_FLAGS_64BIT;
-
-	return o + (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32);
-}
-
 /* MSI control or message written: mirror it, note what changed. */
 static void msi_written(struct pciem_function *fn, struct pciem_irq_events *ev)
 {
@@ -479,9 +461,10 @@ static void msi_written(struct pciem_function *fn, struct pciem_irq_events *ev)
 
 	irq->msi_enabled = ctl & MSI_FLAGS_ENABLE;
 	irq->msi_nvec = 1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >> MSI_FLAGS_MME_SHIFT);
-	irq->msi_data = pciem_cfg_read(&fn->cfg, msi_data_offset(fn), 2);
+	irq->msi_data = pciem_cfg_read(&fn->cfg, fn->cfg.layout.msi_data, 2);
 	if (irq->msi_maskable)
-		irq->msi_mask = pciem_cfg_read(&fn->cfg, msi_mask_offset(fn), 4);
+		irq->msi_mask = pciem_cfg_read(&fn->cfg,
+					       fn->cfg.layout.msi_data + 4, 4);
 	if (irq->msi_enabled && !was)
 		irq->msi_pending = 0;
 	msi_flush_pending(fn);

@@ -353,6 +353,7 @@ static int emit_msi(struct pciem_cfg *cfg, const struct pciem_cap *c,
 		reg(cfg, data_off + 8, 4, 0, 0, 0);		/* pending */
 	}
 	cfg->layout.msi = o;
+	cfg->layout.msi_data = data_off;
 	return 0;
 }
 

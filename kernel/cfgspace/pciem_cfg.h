@@ -37,6 +37,11 @@ extern "C" {
 struct pciem_cfg_layout {
 	uint16_t pm;
 	uint16_t msi;
+	/*
+	 * MSI Message Data (its place depends on 64-bit addressing); the
+	 * Mask and Pending Bits, with per-vector masking, follow at +4, +8.
+	 */
+	uint16_t msi_data;
 	uint16_t msix;
 	uint16_t pcie;
 	uint16_t aer;

@@ -35,12 +35,7 @@ constexpr uint16_t msi_flags = 2;
 constexpr uint32_t msi_flags_enable = 0x0001;
 constexpr uint32_t msi_flags_qmask = 0x000e;
 constexpr uint32_t msi_flags_qsize = 0x0070;
-constexpr uint32_t msi_flags_64bit = 0x0080;
 constexpr uint32_t msi_flags_maskbit = 0x0100;
-constexpr uint16_t msi_data_32 = 0x08;
-constexpr uint16_t msi_data_64 = 0x0c;
-constexpr uint16_t msi_mask_32 = 0x0c;
-constexpr uint16_t msi_mask_64 = 0x10;
 constexpr uint16_t msix_flags = 2;
 constexpr uint16_t msix_table = 4;
 constexpr uint16_t msix_pba = 8;
@@ -151,18 +146,6 @@ void SimHost::irq_init() {
     irq_.intx_pin = pciem_cfg_read(cfg_.get(), cfg_interrupt_pin, 1) != 0;
 }
 
-uint16_t SimHost::msi_data_offset() const {
-    const uint16_t o = cfg_->layout.msi;
-    const bool is64 = (pciem_cfg_read(cfg_.get(), o + msi_flags, 2) & msi_flags_64bit) != 0;
-    return static_cast<uint16_t>(o + (is64 ? msi_data_64 : msi_data_32));
-}
-
-uint16_t SimHost::msi_mask_offset() const {
-    const uint16_t o = cfg_->layout.msi;
-    const bool is64 = (pciem_cfg_read(cfg_.get(), o + msi_flags, 2) & msi_flags_64bit) != 0;
-    return static_cast<uint16_t>(o + (is64 ? msi_mask_64 : msi_mask_32));
-}
-
 bool SimHost::msix_masked_locked(unsigned vector) const {
     return irq_.msix_fmask ||
            (irq_.msix_table[size_t{vector} * msix_entry_size + 12] & msix_ctrl_maskbit) != 0;
@@ -248,7 +231,7 @@ void SimHost::irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value) {
     const std::lock_guard lock(irq_mutex_);
     const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
     if (cfg_->layout.msi != 0 && irq_.msi_maskable) {
-        const unsigned reg = msi_mask_offset() + 4u; // Pending Bits
+        const unsigned reg = cfg_->layout.msi_data + 8u; // Pending Bits
         if (offset >= reg && offset < reg + 4) {
             value = (irq_.msi_pending >> (8 * (offset - reg))) & mask;
         }
@@ -306,9 +289,9 @@ void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
         const uint32_t mask = irq_.msi_mask;
         irq_.msi_enabled = (ctl & msi_flags_enable) != 0;
         irq_.msi_nvec = 1u << ((ctl & msi_flags_qsize) >> 4);
-        irq_.msi_data = pciem_cfg_read(cfg_.get(), msi_data_offset(), 2);
+        irq_.msi_data = pciem_cfg_read(cfg_.get(), cfg_->layout.msi_data, 2);
         if (irq_.msi_maskable) {
-            irq_.msi_mask = pciem_cfg_read(cfg_.get(), msi_mask_offset(), 4);
+            irq_.msi_mask = pciem_cfg_read(cfg_.get(), cfg_->layout.msi_data + 4u, 4);
         }
         if (irq_.msi_enabled && !was) {
             irq_.msi_pending = 0;

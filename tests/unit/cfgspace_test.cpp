@@ -272,6 +272,7 @@ TEST(CfgCaps, MsiLayoutsAndMasks) {
         m.msi.vectors = c.vectors;
         ASSERT_EQ(b.build(), 0);
         uint16_t o = b.cfg.layout.msi;
+        EXPECT_EQ(b.cfg.layout.msi_data, o + c.data_off) << "where the layout says Message Data is";
         EXPECT_EQ(b.rd(o + 2, 2), c.ctl);
         b.wr(o + 2, 0xffff, 2);
         // Enable and Multiple Message Enable are the only RW bits.

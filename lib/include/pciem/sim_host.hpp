@@ -185,8 +185,6 @@ private:
     void msix_flush_locked();
     void msi_flush_locked();
     void intx_update_locked();
-    [[nodiscard]] uint16_t msi_mask_offset() const;
-    [[nodiscard]] uint16_t msi_data_offset() const;
     // Interrupt configuration events (PCIEM_REQ_IRQ_CONFIG), queued under
     // irq_mutex_ and handed to the model after it, as the kernel does.
     void irq_event_locked(uint32_t event, uint32_t index, uint64_t data);
