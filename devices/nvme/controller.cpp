@@ -194,6 +194,7 @@ void Controller::reset() {
     }
     aer_cids_.clear();
     pending_events_.clear();
+    shadow_.doorbells = shadow_.event_indexes = 0;
     masked_log_pages_ = 0;
     features_ = Features{};
     critical_warning_ = 0;

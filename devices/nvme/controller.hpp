@@ -99,6 +99,8 @@ private:
     void sq_doorbell(uint16_t qid, uint32_t tail);
     void cq_doorbell(uint16_t qid, uint32_t head);
     void process_sq(SubmissionQueue& sq);
+    // Room appeared in a CQ: SQs that stopped because it was full go on.
+    void resume_stalled(CompletionQueue& cq);
     [[nodiscard]] bool post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sqhd,
                                        uint16_t cid, const Completion& c);
     void signal_completions();
@@ -106,6 +108,31 @@ private:
     void update_intx();
     void on_interrupt_mask_change(uint32_t old_mask);
     [[nodiscard]] std::optional<Completion> execute(SubmissionQueue& sq, const Sqe& cmd);
+
+    // ---- shadow_doorbells.cpp
+public:
+    // A busy-polling host: read the shadow doorbells of the I/O queues
+    // and process what they announce, so the driver never traps on a
+    // doorbell; completions are coalesced while the host is still busy
+    // with the previous interrupt's.
+    bool on_poll() override;
+
+private:
+    [[nodiscard]] Completion doorbell_buffer_config(const Sqe& cmd);
+    [[nodiscard]] bool shadow_active(uint16_t qid) const { return qid != 0 && shadow_.doorbells != 0; }
+    // Byte offset of a queue's SQ tail / CQ head slot in both buffers:
+    // the doorbell registers' layout.
+    [[nodiscard]] uint64_t shadow_offset(uint16_t qid, bool cq) const;
+    [[nodiscard]] std::optional<uint32_t> read_shadow(uint16_t qid, bool cq);
+    void write_event_index(uint16_t qid, bool cq, uint32_t value);
+    // Event mode, after an SQ doorbell: ask for the next one (EventIdx =
+    // the tail) and take what the shadow announced meanwhile.
+    void rearm_sq(SubmissionQueue& sq);
+    // Event mode: take the host's CQ head from the shadow; if the CQ is
+    // still full (or, until_empty, still holds entries: INTx's level),
+    // ask for a CQ head doorbell.
+    void refresh_cq_head(CompletionQueue& cq, bool until_empty = false);
+    [[nodiscard]] bool coalescing(const CompletionQueue& cq) const;
 
     // ---- admin_queues.cpp
     [[nodiscard]] std::optional<Completion> admin_command(SubmissionQueue& sq, const Sqe& cmd);
@@ -178,6 +205,18 @@ private:
     uint32_t interrupt_mask_ = 0;
     uint32_t masked_pending_ = 0;
     bool pin_based_ = false;
+
+    // Doorbell Buffer Config: bus addresses of the Shadow Doorbell and
+    // EventIdx buffers (0: not configured), and whether a busy-polling
+    // host calls on_poll() (then the model reads the shadows itself and
+    // never asks for doorbell writes).
+    struct ShadowDoorbells {
+        uint64_t doorbells = 0;
+        uint64_t event_indexes = 0;
+        std::vector<uint32_t> values; // scratch for one read of every slot
+    };
+    ShadowDoorbells shadow_;
+    bool polled_ = false;
 
     Features features_;
     uint16_t temperature_ = default_temperature;

@@ -22,6 +22,10 @@ struct ControllerOptions {
     // Identify Controller MDTS: transfers up to 2^mdts memory pages (of
     // CAP.MPSMIN, 4 KiB).
     unsigned mdts = 8;
+    // OACS bit 8: the Doorbell Buffer Config command (shadow doorbells
+    // and EventIdx in host memory, NVMe 1.3), which the Linux driver uses
+    // for its I/O queues when offered.
+    bool shadow_doorbells = true;
     std::string serial = "PCIEM-NVME-0001";
     std::string model = "PCIem NVMe Controller";
 

@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
     app.add_option("--mdts", ctrl.mdts, "Maximum data transfer: 2^N pages of 4 KiB per command")
         ->check(CLI::Range(1u, 12u))
         ->capture_default_str();
+    app.add_flag("!--no-shadow-doorbells", ctrl.shadow_doorbells,
+                 "Do not offer Doorbell Buffer Config (OACS bit 8): the driver then writes "
+                 "every doorbell register, each a trapped MMIO write");
     app.add_option("--serial", ctrl.serial,
                    "Serial number (also names the subsystem NQN): give each controller its own")
         ->capture_default_str();

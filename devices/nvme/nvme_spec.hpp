@@ -143,6 +143,7 @@ inline constexpr uint8_t abort = 0x08;
 inline constexpr uint8_t set_features = 0x09;
 inline constexpr uint8_t get_features = 0x0a;
 inline constexpr uint8_t async_event_request = 0x0c;
+inline constexpr uint8_t doorbell_buffer_config = 0x7c;
 } // namespace admin_op
 
 namespace io_op {

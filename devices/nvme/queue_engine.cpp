@@ -30,11 +30,6 @@ uint32_t cq_room(const CompletionQueue& cq) {
     return (cq.head + cq.size - cq.tail - 1) % cq.size;
 }
 
-// Whether `to` lies in the circular range [from, limit].
-bool in_ring_range(uint32_t from, uint32_t to, uint32_t limit, uint32_t size) {
-    return (to + size - from) % size <= (limit + size - from) % size;
-}
-
 } // namespace
 
 void Controller::sq_doorbell(uint16_t qid, uint32_t tail) {
@@ -47,6 +42,16 @@ void Controller::sq_doorbell(uint16_t qid, uint32_t tail) {
         report_event(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
         return;
     }
+    if (shadow_active(qid)) {
+        // The write only says "look": its value may be older than the
+        // shadow, which the host updates first (and may have updated
+        // again since), so the shadow is the tail.
+        const std::optional<uint32_t> shadow = read_shadow(qid, false);
+        if (!shadow) {
+            return;
+        }
+        tail = *shadow;
+    }
     if (tail >= sq->size) {
         report_event(aer::type_error, aer::info_invalid_doorbell_value, log_page::error_info);
         return;
@@ -54,6 +59,9 @@ void Controller::sq_doorbell(uint16_t qid, uint32_t tail) {
     sq->tail = tail;
     if (!shut_down_) {
         process_sq(*sq);
+        if (shadow_active(qid) && !polled_) {
+            rearm_sq(*sq);
+        }
         signal_completions();
     }
 }
@@ -68,6 +76,13 @@ void Controller::cq_doorbell(uint16_t qid, uint32_t head) {
         report_event(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
         return;
     }
+    if (shadow_active(qid)) {
+        const std::optional<uint32_t> shadow = read_shadow(qid, true); // as for the SQ tail
+        if (!shadow) {
+            return;
+        }
+        head = *shadow;
+    }
     // The host may only release entries the controller has posted.
     if (head >= cq->size || !in_ring_range(cq->head, head, cq->tail, cq->size)) {
         report_event(aer::type_error, aer::info_invalid_doorbell_value, log_page::error_info);
@@ -80,18 +95,23 @@ void Controller::cq_doorbell(uint16_t qid, uint32_t head) {
     }
     // Room in the CQ resumes SQs that stopped because it was full, and
     // events waiting for the admin CQ.
-    if (cq->stalled) {
-        cq->stalled = false;
-        for (auto& sq : sqs_) {
-            if (sq && sq->cqid == qid && !sq->empty()) {
-                process_sq(*sq);
-            }
-        }
-    }
+    resume_stalled(*cq);
     if (qid == 0) {
         deliver_events();
     }
     signal_completions();
+}
+
+void Controller::resume_stalled(CompletionQueue& cq) {
+    if (!cq.stalled) {
+        return;
+    }
+    cq.stalled = false;
+    for (auto& sq : sqs_) {
+        if (sq && sq->cqid == cq.qid && !sq->empty()) {
+            process_sq(*sq);
+        }
+    }
 }
 
 void Controller::process_sq(SubmissionQueue& sq) {
@@ -100,6 +120,9 @@ void Controller::process_sq(SubmissionQueue& sq) {
         // Up to the tail or the end of the ring, and no more commands
         // than the CQ has room for: one dma() call for the whole run.
         const uint32_t end = sq.tail > sq.head ? sq.tail : sq.size;
+        if (cq_room(cq) == 0) {
+            refresh_cq_head(cq); // the host's head may be in the shadow
+        }
         const uint32_t n = std::min(end - sq.head, cq_room(cq));
         if (n == 0) {
             cq.stalled = true; // the CQ head doorbell resumes us
@@ -177,11 +200,24 @@ bool Controller::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sq
 
 void Controller::signal_completions() {
     for (auto& cq : cqs_) {
-        if (cq && cq->needs_irq) {
-            cq->needs_irq = false;
-            if (cq->irq_enabled) {
-                raise_vector(cq->vector);
+        if (!cq || !cq->needs_irq) {
+            continue;
+        }
+        if (coalescing(*cq)) {
+            if (cq->head == cq->tail) {
+                cq->needs_irq = false; // a running handler took them already
+                continue;
             }
+            if (cq->irq_outstanding &&
+                !in_ring_range(cq->irq_tail, cq->head, cq->tail, cq->size)) {
+                continue; // the last raise's handler is not done: on_poll() comes back
+            }
+        }
+        cq->needs_irq = false;
+        if (cq->irq_enabled) {
+            raise_vector(cq->vector);
+            cq->irq_tail = cq->tail;
+            cq->irq_outstanding = true;
         }
     }
 }
@@ -218,8 +254,12 @@ void Controller::update_intx() {
     if ((interrupt_mask_ & 1u) == 0) {
         for (const auto& cq : cqs_) {
             if (cq && cq->irq_enabled && cq->has_entries()) {
-                level = true;
-                break;
+                // With shadow doorbells the head may have moved unseen.
+                refresh_cq_head(*cq, /*until_empty=*/true);
+                if (cq->has_entries()) {
+                    level = true;
+                    break;
+                }
             }
         }
     }

@@ -30,6 +30,11 @@ struct CompletionQueue {
     uint16_t vector = 0;
     unsigned sq_count = 0;  // SQs that complete here (Delete CQ refuses while > 0)
     bool needs_irq = false; // entries posted since the last interrupt
+    // Coalescing (polled shadow doorbells only): the tail when the vector
+    // was last raised; another raise waits until the host's head has
+    // reached it, i.e. until the handler that raise started has run.
+    uint32_t irq_tail = 0;
+    bool irq_outstanding = false;
     bool stalled = false;   // an SQ stopped fetching because this CQ was full
 
     [[nodiscard]] bool full() const { return (tail + 1) % size == head; }
@@ -51,6 +56,12 @@ struct SubmissionQueue {
 
     [[nodiscard]] bool empty() const { return head == tail; }
 };
+
+// Whether `to` lies in the circular range [from, limit] of a ring of
+// `size` entries.
+inline bool in_ring_range(uint32_t from, uint32_t to, uint32_t limit, uint32_t size) {
+    return (to + size - from) % size <= (limit + size - from) % size;
+}
 
 // What a command handler returns: the status and Dword 0 of its
 // completion.

@@ -376,7 +376,8 @@ Result<void> KernelHost::run_polling() {
     consumer_->set_polling(true);
     std::optional<Error> error;
     while (!should_leave(&error)) {
-        if (consumer_->drain() == 0) {
+        const bool ring_work = consumer_->drain() != 0;
+        if (!model_.on_poll() && !ring_work) {
             cpu_relax();
         }
     }

@@ -539,6 +539,13 @@ std::optional<uint64_t> SimHost::read(unsigned bar, uint64_t offset, unsigned si
     return *v & all_ones(size);
 }
 
+bool SimHost::poll() {
+    poll_interrupts();
+    const bool worked = model_.on_poll();
+    poll_interrupts();
+    return worked;
+}
+
 void SimHost::write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
     poll_interrupts();
     if (!in_bar(bar, offset, size)) {

@@ -87,7 +87,54 @@ void Driver::submit(HostQueue& q, Sqe cmd) {
     }
     std::memcpy(coherent(q.sq_bus).data() + q.sq_tail * sizeof(Sqe), &cmd, sizeof(Sqe));
     q.sq_tail = (q.sq_tail + 1) % q.sq_entries;
-    host_->write32(0, model_->sq_doorbell_offset(q.qid), q.sq_tail);
+    if (update_shadow(q.qid, false, q.sq_tail)) {
+        host_->write32(0, model_->sq_doorbell_offset(q.qid), q.sq_tail);
+    }
+}
+
+Status Driver::enable_shadow_doorbells() {
+    const uint64_t db = alloc_coherent(4096);
+    const uint64_t ei = alloc_coherent(4096);
+    Sqe c = command(admin_op::doorbell_buffer_config);
+    c.dptr1 = db;
+    c.dptr2 = ei;
+    const Status s = status_of(admin(c));
+    if (s.ok()) {
+        dbbuf_ = db;
+        eventidx_ = ei;
+    }
+    return s;
+}
+
+uint32_t& Driver::shadow(uint16_t qid, bool cq) {
+    const uint64_t off = (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
+    return *reinterpret_cast<uint32_t*>(coherent(dbbuf_).data() + off);
+}
+
+uint32_t& Driver::event_index(uint16_t qid, bool cq) {
+    const uint64_t off = (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
+    return *reinterpret_cast<uint32_t*>(coherent(eventidx_).data() + off);
+}
+
+bool Driver::update_shadow(uint16_t qid, bool cq, uint32_t value) {
+    if (qid == 0) {
+        return true;
+    }
+    if (dbbuf_ == 0) {
+        ++io_doorbell_writes_;
+        return true;
+    }
+    const auto old = static_cast<uint16_t>(shadow(qid, cq));
+    shadow(qid, cq) = value;
+    // Ring when the EventIdx lies in [old, value): the controller asked
+    // to hear about this step.
+    const auto ei = static_cast<uint16_t>(event_index(qid, cq));
+    const auto now = static_cast<uint16_t>(value);
+    if (static_cast<uint16_t>(now - ei - 1) < static_cast<uint16_t>(now - old)) {
+        ++io_doorbell_writes_;
+        return true;
+    }
+    return false;
 }
 
 std::optional<Cqe> Driver::reap(HostQueue& q, bool ring) {
@@ -107,7 +154,9 @@ std::optional<Cqe> Driver::reap(HostQueue& q, bool ring) {
 }
 
 void Driver::ring_cq(const HostQueue& q) {
-    host_->write32(0, model_->cq_doorbell_offset(q.cqid), q.cq_head);
+    if (update_shadow(q.cqid, true, q.cq_head)) {
+        host_->write32(0, model_->cq_doorbell_offset(q.cqid), q.cq_head);
+    }
 }
 
 Cqe Driver::run(HostQueue& q, const Sqe& cmd) {

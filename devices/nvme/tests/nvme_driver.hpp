@@ -75,6 +75,17 @@ public:
     // CQ head doorbell for the queue's CQ as the host has consumed it.
     void ring_cq(const HostQueue& q);
 
+    // Doorbell Buffer Config, as nvme_dbbuf_set() sends it: two zeroed
+    // coherent pages. From then on submit()/ring_cq() on I/O queues
+    // write the shadow and ring the register only when the EventIdx
+    // says so (nvme_dbbuf_update_and_check_event()). Returns the status.
+    Status enable_shadow_doorbells();
+    // The shadow and EventIdx slots of a queue's SQ tail / CQ head.
+    uint32_t& shadow(uint16_t qid, bool cq);
+    uint32_t& event_index(uint16_t qid, bool cq);
+    // I/O queue doorbell registers written so far (admin ones not counted).
+    [[nodiscard]] unsigned io_doorbell_writes() const { return io_doorbell_writes_; }
+
     // Create I/O CQ (vector) and SQ. Statuses are checked by the caller
     // via create_cq()/create_sq() when they matter.
     HostQueue create_io_queue(uint16_t qid, uint32_t entries = 64, uint16_t vector = 0,
@@ -101,8 +112,14 @@ public:
 private:
     std::unique_ptr<Controller> model_;
     std::unique_ptr<SimHost> host_;
+    // Updates the shadow slot; true when the register must be written.
+    bool update_shadow(uint16_t qid, bool cq, uint32_t value);
+
     HostQueue admin_;
     std::vector<std::string> files_;
+    uint64_t dbbuf_ = 0; // bus address of the Shadow Doorbell page (0: off)
+    uint64_t eventidx_ = 0;
+    unsigned io_doorbell_writes_ = 0;
 };
 
 Sqe command(uint8_t opcode, uint32_t nsid = 0);

@@ -90,6 +90,15 @@ public:
     // that care (coalescing, per-vector state) follow along here.
     virtual void on_irq_config(const IrqConfigEvent& event);
 
+    // A busy-polling host (KernelHostOptions::busy_poll) calls this
+    // between drains of its request ring, on the thread that delivers
+    // everything else, so a model can poll what lives in host memory
+    // (shadow doorbells, descriptor rings) instead of waiting for the
+    // driver's trapped MMIO. Return true when it found work: the host
+    // only pauses (cpu_relax) when neither the ring nor the model had
+    // any. Sleeping hosts never call it.
+    virtual bool on_poll() { return false; }
+
     // Interrupts (interrupts.hpp): raise(vector), set_intx(level),
     // eventfd(vector). Delivery belongs to the host the model runs on;
     // before a host binds (or after it is gone) every call fails with

@@ -118,6 +118,10 @@ public:
     // The address programmed in a BAR (0 when unused).
     [[nodiscard]] uint64_t bar_address(unsigned bar) const;
 
+    // One turn of a busy-polling host's loop: the model's on_poll().
+    // Returns what it returned (whether it found work).
+    bool poll();
+
     // ---- interrupts ----------------------------------------------------
     // Deliveries so far, in order (MSI/MSI-X: one per delivered vector;
     // INTx: one each time the line becomes asserted, i.e. high with

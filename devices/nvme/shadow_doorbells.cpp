@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+//
+// Doorbell Buffer Config (NVMe 1.3, OACS bit 8): the host keeps each I/O
+// queue's SQ tail and CQ head in a Shadow Doorbell buffer in its memory
+// and writes the doorbell register only when the value passes the
+// EventIdx the controller left in a second buffer (the Linux driver's
+// nvme_dbbuf_update_and_check_event(); the scheme is virtio's event
+// index). Emulated controllers offer it because a doorbell write is
+// their most expensive event; for PCIem it is a trapped MMIO write.
+//
+// Two ways to run:
+//  - Event mode (the host sleeps until a request arrives): after each SQ
+//    doorbell the controller sets that SQ's EventIdx to the tail it has
+//    seen, so the next submission rings again. CQ head doorbells are
+//    not asked for: the controller reads the shadow head when it needs
+//    it (a CQ that looks full, INTx's level) and asks only then.
+//  - Polled (a busy-polling host calls on_poll()): the controller reads
+//    every shadow itself and never asks for a doorbell, so an I/O costs
+//    the driver no trap at all. EventIdx stays where the host's buffer
+//    has it (zeroed), so a doorbell still arrives when a value wraps
+//    past it, which is handled like any other.
+//    Completions are coalesced: a CQ's vector is raised again only once
+//    the host's head shows the handler of the previous raise has run.
+//
+// The admin queue always uses its doorbell registers.
+#include <atomic>
+
+#include "controller.hpp"
+
+namespace pciem::nvme {
+
+Completion Controller::doorbell_buffer_config(const Sqe& cmd) {
+    // Both buffers are memory-page aligned (and so are not PRP lists).
+    const uint64_t mask = page_size_ - 1;
+    if (cmd.dptr1 == 0 || cmd.dptr2 == 0 || (cmd.dptr1 & mask) != 0 || (cmd.dptr2 & mask) != 0) {
+        return {status::invalid_field};
+    }
+    shadow_.doorbells = cmd.dptr1;
+    shadow_.event_indexes = cmd.dptr2;
+    // Queues that exist already start from the values the controller has.
+    for (const auto& sq : sqs_) {
+        if (sq && sq->qid != 0 && !polled_) {
+            write_event_index(sq->qid, false, sq->tail);
+        }
+    }
+    return {};
+}
+
+uint64_t Controller::shadow_offset(uint16_t qid, bool cq) const {
+    return (2 * uint64_t{qid} + (cq ? 1 : 0)) * (uint64_t{4} << options_.doorbell_stride);
+}
+
+std::optional<uint32_t> Controller::read_shadow(uint16_t qid, bool cq) {
+    uint32_t v = 0;
+    if (!dma().fast_read(shadow_.doorbells + shadow_offset(qid, cq),
+                         std::as_writable_bytes(std::span(&v, 1)))) {
+        fatal_error(); // the host's own buffer is unreachable
+        return std::nullopt;
+    }
+    return v;
+}
+
+void Controller::write_event_index(uint16_t qid, bool cq, uint32_t value) {
+    if (!dma().fast_write(shadow_.event_indexes + shadow_offset(qid, cq),
+                          std::as_bytes(std::span(&value, 1)))) {
+        fatal_error();
+    }
+    // The EventIdx store before the shadow load that follows it: the
+    // host orders its shadow store before its EventIdx load the same way.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+void Controller::rearm_sq(SubmissionQueue& sq) {
+    // Bounded: a host that keeps submitting rings again anyway once the
+    // EventIdx catches up.
+    for (int round = 0; round < 64 && (csts_->value() & csts::cfs) == 0; ++round) {
+        write_event_index(sq.qid, false, sq.tail);
+        const std::optional<uint32_t> tail = read_shadow(sq.qid, false);
+        if (!tail || *tail == sq.tail || *tail >= sq.size) {
+            return;
+        }
+        sq.tail = *tail;
+        process_sq(sq);
+    }
+}
+
+void Controller::refresh_cq_head(CompletionQueue& cq, bool until_empty) {
+    if (!shadow_active(cq.qid) || polled_) {
+        return; // the doorbell register (or on_poll()) keeps cq.head current
+    }
+    for (bool asked = false;; asked = true) {
+        const std::optional<uint32_t> head = read_shadow(cq.qid, true);
+        if (head && *head < cq.size && in_ring_range(cq.head, *head, cq.tail, cq.size)) {
+            cq.head = *head;
+        }
+        if (asked || !(until_empty ? cq.has_entries() : cq.full())) {
+            return;
+        }
+        // Still waiting for the host: ask for its next CQ head doorbell,
+        // then look again in case it moved the head before it saw the
+        // request.
+        write_event_index(cq.qid, true, cq.head);
+    }
+}
+
+bool Controller::coalescing(const CompletionQueue& cq) const {
+    return polled_ && shadow_active(cq.qid) && !pin_based_ && cq.irq_enabled;
+}
+
+bool Controller::on_poll() {
+    polled_ = true;
+    const auto status = static_cast<uint32_t>(csts_->value());
+    if (shadow_.doorbells == 0 || shut_down_ || (status & csts::rdy) == 0 ||
+        (status & csts::cfs) != 0) {
+        return false;
+    }
+    uint16_t last = 0;
+    for (size_t q = 1; q < sqs_.size(); ++q) {
+        if (sqs_[q] || cqs_[q]) {
+            last = static_cast<uint16_t>(q);
+        }
+    }
+    if (last == 0) {
+        return false;
+    }
+    // Every I/O queue's slots in one read.
+    const uint64_t first = shadow_offset(1, false);
+    shadow_.values.resize((shadow_offset(last, true) + 4 - first) / 4);
+    if (!dma().fast_read(shadow_.doorbells + first,
+                         std::as_writable_bytes(std::span(shadow_.values)))) {
+        fatal_error();
+        return false;
+    }
+    // The shadow values before the queue entries they announce.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const auto slot = [&](uint16_t qid, bool cq) {
+        return shadow_.values[(shadow_offset(qid, cq) - first) / 4];
+    };
+    bool work = false;
+    for (uint16_t q = 1; q <= last; ++q) {
+        if (CompletionQueue* cq = cqs_[q].get()) {
+            const uint32_t head = slot(q, true);
+            if (head != cq->head && head < cq->size &&
+                in_ring_range(cq->head, head, cq->tail, cq->size)) {
+                cq->head = head;
+                work = true;
+                resume_stalled(*cq);
+                update_intx();
+            }
+        }
+    }
+    for (uint16_t q = 1; q <= last; ++q) {
+        if (SubmissionQueue* sq = sqs_[q].get()) {
+            const uint32_t tail = slot(q, false);
+            if (tail != sq->tail && tail < sq->size) {
+                sq->tail = tail;
+                work = true;
+            }
+            if (!sq->empty() && !cqs_[sq->cqid]->stalled) {
+                process_sq(*sq);
+            }
+        }
+    }
+    signal_completions();
+    return work;
+}
+
+} // namespace pciem::nvme
