@@ -9,7 +9,7 @@ prog=${0##*/}
 usage() {
 	cat <<USAGE
 Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--size-mb N] [--runtime SEC]
-       [--variants "default busy-poll window"] [--timeout SEC]
+       [--variants "default no-shadow busy-poll window"] [--timeout SEC]
 
 Boots one guest (tools/pciem-vm --nvme-tools, TCG, 2 vCPUs, 1 GiB) with
 QEMU's NVMe controller (-device nvme; its image a sparse raw file in a host
@@ -23,8 +23,11 @@ reads return written data:
 against
   - QEMU's nvme: the reference, measured first and again last;
   - pciem-nvme --memory --cpu 0, in the variants given:
-      default    the model's default event loop, checked DMA (ioctls)
-      busy-poll  --busy-poll: the model spins on its request ring
+      default    the model's default event loop, checked DMA (ioctls), shadow
+                 doorbells (Doorbell Buffer Config) in event mode
+      no-shadow  --no-shadow-doorbells: every doorbell a trapped MMIO write
+      busy-poll  --busy-poll: the model spins on its request ring and polls
+                 the shadow doorbells (no doorbell traps, coalesced interrupts)
       window     --dma-window-mb 64: the device's DMA lands in a zero-copy
                  window (streaming mappings bounced through it)
 The disks are told apart by serial (nvme list). Prints each figure and the
@@ -35,12 +38,12 @@ Options:
   --kernel 6.1|6.12   guest kernel (default 6.1)
   --size-mb N         MiB of each disk used (default 128)
   --runtime SEC       seconds per fio run, after the ramp (default 5)
-  --variants "V ..."  PCIem variants (default "default busy-poll window")
+  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll window")
   --timeout SEC       guest timeout (default 900)
 USAGE
 }
 
-kernel=6.1 size_mb=128 runtime=5 variants="default busy-poll window" timeout=900
+kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll window" timeout=900
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
@@ -58,8 +61,8 @@ bench_positive "$size_mb" "$runtime" "$timeout"
 [[ $size_mb -le 512 ]] || { echo "$prog: --size-mb is at most 512 (the model's namespace is guest memory)" >&2; exit 2; }
 for v in $variants; do
 	case "$v" in
-	default | busy-poll | window) ;;
-	*) echo "$prog: unknown variant '$v' (default, busy-poll, window)" >&2; exit 2 ;;
+	default | no-shadow | busy-poll | window) ;;
+	*) echo "$prog: unknown variant '$v' (default, no-shadow, busy-poll, window)" >&2; exit 2 ;;
 	esac
 done
 bench_tmpdir
@@ -130,6 +133,7 @@ for v in "$@"; do
 	serial=PCIEM-BENCH-$k
 	case $v in
 	default) extra= ;;
+	no-shadow) extra=--no-shadow-doorbells ;;
 	busy-poll) extra=--busy-poll ;;
 	window) extra="--dma-window-mb 64" ;;
 	esac
@@ -185,7 +189,8 @@ END {
 		for (j = 1; j <= nv; j++) {
 			v = vs[j]
 			label = v == "default" ? "pciem-nvme" : v == "busy-poll" ? \
-				"pciem-nvme --busy-poll" : "pciem-nvme --dma-window-mb 64"
+				"pciem-nvme --busy-poll" : v == "no-shadow" ? \
+				"pciem-nvme --no-shadow-doorbells" : "pciem-nvme --dma-window-mb 64"
 			k = "pciem-" v " " w
 			if (!(k in iops) || ref <= 0) {
 				printf "  %-30s (not measured)\n", label

@@ -222,16 +222,32 @@ static bool place(struct pciem_dma *dma, struct pciem_dma_map *m,
 	return true;
 }
 
+/*
+ * The call chain of a DMA API call, taken once per call however many
+ * segments it maps or unmaps (under TCG one unwind costs as much as the
+ * rest of a 4 KiB I/O's mapping work), and before any lock is taken.
+ */
+struct pciem_dma_trace {
+	unsigned long entries[PCIEM_DMA_TRACE];
+};
+
+static void pciem_dma_trace_here(struct pciem_dma_trace *t)
+{
+	memset(t, 0, sizeof(*t));
+	stack_trace_save(t->entries, PCIEM_DMA_TRACE, 0);
+}
+
 /* Move an unmapped mapping to the history ring. Lock held. */
 static struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
-				    struct pciem_dma_map *m)
+				    struct pciem_dma_map *m,
+				    const struct pciem_dma_trace *t)
 {
 	struct pciem_dma_map *old = dma->history[dma->hist_next];
 
 	rb_erase(&m->node, &dma->live);
 	if (dma->win_pool)
 		pciem_dma_window_release(dma, m);
-	stack_trace_save(m->unmap_trace, PCIEM_DMA_TRACE, 0);
+	memcpy(m->unmap_trace, t->entries, sizeof(m->unmap_trace));
 	dma->history[dma->hist_next] = m;
 	dma->hist_next = (dma->hist_next + 1) % PCIEM_DMA_HISTORY;
 	return old;	/* the caller frees it, outside the lock */
@@ -380,7 +396,7 @@ static dma_addr_t pciem_dma_map_kaddr(struct pciem_function *fn,
 				      struct device *dev, void *kaddr,
 				      size_t len, enum dma_data_direction dir,
 				      unsigned int kind, unsigned int order,
-				      u64 mask)
+				      u64 mask, const struct pciem_dma_trace *t)
 {
 	struct pciem_dma_map *m;
 	unsigned long flags;
@@ -394,7 +410,7 @@ static dma_addr_t pciem_dma_map_kaddr(struct pciem_function *fn,
 	m->dir = dir;
 	m->kind = kind;
 	m->order = order;
-	stack_trace_save(m->map_trace, PCIEM_DMA_TRACE, 0);
+	memcpy(m->map_trace, t->entries, sizeof(m->map_trace));
 	spin_lock_irqsave(&fn->dma.lock, flags);
 	if (fn->dma.dead)
 		;	/* the function is going: nothing maps any more */
@@ -421,7 +437,8 @@ static dma_addr_t pciem_dma_map_kaddr(struct pciem_function *fn,
 static void pciem_dma_unmap_iova(struct pciem_function *fn,
 				 struct device *dev, dma_addr_t iova,
 				 size_t len, unsigned int kind, void **kaddr,
-				 unsigned int *order)
+				 unsigned int *order,
+				 const struct pciem_dma_trace *t)
 {
 	struct pciem_dma_map *m, *old = NULL;
 	char caller[160];
@@ -437,7 +454,7 @@ static void pciem_dma_unmap_iova(struct pciem_function *fn,
 			*kaddr = m->kaddr;
 			*order = m->order;
 		}
-		old = pciem_dma_retire(&fn->dma, m);
+		old = pciem_dma_retire(&fn->dma, m, t);
 		m = NULL;
 	} else {
 		m = ERR_PTR(-ENOENT);
@@ -457,13 +474,15 @@ static dma_addr_t pciem_dma_map_page(struct device *dev, struct page *page,
 				     unsigned long attrs)
 {
 	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_trace t;
 	dma_addr_t iova;
 
 	if (!fn)
 		return DMA_MAPPING_ERROR;
+	pciem_dma_trace_here(&t);
 	iova = pciem_dma_map_kaddr(fn, dev, page_address(page) + offset, size,
 				   dir, PCIEM_DMA_SINGLE, 0,
-				   dev_mask(dev, false));
+				   dev_mask(dev, false), &t);
 	pciem_function_put(fn);
 	return iova;
 }
@@ -473,17 +492,21 @@ static void pciem_dma_unmap_page(struct device *dev, dma_addr_t iova,
 				 unsigned long attrs)
 {
 	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_trace t;
 
 	if (!fn)
 		return;
-	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_SINGLE, NULL, NULL);
+	pciem_dma_trace_here(&t);
+	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_SINGLE, NULL, NULL,
+			     &t);
 	pciem_function_put(fn);
 }
 
 /* The first @nents segments of @sgl. The caller holds a reference on @fn. */
 static void pciem_dma_unmap_segments(struct pciem_function *fn,
 				     struct device *dev,
-				     struct scatterlist *sgl, int nents)
+				     struct scatterlist *sgl, int nents,
+				     const struct pciem_dma_trace *t)
 {
 	struct scatterlist *sg;
 	int i;
@@ -492,7 +515,7 @@ static void pciem_dma_unmap_segments(struct pciem_function *fn,
 		if (!sg_dma_len(sg))
 			break;
 		pciem_dma_unmap_iova(fn, dev, sg_dma_address(sg),
-				     sg_dma_len(sg), PCIEM_DMA_SG, NULL, NULL);
+				     sg_dma_len(sg), PCIEM_DMA_SG, NULL, NULL, t);
 	}
 }
 
@@ -501,10 +524,12 @@ static void pciem_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 			       unsigned long attrs)
 {
 	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_trace t;
 
 	if (!fn)
 		return;
-	pciem_dma_unmap_segments(fn, dev, sgl, nents);
+	pciem_dma_trace_here(&t);
+	pciem_dma_unmap_segments(fn, dev, sgl, nents, &t);
 	pciem_function_put(fn);
 }
 
@@ -514,17 +539,20 @@ static int pciem_dma_map_sg(struct device *dev, struct scatterlist *sgl,
 			    unsigned long attrs)
 {
 	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_trace t;
 	struct scatterlist *sg;
 	dma_addr_t iova;
 	int i, ret = nents;
 
 	if (!fn)
 		return -ENOMEM;
+	pciem_dma_trace_here(&t);
 	for_each_sg(sgl, sg, nents, i) {
 		iova = pciem_dma_map_kaddr(fn, dev, sg_virt(sg), sg->length, dir,
-					   PCIEM_DMA_SG, 0, dev_mask(dev, false));
+					   PCIEM_DMA_SG, 0, dev_mask(dev, false),
+					   &t);
 		if (iova == DMA_MAPPING_ERROR) {
-			pciem_dma_unmap_segments(fn, dev, sgl, i);
+			pciem_dma_unmap_segments(fn, dev, sgl, i, &t);
 			ret = -ENOMEM;
 			break;
 		}
@@ -542,6 +570,7 @@ static void *pciem_dma_alloc(struct device *dev, size_t size,
 	unsigned int order = get_order(size);
 	/* With a zero-copy window, coherent memory is a piece of it. */
 	bool win = fn && READ_ONCE(fn->dma.win_pool);
+	struct pciem_dma_trace t;
 	void *kaddr;
 
 	if (!fn)
@@ -554,9 +583,10 @@ static void *pciem_dma_alloc(struct device *dev, size_t size,
 		kaddr = (void *)__get_free_pages(gfp | __GFP_ZERO, order);
 	if (!kaddr)
 		goto out;
+	pciem_dma_trace_here(&t);
 	*iova = pciem_dma_map_kaddr(fn, dev, kaddr, size, DMA_BIDIRECTIONAL,
 				    PCIEM_DMA_COHERENT, order,
-				    dev_mask(dev, true));
+				    dev_mask(dev, true), &t);
 	if (*iova == DMA_MAPPING_ERROR) {
 		if (win)
 			pciem_dma_window_free(&fn->dma, kaddr, size);
@@ -574,13 +604,15 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
 				    unsigned long attrs)
 {
 	struct pciem_function *fn = dev_fn(dev);
+	struct pciem_dma_trace t;
 	unsigned int order = 0;
 	void *kaddr = NULL;
 
 	if (!fn)
 		return;
+	pciem_dma_trace_here(&t);
 	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_COHERENT, &kaddr,
-			     &order);
+			     &order, &t);
 	/* Only memory PCIem handed out goes back; a bad free leaks instead. */
 	if (kaddr && kaddr == vaddr) {
 		if (READ_ONCE(fn->dma.win_pool))

@@ -121,6 +121,9 @@ public:
     }
     int flush() override { return 0; }
     [[nodiscard]] uint64_t size() const override { return size_; }
+    [[nodiscard]] std::span<const std::byte> view(uint64_t offset, uint64_t length) override {
+        return {bytes_ + offset, length};
+    }
 
 private:
     std::byte* bytes_;

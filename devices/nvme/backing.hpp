@@ -36,6 +36,11 @@ public:
     // Makes completed writes durable (Flush, shutdown).
     virtual int flush() = 0;
     [[nodiscard]] virtual uint64_t size() const = 0;
+    // The blocks in place, for a backing the model can read without a
+    // copy (memory); empty otherwise (then read()).
+    [[nodiscard]] virtual std::span<const std::byte> view(uint64_t /*offset*/, uint64_t /*length*/) {
+        return {};
+    }
 };
 
 // A window [base, base + size) of a file; several namespaces may share

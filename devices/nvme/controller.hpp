@@ -217,6 +217,12 @@ private:
     };
     ShadowDoorbells shadow_;
     bool polled_ = false;
+    // Data moved since the last signal_completions(): a batch of large
+    // transfers signals as it goes rather than holding back its first
+    // completions until the last is done (the host could already be
+    // reaping and submitting more).
+    static constexpr uint64_t eager_signal_bytes = 32 * 1024;
+    uint64_t unsignalled_bytes_ = 0;
 
     Features features_;
     uint16_t temperature_ = default_temperature;

@@ -158,6 +158,9 @@ void Controller::process_sq(SubmissionQueue& sq) {
             if (!post_completion(cq, sq.qid, static_cast<uint16_t>(sq.head), cmd.cid, *done)) {
                 return;
             }
+            if (unsignalled_bytes_ >= eager_signal_bytes) {
+                signal_completions();
+            }
         }
     }
 }
@@ -199,6 +202,7 @@ bool Controller::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sq
 }
 
 void Controller::signal_completions() {
+    unsignalled_bytes_ = 0;
     for (auto& cq : cqs_) {
         if (!cq || !cq->needs_irq) {
             continue;

@@ -219,6 +219,29 @@ TEST_F(NvmeIo, EachCqInterruptsOnItsVector) {
     d.ring_cq(q2);
 }
 
+TEST_F(NvmeIo, ABatchOfLargeTransfersSignalsAsItGoes) {
+    // Eight 8 KiB reads in one doorbell write: the vector is raised each
+    // time 32 KiB have moved (after the 4th and the 8th), not only once
+    // the whole batch is done, so the host can reap the first ones early.
+    auto buf = d.map(8192, DmaDirection::from_device);
+    for (int i = 0; i < 8; ++i) {
+        Sqe c = block_command(io_op::read, 1, 0, 16, buf->bus, buf->bus + 4096);
+        c.cid = static_cast<uint16_t>(0x200 + i);
+        std::memcpy(d.coherent(q2.sq_bus).data() + ((q2.sq_tail + i) % 32) * sizeof(Sqe), &c,
+                    sizeof(c));
+    }
+    q2.sq_tail = (q2.sq_tail + 8) % 32;
+    d.host().write32(0, d.model().sq_doorbell_offset(2), q2.sq_tail);
+    EXPECT_EQ(d.host().take_interrupts(),
+              (std::vector{SimInterrupt::msix(2), SimInterrupt::msix(2)}));
+    for (int i = 0; i < 8; ++i) {
+        auto c = d.reap(q2, false);
+        ASSERT_TRUE(c);
+        EXPECT_EQ(status_of(*c), status::success);
+    }
+    d.ring_cq(q2);
+}
+
 TEST_F(NvmeIo, CompletionQueueSharedByTwoSubmissionQueues) {
     HostQueue a = d.create_io_queue(3, 16, 3);
     HostQueue b = d.create_io_queue(4, 16, 0, /*cqid=*/3);
