@@ -11,10 +11,12 @@
  * and logged (rate-limited) with the nearest mapping, where it was made
  * and, if it is gone, where it was unmapped.
  *
- * Bytes move between the mapping and the model's buffer through a bounce
- * buffer, a chunk at a time, with the table's lock held for the copy
- * into or out of the mapping: an unmap waits for it, so nothing is ever
- * written into memory after the driver unmapped it.
+ * Bytes move between the mapping and the model's buffer a chunk at a
+ * time, with the table's lock held for the copy into or out of the
+ * mapping: an unmap waits for it, so nothing is ever written into memory
+ * after the driver unmapped it. Usually straight (page faults disabled:
+ * the model's buffer is resident); a chunk whose user pages are not goes
+ * again through a bounce buffer, filled or drained outside the lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -193,6 +195,43 @@ static u32 move_locked(struct pciem_function *fn, struct pciem_dma_xfer *x,
 	return fault;
 }
 
+/*
+ * Move @len bytes at @addr straight between the mapping and the model's
+ * buffer @ubuf under the lock, page faults disabled. Returns false when
+ * a page of @ubuf was not present: the caller moves the chunk again
+ * through the bounce buffer (what moved already is simply moved again).
+ * The raw copies skip hardened usercopy's object checks on purpose: the
+ * kernel side is driver memory (any slab cache, whitelisted or not) and
+ * was just checked against the driver's mapping; @ubuf passed access_ok().
+ */
+static bool move_user_locked(struct pciem_function *fn,
+			     struct pciem_dma_xfer *x, u64 addr,
+			     void __user *ubuf, size_t len, struct culprit *c)
+{
+	struct pciem_dma_map *m;
+	unsigned long flags, left = 0;
+	u32 fault = 0;
+	u64 at;
+
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	m = check(fn, x->op, addr, len, &fault, &at, c);
+	if (m) {
+		void *k = m->kaddr + (addr - m->iova);
+
+		pagefault_disable();
+		if (x->op == PCIEM_DMA_READ)
+			left = raw_copy_to_user(ubuf, k, len);
+		else
+			left = raw_copy_from_user(k, ubuf, len);
+		pagefault_enable();
+	}
+	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	x->fault = fault;
+	if (fault)
+		x->fault_addr = at;
+	return fault || !left;
+}
+
 /* The whole range, checked once before the first chunk moves. */
 static u32 precheck(struct pciem_function *fn, struct pciem_dma_xfer *x,
 		    struct culprit *c)
@@ -259,6 +298,19 @@ static int xfer_one(struct pciem_function *fn, struct pciem_dma_xfer *x,
 	}
 	x->fault = precheck(fn, x, &c);
 	if (x->fault || !x->len)
+		goto out;
+	if (!access_ok(ubuf, x->len))
+		return -EFAULT;
+	/* Straight, chunk by chunk, while the model's pages are resident. */
+	while (done < x->len) {
+		n = min_t(u64, x->len - done, DMA_CHUNK);
+		if (!move_user_locked(fn, x, x->addr + done, ubuf + done, n, &c))
+			break;
+		if (x->fault)
+			goto out;
+		done += n;
+	}
+	if (done == x->len)
 		goto out;
 	if (x->len <= DMA_SMALL) {
 		b = small;

@@ -71,15 +71,18 @@ void Controller::write_event_index(uint16_t qid, bool cq, uint32_t value) {
 }
 
 void Controller::rearm_sq(SubmissionQueue& sq) {
-    // Bounded: a host that keeps submitting rings again anyway once the
-    // EventIdx catches up.
-    for (int round = 0; round < 64 && (csts_->value() & csts::cfs) == 0; ++round) {
+    // Not bounded: leaving with entries announced after the EventIdx was
+    // written would strand them (the host rings again only when its tail
+    // passes the EventIdx, a lap later). A host keeping the queue busy
+    // keeps the controller on it, completions flowing as they come.
+    while ((csts_->value() & csts::cfs) == 0) {
         write_event_index(sq.qid, false, sq.tail);
         const std::optional<uint32_t> tail = read_shadow(sq.qid, false);
         if (!tail || *tail == sq.tail || *tail >= sq.size) {
             return;
         }
         sq.tail = *tail;
+        signal_completions();
         process_sq(sq);
     }
 }
