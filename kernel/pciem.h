@@ -206,6 +206,7 @@ struct pciem_dma {
 	struct pciem_rambar win_pages;
 	void *win;
 	u64 win_base, win_size;
+	bool win_no_bounce;	/* PCIEM_DMA_WINDOW_F_NO_BOUNCE */
 	struct gen_pool *win_pool;
 	void *bounce;
 };
@@ -376,6 +377,7 @@ struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr);
 void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *m);
 
 /* pciem_dma_window.c */
+bool pciem_dma_window_holds(struct pciem_dma *dma, const void *kaddr);
 bool pciem_dma_window_place(struct pciem_dma *dma, struct pciem_dma_map *m);
 void pciem_dma_window_release(struct pciem_dma *dma, struct pciem_dma_map *m);
 void pciem_dma_window_sync(struct pciem_dma *dma, struct pciem_dma_map *m,

@@ -197,6 +197,17 @@ static u64 find_gap(struct pciem_dma *dma, u64 from, u64 lo, u64 hi, u64 span)
 }
 
 /*
+ * Whether a mapping of @kaddr lives in the window: with one, always
+ * (coherent memory is window memory, the rest is bounced), except
+ * streaming buffers when the window does not bounce. Lock held.
+ */
+static bool use_window(struct pciem_dma *dma, const void *kaddr)
+{
+	return dma->win_pool &&
+	       (!dma->win_no_bounce || pciem_dma_window_holds(dma, kaddr));
+}
+
+/*
  * Give @m bus space for @m->len bytes at page offset @offset, below
  * @mask, and insert it. Lock held. Returns false when the space is full.
  */
@@ -209,6 +220,11 @@ static bool place(struct pciem_dma *dma, struct pciem_dma_map *m,
 	u64 span = PAGE_ALIGN(offset + m->len) + PAGE_SIZE;	/* + guard */
 	u64 at;
 
+	/* Beside a window (PCIEM_DMA_WINDOW_F_NO_BOUNCE): above its bus range. */
+	if (dma->win_pool)
+		lo = max(lo, dma->win_base + dma->win_size);
+	if (lo >= hi)
+		return false;
 	at = find_gap(dma, dma->cursor[high], lo, hi, span);
 	if (!at)	/* wrapped: the oldest addresses are the likeliest free */
 		at = find_gap(dma, lo, lo, hi, span);
@@ -414,7 +430,8 @@ static dma_addr_t pciem_dma_map_kaddr(struct pciem_function *fn,
 	spin_lock_irqsave(&fn->dma.lock, flags);
 	if (fn->dma.dead)
 		;	/* the function is going: nothing maps any more */
-	else if (fn->dma.win_pool ? pciem_dma_window_place(&fn->dma, m) :
+	else if (use_window(&fn->dma, kaddr) ?
+		 pciem_dma_window_place(&fn->dma, m) :
 		 place(&fn->dma, m, offset_in_page(kaddr), mask))
 		iova = m->iova;
 	spin_unlock_irqrestore(&fn->dma.lock, flags);

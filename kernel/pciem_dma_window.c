@@ -42,6 +42,12 @@ static bool in_window(struct pciem_dma *dma, const void *kaddr)
 	return kaddr >= dma->win && kaddr < dma->win + dma->win_size;
 }
 
+/* Whether @kaddr is window memory (coherent memory carved from it). */
+bool pciem_dma_window_holds(struct pciem_dma *dma, const void *kaddr)
+{
+	return in_window(dma, kaddr);
+}
+
 static u64 bus_of(struct pciem_dma *dma, const void *kaddr)
 {
 	return dma->win_base + (kaddr - dma->win);
@@ -131,6 +137,8 @@ void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m)
 {
 	unsigned long off = offset_in_page(m->kaddr);
 
+	if (!in_window(dma, m->kaddr))
+		return;	/* not bounced (PCIEM_DMA_WINDOW_F_NO_BOUNCE) */
 	gen_pool_free(dma->win_pool, (unsigned long)m->kaddr - off,
 		      piece_size(off, m->len));
 }
@@ -164,7 +172,7 @@ void pciem_dma_window_destroy(struct pciem_dma *dma)
 	pciem_pages_free(&dma->win_pages);
 }
 
-static int window_create(struct pciem_dma *dma, u64 size)
+static int window_create(struct pciem_dma *dma, u64 size, bool no_bounce)
 {
 	struct gen_pool *pool;
 	int ret;
@@ -189,6 +197,7 @@ static int window_create(struct pciem_dma *dma, u64 size)
 	}
 	dma->win_base = WINDOW_BUS_BASE;
 	dma->win_size = size;
+	dma->win_no_bounce = no_bounce;
 	/*
 	 * Published last: pciem_dma_window_mmap() does not take start_lock,
 	 * and must never see the pool of a window whose pages are being
@@ -215,7 +224,8 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
 	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
 	if (usize < 0)
 		return usize;
-	if (req.flags || !req.window_size || req.window_size % SZ_2M ||
+	if ((req.flags & ~PCIEM_DMA_WINDOW_F_NO_BOUNCE) || !req.window_size ||
+	    req.window_size % SZ_2M ||
 	    req.window_size > PCIEM_MAX_DMA_WINDOW)
 		return -EINVAL;
 	/* Mappings made before it would not be in it: only before START. */
@@ -223,7 +233,8 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
 	if (fn->added || fn->dma.win_pool)
 		ret = -EBUSY;
 	else
-		ret = window_create(&fn->dma, req.window_size);
+		ret = window_create(&fn->dma, req.window_size,
+				    req.flags & PCIEM_DMA_WINDOW_F_NO_BOUNCE);
 	mutex_unlock(&fn->start_lock);
 	if (ret)
 		return ret;

@@ -34,6 +34,10 @@ void HostCli::add_options(CLI::App& app) {
                    "(even, at most 1024) that the model reaches without system calls; "
                    "0 = every DMA access through the checked path")
         ->check(CLI::Range(0u, 1024u));
+    app.add_flag("--dma-window-no-bounce", options.dma_window_no_bounce,
+                 "With --dma-window-mb: only coherent memory (queues, rings) is in the window; "
+                 "streaming buffers are not bounced through it but reached, checked, with one "
+                 "copy each");
 }
 
 int HostCli::serve(const std::string& prog, DeviceModel& model,
@@ -52,6 +56,10 @@ int HostCli::serve(const std::string& prog, DeviceModel& model,
         options.read_timeout_us = read_timeout_us;
     }
     options.dma_window_bytes = uint64_t{dma_window_mb} << 20;
+    if (options.dma_window_no_bounce && dma_window_mb == 0) {
+        fmt::print(stderr, "{}: --dma-window-no-bounce needs --dma-window-mb\n", prog);
+        return 2;
+    }
 
     const sigset_t stop = block_stop_signals();
     auto host = KernelHost::create(model, options);

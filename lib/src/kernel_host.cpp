@@ -93,7 +93,8 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     }
     host->dma_ = std::make_unique<KernelDma>(host->device_.fd());
     if (options.dma_window_bytes != 0) {
-        if (auto ok = host->map_dma_window(options.dma_window_bytes); !ok) {
+        if (auto ok = host->map_dma_window(options.dma_window_bytes, options.dma_window_no_bounce);
+            !ok) {
             return std::unexpected(ok.error());
         }
     }
@@ -194,9 +195,10 @@ Result<void> KernelHost::map_shadows() {
     return {};
 }
 
-Result<void> KernelHost::map_dma_window(uint64_t bytes) {
+Result<void> KernelHost::map_dma_window(uint64_t bytes, bool no_bounce) {
     pciem_dma_window req{};
     req.size = sizeof(req);
+    req.flags = no_bounce ? PCIEM_DMA_WINDOW_F_NO_BOUNCE : 0;
     req.window_size = bytes;
     if (::ioctl(device_.fd(), PCIEM_IOC_DMA_WINDOW, &req) < 0) {
         const int e = errno;

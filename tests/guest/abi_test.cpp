@@ -1029,7 +1029,7 @@ TEST_F(Abi, DmaWindowRequestIsValidated)
     w.size = 8;
     expect_window_refused(fd, w, EINVAL);
     w = window_req(2 * kMiB);
-    w.flags = 1;
+    w.flags = PCIEM_DMA_WINDOW_F_NO_BOUNCE << 1; // not a flag
     expect_window_refused(fd, w, EINVAL);
     for (unsigned long long size : {0ull, 4096ull, 1 * kMiB, 3 * kMiB, 2 * kMiB + 4096,
                           PCIEM_MAX_DMA_WINDOW + 2 * kMiB, PCIEM_MAX_DMA_WINDOW * 2,
@@ -1047,8 +1047,9 @@ TEST_F(Abi, DmaWindowRequestIsValidated)
     // None of that made a window.
     expect_map_refused(fd, PCIEM_MMAP_DMA_WINDOW, 4096, EINVAL);
 
-    // A newer caller's zero tail is fine.
+    // A newer caller's zero tail is fine, and NO_BOUNCE is a flag.
     big.future = 0;
+    big.w.flags = PCIEM_DMA_WINDOW_F_NO_BOUNCE;
     ASSERT_EQ(ioctl_err(fd, PCIEM_IOC_DMA_WINDOW, &big), 0) << strerror(errno);
     EXPECT_EQ(big.w.mmap_offset, PCIEM_MMAP_DMA_WINDOW);
     EXPECT_EQ(big.future, 0u);

@@ -530,13 +530,20 @@ struct pciem_dma_req {
  * map offset off, with no system call and no check. PCIEM_IOC_DMA keeps
  * working, checked, on the same mappings. EBUSY once the function is on
  * the bus or already has a window; ENOMEM if the pages cannot be had.
+ *
+ * PCIEM_DMA_WINDOW_F_NO_BOUNCE: only coherent memory comes from the window
+ * (queues, descriptor rings, shadow doorbells: what a model polls);
+ * streaming mappings are not bounced but get ordinary bus addresses above
+ * the window and are reached, checked, through PCIEM_IOC_DMA, which then
+ * copies once, straight into the driver's buffer.
  */
 #define PCIEM_MMAP_DMA_WINDOW	((__u64)16 << 40)
 #define PCIEM_MAX_DMA_WINDOW	(1ull << 30)
+#define PCIEM_DMA_WINDOW_F_NO_BOUNCE	(1u << 0)
 
 struct pciem_dma_window {
 	__u32 size;
-	__u32 flags;			/* none defined yet: 0 */
+	__u32 flags;			/* PCIEM_DMA_WINDOW_F_* */
 	__u64 window_size;		/* in: multiple of 2 MiB, at most
 					 * PCIEM_MAX_DMA_WINDOW */
 	__u64 bus_base;			/* out: bus address of byte 0 */

@@ -56,6 +56,11 @@ struct KernelHostOptions {
     // All of the device's DMA then lands in pages the model maps, and
     // dma().window()/direct() reach them with no system call.
     uint64_t dma_window_bytes = 0;
+    // With a window: bounce nothing (PCIEM_DMA_WINDOW_F_NO_BOUNCE). Only
+    // coherent memory (queues, rings, shadow doorbells) is in the window;
+    // streaming buffers keep their checked bus addresses, which
+    // fast_read()/fast_write() reach through one ioctl and one copy.
+    bool dma_window_no_bounce = false;
 };
 
 class KernelHost {
@@ -123,7 +128,7 @@ private:
     Result<void> map_ring();
     Result<void> map_shadows();
     Result<void> map_ram();
-    Result<void> map_dma_window(uint64_t bytes);
+    Result<void> map_dma_window(uint64_t bytes, bool no_bounce);
     void begin_start();
     // Whether run() may return now: stop() was called and no start is
     // in flight. Sets *error when the start failed.

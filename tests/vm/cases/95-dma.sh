@@ -62,6 +62,22 @@ if start_testdev --dma-window-mb 64; then
 	stop_model
 	wait_gone "$addr" || fail "$addr still present after the model exited"
 fi
+# A window that bounces nothing: coherent memory in it (the engines reach
+# it directly), streaming mappings outside it, still checked (the misuse
+# tests must be refused exactly as without a window).
+note "--- with a 64 MiB DMA window that bounces nothing (--dma-window-no-bounce)"
+if start_testdev --dma-window-mb 64 --dma-window-no-bounce; then
+	addr=$(first_addr)
+	dir=$DBG/$addr
+	if wait_dir "$dir"; then
+		run_suite_all "$dir" dma "$MIN_TESTS"
+		run_suite "$dir" dma direct 1
+	else
+		fail "$dir did not appear"
+	fi
+	stop_model
+	wait_gone "$addr" || fail "$addr still present after the model exited"
+fi
 # "mapped by" names the function that called dma_map_single()
 hex='0x[0-9a-f]+'
 expect_log "a write one byte past the end" \
