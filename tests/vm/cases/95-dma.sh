@@ -64,14 +64,22 @@ if start_testdev --dma-window-mb 64; then
 fi
 # A window that bounces nothing: coherent memory in it (the engines reach
 # it directly), streaming mappings outside it, still checked (the misuse
-# tests must be refused exactly as without a window).
-note "--- with a 64 MiB DMA window that bounces nothing (--dma-window-no-bounce)"
+# tests must be refused exactly as without a window). With no call chains
+# recorded (dma_trace_depth=0): the same refusals, reports say "mapped by ?".
+note "--- with a 64 MiB DMA window that bounces nothing (--dma-window-no-bounce), dma_trace_depth=0"
+depth=/sys/module/pciem/parameters/dma_trace_depth
+expect_eq "default dma_trace_depth" "$(cat $depth)" 6
+sleep 5 # the refusal log is rate-limited (20 lines per 5 s)
 if start_testdev --dma-window-mb 64 --dma-window-no-bounce; then
 	addr=$(first_addr)
 	dir=$DBG/$addr
 	if wait_dir "$dir"; then
+		echo 0 >$depth
 		run_suite_all "$dir" dma "$MIN_TESTS"
+		echo 6 >$depth
 		run_suite "$dir" dma direct 1
+		expect_log "a refusal with no call chain recorded" \
+			"DMA write of 65 bytes at 0x[0-9a-f]+ refused: past the bounds .* FROM_DEVICE single, mapped by \\?"
 	else
 		fail "$dir did not appear"
 	fi
