@@ -172,3 +172,32 @@ TEST(NvmeShadowDoorbells, PolledNeedsNoDoorbellAndCoalesces) {
 
 } // namespace
 } // namespace pciem::nvme::test
+
+namespace pciem::nvme::test {
+namespace {
+
+TEST(NvmeShadowDoorbells, PinInterruptDropsWhenTheShadowHeadCatchesUp) {
+    Driver d;
+    d.enable_pci(/*msix=*/false); // INTA: the level follows unconsumed entries
+    d.enable_controller();
+    HostQueue q = d.create_io_queue(1, 16, 0);
+    ASSERT_EQ(d.enable_shadow_doorbells(), status::success);
+    d.ring_cq(d.admin_queue());
+    EXPECT_FALSE(d.host().intx_asserted());
+    d.submit(q, command(io_op::flush, 1));
+    EXPECT_TRUE(d.host().intx_asserted());
+    // The controller asked for the CQ head (EventIdx = the head it saw),
+    // so publishing it in the shadow also rings, and the line drops.
+    EXPECT_EQ(d.event_index(1, true), 0u);
+    ASSERT_TRUE(d.reap(q));
+    EXPECT_FALSE(d.host().intx_asserted());
+    for (int i = 0; i < 20; ++i) { // and so on, across a wrap
+        d.submit(q, command(io_op::flush, 1));
+        EXPECT_TRUE(d.host().intx_asserted());
+        ASSERT_TRUE(d.reap(q));
+        EXPECT_FALSE(d.host().intx_asserted()) << i;
+    }
+}
+
+} // namespace
+} // namespace pciem::nvme::test
