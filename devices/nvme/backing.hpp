@@ -38,7 +38,8 @@ public:
     [[nodiscard]] virtual uint64_t size() const = 0;
     // The blocks in place, for a backing the model can read without a
     // copy (memory); empty otherwise (then read()).
-    [[nodiscard]] virtual std::span<const std::byte> view(uint64_t /*offset*/, uint64_t /*length*/) {
+    [[nodiscard]] virtual std::span<const std::byte> view(uint64_t /*offset*/,
+                                                          uint64_t /*length*/) {
         return {};
     }
 };

@@ -119,7 +119,9 @@ public:
 
 private:
     [[nodiscard]] Completion doorbell_buffer_config(const Sqe& cmd);
-    [[nodiscard]] bool shadow_active(uint16_t qid) const { return qid != 0 && shadow_.doorbells != 0; }
+    [[nodiscard]] bool shadow_active(uint16_t qid) const {
+        return qid != 0 && shadow_.doorbells != 0;
+    }
     // Byte offset of a queue's SQ tail / CQ head slot in both buffers:
     // the doorbell registers' layout.
     [[nodiscard]] uint64_t shadow_offset(uint16_t qid, bool cq) const;

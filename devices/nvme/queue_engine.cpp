@@ -130,7 +130,7 @@ void Controller::process_sq(SubmissionQueue& sq) {
         }
         sq.fetched.resize(n);
         if (!dma().fast_read(sq.base + uint64_t{sq.head} * sizeof(Sqe),
-                        std::as_writable_bytes(std::span(sq.fetched)))) {
+                             std::as_writable_bytes(std::span(sq.fetched)))) {
             fatal_error(); // the queue itself is unreachable
             return;
         }
@@ -189,7 +189,7 @@ bool Controller::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sq
         .status = static_cast<uint16_t>((c.status.field << 1) | (cq.phase ? 1 : 0)),
     };
     if (!dma().fast_write(cq.base + uint64_t{cq.tail} * sizeof(Cqe),
-                     std::as_bytes(std::span(&entry, 1)))) {
+                          std::as_bytes(std::span(&entry, 1)))) {
         fatal_error();
         return false;
     }
@@ -212,8 +212,7 @@ void Controller::signal_completions() {
                 cq->needs_irq = false; // a running handler took them already
                 continue;
             }
-            if (cq->irq_outstanding &&
-                !in_ring_range(cq->irq_tail, cq->head, cq->tail, cq->size)) {
+            if (cq->irq_outstanding && !in_ring_range(cq->irq_tail, cq->head, cq->tail, cq->size)) {
                 continue; // the last raise's handler is not done: on_poll() comes back
             }
         }

@@ -35,7 +35,7 @@ struct CompletionQueue {
     // reached it, i.e. until the handler that raise started has run.
     uint32_t irq_tail = 0;
     bool irq_outstanding = false;
-    bool stalled = false;   // an SQ stopped fetching because this CQ was full
+    bool stalled = false; // an SQ stopped fetching because this CQ was full
 
     [[nodiscard]] bool full() const { return (tail + 1) % size == head; }
     [[nodiscard]] bool has_entries() const { return head != tail; }

@@ -107,12 +107,14 @@ Status Driver::enable_shadow_doorbells() {
 }
 
 uint32_t& Driver::shadow(uint16_t qid, bool cq) {
-    const uint64_t off = (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
+    const uint64_t off =
+        (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
     return *reinterpret_cast<uint32_t*>(coherent(dbbuf_).data() + off);
 }
 
 uint32_t& Driver::event_index(uint16_t qid, bool cq) {
-    const uint64_t off = (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
+    const uint64_t off =
+        (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
     return *reinterpret_cast<uint32_t*>(coherent(eventidx_).data() + off);
 }
 

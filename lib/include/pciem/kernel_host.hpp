@@ -36,8 +36,8 @@
 
 #include "pciem/device.hpp"
 #include "pciem/device_model.hpp"
-#include "pciem/kernel_dma.hpp"
 #include "pciem/error.hpp"
+#include "pciem/kernel_dma.hpp"
 #include "pciem/ring_consumer.hpp"
 #include "pciem/unique_fd.hpp"
 
