@@ -9,7 +9,7 @@ prog=${0##*/}
 usage() {
 	cat <<USAGE
 Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--size-mb N] [--runtime SEC] [--clock tsc|hpet]
-       [--variants "default no-shadow busy-poll window fast"] [--timeout SEC]
+       [--variants "default no-shadow busy-poll window poll poll-window"] [--timeout SEC]
 
 Boots one guest (tools/pciem-vm --nvme-tools, TCG, 2 vCPUs, 1 GiB) with
 QEMU's NVMe controller (-device nvme; its image a sparse raw file in a host
@@ -30,9 +30,13 @@ against
                  the shadow doorbells (no doorbell traps, coalesced interrupts)
       window     --dma-window-mb 64: the device's DMA lands in a zero-copy
                  window (streaming mappings bounced through it)
-      fast       --busy-poll --dma-window-mb 64 --dma-window-no-bounce: queues
-                 and shadow doorbells in the window (polled with no system
-                 call), data checked and copied once, straight
+      poll       --poll-interval-us 20: the model sleeps, but wakes every 20 us
+                 to poll the shadow doorbells (no doorbell traps, batched and
+                 coalesced completions, no spinning CPU)
+      poll-window  --poll-interval-us 20 --dma-window-mb 64
+                 --dma-window-no-bounce: the same, with queues and shadows
+                 in the window (polled with no system call), data checked
+                 and copied once
 The disks are told apart by serial (nvme list). Prints each figure and the
 ratio PCIem/QEMU (QEMU: the mean of its two runs). Absolute figures depend
 on the host and TCG; only ratios from the same run mean anything.
@@ -51,12 +55,12 @@ Options:
                       choice under TCG)
   --size-mb N         MiB of each disk used (default 128)
   --runtime SEC       seconds per fio run, after the ramp (default 5)
-  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll window fast")
+  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll window poll poll-window")
   --timeout SEC       guest timeout (default 900)
 USAGE
 }
 
-kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll window fast" timeout=900
+kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll window poll poll-window" timeout=900
 clock=tsc
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -81,8 +85,8 @@ esac
 [[ $size_mb -le 512 ]] || { echo "$prog: --size-mb is at most 512 (the model's namespace is guest memory)" >&2; exit 2; }
 for v in $variants; do
 	case "$v" in
-	default | no-shadow | busy-poll | window | fast) ;;
-	*) echo "$prog: unknown variant '$v' (default, no-shadow, busy-poll, window, fast)" >&2; exit 2 ;;
+	default | no-shadow | busy-poll | window | poll | poll-window) ;;
+	*) echo "$prog: unknown variant '$v' (default, no-shadow, busy-poll, window, poll, poll-window)" >&2; exit 2 ;;
 	esac
 done
 bench_tmpdir
@@ -156,7 +160,8 @@ for v in "$@"; do
 	no-shadow) extra=--no-shadow-doorbells ;;
 	busy-poll) extra=--busy-poll ;;
 	window) extra="--dma-window-mb 64" ;;
-	fast) extra="--busy-poll --dma-window-mb 64 --dma-window-no-bounce" ;;
+	poll) extra="--poll-interval-us 20" ;;
+	poll-window) extra="--poll-interval-us 20 --dma-window-mb 64 --dma-window-no-bounce" ;;
 	esac
 	start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
 		--serial "$serial" --ready-file @READY@ $extra || { err "pciem-nvme ($v) did not start"; continue; }
@@ -211,8 +216,9 @@ END {
 			v = vs[j]
 			label = v == "default" ? "pciem-nvme" : v == "busy-poll" ? \
 				"pciem-nvme --busy-poll" : v == "no-shadow" ? \
-				"pciem-nvme --no-shadow-doorbells" : v == "fast" ? \
-				"pciem-nvme fast (see --help)" : "pciem-nvme --dma-window-mb 64"
+				"pciem-nvme --no-shadow-doorbells" : v == "poll" ? \
+				"pciem-nvme --poll-interval-us 20" : v == "poll-window" ? \
+				"  ... + no-bounce window" : "pciem-nvme --dma-window-mb 64"
 			k = "pciem-" v " " w
 			if (!(k in iops) || ref <= 0) {
 				printf "  %-30s (not measured)\n", label

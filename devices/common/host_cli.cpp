@@ -23,6 +23,10 @@ void HostCli::add_options(CLI::App& app) {
         ->check(CLI::Range(1u, 10'000'000u));
     app.add_flag("--busy-poll", options.busy_poll,
                  "Spin on the request ring instead of sleeping: lowest latency, one busy CPU");
+    app.add_option("--poll-interval-us", options.poll_interval_us,
+                   "While sleeping, wake every N us to let the model poll host memory (e.g. "
+                   "the NVMe model's shadow doorbells): no trapped doorbells, no busy CPU")
+        ->check(CLI::Range(1u, 1000000u));
     app.add_option("--control", options.control_path, "PCIem control node")->capture_default_str();
     app.add_option("--cpu", cpu,
                    "Run the model on this CPU only. Reads from atomic context (interrupt "

@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -47,8 +48,10 @@ KernelHost::Mapping::~Mapping() {
     }
 }
 
-KernelHost::KernelHost(DeviceModel& model, Device device, bool busy_poll)
-    : model_(model), device_(std::move(device)), busy_poll_(busy_poll) {}
+KernelHost::KernelHost(DeviceModel& model, Device device, bool busy_poll,
+                       uint32_t poll_interval_us)
+    : model_(model), device_(std::move(device)), busy_poll_(busy_poll),
+      poll_interval_us_(poll_interval_us) {}
 
 KernelHost::~KernelHost() {
     if (starter_.joinable()) {
@@ -81,7 +84,8 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     if (!device) {
         return std::unexpected(device.error());
     }
-    std::unique_ptr<KernelHost> host(new KernelHost(model, std::move(*device), options.busy_poll));
+    std::unique_ptr<KernelHost> host(new KernelHost(model, std::move(*device), options.busy_poll,
+                                                     options.poll_interval_us));
     if (auto ok = host->map_ring(); !ok) {
         return std::unexpected(ok.error());
     }
@@ -395,6 +399,14 @@ Result<void> KernelHost::run_polling() {
 Result<void> KernelHost::run_sleeping() {
     pollfd fds[3] = {
         {device_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {start_fd_.get(), POLLIN, 0}};
+    // Timed polling: the model's on_poll() after every wake, and a wake
+    // at least every interval. The default 50 us of timer slack would
+    // double a short interval.
+    const timespec interval{.tv_sec = poll_interval_us_ / 1000000,
+                            .tv_nsec = long{poll_interval_us_ % 1000000} * 1000};
+    if (poll_interval_us_ != 0) {
+        ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+    }
     std::optional<Error> error;
     while (!should_leave(&error)) {
         // Level-triggered: POLLIN holds while prod != cons, so slots
@@ -403,7 +415,7 @@ Result<void> KernelHost::run_sleeping() {
         // decides; while a start is still in flight it is not polled).
         const bool settled = start_settled_.load(std::memory_order_acquire);
         fds[1].events = stop_.load(std::memory_order_relaxed) && !settled ? 0 : POLLIN;
-        if (::poll(fds, 3, -1) < 0) {
+        if (::ppoll(fds, 3, poll_interval_us_ != 0 ? &interval : nullptr, nullptr) < 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -420,6 +432,9 @@ Result<void> KernelHost::run_sleeping() {
         if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
             return fail(ENODEV, fmt::format("{}: the device is being removed; stopping its model",
                                             device_.address()));
+        }
+        if (poll_interval_us_ != 0) {
+            (void)model_.on_poll();
         }
     }
     if (error) {

@@ -48,6 +48,11 @@ struct KernelHostOptions {
     // Spin on the ring instead of sleeping in poll(): lowest latency,
     // one CPU kept busy. The kernel then skips wake-ups entirely.
     bool busy_poll = false;
+    // Sleeping loop only: besides waking for requests, wake every this
+    // many microseconds to call the model's on_poll() (0: never). A model
+    // that polls host memory (shadow doorbells) then needs no trapped
+    // MMIO and batches what arrived meanwhile, without a spinning CPU.
+    uint32_t poll_interval_us = 0;
     // PCIEM_IOC_DEV_CONFIG; unset keeps the kernel's defaults (1 s, 100 us).
     std::optional<uint32_t> read_timeout_us;
     std::optional<uint32_t> spin_us;
@@ -124,7 +129,7 @@ private:
 
     enum class StartState { idle, starting, started, failed };
 
-    KernelHost(DeviceModel& model, Device device, bool busy_poll);
+    KernelHost(DeviceModel& model, Device device, bool busy_poll, uint32_t poll_interval_us);
     Result<void> map_ring();
     Result<void> map_shadows();
     Result<void> map_ram();
@@ -139,6 +144,7 @@ private:
     DeviceModel& model_;
     Device device_;
     bool busy_poll_;
+    uint32_t poll_interval_us_;
     std::optional<Mapping> ring_map_;
     std::vector<Mapping> shadow_maps_;
     std::vector<Mapping> ram_maps_;

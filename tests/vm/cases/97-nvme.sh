@@ -157,9 +157,9 @@ if start_nvme; then
 	log_clean "the model killed during fio"
 fi
 
-section "a new model attaches after (busy-polling: shadow doorbells polled, interrupts coalesced)"
+section "a new model attaches after (polling every 20 us: shadow doorbells polled, interrupts coalesced)"
 log_mark
-if start_nvme --serial PCIEM-NVME-0002 --busy-poll; then
+if start_nvme --serial PCIEM-NVME-0002 --poll-interval-us 20; then
 	addr=$(first_addr)
 	dev=""
 	i=0
