@@ -111,7 +111,7 @@ private:
 
     // ---- shadow_doorbells.cpp
 public:
-    // A busy-polling host: read the shadow doorbells of the I/O queues
+    // A polling host (busy, or on a timer): read the shadow doorbells of the I/O queues
     // and process what they announce, so the driver never traps on a
     // doorbell; completions are coalesced while the host is still busy
     // with the previous interrupt's.
@@ -209,7 +209,7 @@ private:
     bool pin_based_ = false;
 
     // Doorbell Buffer Config: bus addresses of the Shadow Doorbell and
-    // EventIdx buffers (0: not configured), and whether a busy-polling
+    // EventIdx buffers (0: not configured), and whether a polling
     // host calls on_poll() (then the model reads the shadows itself and
     // never asks for doorbell writes).
     struct ShadowDoorbells {

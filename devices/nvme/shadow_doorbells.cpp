@@ -14,7 +14,7 @@
 //    seen, so the next submission rings again. CQ head doorbells are
 //    not asked for: the controller reads the shadow head when it needs
 //    it (a CQ that looks full, INTx's level) and asks only then.
-//  - Polled (a busy-polling host calls on_poll()): the controller reads
+//  - Polled (a polling host calls on_poll(): busy or on a timer): the controller reads
 //    every shadow itself and never asks for a doorbell, so an I/O costs
 //    the driver no trap at all. EventIdx stays where the host's buffer
 //    has it (zeroed), so a doorbell still arrives when a value wraps

@@ -90,13 +90,14 @@ public:
     // that care (coalescing, per-vector state) follow along here.
     virtual void on_irq_config(const IrqConfigEvent& event);
 
-    // A busy-polling host (KernelHostOptions::busy_poll) calls this
-    // between drains of its request ring, on the thread that delivers
-    // everything else, so a model can poll what lives in host memory
-    // (shadow doorbells, descriptor rings) instead of waiting for the
-    // driver's trapped MMIO. Return true when it found work: the host
-    // only pauses (cpu_relax) when neither the ring nor the model had
-    // any. Sleeping hosts never call it.
+    // A polling host calls this on the thread that delivers everything
+    // else, so a model can poll what lives in host memory (shadow
+    // doorbells, descriptor rings) instead of waiting for the driver's
+    // trapped MMIO: a busy-polling host (KernelHostOptions::busy_poll)
+    // between drains of its ring, a sleeping one with poll_interval_us
+    // after every wake. Return true when it found work: the busy loop only
+    // pauses (cpu_relax) when neither the ring nor the model had any.
+    // Sleeping hosts without an interval never call it.
     virtual bool on_poll() { return false; }
 
     // Interrupts (interrupts.hpp): raise(vector), set_intx(level),
