@@ -67,12 +67,16 @@ uint64_t Controller::bar0_size() const {
     return std::max<uint64_t>(16 * 1024, std::bit_ceil(reg::doorbells + doorbells));
 }
 
+uint64_t Controller::doorbell_slot(uint16_t qid, bool cq) const {
+    return (2 * uint64_t{qid} + (cq ? 1 : 0)) * (uint64_t{4} << options_.doorbell_stride);
+}
+
 uint64_t Controller::sq_doorbell_offset(uint16_t qid) const {
-    return reg::doorbells + (2 * uint64_t{qid}) * (uint64_t{4} << options_.doorbell_stride);
+    return reg::doorbells + doorbell_slot(qid, false);
 }
 
 uint64_t Controller::cq_doorbell_offset(uint16_t qid) const {
-    return reg::doorbells + (2 * uint64_t{qid} + 1) * (uint64_t{4} << options_.doorbell_stride);
+    return reg::doorbells + doorbell_slot(qid, true);
 }
 
 uint64_t Controller::cap_value() const {

@@ -66,6 +66,10 @@ public:
 
     [[nodiscard]] const ControllerOptions& options() const { return options_; }
     [[nodiscard]] uint64_t bar0_size() const;
+    // Byte offset of queue qid's SQ tail / CQ head slot from the first
+    // doorbell: the layout of the doorbell registers, and of the Shadow
+    // Doorbell and EventIdx buffers alike.
+    [[nodiscard]] uint64_t doorbell_slot(uint16_t qid, bool cq) const;
     // Where the host rings queue qid's SQ tail / CQ head doorbell.
     [[nodiscard]] uint64_t sq_doorbell_offset(uint16_t qid) const;
     [[nodiscard]] uint64_t cq_doorbell_offset(uint16_t qid) const;
@@ -122,9 +126,6 @@ private:
     [[nodiscard]] bool shadow_active(uint16_t qid) const {
         return qid != 0 && shadow_.doorbells != 0;
     }
-    // Byte offset of a queue's SQ tail / CQ head slot in both buffers:
-    // the doorbell registers' layout.
-    [[nodiscard]] uint64_t shadow_offset(uint16_t qid, bool cq) const;
     [[nodiscard]] std::optional<uint32_t> read_shadow(uint16_t qid, bool cq);
     void write_event_index(uint16_t qid, bool cq, uint32_t value);
     // Event mode, after an SQ doorbell: ask for the next one (EventIdx =

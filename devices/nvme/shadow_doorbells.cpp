@@ -46,13 +46,9 @@ Completion Controller::doorbell_buffer_config(const Sqe& cmd) {
     return {};
 }
 
-uint64_t Controller::shadow_offset(uint16_t qid, bool cq) const {
-    return (2 * uint64_t{qid} + (cq ? 1 : 0)) * (uint64_t{4} << options_.doorbell_stride);
-}
-
 std::optional<uint32_t> Controller::read_shadow(uint16_t qid, bool cq) {
     uint32_t v = 0;
-    if (!dma().fast_read(shadow_.doorbells + shadow_offset(qid, cq),
+    if (!dma().fast_read(shadow_.doorbells + doorbell_slot(qid, cq),
                          std::as_writable_bytes(std::span(&v, 1)))) {
         fatal_error(); // the host's own buffer is unreachable
         return std::nullopt;
@@ -61,7 +57,7 @@ std::optional<uint32_t> Controller::read_shadow(uint16_t qid, bool cq) {
 }
 
 void Controller::write_event_index(uint16_t qid, bool cq, uint32_t value) {
-    if (!dma().fast_write(shadow_.event_indexes + shadow_offset(qid, cq),
+    if (!dma().fast_write(shadow_.event_indexes + doorbell_slot(qid, cq),
                           std::as_bytes(std::span(&value, 1)))) {
         fatal_error();
     }
@@ -127,8 +123,8 @@ bool Controller::on_poll() {
         return false;
     }
     // Every I/O queue's slots in one read.
-    const uint64_t first = shadow_offset(1, false);
-    shadow_.values.resize((shadow_offset(last, true) + 4 - first) / 4);
+    const uint64_t first = doorbell_slot(1, false);
+    shadow_.values.resize((doorbell_slot(last, true) + 4 - first) / 4);
     if (!dma().fast_read(shadow_.doorbells + first,
                          std::as_writable_bytes(std::span(shadow_.values)))) {
         fatal_error();
@@ -137,7 +133,7 @@ bool Controller::on_poll() {
     // The shadow values before the queue entries they announce.
     std::atomic_thread_fence(std::memory_order_acquire);
     const auto slot = [&](uint16_t qid, bool cq) {
-        return shadow_.values[(shadow_offset(qid, cq) - first) / 4];
+        return shadow_.values[(doorbell_slot(qid, cq) - first) / 4];
     };
     bool work = false;
     for (uint16_t q = 1; q <= last; ++q) {

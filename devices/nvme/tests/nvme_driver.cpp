@@ -107,15 +107,12 @@ Status Driver::enable_shadow_doorbells() {
 }
 
 uint32_t& Driver::shadow(uint16_t qid, bool cq) {
-    const uint64_t off =
-        (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
-    return *reinterpret_cast<uint32_t*>(coherent(dbbuf_).data() + off);
+    return *reinterpret_cast<uint32_t*>(coherent(dbbuf_).data() + model_->doorbell_slot(qid, cq));
 }
 
 uint32_t& Driver::event_index(uint16_t qid, bool cq) {
-    const uint64_t off =
-        (2 * uint64_t{qid} + (cq ? 1 : 0)) * (4u << model_->options().doorbell_stride);
-    return *reinterpret_cast<uint32_t*>(coherent(eventidx_).data() + off);
+    return *reinterpret_cast<uint32_t*>(coherent(eventidx_).data() +
+                                        model_->doorbell_slot(qid, cq));
 }
 
 bool Driver::update_shadow(uint16_t qid, bool cq, uint32_t value) {
