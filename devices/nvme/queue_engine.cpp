@@ -83,8 +83,7 @@ void Controller::cq_doorbell(uint16_t qid, uint32_t head) {
         }
         head = *shadow;
     }
-    // The host may only release entries the controller has posted.
-    if (head >= cq->size || !in_ring_range(cq->head, head, cq->tail, cq->size)) {
+    if (!cq->head_allowed(head)) {
         report_event(aer::type_error, aer::info_invalid_doorbell_value, log_page::error_info);
         return;
     }

@@ -19,6 +19,12 @@
 
 namespace pciem::nvme {
 
+// Whether `to` lies in the circular range [from, limit] of a ring of
+// `size` entries.
+inline bool in_ring_range(uint32_t from, uint32_t to, uint32_t limit, uint32_t size) {
+    return (to + size - from) % size <= (limit + size - from) % size;
+}
+
 struct CompletionQueue {
     uint16_t qid = 0;
     uint64_t base = 0; // bus address of entry 0 (physically contiguous)
@@ -38,6 +44,11 @@ struct CompletionQueue {
     bool stalled = false; // an SQ stopped fetching because this CQ was full
 
     [[nodiscard]] bool full() const { return (tail + 1) % size == head; }
+    // A head the host may publish (doorbell or shadow): it releases only
+    // entries the controller has posted.
+    [[nodiscard]] bool head_allowed(uint32_t h) const {
+        return h < size && in_ring_range(head, h, tail, size);
+    }
     [[nodiscard]] bool has_entries() const { return head != tail; }
 };
 
@@ -56,12 +67,6 @@ struct SubmissionQueue {
 
     [[nodiscard]] bool empty() const { return head == tail; }
 };
-
-// Whether `to` lies in the circular range [from, limit] of a ring of
-// `size` entries.
-inline bool in_ring_range(uint32_t from, uint32_t to, uint32_t limit, uint32_t size) {
-    return (to + size - from) % size <= (limit + size - from) % size;
-}
 
 // What a command handler returns: the status and Dword 0 of its
 // completion.

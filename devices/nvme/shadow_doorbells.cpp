@@ -89,7 +89,7 @@ void Controller::refresh_cq_head(CompletionQueue& cq, bool until_empty) {
     }
     for (bool asked = false;; asked = true) {
         const std::optional<uint32_t> head = read_shadow(cq.qid, true);
-        if (head && *head < cq.size && in_ring_range(cq.head, *head, cq.tail, cq.size)) {
+        if (head && cq.head_allowed(*head)) {
             cq.head = *head;
         }
         if (asked || !(until_empty ? cq.has_entries() : cq.full())) {
@@ -139,8 +139,7 @@ bool Controller::on_poll() {
     for (uint16_t q = 1; q <= last; ++q) {
         if (CompletionQueue* cq = cqs_[q].get()) {
             const uint32_t head = slot(q, true);
-            if (head != cq->head && head < cq->size &&
-                in_ring_range(cq->head, head, cq->tail, cq->size)) {
+            if (head != cq->head && cq->head_allowed(head)) {
                 cq->head = head;
                 work = true;
                 resume_stalled(*cq);
