@@ -127,6 +127,10 @@ private:
         return qid != 0 && shadow_.doorbells != 0;
     }
     [[nodiscard]] std::optional<uint32_t> read_shadow(uint16_t qid, bool cq);
+    // The tail/head a doorbell register write stands for: its value, or
+    // the shadow's for a queue that has one; nullopt if that is
+    // unreachable (then CSTS.CFS is set).
+    [[nodiscard]] std::optional<uint32_t> doorbell_value(uint16_t qid, bool cq, uint32_t written);
     void write_event_index(uint16_t qid, bool cq, uint32_t value);
     // Event mode, after an SQ doorbell: ask for the next one (EventIdx =
     // the tail) and take what the shadow announced meanwhile.

@@ -42,16 +42,11 @@ void Controller::sq_doorbell(uint16_t qid, uint32_t tail) {
         report_event(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
         return;
     }
-    if (shadow_active(qid)) {
-        // The write only says "look": its value may be older than the
-        // shadow, which the host updates first (and may have updated
-        // again since), so the shadow is the tail.
-        const std::optional<uint32_t> shadow = read_shadow(qid, false);
-        if (!shadow) {
-            return;
-        }
-        tail = *shadow;
+    const std::optional<uint32_t> value = doorbell_value(qid, false, tail);
+    if (!value) {
+        return;
     }
+    tail = *value;
     if (tail >= sq->size) {
         report_event(aer::type_error, aer::info_invalid_doorbell_value, log_page::error_info);
         return;
@@ -76,13 +71,11 @@ void Controller::cq_doorbell(uint16_t qid, uint32_t head) {
         report_event(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
         return;
     }
-    if (shadow_active(qid)) {
-        const std::optional<uint32_t> shadow = read_shadow(qid, true); // as for the SQ tail
-        if (!shadow) {
-            return;
-        }
-        head = *shadow;
+    const std::optional<uint32_t> value = doorbell_value(qid, true, head);
+    if (!value) {
+        return;
     }
+    head = *value;
     if (!cq->head_allowed(head)) {
         report_event(aer::type_error, aer::info_invalid_doorbell_value, log_page::error_info);
         return;

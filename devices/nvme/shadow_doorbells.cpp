@@ -56,6 +56,15 @@ std::optional<uint32_t> Controller::read_shadow(uint16_t qid, bool cq) {
     return v;
 }
 
+std::optional<uint32_t> Controller::doorbell_value(uint16_t qid, bool cq, uint32_t written) {
+    if (!shadow_active(qid)) {
+        return written;
+    }
+    // The write only says "look": its value may be older than the shadow,
+    // which the host updates first (and may have updated again since).
+    return read_shadow(qid, cq);
+}
+
 void Controller::write_event_index(uint16_t qid, bool cq, uint32_t value) {
     if (!dma().fast_write(shadow_.event_indexes + doorbell_slot(qid, cq),
                           std::as_bytes(std::span(&value, 1)))) {
