@@ -37,15 +37,10 @@ static size_t piece_size(unsigned long offset, size_t len)
 	return PAGE_ALIGN(offset + len) + PAGE_SIZE;
 }
 
-static bool in_window(struct pciem_dma *dma, const void *kaddr)
-{
-	return kaddr >= dma->win && kaddr < dma->win + dma->win_size;
-}
-
 /* Whether @kaddr is window memory (coherent memory carved from it). */
 bool pciem_dma_window_holds(struct pciem_dma *dma, const void *kaddr)
 {
-	return in_window(dma, kaddr);
+	return kaddr >= dma->win && kaddr < dma->win + dma->win_size;
 }
 
 static u64 bus_of(struct pciem_dma *dma, const void *kaddr)
@@ -69,7 +64,7 @@ bool pciem_dma_window_place(struct pciem_dma *dma, struct pciem_dma_map *m)
 	unsigned long off = offset_in_page(m->kaddr);
 	void *slot;
 
-	if (in_window(dma, m->kaddr)) {
+	if (pciem_dma_window_holds(dma, m->kaddr)) {
 		slot = m->kaddr - off;
 	} else {
 		slot = (void *)gen_pool_alloc(dma->win_pool, piece_size(off, m->len));
@@ -137,7 +132,7 @@ void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m)
 {
 	unsigned long off = offset_in_page(m->kaddr);
 
-	if (!in_window(dma, m->kaddr))
+	if (!pciem_dma_window_holds(dma, m->kaddr))
 		return;	/* not bounced (PCIEM_DMA_WINDOW_F_NO_BOUNCE) */
 	gen_pool_free(dma->win_pool, (unsigned long)m->kaddr - off,
 		      piece_size(off, m->len));
