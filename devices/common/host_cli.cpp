@@ -60,10 +60,6 @@ int HostCli::serve(const std::string& prog, DeviceModel& model,
         options.read_timeout_us = read_timeout_us;
     }
     options.dma_window_bytes = uint64_t{dma_window_mb} << 20;
-    if (options.dma_window_no_bounce && dma_window_mb == 0) {
-        fmt::print(stderr, "{}: --dma-window-no-bounce needs --dma-window-mb\n", prog);
-        return 2;
-    }
 
     const sigset_t stop = block_stop_signals();
     auto host = KernelHost::create(model, options);

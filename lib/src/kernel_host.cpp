@@ -71,6 +71,15 @@ KernelHost::~KernelHost() {
 
 Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
                                                        const KernelHostOptions& options) {
+    // Options that would be silently ignored are refused up front.
+    if (options.dma_window_no_bounce && options.dma_window_bytes == 0) {
+        return fail(EINVAL, "a DMA window that bounces nothing needs a window: give its size "
+                            "(--dma-window-mb, KernelHostOptions::dma_window_bytes)");
+    }
+    if (options.busy_poll && options.poll_interval_us != 0) {
+        return fail(EINVAL, "busy polling already polls without pause: drop the poll interval "
+                            "(--poll-interval-us) or the busy polling (--busy-poll)");
+    }
     if (auto ok = model.realize(); !ok) {
         return std::unexpected(ok.error());
     }

@@ -56,6 +56,27 @@ expect_refusal msix.json 'capability 0.*msix.*EINVAL'
 n=$(pciemctl list --json | grep -c '"address"')
 expect_eq "functions left behind" "$n" 0
 
+# Device-model programs refuse host options that would be silently
+# ignored, before any function exists.
+expect_model_refusal() { # PATTERN PROGRAM ARGS...
+	pat=$1
+	shift
+	out=$(timeout 10 "$@" 2>&1)
+	rc=$?
+	expect_eq "$*: exit status" "$rc" 1
+	if echo "$out" | grep -qE "$pat"; then
+		note "ok: $*: $out"
+	else
+		fail "$*: message '$out' does not match /$pat/"
+	fi
+}
+expect_model_refusal 'bounces nothing needs a window.*--dma-window-mb' \
+	pciem-nvme --memory --size 1M --dma-window-no-bounce
+expect_model_refusal 'busy polling already polls.*--poll-interval-us' \
+	pciem-testdev --busy-poll --poll-interval-us 20
+n=$(pciemctl list --json | grep -c '"address"')
+expect_eq "functions left behind by refused models" "$n" 0
+
 # Non-root: a clear message, not a bare errno.
 grep -q '^nobody:' /etc/passwd 2>/dev/null ||
 	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
