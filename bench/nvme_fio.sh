@@ -83,11 +83,20 @@ hpet) clock_args=() ;;
 *) echo "$prog: --clock is tsc or hpet" >&2; exit 2 ;;
 esac
 [[ $size_mb -le 512 ]] || { echo "$prog: --size-mb is at most 512 (the model's namespace is guest memory)" >&2; exit 2; }
+# The one list of variants: each one's pciem-nvme options.
+declare -A variant_args=(
+	[default]=""
+	[no-shadow]="--no-shadow-doorbells"
+	[busy-poll]="--busy-poll"
+	[window]="--dma-window-mb 64"
+	[poll]="--poll-interval-us 20"
+	[poll-window]="--poll-interval-us 20 --dma-window-mb 64 --dma-window-no-bounce"
+)
+guest_variants=()
 for v in $variants; do
-	case "$v" in
-	default | no-shadow | busy-poll | window | poll | poll-window) ;;
-	*) echo "$prog: unknown variant '$v' (default, no-shadow, busy-poll, window, poll, poll-window)" >&2; exit 2 ;;
-	esac
+	[[ -v variant_args[$v] ]] ||
+		{ echo "$prog: unknown variant '$v' (${!variant_args[*]})" >&2; exit 2; }
+	guest_variants+=("$v" "${variant_args[$v]}")
 done
 bench_tmpdir
 img="$bench_tmp/qemu-nvme.img"
@@ -151,18 +160,13 @@ measure() {
 qemu_dev=$(disk_of qemu-ref) || { nvme list; err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
 prefill "$qemu_dev" && measure qemu-first "$qemu_dev"
 
+# the rest: VARIANT OPTIONS pairs
 k=0
-for v in "$@"; do
+while [ $# -ge 2 ]; do
+	v=$1 extra=$2
+	shift 2
 	k=$((k + 1))
 	serial=PCIEM-BENCH-$k
-	case $v in
-	default) extra= ;;
-	no-shadow) extra=--no-shadow-doorbells ;;
-	busy-poll) extra=--busy-poll ;;
-	window) extra="--dma-window-mb 64" ;;
-	poll) extra="--poll-interval-us 20" ;;
-	poll-window) extra="--poll-interval-us 20 --dma-window-mb 64 --dma-window-no-bounce" ;;
-	esac
 	start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
 		--serial "$serial" --ready-file @READY@ $extra || { err "pciem-nvme ($v) did not start"; continue; }
 	if dev=$(disk_of "$serial"); then
@@ -183,10 +187,15 @@ bench_guest "$out" "$bench_tmp/guest.sh" --kernel "$kernel" --timeout "$timeout"
 	--nvme-tools --mem 1024 "${clock_args[@]}" \
 	--qemu-arg=-drive --qemu-arg="file=$img,if=none,id=nvm,format=raw,cache=writeback" \
 	--qemu-arg=-device --qemu-arg=nvme,serial=qemu-ref,drive=nvm \
-	-- "$size_mb" "$runtime" $variants
+	-- "$size_mb" "$runtime" "${guest_variants[@]}"
 
 # ---- the table ----
-awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" -v clock="$clock" '
+legend=""
+for v in $variants; do
+	legend+="$v=${variant_args[$v]:-(no options)};"
+done
+awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" \
+	-v clock="$clock" -v legend="$legend" '
 # BENCH LABEL WORKLOAD IOPS KiB/s LAT_US
 $1 == "BENCH" { k = $2 " " $3; iops[k] = $4; kib[k] = $5; lat[k] = $6 }
 function val(k, w) { return w == "seq128k" ? kib[k] / 1024 : iops[k] }
@@ -194,6 +203,13 @@ END {
 	printf "NVMe with fio, Linux %s guest under TCG (clocksource %s), first %d MiB of each disk, %d s per run\n",
 		kernel, clock, size, runtime
 	printf "ratio = PCIem / QEMU -device nvme (mean of its first and last run), same guest run\n"
+	printf "pciem-nvme variants:\n"
+	nl = split(legend, ls, ";")
+	for (i = 1; i <= nl; i++)
+		if (ls[i] != "") {
+			eq = index(ls[i], "=")
+			printf "  %-12s %s\n", substr(ls[i], 1, eq - 1), substr(ls[i], eq + 1)
+		}
 	nv = split(variants, vs, " ")
 	split("rand4k-qd1 rand4k-qd16 seq128k", ws, " ")
 	for (i = 1; i <= 3; i++) {
@@ -214,11 +230,7 @@ END {
 			"QEMU -device nvme", ref, val(f, w), val(l, w), lat[f], lat[l]
 		for (j = 1; j <= nv; j++) {
 			v = vs[j]
-			label = v == "default" ? "pciem-nvme" : v == "busy-poll" ? \
-				"pciem-nvme --busy-poll" : v == "no-shadow" ? \
-				"pciem-nvme --no-shadow-doorbells" : v == "poll" ? \
-				"pciem-nvme --poll-interval-us 20" : v == "poll-window" ? \
-				"  ... + no-bounce window" : "pciem-nvme --dma-window-mb 64"
+			label = "pciem-nvme " v
 			k = "pciem-" v " " w
 			if (!(k in iops) || ref <= 0) {
 				printf "  %-30s (not measured)\n", label
