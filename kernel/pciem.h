@@ -159,6 +159,9 @@ enum pciem_dma_kind {
  * @order:	COHERENT: order of the pages PCIem allocated
  * @dir:	enum dma_data_direction
  * @kind:	enum pciem_dma_kind
+ * @copying:	device copies into or out of it under way outside the table's
+ *		lock (PCIEM_IOC_DMA); an unmap that finds some marks it
+ * @dying:	(refused to the device as unmapped) and waits for none
  * @map_trace:	where it was mapped
  * @unmap_trace: where it was unmapped (history only)
  */
@@ -172,6 +175,8 @@ struct pciem_dma_map {
 	unsigned int order;
 	u8 dir;
 	u8 kind;
+	atomic_t copying;
+	bool dying;
 	unsigned long map_trace[PCIEM_DMA_TRACE];
 	unsigned long unmap_trace[PCIEM_DMA_TRACE];
 };

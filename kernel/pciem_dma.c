@@ -268,7 +268,10 @@ static void pciem_dma_trace_here(struct pciem_dma_trace *t)
 		stack_trace_save(t->entries, depth, 0);
 }
 
-/* Move an unmapped mapping to the history ring. Lock held. */
+/*
+ * Move an unmapped mapping with no device copy left in it to the history
+ * ring. Lock held.
+ */
 static struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
 				    struct pciem_dma_map *m,
 				    const struct pciem_dma_trace *t)
@@ -478,13 +481,26 @@ static void pciem_dma_unmap_iova(struct pciem_function *fn,
 
 	spin_lock_irqsave(&fn->dma.lock, flags);
 	m = pciem_dma_find(&fn->dma, iova);
-	if (m && m->iova == iova && m->kind == kind) {
+	if (m && m->iova == iova && m->kind == kind && !m->dying) {
 		if (m->len != len)
 			dev_warn_ratelimited(dev, "pciem: unmap of %#llx with size %zu, mapped with %llu\n",
 					     (u64)iova, len, m->len);
 		if (kaddr) {
 			*kaddr = m->kaddr;
 			*order = m->order;
+		}
+		/*
+		 * Dying, no new device copy starts in it (the device sees it
+		 * unmapped); one under way (a chunk at most, on a CPU with
+		 * interrupts off) ends before the driver gets its memory back.
+		 */
+		if (atomic_read(&m->copying)) {
+			m->dying = true;
+			memcpy(m->unmap_trace, t->entries, sizeof(m->unmap_trace));
+			spin_unlock_irqrestore(&fn->dma.lock, flags);
+			while (atomic_read_acquire(&m->copying))
+				cpu_relax();
+			spin_lock_irqsave(&fn->dma.lock, flags);
 		}
 		old = pciem_dma_retire(&fn->dma, m, t);
 		m = NULL;

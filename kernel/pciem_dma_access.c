@@ -12,11 +12,11 @@
  * and, if it is gone, where it was unmapped.
  *
  * Bytes move between the mapping and the model's buffer a chunk at a
- * time, with the table's lock held for the copy into or out of the
- * mapping: an unmap waits for it, so nothing is ever written into memory
- * after the driver unmapped it. Usually straight (page faults disabled:
- * the model's buffer is resident); a chunk whose user pages are not goes
- * again through a bounce buffer, filled or drained outside the lock.
+ * time; an unmap waits for a copy under way in its mapping, so nothing is
+ * ever written into memory after the driver unmapped it. Usually straight
+ * (page faults disabled: the model's buffer is resident); a chunk whose
+ * user pages are not goes again through a bounce buffer, filled or
+ * drained outside the lock and copied into the mapping under it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -82,6 +82,14 @@ static struct pciem_dma_map *check(struct pciem_function *fn, u32 op,
 		return NULL;
 	}
 	m = pciem_dma_find(dma, addr);
+	if (m && m->dying) {
+		/* being unmapped, waiting for a copy to end: as good as gone */
+		*fault = PCIEM_DMA_F_STALE;
+		c->valid = true;
+		c->retired = true;
+		c->map = *m;
+		return NULL;
+	}
 	if (!m) {
 		/*
 		 * In the pages of a live mapping but outside its buffer: out
@@ -197,14 +205,22 @@ static u32 move_locked(struct pciem_function *fn, struct pciem_dma_xfer *x,
 
 /*
  * Move @len bytes at @addr straight between the mapping and the model's
- * buffer @ubuf under the lock, page faults disabled. Returns false when
- * a page of @ubuf was not present: the caller moves the chunk again
- * through the bounce buffer (what moved already is simply moved again).
+ * buffer @ubuf, page faults disabled. Returns false when a page of @ubuf
+ * was not present: the caller moves the chunk again through the bounce
+ * buffer (what moved already is simply moved again).
+ *
+ * The copy holds the mapping, not the table: checked under the lock, the
+ * mapping is marked as being copied, and the lock is dropped for the
+ * copy, so the driver's other maps and unmaps (the submitting CPU's,
+ * for the next I/Os) do not spin behind a 64 KiB copy. An unmap of this
+ * very mapping waits for the copy to end; interrupts stay off on this
+ * CPU meanwhile, so no handler here can be that unmap.
+ *
  * The raw copies skip hardened usercopy's object checks on purpose: the
  * kernel side is driver memory (any slab cache, whitelisted or not) and
  * was just checked against the driver's mapping; @ubuf passed access_ok().
  */
-static bool move_user_locked(struct pciem_function *fn,
+static bool move_user(struct pciem_function *fn,
 			     struct pciem_dma_xfer *x, u64 addr,
 			     void __user *ubuf, size_t len, struct culprit *c)
 {
@@ -215,6 +231,9 @@ static bool move_user_locked(struct pciem_function *fn,
 
 	spin_lock_irqsave(&fn->dma.lock, flags);
 	m = check(fn, x->op, addr, len, &fault, &at, c);
+	if (m)
+		atomic_inc(&m->copying);
+	spin_unlock(&fn->dma.lock);
 	if (m) {
 		void *k = m->kaddr + (addr - m->iova);
 
@@ -224,8 +243,10 @@ static bool move_user_locked(struct pciem_function *fn,
 		else
 			left = raw_copy_from_user(k, ubuf, len);
 		pagefault_enable();
+		/* The bytes land before the unmap that waits sees zero. */
+		atomic_dec_return_release(&m->copying);
 	}
-	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	local_irq_restore(flags);
 	x->fault = fault;
 	if (fault)
 		x->fault_addr = at;
@@ -304,7 +325,7 @@ static int xfer_one(struct pciem_function *fn, struct pciem_dma_xfer *x,
 	/* Straight, chunk by chunk, while the model's pages are resident. */
 	while (done < x->len) {
 		n = min_t(u64, x->len - done, DMA_CHUNK);
-		if (!move_user_locked(fn, x, x->addr + done, ubuf + done, n, &c))
+		if (!move_user(fn, x, x->addr + done, ubuf + done, n, &c))
 			break;
 		if (x->fault)
 			goto out;

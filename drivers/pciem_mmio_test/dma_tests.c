@@ -15,8 +15,10 @@
 #include <linux/dmapool.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/sched.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -574,6 +576,70 @@ static void test_bus_master(struct pmt_run *t)
 	kfree(p);
 }
 
+/*
+ * An unmap while the device is writing the mapping: from the moment
+ * dma_unmap_single() returns, the memory is the driver's again and no
+ * byte of the transfer may land in it. The driver unmaps as soon as the
+ * FILL's first bytes show (the copy is then one chunk in, with more to
+ * go), poisons the buffer, waits for the engine and checks the poison.
+ * The FILL ends refused (STALE) when the unmap cut it, or complete when
+ * it won the race; either is fine, a late byte is not.
+ */
+#define MID_UNMAP_SIZE	(2u << 20)
+#define MID_UNMAP_RUNS	8
+
+static void test_unmap_mid_write(struct pmt_run *t)
+{
+	struct device *dev = &t->md->pdev->dev;
+	unsigned int run, seen = 0, cut = 0;
+	unsigned long until;
+	size_t bad;
+	dma_addr_t d;
+	u32 st;
+	u8 *p;
+
+	if (!dma_begin(t))
+		return;
+	p = kmalloc(MID_UNMAP_SIZE, GFP_KERNEL);
+	if (!p) {
+		pmt_fail(t, "out of memory");
+		return;
+	}
+	for (run = 0; run < MID_UNMAP_RUNS && !t->failed; run++) {
+		memset(p, POISON, MID_UNMAP_SIZE);
+		d = dma_map_single(dev, p, MID_UNMAP_SIZE, DMA_FROM_DEVICE);
+		if (dma_mapping_error(dev, d)) {
+			pmt_fail(t, "dma_map_single(%u) failed", MID_UNMAP_SIZE);
+			break;
+		}
+		writel(run, t->r + TESTDEV_DMA_SEED);
+		set_xfer(t, 0, d, MID_UNMAP_SIZE);
+		writel(TESTDEV_DMA_CMD_FILL, t->r + TESTDEV_DMA_CMD);
+		/* Through a bounce buffer (a window) nothing shows: 1 s at most. */
+		until = jiffies + HZ;
+		while (READ_ONCE(p[0]) == POISON && time_before(jiffies, until))
+			cond_resched();
+		seen += READ_ONCE(p[0]) != POISON;
+		dma_unmap_single(dev, d, MID_UNMAP_SIZE, DMA_FROM_DEVICE);
+		memset(p, POISON, MID_UNMAP_SIZE);
+		st = readl(t->r + TESTDEV_DMA_STATUS);	/* the engine is done */
+		if (st == TESTDEV_DMA_ST_STALE)
+			cut++;
+		else
+			pmt_eq(t, st, TESTDEV_DMA_ST_OK, "run %u: FILL status", run);
+		bad = check_poison(p, MID_UNMAP_SIZE);
+		if (bad != MID_UNMAP_SIZE)
+			pmt_fail(t, "run %u: byte %zu changed to %#x after dma_unmap_single returned",
+				 run, bad, p[bad]);
+	}
+	/* Seen early every time, the unmap must have cut some transfer. */
+	if (!t->failed && seen == MID_UNMAP_RUNS && !cut)
+		pmt_fail(t, "no FILL was cut by the unmap: the race was never run");
+	snprintf(t->note, sizeof(t->note), "%u of %u FILLs cut by the unmap, %u seen under way",
+		 cut, MID_UNMAP_RUNS, seen);
+	kfree(p);
+}
+
 static void test_never_mapped(struct pmt_run *t)
 {
 	if (!dma_begin(t))
@@ -642,6 +708,7 @@ const struct pmt_test pmt_dma_tests[] = {
 	{ "mask32", test_mask32, PMT_F_TESTDEV },
 	{ "atomics", test_atomics, PMT_F_TESTDEV },
 	{ "after-unmap", test_after_unmap, PMT_F_TESTDEV },
+	{ "unmap-mid-write", test_unmap_mid_write, PMT_F_TESTDEV },
 	{ "bounds", test_bounds, PMT_F_TESTDEV },
 	{ "direction", test_direction, PMT_F_TESTDEV },
 	{ "bus-master", test_bus_master, PMT_F_TESTDEV },
