@@ -36,6 +36,10 @@
 #include <linux/slab.h>
 #include <linux/stacktrace.h>
 
+#ifdef CONFIG_UNWINDER_ORC
+#include <asm/unwind.h>
+#endif
+
 #include "pciem.h"
 
 /* The two bus address ranges: below 4 GiB for narrow masks, and above. */
@@ -262,10 +266,31 @@ static void pciem_dma_trace_here(struct pciem_dma_trace *t)
 {
 	unsigned int depth = min_t(unsigned int, READ_ONCE(dma_trace_depth),
 				   PCIEM_DMA_TRACE);
+#ifdef CONFIG_UNWINDER_ORC
+	struct unwind_state state;
+	unsigned int n = 0;
+	unsigned long ret;
+#endif
 
 	memset(t, 0, sizeof(*t));
-	if (depth)
-		stack_trace_save(t->entries, depth, 0);
+	if (!depth)
+		return;
+#ifdef CONFIG_UNWINDER_ORC
+	/*
+	 * The x86 unwinder straight: stack_trace_save() also unwinds its own
+	 * two frames and calls back per frame, a quarter more under TCG.
+	 * The entries are the same: from the return into our caller on.
+	 */
+	for (unwind_start(&state, current, NULL, NULL);
+	     n < depth && !unwind_done(&state); unwind_next_frame(&state)) {
+		ret = unwind_get_return_address(&state);
+		if (!ret)
+			break;
+		t->entries[n++] = ret;
+	}
+#else
+	stack_trace_save(t->entries, depth, 0);
+#endif
 }
 
 /*
