@@ -9,7 +9,8 @@ prog=${0##*/}
 usage() {
 	cat <<USAGE
 Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--size-mb N] [--runtime SEC] [--clock tsc|hpet]
-       [--variants "default no-shadow busy-poll window poll poll-window"] [--timeout SEC]
+       [--variants "default no-shadow busy-poll window poll poll-window fast"] [--no-ceiling]
+       [--timeout SEC]
 
 Boots one guest (tools/pciem-vm --nvme-tools, TCG, 2 vCPUs, 1 GiB) with
 QEMU's NVMe controller (-device nvme; its image a sparse raw file in a host
@@ -22,6 +23,11 @@ reads return written data:
   seq128k       128 KiB sequential reads, queue depth 16  (MiB/s)
 against
   - QEMU's nvme: the reference, measured first and again last;
+  - null_blk (queue_mode=2 irqmode=0, not memory-backed): a block device
+    that does nothing, completing each I/O inside its submission: fio and
+    the guest's block layer alone, no driver, no interrupt, no data moved.
+    Not a competitor but the ceiling: no NVMe device, emulated or not, can
+    beat it in this guest (--no-ceiling leaves it out);
   - pciem-nvme --memory --cpu 0, in the variants given:
       default    the model's default event loop, checked DMA (ioctls), shadow
                  doorbells (Doorbell Buffer Config) in event mode
@@ -37,6 +43,9 @@ against
                  --dma-window-no-bounce: the same, with queues and shadows
                  in the window (polled with no system call), data checked
                  and copied once
+      fast       --busy-poll --dma-window-mb 64 --dma-window-no-bounce, and
+                 pciem.ko's dma_trace_depth=0 (no call chains recorded):
+                 everything for speed, the DMA checks still on
 The disks are told apart by serial (nvme list). Prints each figure and the
 ratio PCIem/QEMU (QEMU: the mean of its two runs). Absolute figures depend
 on the host and TCG; only ratios from the same run mean anything.
@@ -55,13 +64,14 @@ Options:
                       choice under TCG)
   --size-mb N         MiB of each disk used (default 128)
   --runtime SEC       seconds per fio run, after the ramp (default 5)
-  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll window poll poll-window")
+  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll window poll poll-window fast")
+  --no-ceiling        do not measure null_blk
   --timeout SEC       guest timeout (default 900)
 USAGE
 }
 
-kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll window poll poll-window" timeout=900
-clock=tsc
+kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll window poll poll-window fast" timeout=900
+clock=tsc ceiling=1
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
@@ -70,6 +80,7 @@ while [[ $# -gt 0 ]]; do
 	--runtime) runtime=${2:?}; shift ;;
 	--variants) variants=${2:?}; shift ;;
 	--clock) clock=${2:?}; shift ;;
+	--no-ceiling) ceiling=0 ;;
 	--timeout) timeout=${2:?}; shift ;;
 	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -83,7 +94,8 @@ hpet) clock_args=() ;;
 *) echo "$prog: --clock is tsc or hpet" >&2; exit 2 ;;
 esac
 [[ $size_mb -le 512 ]] || { echo "$prog: --size-mb is at most 512 (the model's namespace is guest memory)" >&2; exit 2; }
-# The one list of variants: each one's pciem-nvme options.
+# The one list of variants: each one's pciem-nvme options, and the pciem.ko
+# parameters (NAME=VALUE, set in /sys/module/pciem/parameters for its run).
 declare -A variant_args=(
 	[default]=""
 	[no-shadow]="--no-shadow-doorbells"
@@ -91,13 +103,19 @@ declare -A variant_args=(
 	[window]="--dma-window-mb 64"
 	[poll]="--poll-interval-us 20"
 	[poll-window]="--poll-interval-us 20 --dma-window-mb 64 --dma-window-no-bounce"
+	[fast]="--busy-poll --dma-window-mb 64 --dma-window-no-bounce"
+)
+declare -A variant_params=(
+	[fast]="dma_trace_depth=0"
 )
 guest_variants=()
 for v in $variants; do
 	[[ -v variant_args[$v] ]] ||
 		{ echo "$prog: unknown variant '$v' (${!variant_args[*]})" >&2; exit 2; }
-	guest_variants+=("$v" "${variant_args[$v]}")
+	guest_variants+=("$v" "${variant_args[$v]}" "${variant_params[$v]:-}")
 done
+ceiling_args=()
+[[ $ceiling == 1 ]] && ceiling_args=(--module null_blk)
 bench_tmpdir
 img="$bench_tmp/qemu-nvme.img"
 truncate -s "${size_mb}M" "$img"
@@ -105,8 +123,8 @@ truncate -s "${size_mb}M" "$img"
 # ---- the part that runs in the guest (busybox sh) ----
 cat >"$bench_tmp/guest.sh" <<'GUEST'
 . /pciem/tests/vm/lib.sh
-size_mb=$1 runtime=$2
-shift 2
+size_mb=$1 runtime=$2 ceiling=$3
+shift 3
 err() { echo "BENCH-ERROR $*"; }
 for t in nvme fio pciem-nvme; do
 	command -v $t >/dev/null || { err "$t is not in the guest (pciem-vm --nvme-tools)"; exit 1; }
@@ -160,13 +178,35 @@ measure() {
 qemu_dev=$(disk_of qemu-ref) || { nvme list; err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
 prefill "$qemu_dev" && measure qemu-first "$qemu_dev"
 
-# the rest: VARIANT OPTIONS pairs
+# The ceiling: null_blk completing in submission, moving no data.
+if [ "$ceiling" = 1 ]; then
+	rmmod null_blk 2>/dev/null
+	if modprobe null_blk queue_mode=2 irqmode=0 memory_backed=0 gb=1 nr_devices=1 &&
+		[ -b /dev/nullb0 ]; then
+		measure null_blk /dev/nullb0
+		rmmod null_blk
+	else
+		err "null_blk could not be loaded"
+	fi
+fi
+
+# set_params NAME=VALUE...: pciem.ko's parameters; prints what they were.
+set_params() {
+	for p in "$@"; do
+		f=/sys/module/pciem/parameters/${p%%=*}
+		printf '%s=%s ' "${p%%=*}" "$(cat "$f")"
+		echo "${p#*=}" >"$f" || err "cannot set pciem.ko parameter $p"
+	done
+}
+
+# the rest: VARIANT OPTIONS PARAMS triples
 k=0
-while [ $# -ge 2 ]; do
-	v=$1 extra=$2
-	shift 2
+while [ $# -ge 3 ]; do
+	v=$1 extra=$2 params=$3
+	shift 3
 	k=$((k + 1))
 	serial=PCIEM-BENCH-$k
+	old_params=$(set_params $params)
 	start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
 		--serial "$serial" --ready-file @READY@ $extra || { err "pciem-nvme ($v) did not start"; continue; }
 	if dev=$(disk_of "$serial"); then
@@ -177,6 +217,7 @@ while [ $# -ge 2 ]; do
 	fi
 	stop_model
 	wait_gone "$(first_addr)" || err "pciem-nvme ($v) still present after it exited"
+	set_params $old_params >/dev/null
 done
 
 measure qemu-last "$qemu_dev"
@@ -184,15 +225,16 @@ GUEST
 
 out="$bench_tmp/out"
 bench_guest "$out" "$bench_tmp/guest.sh" --kernel "$kernel" --timeout "$timeout" \
-	--nvme-tools --mem 1024 "${clock_args[@]}" \
+	--nvme-tools --mem 1024 "${clock_args[@]}" "${ceiling_args[@]}" \
 	--qemu-arg=-drive --qemu-arg="file=$img,if=none,id=nvm,format=raw,cache=writeback" \
 	--qemu-arg=-device --qemu-arg=nvme,serial=qemu-ref,drive=nvm \
-	-- "$size_mb" "$runtime" "${guest_variants[@]}"
+	-- "$size_mb" "$runtime" "$ceiling" "${guest_variants[@]}"
 
 # ---- the table ----
 legend=""
 for v in $variants; do
-	legend+="$v=${variant_args[$v]:-(no options)};"
+	p=${variant_params[$v]:-}
+	legend+="$v=${variant_args[$v]:-(no options)}${p:+, pciem.ko $p};"
 done
 awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" \
 	-v clock="$clock" -v legend="$legend" '
@@ -228,6 +270,10 @@ END {
 		ref = (val(f, w) + val(l, w)) / 2
 		printf "  %-30s %9.1f   (first %.1f, last %.1f; mean latency %d / %d us)\n",
 			"QEMU -device nvme", ref, val(f, w), val(l, w), lat[f], lat[l]
+		c = "null_blk " w
+		if (c in iops && ref > 0)
+			printf "  %-30s %9.1f   ratio %6.3fx   (the ceiling: fio and the block layer alone)\n",
+				"null_blk (does nothing)", val(c, w), val(c, w) / ref
 		for (j = 1; j <= nv; j++) {
 			v = vs[j]
 			label = "pciem-nvme " v
