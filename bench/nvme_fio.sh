@@ -9,7 +9,7 @@ prog=${0##*/}
 usage() {
 	cat <<USAGE
 Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--size-mb N] [--runtime SEC] [--clock tsc|hpet]
-       [--variants "default no-shadow busy-poll window poll poll-window fast"] [--no-ceiling]
+       [--variants "default no-shadow busy-poll idle-poll window poll poll-window fast"] [--no-ceiling]
        [--timeout SEC]
 
 Boots one guest (tools/pciem-vm --nvme-tools, TCG, 2 vCPUs, 1 GiB) with
@@ -34,6 +34,8 @@ against
       no-shadow  --no-shadow-doorbells: every doorbell a trapped MMIO write
       busy-poll  --busy-poll: the model spins on its request ring and polls
                  the shadow doorbells (no doorbell traps, coalesced interrupts)
+      idle-poll  --idle-poll-us 1000: after work the model polls as busy-poll
+                 does until 1 ms passes idle, then sleeps (event mode)
       window     --dma-window-mb 64: the device's DMA lands in a zero-copy
                  window (streaming mappings bounced through it)
       poll       --poll-interval-us 20: the model sleeps, but wakes every 20 us
@@ -64,13 +66,13 @@ Options:
                       choice under TCG)
   --size-mb N         MiB of each disk used (default 128)
   --runtime SEC       seconds per fio run, after the ramp (default 5)
-  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll window poll poll-window fast")
+  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll idle-poll window poll poll-window fast")
   --no-ceiling        do not measure null_blk
   --timeout SEC       guest timeout (default 900)
 USAGE
 }
 
-kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll window poll poll-window fast" timeout=900
+kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll idle-poll window poll poll-window fast" timeout=900
 clock=tsc ceiling=1
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -104,6 +106,7 @@ declare -A variant_args=(
 	[poll]="--poll-interval-us 20"
 	[poll-window]="--poll-interval-us 20 --dma-window-mb 64 --dma-window-no-bounce"
 	[fast]="--busy-poll --dma-window-mb 64 --dma-window-no-bounce"
+	[idle-poll]="--idle-poll-us 1000"
 )
 declare -A variant_params=(
 	[fast]="dma_trace_depth=0"

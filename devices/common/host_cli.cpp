@@ -27,6 +27,11 @@ void HostCli::add_options(CLI::App& app) {
                    "While sleeping, wake every N us to let the model poll host memory (e.g. "
                    "the NVMe model's shadow doorbells): no trapped doorbells, no busy CPU")
         ->check(CLI::Range(1u, 1000000u));
+    app.add_option("--idle-poll-us", options.idle_poll_us,
+                   "After work, keep polling (as --busy-poll does) until N us pass with "
+                   "nothing to do, then sleep: busy polling's latency while the driver is "
+                   "busy, no busy CPU while it is not")
+        ->check(CLI::Range(1u, 10000000u));
     app.add_option("--control", options.control_path, "PCIem control node")->capture_default_str();
     app.add_option("--cpu", cpu,
                    "Run the model on this CPU only. Reads from atomic context (interrupt "

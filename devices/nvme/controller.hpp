@@ -120,6 +120,7 @@ public:
     // doorbell; completions are coalesced while the host is still busy
     // with the previous interrupt's.
     bool on_poll() override;
+    bool on_idle() override;
 
 private:
     [[nodiscard]] Completion doorbell_buffer_config(const Sqe& cmd);
@@ -216,7 +217,8 @@ private:
     // Doorbell Buffer Config: bus addresses of the Shadow Doorbell and
     // EventIdx buffers (0: not configured), and whether a polling
     // host calls on_poll() (then the model reads the shadows itself and
-    // never asks for doorbell writes).
+    // never asks for doorbell writes): from its first on_poll() until an
+    // on_idle(), when the host is about to sleep.
     struct ShadowDoorbells {
         uint64_t doorbells = 0;
         uint64_t event_indexes = 0;

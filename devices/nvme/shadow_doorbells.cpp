@@ -21,6 +21,10 @@
 //    past it, which is handled like any other.
 //    Completions are coalesced: a CQ's vector is raised again only once
 //    the host's head shows the handler of the previous raise has run.
+//  - Both, in turn (a host that polls until idle, then sleeps): polled
+//    from on_poll() on; on_idle() goes back to event mode before the
+//    host sleeps (every SQ's EventIdx re-armed, held-back interrupts
+//    raised), and the next on_poll() leaves it again.
 //
 // The admin queue always uses its doorbell registers.
 #include <atomic>
@@ -113,6 +117,37 @@ void Controller::refresh_cq_head(CompletionQueue& cq, bool until_empty) {
 
 bool Controller::coalescing(const CompletionQueue& cq) const {
     return polled_ && shadow_active(cq.qid) && !pin_based_ && cq.irq_enabled;
+}
+
+bool Controller::on_idle() {
+    if (!polled_) {
+        return false;
+    }
+    // A last look while still polled, so what it finds is coalesced as
+    // before; then event mode, where nothing is held back.
+    bool work = on_poll();
+    polled_ = false;
+    signal_completions();
+    // A full CQ asks for its next head doorbell (polled, on_poll() was
+    // to notice the head move).
+    for (auto& cq : cqs_) {
+        if (cq && cq->stalled && shadow_active(cq->qid)) {
+            refresh_cq_head(*cq);
+            if (!cq->full()) {
+                resume_stalled(*cq);
+                work = true;
+            }
+        }
+    }
+    for (size_t q = 1; q < sqs_.size(); ++q) {
+        SubmissionQueue* sq = sqs_[q].get();
+        if (sq != nullptr && shadow_active(sq->qid)) {
+            const uint32_t seen = sq->tail;
+            rearm_sq(*sq); // processes what arrived since, until quiet
+            work = work || sq->tail != seen;
+        }
+    }
+    return work;
 }
 
 bool Controller::on_poll() {

@@ -5,6 +5,7 @@
 #include "pciem/kernel_host.hpp"
 
 #include <cerrno>
+#include <chrono>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -48,10 +49,9 @@ KernelHost::Mapping::~Mapping() {
     }
 }
 
-KernelHost::KernelHost(DeviceModel& model, Device device, bool busy_poll,
-                       uint32_t poll_interval_us)
-    : model_(model), device_(std::move(device)), busy_poll_(busy_poll),
-      poll_interval_us_(poll_interval_us) {}
+KernelHost::KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options)
+    : model_(model), device_(std::move(device)), busy_poll_(options.busy_poll),
+      poll_interval_us_(options.poll_interval_us), idle_poll_us_(options.idle_poll_us) {}
 
 KernelHost::~KernelHost() {
     if (starter_.joinable()) {
@@ -80,6 +80,11 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
         return fail(EINVAL, "busy polling already polls without pause: drop the poll interval "
                             "(--poll-interval-us) or the busy polling (--busy-poll)");
     }
+    if (options.idle_poll_us != 0 && (options.busy_poll || options.poll_interval_us != 0)) {
+        return fail(EINVAL, "polling until idle (--idle-poll-us) is a way of sleeping: it goes "
+                            "with neither busy polling (--busy-poll) nor a poll interval "
+                            "(--poll-interval-us)");
+    }
     if (auto ok = model.realize(); !ok) {
         return std::unexpected(ok.error());
     }
@@ -93,8 +98,7 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     if (!device) {
         return std::unexpected(device.error());
     }
-    std::unique_ptr<KernelHost> host(new KernelHost(model, std::move(*device), options.busy_poll,
-                                                     options.poll_interval_us));
+    std::unique_ptr<KernelHost> host(new KernelHost(model, std::move(*device), options));
     if (auto ok = host->map_ring(); !ok) {
         return std::unexpected(ok.error());
     }
@@ -405,6 +409,37 @@ Result<void> KernelHost::run_polling() {
     return {};
 }
 
+bool KernelHost::poll_until_idle(std::optional<Error>* error) {
+    using clock = std::chrono::steady_clock;
+    const auto idle = std::chrono::microseconds(idle_poll_us_);
+    consumer_->set_polling(true); // the kernel skips wake-ups meanwhile
+    auto last_work = clock::now();
+    bool leave = false;
+    while (!(leave = should_leave(error))) {
+        const bool ring_work = consumer_->drain() != 0;
+        if (model_.on_poll() || ring_work) {
+            last_work = clock::now();
+            continue;
+        }
+        if (clock::now() - last_work < idle) {
+            cpu_relax();
+            continue;
+        }
+        // Idle long enough. Wake-ups on again first, then what was posted
+        // while they were off, then the model's own last look.
+        consumer_->set_polling(false);
+        const bool late = consumer_->drain() != 0;
+        if (!model_.on_idle() && !late) {
+            return true;
+        }
+        consumer_->set_polling(true);
+        last_work = clock::now();
+    }
+    consumer_->set_polling(false);
+    consumer_->drain();
+    return !leave;
+}
+
 Result<void> KernelHost::run_sleeping() {
     pollfd fds[3] = {
         {device_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {start_fd_.get(), POLLIN, 0}};
@@ -431,8 +466,9 @@ Result<void> KernelHost::run_sleeping() {
             const int e = errno;
             return fail(e, describe_errno(e, "poll on the device fd"));
         }
+        bool work = false;
         if ((fds[0].revents & POLLIN) != 0) {
-            consumer_->drain();
+            work = consumer_->drain() != 0;
         }
         if ((fds[2].revents & POLLIN) != 0) {
             uint64_t n = 0;
@@ -444,6 +480,9 @@ Result<void> KernelHost::run_sleeping() {
         }
         if (poll_interval_us_ != 0) {
             (void)model_.on_poll();
+        }
+        if (work && idle_poll_us_ != 0 && !poll_until_idle(&error)) {
+            break;
         }
     }
     if (error) {

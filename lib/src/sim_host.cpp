@@ -546,6 +546,13 @@ bool SimHost::poll() {
     return worked;
 }
 
+bool SimHost::idle() {
+    poll_interrupts();
+    const bool worked = model_.on_idle();
+    poll_interrupts();
+    return worked;
+}
+
 void SimHost::write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
     poll_interrupts();
     if (!in_bar(bar, offset, size)) {

@@ -3,7 +3,8 @@
 // shadow buffer and writes a doorbell register only when the EventIdx
 // asks for it, as Linux's nvme_dbbuf_update_and_check_event() does.
 // Event mode (the controller sleeps until a doorbell) and polled mode
-// (a busy-polling host calls on_poll()), with interrupt coalescing.
+// (a busy-polling host calls on_poll()), with interrupt coalescing, and
+// the turns between them of a host that polls until idle, then sleeps.
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -22,6 +23,15 @@ uint16_t oacs(Driver& d) {
     uint16_t v = 0;
     std::memcpy(&v, id->bytes.data() + 256, 2);
     return v;
+}
+
+// A started controller with I/O queue pair 1 (vector 1) of `entries`
+// and Doorbell Buffer Config on.
+HostQueue shadowed_queue(Driver& d, uint32_t entries) {
+    d.start();
+    HostQueue q = d.create_io_queue(1, entries, 1);
+    EXPECT_EQ(d.enable_shadow_doorbells(), status::success);
+    return q;
 }
 
 // A flush: completes with no data.
@@ -55,9 +65,7 @@ TEST(NvmeShadowDoorbells, BuffersMustBePageAligned) {
 
 TEST(NvmeShadowDoorbells, EventModeAsksForEverySubmissionButNoCqHead) {
     Driver d;
-    d.start();
-    HostQueue q = d.create_io_queue(1, 16, 1);
-    ASSERT_EQ(d.enable_shadow_doorbells(), status::success);
+    HostQueue q = shadowed_queue(d, 16);
     d.host().take_interrupts();
     for (int i = 0; i < 20; ++i) { // more than a lap of the 16-entry queues
         const Cqe c = d.run(q, flush_cmd());
@@ -74,9 +82,7 @@ TEST(NvmeShadowDoorbells, EventModeAsksForEverySubmissionButNoCqHead) {
 
 TEST(NvmeShadowDoorbells, TheShadowIsTheTailNotTheRegister) {
     Driver d;
-    d.start();
-    HostQueue q = d.create_io_queue(1, 16, 1);
-    ASSERT_EQ(d.enable_shadow_doorbells(), status::success);
+    HostQueue q = shadowed_queue(d, 16);
     // Two entries announced in the shadow; the register write that
     // follows carries an older value, as a write posted before the
     // second shadow update would.
@@ -103,9 +109,7 @@ TEST(NvmeShadowDoorbells, TheShadowIsTheTailNotTheRegister) {
 
 TEST(NvmeShadowDoorbells, FullCqAsksForTheHeadAndResumes) {
     Driver d;
-    d.start();
-    HostQueue q = d.create_io_queue(1, 4, 1); // 3 completions fit
-    ASSERT_EQ(d.enable_shadow_doorbells(), status::success);
+    HostQueue q = shadowed_queue(d, 4); // 3 completions fit
     for (int i = 0; i < 4; ++i) {
         d.submit(q, flush_cmd());
     }
@@ -168,6 +172,85 @@ TEST(NvmeShadowDoorbells, PolledNeedsNoDoorbellAndCoalesces) {
     EXPECT_EQ(d.host().take_interrupts(), (std::vector{SimInterrupt::msix(1)}))
         << "a new completion after the host caught up raises at once";
     EXPECT_EQ(d.io_doorbell_writes(), rung + 1) << "only the first submission rang";
+}
+
+// A host that polls until idle: polled while it polls, and on_idle()
+// before it sleeps leaves nothing behind that only a poll would find.
+TEST(NvmeShadowDoorbells, IdleReturnsToEventMode) {
+    Driver d;
+    HostQueue q = shadowed_queue(d, 64);
+    EXPECT_FALSE(d.host().idle()) << "never polled: nothing to do";
+    d.host().take_interrupts();
+
+    // A polling spell: one interrupt raised, a second completion held
+    // back behind it (its handler has not published a head).
+    EXPECT_FALSE(d.host().poll());
+    const unsigned rung = d.io_doorbell_writes();
+    d.submit(q, flush_cmd()); // tail 0 -> 1 passes EventIdx 0: rings once
+    d.submit(q, flush_cmd());
+    d.host().poll();
+    EXPECT_EQ(d.host().take_interrupts().size(), 1u);
+    ASSERT_TRUE(d.reap(q, false));
+    ASSERT_TRUE(d.reap(q, false));
+    d.submit(q, flush_cmd());
+    d.host().poll();
+    EXPECT_TRUE(d.host().take_interrupts().empty()) << "coalesced while polled";
+    EXPECT_EQ(d.io_doorbell_writes(), rung + 1);
+
+    // Going to sleep: the held-back interrupt goes out, and the SQ's
+    // EventIdx is the tail again, so the next submission rings.
+    EXPECT_FALSE(d.host().idle());
+    EXPECT_EQ(d.host().take_interrupts(), (std::vector{SimInterrupt::msix(1)}));
+    EXPECT_EQ(d.event_index(1, false), q.sq_tail);
+    ASSERT_TRUE(d.reap(q, false));
+    d.ring_cq(q);
+    const unsigned before = d.io_doorbell_writes();
+    d.submit(q, flush_cmd());
+    EXPECT_EQ(d.io_doorbell_writes(), before + 1) << "asleep: the submission rang";
+    auto c = d.reap(q, false);
+    ASSERT_TRUE(c) << "processed on the doorbell, with no poll";
+    EXPECT_EQ(status_of(*c), status::success);
+    EXPECT_EQ(d.host().take_interrupts().size(), 1u) << "event mode: raised at once";
+}
+
+// Work that arrives between the last poll and on_idle() is processed
+// there, and on_idle() says so: the host polls on.
+TEST(NvmeShadowDoorbells, IdleFindsLateWork) {
+    Driver d;
+    HostQueue q = shadowed_queue(d, 64);
+    d.host().poll();
+    d.submit(q, flush_cmd()); // rings (EventIdx 0), processed at once
+    ASSERT_TRUE(d.reap(q));
+    // Shadow only: the EventIdx is behind, no doorbell.
+    d.submit(q, flush_cmd());
+    d.submit(q, flush_cmd());
+    EXPECT_TRUE(d.host().idle());
+    ASSERT_TRUE(d.reap(q));
+    ASSERT_TRUE(d.reap(q));
+    EXPECT_EQ(d.event_index(1, false), q.sq_tail);
+    EXPECT_FALSE(d.host().idle()) << "back in event mode, nothing new";
+}
+
+// A CQ that filled while polled asks for its head doorbell when the
+// host goes to sleep, and resumes on it.
+TEST(NvmeShadowDoorbells, IdleWithAFullCqAsksForItsHead) {
+    Driver d;
+    HostQueue q = shadowed_queue(d, 4); // 3 completions fit
+    d.host().poll();
+    for (int i = 0; i < 4; ++i) {
+        d.submit(q, flush_cmd());
+    }
+    d.host().poll();
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(d.reap(q, /*ring=*/false));
+    }
+    EXPECT_FALSE(d.reap(q, false)) << "the fourth waits for room";
+    d.host().idle();
+    EXPECT_EQ(d.event_index(1, true), 0u) << "asks to hear about the head";
+    const unsigned rung = d.io_doorbell_writes();
+    d.ring_cq(q);
+    EXPECT_EQ(d.io_doorbell_writes(), rung + 1);
+    ASSERT_TRUE(d.reap(q, false)) << "resumed by the head doorbell";
 }
 
 } // namespace

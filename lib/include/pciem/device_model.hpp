@@ -100,6 +100,15 @@ public:
     // Sleeping hosts without an interval never call it.
     virtual bool on_poll() { return false; }
 
+    // A host that polls for a while after work before it sleeps
+    // (KernelHostOptions::idle_poll_us) calls this when it found nothing
+    // for that long, just before it sleeps: from here until the next
+    // on_poll() nothing polls, so a model makes the driver notify it
+    // again (the NVMe model re-arms its EventIdx) and delivers what it
+    // held back for a later poll (coalesced interrupts). Return true
+    // when that turned up work: the host polls on instead of sleeping.
+    virtual bool on_idle() { return false; }
+
     // Interrupts (interrupts.hpp): raise(vector), set_intx(level),
     // eventfd(vector). Delivery belongs to the host the model runs on;
     // before a host binds (or after it is gone) every call fails with

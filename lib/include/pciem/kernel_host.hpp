@@ -53,6 +53,12 @@ struct KernelHostOptions {
     // that polls host memory (shadow doorbells) then needs no trapped
     // MMIO and batches what arrived meanwhile, without a spinning CPU.
     uint32_t poll_interval_us = 0;
+    // Sleeping loop only: after a wake that found work, keep polling
+    // (ring and on_poll(), as busy_poll does) until this many
+    // microseconds pass with nothing to do, then on_idle() and sleep
+    // (0: sleep at once). Busy polling's latency while the driver is
+    // busy, no spinning CPU while it is not.
+    uint32_t idle_poll_us = 0;
     // PCIEM_IOC_DEV_CONFIG; unset keeps the kernel's defaults (1 s, 100 us).
     std::optional<uint32_t> read_timeout_us;
     std::optional<uint32_t> spin_us;
@@ -129,7 +135,7 @@ private:
 
     enum class StartState { idle, starting, started, failed };
 
-    KernelHost(DeviceModel& model, Device device, bool busy_poll, uint32_t poll_interval_us);
+    KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options);
     Result<void> map_ring();
     Result<void> map_shadows();
     Result<void> map_ram();
@@ -140,11 +146,15 @@ private:
     bool should_leave(std::optional<Error>* error);
     Result<void> run_polling();
     Result<void> run_sleeping();
+    // The polling spell after a wake with work (idle_poll_us): false
+    // when the loop should leave.
+    bool poll_until_idle(std::optional<Error>* error);
 
     DeviceModel& model_;
     Device device_;
     bool busy_poll_;
     uint32_t poll_interval_us_;
+    uint32_t idle_poll_us_;
     std::optional<Mapping> ring_map_;
     std::vector<Mapping> shadow_maps_;
     std::vector<Mapping> ram_maps_;

@@ -121,6 +121,9 @@ public:
     // One turn of a busy-polling host's loop: the model's on_poll().
     // Returns what it returned (whether it found work).
     bool poll();
+    // The end of a polling spell, before the host sleeps: the model's
+    // on_idle(). Returns what it returned (whether work turned up).
+    bool idle();
 
     // ---- interrupts ----------------------------------------------------
     // Deliveries so far, in order (MSI/MSI-X: one per delivered vector;

@@ -74,6 +74,8 @@ expect_model_refusal 'bounces nothing needs a window.*--dma-window-mb' \
 	pciem-nvme --memory --size 1M --dma-window-no-bounce
 expect_model_refusal 'busy polling already polls.*--poll-interval-us' \
 	pciem-testdev --busy-poll --poll-interval-us 20
+expect_model_refusal 'polling until idle .*--idle-poll-us.* is a way of sleeping' \
+	pciem-nvme --memory --size 1M --idle-poll-us 100 --busy-poll
 n=$(pciemctl list --json | grep -c '"address"')
 expect_eq "functions left behind by refused models" "$n" 0
 
