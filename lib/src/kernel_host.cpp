@@ -414,8 +414,7 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
     const auto idle = std::chrono::microseconds(idle_poll_us_);
     consumer_->set_polling(true); // the kernel skips wake-ups meanwhile
     auto last_work = clock::now();
-    bool leave = false;
-    while (!(leave = should_leave(error))) {
+    while (!should_leave(error)) {
         const bool ring_work = consumer_->drain() != 0;
         if (model_.on_poll() || ring_work) {
             last_work = clock::now();
@@ -437,7 +436,7 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
     }
     consumer_->set_polling(false);
     consumer_->drain();
-    return !leave;
+    return false;
 }
 
 Result<void> KernelHost::run_sleeping() {
