@@ -41,20 +41,8 @@ USAGE
 }
 
 kernel=6.1 sizes="4K 64K 1M 4M" mib=16 reps=3 window_mb=64 timeout=600
-while [[ $# -gt 0 ]]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--kernel) kernel=${2:?}; shift ;;
-	--sizes) sizes=${2:?}; shift ;;
-	--mib) mib=${2:?}; shift ;;
-	--reps) reps=${2:?}; shift ;;
-	--window-mb) window_mb=${2:?}; shift ;;
-	--timeout) timeout=${2:?}; shift ;;
-	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-	esac
-	shift
-done
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_options kernel sizes mib reps window-mb timeout -- "$@"
 bench_positive "$mib" "$reps" "$window_mb" "$timeout"
 bytes=()
 for s in $sizes; do

@@ -35,18 +35,8 @@ USAGE
 }
 
 kernel=6.1 irqs=2000 reps=3 timeout=300
-while [[ $# -gt 0 ]]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--kernel) kernel=${2:?}; shift ;;
-	--irqs) irqs=${2:?}; shift ;;
-	--reps) reps=${2:?}; shift ;;
-	--timeout) timeout=${2:?}; shift ;;
-	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-	esac
-	shift
-done
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_options kernel irqs reps timeout -- "$@"
 bench_positive "$irqs" "$reps" "$timeout"
 [[ $irqs -le 1000000 ]] || { echo "$prog: --irqs is at most 1000000" >&2; exit 2; }
 

@@ -8,6 +8,40 @@
 
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# bench_options OPTION... -- ARG...: the command line of a benchmark. For
+# each OPTION "name", --name VALUE sets the variable name (dashes become
+# underscores); an OPTION "name!" is a flag, --name sets it to 1. -h/--help
+# calls usage and exits; anything else is refused (exit 2).
+bench_options() {
+	local opts=() o var found
+	while [[ $1 != -- ]]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	while [[ $# -gt 0 ]]; do
+		case "$1" in
+		-h | --help) usage; exit 0 ;;
+		esac
+		found=0
+		for o in "${opts[@]}"; do
+			var=${o%!}
+			[[ $1 == "--$var" ]] || continue
+			found=1
+			if [[ $o == *! ]]; then
+				printf -v "${var//-/_}" 1
+			else
+				[[ $# -ge 2 ]] || { echo "$prog: $1 needs a value (see --help)" >&2; exit 2; }
+				printf -v "${var//-/_}" '%s' "$2"
+				shift
+			fi
+			break
+		done
+		[[ $found -eq 1 ]] || { echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2; }
+		shift
+	done
+}
+
 # bench_positive VALUE...: each is a positive decimal number, or exit 2.
 bench_positive() {
 	local v

@@ -30,19 +30,8 @@ USAGE
 }
 
 kernel=6.1 reads=20000 writes=20000 reps=3 timeout=300
-while [[ $# -gt 0 ]]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--kernel) kernel=${2:?}; shift ;;
-	--reads) reads=${2:?}; shift ;;
-	--writes) writes=${2:?}; shift ;;
-	--reps) reps=${2:?}; shift ;;
-	--timeout) timeout=${2:?}; shift ;;
-	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-	esac
-	shift
-done
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_options kernel reads writes reps timeout -- "$@"
 bench_positive "$reads" "$writes" "$reps" "$timeout"
 
 bench_tmpdir

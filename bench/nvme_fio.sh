@@ -73,22 +73,10 @@ USAGE
 }
 
 kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll idle-poll window poll poll-window fast" timeout=900
-clock=tsc ceiling=1
-while [[ $# -gt 0 ]]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--kernel) kernel=${2:?}; shift ;;
-	--size-mb) size_mb=${2:?}; shift ;;
-	--runtime) runtime=${2:?}; shift ;;
-	--variants) variants=${2:?}; shift ;;
-	--clock) clock=${2:?}; shift ;;
-	--no-ceiling) ceiling=0 ;;
-	--timeout) timeout=${2:?}; shift ;;
-	*) echo "$prog: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-	esac
-	shift
-done
+clock=tsc no_ceiling=0
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_options kernel size-mb runtime variants clock no-ceiling! timeout -- "$@"
+ceiling=$((1 - no_ceiling))
 bench_positive "$size_mb" "$runtime" "$timeout"
 case "$clock" in
 tsc) clock_args=(--append "clocksource=tsc tsc=reliable") ;;
