@@ -262,35 +262,40 @@ module_param(dma_trace_depth, uint, 0644);
 MODULE_PARM_DESC(dma_trace_depth,
 		 "Stack frames recorded per DMA API call for the DMA sanitizer's reports and debugfs (0-8; 0: none, reports say '?'; default 6)");
 
-static void pciem_dma_trace_here(struct pciem_dma_trace *t)
+/*
+ * Up to @depth return addresses of the calling chain, from the return
+ * into our caller on. Inlined, so it adds no frame of its own. On x86
+ * through the unwinder itself: stack_trace_save() also unwinds its own
+ * two frames and calls back per frame, a quarter more under TCG.
+ */
+static __always_inline void pciem_dma_stack(unsigned long *entries,
+					    unsigned int depth)
 {
-	unsigned int depth = min_t(unsigned int, READ_ONCE(dma_trace_depth),
-				   PCIEM_DMA_TRACE);
 #ifdef CONFIG_UNWINDER_ORC
 	struct unwind_state state;
 	unsigned int n = 0;
 	unsigned long ret;
-#endif
 
-	memset(t, 0, sizeof(*t));
-	if (!depth)
-		return;
-#ifdef CONFIG_UNWINDER_ORC
-	/*
-	 * The x86 unwinder straight: stack_trace_save() also unwinds its own
-	 * two frames and calls back per frame, a quarter more under TCG.
-	 * The entries are the same: from the return into our caller on.
-	 */
 	for (unwind_start(&state, current, NULL, NULL);
 	     n < depth && !unwind_done(&state); unwind_next_frame(&state)) {
 		ret = unwind_get_return_address(&state);
 		if (!ret)
 			break;
-		t->entries[n++] = ret;
+		entries[n++] = ret;
 	}
 #else
-	stack_trace_save(t->entries, depth, 0);
+	stack_trace_save(entries, depth, 0);
 #endif
+}
+
+static void pciem_dma_trace_here(struct pciem_dma_trace *t)
+{
+	unsigned int depth = min_t(unsigned int, READ_ONCE(dma_trace_depth),
+				   PCIEM_DMA_TRACE);
+
+	memset(t, 0, sizeof(*t));
+	if (depth)
+		pciem_dma_stack(t->entries, depth);
 }
 
 /*
@@ -442,7 +447,7 @@ static void pciem_dma_caller(char *buf, size_t len)
 {
 	unsigned long trace[PCIEM_DMA_TRACE] = { 0 };
 
-	stack_trace_save(trace, PCIEM_DMA_TRACE, 0);
+	pciem_dma_stack(trace, PCIEM_DMA_TRACE);
 	pciem_dma_print_trace(buf, len, trace);
 }
 

@@ -220,9 +220,9 @@ static u32 move_locked(struct pciem_function *fn, struct pciem_dma_xfer *x,
  * kernel side is driver memory (any slab cache, whitelisted or not) and
  * was just checked against the driver's mapping; @ubuf passed access_ok().
  */
-static bool move_user(struct pciem_function *fn,
-			     struct pciem_dma_xfer *x, u64 addr,
-			     void __user *ubuf, size_t len, struct culprit *c)
+static bool move_user(struct pciem_function *fn, struct pciem_dma_xfer *x,
+		      u64 addr, void __user *ubuf, size_t len,
+		      struct culprit *c)
 {
 	struct pciem_dma_map *m;
 	unsigned long flags, left = 0;
