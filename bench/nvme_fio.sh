@@ -122,22 +122,6 @@ for t in nvme fio pciem-nvme; do
 done
 WORKLOADS="rand4k-qd1 rand4k-qd16 seq128k"
 
-# disk_of SERIAL: the namespace node nvme list shows for that serial, once
-# it exists (the driver probes asynchronously; allow 30 s).
-disk_of() {
-	i=0
-	while [ $i -lt 150 ]; do
-		d=$(nvme list 2>/dev/null | awk -v s="$1" '{ for (f = 2; f <= NF; f++) if ($f == s) { print $1; exit } }')
-		if [ -n "$d" ] && [ -b "$d" ]; then
-			echo "$d"
-			return 0
-		fi
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
-
 prefill() { # DEV
 	fio --name=prefill --filename="$1" --direct=1 --ioengine=libaio --rw=write --bs=1M \
 		--iodepth=4 --size="${size_mb}M" >/tmp/prefill.log 2>&1 ||

@@ -97,6 +97,23 @@ wait_dir() {
 	wait_for 50 -d "$1"
 }
 
+# disk_of SERIAL: the namespace block device `nvme list` (nvme-cli) shows
+# for the NVMe controller with that serial, once it exists (the driver
+# probes asynchronously; 30 s at most). Prints nothing and fails if never.
+disk_of() {
+	i=0
+	while [ $i -lt 150 ]; do
+		d=$(nvme list 2>/dev/null | awk -v s="$1" '{ for (f = 2; f <= NF; f++) if ($f == s) { print $1; exit } }')
+		if [ -n "$d" ] && [ -b "$d" ]; then
+			echo "$d"
+			return 0
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # stop_model [SIGNAL]: end the model started last and wait for it.
 stop_model() {
 	kill "-${1:-TERM}" "$MODEL_PID" 2>/dev/null

@@ -31,19 +31,6 @@ start_nvme() { # ARGS...
 		--ready-file @READY@ "$@"
 }
 
-# disk_of SERIAL: the namespace node `nvme list` shows for the controller
-# with that serial, once listed (30 s at most); nothing if it never is.
-disk_of() {
-	i=0
-	while [ $i -lt 150 ]; do
-		d=$(nvme list 2>/dev/null | awk -v s="$1" '$0 ~ s { print $1; exit }')
-		[ -n "$d" ] && { echo "$d"; return 0; }
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
-
 fio_dev=/dev/nvme0n1
 fio_verify() { # NAME FIO-ARGS...: fio over $fio_dev, verify=crc32c, must pass
 	name=$1
