@@ -139,9 +139,8 @@ bool Controller::on_idle() {
             }
         }
     }
-    for (size_t q = 1; q < sqs_.size(); ++q) {
-        SubmissionQueue* sq = sqs_[q].get();
-        if (sq != nullptr && shadow_active(sq->qid)) {
+    for (auto& sq : sqs_) {
+        if (sq && shadow_active(sq->qid)) {
             const uint32_t seen = sq->tail;
             rearm_sq(*sq); // processes what arrived since, until quiet
             work = work || sq->tail != seen;
