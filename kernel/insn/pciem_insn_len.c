@@ -71,10 +71,35 @@ static int modrm_len(const uint8_t *p, size_t avail)
 	return n;
 }
 
+/*
+ * AMD's XOP encoding: 8f, then RXB.map_select (map 8, 9 or 0ah), then
+ * W.vvvv.L.pp, the opcode and a ModRM. Map 8 carries an imm8 (an
+ * immediate or a fourth register), map 0ah an imm32, map 9 none. @i is
+ * the index of the byte after 8f.
+ */
+static int xop_length(const uint8_t *bytes, size_t i, size_t limit)
+{
+	static const int imm_of_map[3] = { 1, 0, 4 };
+	unsigned int map;
+	int m;
+
+	if (i + 3 > limit)
+		return -1;
+	map = bytes[i] & 0x1f;
+	if (map > 10)
+		return -1;
+	i += 3;		/* map and W.vvvv.L.pp bytes, opcode */
+	m = modrm_len(&bytes[i], limit - i);
+	if (m < 0)
+		return -1;
+	i += m + imm_of_map[map - 8];
+	return i <= limit ? (int)i : -1;
+}
+
 int pciem_insn_length(const uint8_t *bytes, size_t avail)
 {
 	size_t i = 0, limit = avail < MAX_LEN ? avail : MAX_LEN;
-	int osize16 = 0, rexw = 0, m, imm = 0;
+	int osize16 = 0, asize32 = 0, rexw = 0, m, imm = 0;
 	unsigned int op;
 
 	/*
@@ -95,6 +120,8 @@ int pciem_insn_length(const uint8_t *bytes, size_t avail)
 		rexw = 0;
 		if (b == 0x66)
 			osize16 = 1;
+		if (b == 0x67)
+			asize32 = 1;
 	}
 	if (i >= limit)
 		return -1;
@@ -137,9 +164,15 @@ int pciem_insn_length(const uint8_t *bytes, size_t avail)
 	/* String and moffs forms: no ModRM. */
 	if ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf))
 		return (int)i;
-	if (op >= 0xa0 && op <= 0xa3)
-		return i + 8 <= limit ? (int)(i + 8) : -1;
-	/* VEX (c4, c5), EVEX (62), XOP (8f with map >= 8) are not decoded. */
+	if (op >= 0xa0 && op <= 0xa3) {
+		/* The offset is as wide as the address: 8, or 4 after 67. */
+		m = asize32 ? 4 : 8;
+		return i + m <= limit ? (int)(i + m) : -1;
+	}
+	/* XOP: 8f whose next byte's map field is 8 or more (8f /0 is POP). */
+	if (op == 0x8f && i < limit && (bytes[i] & 0x1f) >= 8)
+		return xop_length(bytes, i, limit);
+	/* VEX (c4, c5) and EVEX (62) are not decoded. */
 	if (op == 0xc4 || op == 0xc5 || op == 0x62 || !bit(modrm1, op))
 		return -1;
 	if (i >= limit)

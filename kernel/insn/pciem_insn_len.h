@@ -6,9 +6,10 @@
  * does not handle (a CMP or OR with a memory operand, an XCHG, a LOCKed
  * RMW), PCIem completes it as a master abort: it must know how long the
  * instruction is to step over it. This covers the legacy prefixes, REX,
- * and the one-byte, 0F, 0F38 and 0F3A opcode maps with their ModRM, SIB,
- * displacement and immediate; VEX/EVEX/XOP and 3DNow! encodings are not
- * decoded (the caller then cannot skip). Pure C, like pciem_insn.c.
+ * the one-byte, 0F, 0F38 and 0F3A opcode maps with their ModRM, SIB,
+ * displacement and immediate, and AMD's XOP maps; VEX/EVEX and 3DNow!
+ * encodings are not decoded (the caller then cannot skip). Pure C, like
+ * pciem_insn.c.
  */
 #ifndef PCIEM_INSN_LEN_H
 #define PCIEM_INSN_LEN_H

@@ -57,6 +57,9 @@ const char* const kTemplates[] = {
     "shldl $4, %eax, MEM",   "pushq MEM",             "popq MEM",
     "clflush MEM",           "prefetcht0 MEM",        "fldl MEM",
     "crc32l MEM, %eax",      "popcntq MEM, %rax",     "setne MEM",
+    // AMD XOP: map 8 (imm8), map 9 (none), map 0ah (imm32)
+    "vpcmov %xmm1, MEM, %xmm2, %xmm3", "vprotb $3, MEM, %xmm1", "vfrczps MEM, %xmm1",
+    "bextr $0x1234, MEM, %eax", "lwpins $1, MEM, %eax",
 };
 
 const char* const kMems[] = {
@@ -85,8 +88,12 @@ TEST(InsnLength, MatchesTheAssembler)
         }
     }
     // Also prefixed forms: operand size, REX, segment, repeated prefixes.
+    // The moffs forms of MOV take an offset as wide as the address.
     for (const char* s : {"data16 lock orl $0, (%rax)", "rex.W cmpl $0, (%rax)",
-                          ".byte 0x2e, 0x3e; testb $1, 0x7f(%rdx)", "lock addr32 orl $1, (%eax)"}) {
+                          ".byte 0x2e, 0x3e; testb $1, 0x7f(%rdx)", "lock addr32 orl $1, (%eax)",
+                          "movabs 0x1122334455667788, %eax", "movabs %al, 0x1122334455667788",
+                          "addr32 movabs 0x12345678, %eax", "addr32 mov 0x12345678, %al",
+                          "addr32 movw %ax, 0x1234", "addr32 movq %rax, 0x12345678"}) {
         src << ".globl L" << insns.size() << "\nL" << insns.size() << ": " << s << "\n";
         insns.push_back(s);
     }
@@ -127,6 +134,7 @@ TEST(InsnLength, UndecodableEncodingsAreRefused)
         {0x62, 0xf1, 0x7c, 0x48, 0x28, 0x00},  // EVEX vmovaps
         {0x0f, 0x0f, 0x00, 0x9e},              // 3DNow!
         {0x90},                                // nop: touches no memory
+        {0x8f, 0xeb, 0x78, 0x10, 0x00},        // XOP with map 0bh: no such map
         {0xf0, 0xf0, 0xf0, 0xf0, 0xf0, 0xf0, 0xf0, 0xf0,
          0xf0, 0xf0, 0xf0, 0xf0, 0xf0, 0xf0, 0xf0, 0x83, 0x08, 0x00},  // > 15 bytes
         {},
