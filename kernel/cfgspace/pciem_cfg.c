@@ -118,6 +118,14 @@ static int build_header(struct pciem_cfg *cfg, const struct pciem_create *req,
 		return fail(err, PCIEM_ERR_RESERVED, 0);
 	if (req->reserved)
 		return fail(err, PCIEM_ERR_RESERVED, 0);
+	/*
+	 * The PCI core reads these as an empty slot (0x0000, 0xffff) or as
+	 * Configuration Request Retry Status (0x0001), which it polls for a
+	 * minute before giving up: no function may present them.
+	 */
+	if (req->vendor_id == 0x0000 || req->vendor_id == 0x0001 ||
+	    req->vendor_id == 0xffff)
+		return fail(err, PCIEM_ERR_VENDOR_ID, 0);
 
 	reg(cfg, H_VENDOR, 2, req->vendor_id, 0, 0);
 	reg(cfg, H_DEVICE, 2, req->device_id, 0, 0);
@@ -845,6 +853,8 @@ int pciem_err_errno(uint32_t code)
 		return -EFBIG;
 	case PCIEM_ERR_FAULT:
 		return -EFAULT;
+	case PCIEM_ERR_NO_DEVICE:
+		return -ENODEV;
 	default:
 		return -EINVAL;
 	}
@@ -887,6 +897,10 @@ const char *pciem_err_str(uint32_t code)
 			"extended capabilities need a PCI Express capability",
 		[PCIEM_ERR_CAPS_LEN] = "capability list length is wrong",
 		[PCIEM_ERR_FAULT] = "a user pointer could not be read",
+		[PCIEM_ERR_VENDOR_ID] =
+			"vendor ID 0x0000, 0x0001 and 0xffff mean \"no device\" to the PCI core",
+		[PCIEM_ERR_NO_DEVICE] =
+			"the PCI core found no device when it scanned the slot",
 	};
 
 	if (code >= PCIEM_ERR__COUNT || !text[code])

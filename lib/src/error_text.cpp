@@ -57,6 +57,8 @@ std::string hint(uint32_t code, unsigned index) {
         return "add a pcie capability";
     case PCIEM_ERR_CAP_NO_ROOM:
         return "use fewer or smaller capabilities";
+    case PCIEM_ERR_VENDOR_ID:
+        return "use the vendor ID of the device you model";
     default:
         return {};
     }

@@ -100,6 +100,20 @@ TEST(CfgHeader, IdsClassAndRevision) {
     EXPECT_EQ(b.cfg.size, 256) << "no PCIe capability: conventional 256-byte space";
 }
 
+TEST(CfgHeader, VendorIdsThatMeanNoDeviceAreRefused) {
+    // 0x0000/0xffff read as an empty slot, 0x0001 as Configuration
+    // Request Retry Status, which the PCI core polls for a minute.
+    for (uint16_t vendor : {0x0000, 0x0001, 0xffff}) {
+        Builder b;
+        b.req.vendor_id = vendor;
+        EXPECT_EQ(b.build(), -EINVAL) << vendor;
+        EXPECT_EQ(b.err.code, PCIEM_ERR_VENDOR_ID) << vendor;
+    }
+    Builder ok;
+    ok.req.vendor_id = 0x0002;
+    EXPECT_EQ(ok.build(), 0);
+}
+
 TEST(CfgHeader, ReadOnlyFieldsIgnoreWrites) {
     Builder b;
     ASSERT_EQ(b.build(), 0);

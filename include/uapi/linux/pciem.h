@@ -66,6 +66,11 @@ enum pciem_err_code {
 	PCIEM_ERR_CAPS_LEN,		/* EINVAL: caps_len wrong or more
 					 * than PCIEM_MAX_CAPS records */
 	PCIEM_ERR_FAULT,		/* EFAULT: a pointer is unreadable */
+	PCIEM_ERR_VENDOR_ID,		/* EINVAL: 0x0000, 0x0001 or 0xffff,
+					 * which mean "no device" (0x0001:
+					 * configuration request retry) */
+	PCIEM_ERR_NO_DEVICE,		/* ENODEV: the PCI core found no
+					 * device when it scanned the slot */
 	PCIEM_ERR__COUNT
 };
 
