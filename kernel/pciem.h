@@ -9,6 +9,7 @@
 #ifndef PCIEM_H
 #define PCIEM_H
 
+#include <linux/completion.h>
 #include <linux/irq_work.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
@@ -189,7 +190,6 @@ struct pciem_dma_map {
  * @cursor:	next bus address to try, low (32-bit masks) and high
  * @history:	the last PCIEM_DMA_HISTORY unmapped mappings, a ring
  * @hist_next:	next slot of @history to use
- * @pdev:	the pci_dev PCIem's DMA ops are installed on
  * @bus_master:	mirror of Bus Master Enable
  * @dead:	the function is being removed: nothing maps any more
  * @maps:	mappings made, @faults: device accesses refused
@@ -204,7 +204,6 @@ struct pciem_dma {
 	u64 cursor[2];
 	struct pciem_dma_map *history[PCIEM_DMA_HISTORY];
 	unsigned int hist_next;
-	struct pci_dev *pdev;
 	bool bus_master;
 	bool dead;
 	atomic64_t maps, faults;
@@ -217,11 +216,47 @@ struct pciem_dma {
 };
 
 /**
+ * enum pciem_fn_state - where a function is in its life
+ * @PCIEM_FN_NEW:	built and its devfn claimed, not on the bus yet
+ *			(PCIEM_CREATE_F_DEFER_ADD waits here for START):
+ *			config cycles master-abort, so rescans find nothing
+ * @PCIEM_FN_ADDING:	PCIem is scanning and adding it, under the PCI
+ *			core's rescan/remove lock: config cycles answered
+ * @PCIEM_FN_ON_BUS:	a pci_dev exists; config cycles answered
+ * @PCIEM_FN_REMOVING:	its fd was released (or adding it failed): config
+ *			cycles master-abort while the pci_dev is removed
+ * @PCIEM_FN_DETACHED:	the PCI core removed its pci_dev (sysfs remove):
+ *			gone for good, the fd lives on until closed
+ * @PCIEM_FN_GONE:	off the bus and out of the host's table
+ *
+ * NEW -> ADDING -> ON_BUS -> REMOVING -> GONE, with ON_BUS -> DETACHED ->
+ * REMOVING when the PCI core removes it first, ADDING -> REMOVING -> NEW
+ * when adding fails, and NEW -> GONE for a function never started.
+ * Changed under the host lock; the moves onto and off the bus also under
+ * the PCI core's rescan/remove lock (pciem_function.c).
+ */
+enum pciem_fn_state {
+	PCIEM_FN_NEW,
+	PCIEM_FN_ADDING,
+	PCIEM_FN_ON_BUS,
+	PCIEM_FN_REMOVING,
+	PCIEM_FN_DETACHED,
+	PCIEM_FN_GONE,
+};
+
+/**
  * struct pciem_function - one emulated PCI function
- * @ref:	the device fd and in-flight faults hold references
+ * @ref:	the device fd, in-flight faults and config cycles, queued
+ *		interrupt deliveries and trap entries hold references
  * @rcu:	the last reference may drop in atomic context: free later
  * @host:	the host bridge it lives under
  * @devfn:	its slot and function on the root bus
+ * @state:	enum pciem_fn_state; guarded by @host->lock
+ * @pdev:	its pci_dev while it has one, referenced; set and cleared
+ *		under the rescan/remove lock
+ * @sysfs_dir:	@pdev's sysfs directory, referenced, so that its files can
+ *		be reached even while a sysfs writer deletes the pci_dev
+ * @pdev_deleted: completed when @pdev has been deleted from the bus
  * @cfg:	emulated configuration space; guarded by @host->lock
  * @bar_phys:	bus address of each BAR once assigned (0: none)
  * @ring:	requests to the device model
@@ -230,10 +265,8 @@ struct pciem_dma {
  * @dma:	DMA mappings and their checks
  * @irqfd_lock:	guards @irqfds
  * @irqfds:	eventfds that raise vectors
- * @start_lock:	serialises PCIEM_IOC_START
- * @added:	on the bus (PCIEM_CREATE_F_DEFER_ADD delays it)
- * @gone:	surprise-removed (its fd was released): config space answers
- *		nothing any more, as a device pulled from its slot
+ * @start_lock:	serialises PCIEM_IOC_START and PCIEM_IOC_DMA_WINDOW; taken
+ *		before the rescan/remove lock
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
@@ -243,6 +276,10 @@ struct pciem_function {
 	struct rcu_head rcu;
 	struct pciem_host *host;
 	u8 devfn;
+	enum pciem_fn_state state;
+	struct pci_dev *pdev;
+	struct kernfs_node *sysfs_dir;
+	struct completion pdev_deleted;
 	struct pciem_cfg cfg;
 	u64 bar_phys[PCIEM_MAX_BARS];
 	struct pciem_ring ring;
@@ -252,8 +289,6 @@ struct pciem_function {
 	struct mutex irqfd_lock;
 	struct list_head irqfds;
 	struct mutex start_lock;
-	bool added;
-	bool gone;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	char name[16];
@@ -266,10 +301,16 @@ struct pciem_function {
  * @win64:	window for 64-bit BARs, from request_free_mem_region()
  * @win32:	window below 4 GiB for 32-bit BARs (may be empty)
  * @busn:	the single bus number the root bus decodes
- * @lock:	guards @fn and every function's config space; a raw lock
- *		because the PCI core calls config accessors under pci_lock
+ * @lock:	guards @fn, and each function's @state and config space; a
+ *		raw lock because the PCI core calls config accessors under
+ *		pci_lock with interrupts off
  * @mutex:	serialises changes to @fn against walks that may sleep
- * @fn:		functions by devfn
+ * @fn:		functions by devfn; only pciem_function.c touches it
+ *
+ * Lock order, outermost first: a function's start_lock; the PCI core's
+ * rescan/remove lock (pci_lock_rescan_remove()); @mutex; pci_lock (the
+ * PCI core's config lock); @lock; then the leaf locks of one function
+ * (its irq, dma and ring locks), never two functions' at once.
  */
 struct pciem_host {
 	struct pci_bus *bus;
@@ -285,33 +326,45 @@ struct pciem_host {
 	struct pciem_function *fn[PCIEM_NR_DEVFN];
 };
 
-/* pciem_device.c */
+/* pciem_function.c: the bottom layer, a function's life and the table */
+struct pciem_function *pciem_function_alloc(struct pciem_host *host);
+void pciem_function_get(struct pciem_function *fn);
 void pciem_function_put(struct pciem_function *fn);
-struct pciem_function *pciem_host_find_bar(struct pciem_host *host, u64 phys,
-					   unsigned int *bar, u64 *offset);
+int pciem_function_claim(struct pciem_function *fn, bool fixed, u8 devfn,
+			 struct pciem_error *err);
+int pciem_function_add(struct pciem_function *fn, struct pciem_error *err);
+void pciem_function_remove(struct pciem_function *fn);
+u32 pciem_function_uapi_state(struct pciem_function *fn);
+bool pciem_function_detached(struct pciem_function *fn);
+struct pci_dev *pciem_function_get_pdev(struct pciem_function *fn);
+struct pciem_function *pciem_function_config_target(struct pciem_host *host,
+						    unsigned int devfn);
+struct pciem_function *pciem_function_of_pdev(struct pci_dev *pdev);
+struct pciem_function *pciem_function_find_bar(struct pciem_host *host,
+					       u64 phys, unsigned int *bar,
+					       u64 *offset);
 bool pciem_function_decodes_memory(struct pciem_function *fn);
+void pciem_visit_functions(struct pciem_host *host, void *arg,
+			   void (*cb)(struct pciem_function *, void *));
+int pciem_function_host_init(struct pciem_host *host);
+void pciem_function_host_exit(struct pciem_host *host);
 
 /* pciem_host.c */
 int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size);
 void pciem_host_exit(struct pciem_host *host);
 int pciem_host_domain(const struct pciem_host *host);
-int pciem_host_claim_devfn(struct pciem_host *host, struct pciem_function *fn,
-			   bool fixed, u8 devfn, struct pciem_error *err);
-void pciem_host_release_devfn(struct pciem_host *host,
-			      struct pciem_function *fn);
-struct pci_dev *pciem_host_get_pdev(struct pciem_host *host, u8 devfn);
-struct pciem_function *pciem_host_get_fn(struct pciem_host *host,
-					 struct pci_dev *pdev);
 
 /* pciem_device.c */
 long pciem_ioctl_create(struct pciem_host *host, void __user *uarg);
 long pciem_ioctl_list(struct pciem_host *host, void __user *uarg);
 
+/* pciem_mmap.c */
+int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma);
+
 /* pciem_ring.c */
 int pciem_ring_init(struct pciem_ring *ring);
 void pciem_ring_free(struct pciem_ring *ring);
 void pciem_ring_kill(struct pciem_ring *ring);
-int pciem_ring_mmap(struct pciem_ring *ring, struct vm_area_struct *vma);
 __poll_t pciem_ring_poll(struct pciem_ring *ring, struct file *file,
 			 poll_table *wait);
 long pciem_ring_ioctl(struct pciem_function *fn, unsigned int nr,
@@ -334,10 +387,6 @@ struct page *pciem_rambar_page(struct pciem_function *fn, unsigned int bar,
 			       u64 off, bool huge);
 int pciem_pages_alloc(struct pciem_rambar *rb, u64 size);
 void pciem_pages_free(struct pciem_rambar *rb);
-int pciem_pages_mmap(struct pciem_rambar *rb, unsigned long pgoff,
-		     struct vm_area_struct *vma);
-int pciem_rambar_mmap(struct pciem_function *fn, unsigned int bar,
-		      unsigned long pgoff, struct vm_area_struct *vma);
 
 /* pciem_irq.c */
 int pciem_irq_host_init(struct pciem_host *host);
@@ -373,8 +422,8 @@ int pciem_irq_set_intx(struct pciem_function *fn, bool level);
 /* pciem_dma.c */
 void pciem_dma_init(struct pciem_function *fn);
 void pciem_dma_free(struct pciem_function *fn);
-int pciem_dma_host_init(struct pciem_host *host);
-void pciem_dma_host_exit(struct pciem_host *host);
+void pciem_dma_attach(struct pciem_function *fn, struct pci_dev *pdev);
+void pciem_dma_host_init(struct pciem_host *host);
 struct pciem_dma_map *pciem_dma_find(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_span(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_retired(struct pciem_dma *dma, u64 addr);
@@ -392,8 +441,6 @@ void pciem_dma_window_free(struct pciem_dma *dma, void *kaddr, size_t size);
 void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m);
 void pciem_dma_window_destroy(struct pciem_dma *dma);
 long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg);
-int pciem_dma_window_mmap(struct pciem_function *fn, unsigned long pgoff,
-			  struct vm_area_struct *vma);
 const char *pciem_dma_dir_name(unsigned int dir);
 const char *pciem_dma_kind_name(unsigned int kind);
 void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);

@@ -121,61 +121,22 @@ fail:
 	return ERR_PTR(len);
 }
 
-/* ---- removal -------------------------------------------------------------- */
-
-/*
- * Take the function off the bus. The bound driver's remove() runs here
- * and may still issue config cycles, so the function stays reachable
- * until the PCI core is done with it.
- */
-static void pciem_function_remove(struct pciem_function *fn)
-{
-	struct pciem_host *host = fn->host;
-	struct pci_dev *pdev;
-
-	pci_lock_rescan_remove();
-	pdev = pciem_host_get_pdev(host, fn->devfn);
-	if (pdev) {
-		pci_stop_and_remove_bus_device(pdev);
-		pci_dev_put(pdev);
-	}
-	pci_unlock_rescan_remove();
-	pciem_irq_detach(fn);
-	pciem_host_release_devfn(host, fn);
-}
-
-/* ---- lifetime ---------------------------------------------------------------- */
-
-static void pciem_function_free_rcu(struct rcu_head *rcu)
-{
-	struct pciem_function *fn = container_of(rcu, struct pciem_function,
-						 rcu);
-
-	pciem_ring_free(&fn->ring);
-	pciem_rambar_free(fn);
-	pciem_irq_free(fn);
-	kvfree(fn);
-}
-
-/*
- * A fault or config cycle may hold the last reference, with interrupts
- * off; vfree() must not run there, an RCU callback may.
- */
-static void pciem_function_free(struct kref *ref)
-{
-	struct pciem_function *fn = container_of(ref, struct pciem_function,
-						 ref);
-
-	call_rcu(&fn->rcu, pciem_function_free_rcu);
-}
-
-/* Drop a reference taken by pciem_host_find_bar() or held by the fd. */
-void pciem_function_put(struct pciem_function *fn)
-{
-	kref_put(&fn->ref, pciem_function_free);
-}
-
 /* ---- device fd -------------------------------------------------------------- */
+
+/*
+ * The end of a function that has an owner: accesses complete as master
+ * aborts from the first moment (a read in flight returns all-ones at
+ * once), then the driver is unbound and the function disappears.
+ */
+static void pciem_dev_unplug(struct pciem_function *fn)
+{
+	pciem_ring_kill(&fn->ring);
+	pciem_irqfd_release_all(fn);
+	pciem_function_remove(fn);
+	/* Here, not when freed: the window needs process context. */
+	pciem_dma_free(fn);
+	pciem_function_put(fn);
+}
 
 /*
  * The owner let go: a surprise removal. Accesses complete as master
@@ -187,31 +148,9 @@ static int pciem_dev_release(struct inode *inode, struct file *file)
 	struct pciem_function *fn = file->private_data;
 
 	/* NULL when creation failed after the file was made. */
-	if (fn) {
-		WRITE_ONCE(fn->gone, true);
-		pciem_ring_kill(&fn->ring);
-		pciem_irqfd_release_all(fn);
-		pciem_function_remove(fn);
-		/* Here, not when freed: the window needs process context. */
-		pciem_dma_free(fn);
-		pciem_function_put(fn);
-	}
+	if (fn)
+		pciem_dev_unplug(fn);
 	return 0;
-}
-
-static int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct pciem_function *fn = file->private_data;
-	const unsigned long bar_shift = 40 - PAGE_SHIFT;
-	unsigned long pgoff = vma->vm_pgoff;
-
-	if (pgoff >= (PCIEM_MMAP_DMA_WINDOW >> PAGE_SHIFT))
-		return pciem_dma_window_mmap(fn, pgoff - (PCIEM_MMAP_DMA_WINDOW >>
-							  PAGE_SHIFT), vma);
-	if (pgoff >= (PCIEM_MMAP_BAR_OFFSET(0) >> PAGE_SHIFT))
-		return pciem_rambar_mmap(fn, (pgoff >> bar_shift) - 1,
-					 pgoff & ((1ul << bar_shift) - 1), vma);
-	return pciem_ring_mmap(&fn->ring, vma);
 }
 
 static __poll_t pciem_dev_poll(struct file *file, poll_table *wait)
@@ -227,15 +166,19 @@ static long pciem_dev_info(struct pciem_function *fn, void __user *uarg)
 	struct pci_dev *pdev;
 	int usize, i;
 
-	usize = pciem_copy_struct_in(&info, sizeof(info), sizeof(info), uarg);
+	/* The first published layout ended with bar_size. */
+	usize = pciem_copy_struct_in(&info, sizeof(info),
+				     offsetofend(struct pciem_dev_info, bar_size),
+				     uarg);
 	if (usize < 0)
 		return usize;
-	if (info.flags || info.reserved)
+	if (info.flags || info.reserved || info.reserved2)
 		return -EINVAL;
 	info.domain = pciem_host_domain(fn->host);
 	info.bus = fn->host->bus->number;
 	info.devfn = fn->devfn;
-	pdev = pciem_host_get_pdev(fn->host, fn->devfn);
+	info.state = pciem_function_uapi_state(fn);
+	pdev = pciem_function_get_pdev(fn);
 	for (i = 0; i < PCIEM_MAX_BARS; i++) {
 		info.bar_size[i] = fn->cfg.bar_size[i];
 		info.bar_start[i] = pdev ? pci_resource_start(pdev, i) : 0;
@@ -244,9 +187,6 @@ static long pciem_dev_info(struct pciem_function *fn, void __user *uarg)
 	return pciem_copy_struct_out(uarg, usize, &info, sizeof(info));
 }
 
-static int pciem_function_add(struct pciem_function *fn,
-			      struct pciem_error *err);
-
 /* PCIEM_IOC_START: the deferred half of PCIEM_IOC_CREATE. */
 static long pciem_dev_start(struct pciem_function *fn)
 {
@@ -254,17 +194,11 @@ static long pciem_dev_start(struct pciem_function *fn)
 	int ret;
 
 	mutex_lock(&fn->start_lock);
-	if (fn->added) {
-		ret = -EALREADY;
-	} else {
-		ret = pciem_function_add(fn, &err);
-		if (!ret)
-			fn->added = true;
-		else if (err.code)
-			pr_info("%s: start failed: %s\n", fn->name,
-				pciem_err_str(err.code));
-	}
+	ret = pciem_function_add(fn, &err);
 	mutex_unlock(&fn->start_lock);
+	if (ret && err.code)
+		pr_info("%s: start failed: %s\n", fn->name,
+			pciem_err_str(err.code));
 	return ret;
 }
 
@@ -294,6 +228,13 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 	/* Dispatch on number only: the size in @cmd may be a newer one. */
 	if (_IOC_TYPE(cmd) != PCIEM_IOC_MAGIC)
 		return -ENOTTY;
+	/* Removed by the PCI core: nothing drives a device that is gone. */
+	if ((_IOC_NR(cmd) == _IOC_NR(PCIEM_IOC_RAISE) ||
+	     _IOC_NR(cmd) == _IOC_NR(PCIEM_IOC_SET_INTX) ||
+	     _IOC_NR(cmd) == _IOC_NR(PCIEM_IOC_DMA) ||
+	     _IOC_NR(cmd) == _IOC_NR(PCIEM_IOC_START)) &&
+	    pciem_function_detached(fn))
+		return -ENODEV;
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(PCIEM_IOC_DEV_INFO):
 		return pciem_dev_info(fn, uarg);
@@ -333,38 +274,6 @@ static const struct pciem_cfg_limits *host_limits(struct pciem_host *host,
 	return l;
 }
 
-/* Scan the function in, give its BARs addresses and let drivers bind. */
-static int pciem_function_add(struct pciem_function *fn,
-			      struct pciem_error *err)
-{
-	struct pci_bus *bus = fn->host->bus;
-	struct pci_dev *pdev;
-	int i, ret = 0;
-
-	pci_lock_rescan_remove();
-	pdev = pci_scan_single_device(bus, fn->devfn);
-	if (!pdev) {
-		ret = -EIO;
-		goto out;
-	}
-	for (i = 0; i < PCIEM_MAX_BARS; i++) {
-		if (!fn->cfg.bar_size[i])
-			continue;
-		ret = pci_assign_resource(pdev, i);
-		if (ret) {
-			err->code = PCIEM_ERR_BAR_NO_SPACE;
-			err->index = i;
-			ret = -ENOSPC;
-			pci_stop_and_remove_bus_device(pdev);
-			goto out;
-		}
-	}
-	pci_bus_add_device(pdev);
-out:
-	pci_unlock_rescan_remove();
-	return ret;
-}
-
 static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 			struct pciem_error *err)
 {
@@ -390,17 +299,11 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	caps = caps_copy_in(req, err);
 	if (IS_ERR(caps))
 		return PTR_ERR(caps);
-	fn = kvzalloc(sizeof(*fn), GFP_KERNEL);
+	fn = pciem_function_alloc(host);
 	if (!fn) {
 		ret = -ENOMEM;
 		goto out_caps;
 	}
-	kref_init(&fn->ref);
-	mutex_init(&fn->irqfd_lock);
-	mutex_init(&fn->start_lock);
-	INIT_LIST_HEAD(&fn->irqfds);
-	pciem_dma_init(fn);
-	fn->host = host;
 	fn->owner_tgid = task_tgid_vnr(current);
 	get_task_comm(fn->owner_comm, current);
 	ret = pciem_cfg_build(&fn->cfg, req, caps->in, caps->n,
@@ -429,18 +332,14 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 		goto out_fd;
 	}
 
-	ret = pciem_host_claim_devfn(host, fn, req->flags & PCIEM_CREATE_F_DEVFN,
-				     req->devfn, err);
+	ret = pciem_function_claim(fn, req->flags & PCIEM_CREATE_F_DEVFN,
+				   req->devfn, err);
 	if (ret)
 		goto out_file;
-	snprintf(fn->name, sizeof(fn->name), "%04x:%02x:%02x.%x",
-		 pciem_host_domain(host), host->bus->number,
-		 PCI_SLOT(fn->devfn), PCI_FUNC(fn->devfn));
 	if (!(req->flags & PCIEM_CREATE_F_DEFER_ADD)) {
 		ret = pciem_function_add(fn, err);
 		if (ret)
 			goto out_unclaim;
-		fn->added = true;
 	}
 
 	/* From here the fd owns the function. */
@@ -450,7 +349,6 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 
 out_unclaim:
 	pciem_ring_kill(&fn->ring);
-	pciem_irqfd_release_all(fn);
 	pciem_function_remove(fn);
 	pciem_dma_free(fn);
 out_file:
@@ -499,10 +397,16 @@ long pciem_ioctl_create(struct pciem_host *host, void __user *uarg)
 
 /* ---- listing -------------------------------------------------------------- */
 
-static void fill_entry(struct pciem_host *host, struct pciem_function *fn,
-		       struct pciem_list_entry *e)
+struct list_fill {
+	struct pciem_list_entry *entries;
+	unsigned int n;
+};
+
+static void fill_entry(struct pciem_function *fn, void *arg)
 {
-	struct pci_dev *pdev = pciem_host_get_pdev(host, fn->devfn);
+	struct list_fill *lf = arg;
+	struct pciem_host *host = fn->host;
+	struct pciem_list_entry *e = &lf->entries[lf->n++];
 
 	memset(e, 0, sizeof(*e));
 	e->domain = pciem_host_domain(host);
@@ -511,10 +415,9 @@ static void fill_entry(struct pciem_host *host, struct pciem_function *fn,
 	e->vendor_id = pciem_cfg_read(&fn->cfg, PCI_VENDOR_ID, 2);
 	e->device_id = pciem_cfg_read(&fn->cfg, PCI_DEVICE_ID, 2);
 	e->class_code = pciem_cfg_read(&fn->cfg, PCI_CLASS_REVISION, 4) >> 8;
-	e->state = pdev ? PCIEM_STATE_PRESENT : PCIEM_STATE_DETACHED;
+	e->state = pciem_function_uapi_state(fn);
 	e->owner_pid = fn->owner_tgid;
 	memcpy(e->owner_comm, fn->owner_comm, sizeof(e->owner_comm));
-	pci_dev_put(pdev);
 }
 
 /**
@@ -524,9 +427,9 @@ static void fill_entry(struct pciem_host *host, struct pciem_function *fn,
  */
 long pciem_ioctl_list(struct pciem_host *host, void __user *uarg)
 {
-	struct pciem_list_entry *entries;
+	struct list_fill lf = { 0 };
 	struct pciem_list req;
-	unsigned int i, n = 0, copy;
+	unsigned int i, copy;
 	int usize, ret = 0;
 
 	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
@@ -537,28 +440,24 @@ long pciem_ioctl_list(struct pciem_host *host, void __user *uarg)
 	    req.entry_size > PAGE_SIZE || req.capacity > PCIEM_NR_DEVFN)
 		return -EINVAL;
 
-	entries = kvcalloc(PCIEM_NR_DEVFN, sizeof(*entries), GFP_KERNEL);
-	if (!entries)
+	lf.entries = kvcalloc(PCIEM_NR_DEVFN, sizeof(*lf.entries), GFP_KERNEL);
+	if (!lf.entries)
 		return -ENOMEM;
-	mutex_lock(&host->mutex);
-	for (i = 0; i < PCIEM_NR_DEVFN; i++)
-		if (host->fn[i])
-			fill_entry(host, host->fn[i], &entries[n++]);
-	mutex_unlock(&host->mutex);
+	pciem_visit_functions(host, &lf, fill_entry);
 
-	copy = min(n, req.capacity);
+	copy = min(lf.n, req.capacity);
 	for (i = 0; i < copy && !ret; i++) {
 		void __user *dst = u64_to_user_ptr(req.entries_ptr) +
 				   (size_t)i * req.entry_size;
 
-		if (copy_to_user(dst, &entries[i], sizeof(entries[i])) ||
-		    clear_user(dst + sizeof(entries[i]),
-			       req.entry_size - sizeof(entries[i])))
+		if (copy_to_user(dst, &lf.entries[i], sizeof(lf.entries[i])) ||
+		    clear_user(dst + sizeof(lf.entries[i]),
+			       req.entry_size - sizeof(lf.entries[i])))
 			ret = -EFAULT;
 	}
-	kvfree(entries);
+	kvfree(lf.entries);
 	if (ret)
 		return ret;
-	req.count = n;
+	req.count = lf.n;
 	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
 }

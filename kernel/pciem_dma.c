@@ -421,10 +421,7 @@ void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace)
 
 static struct pciem_function *dev_fn(struct device *dev)
 {
-	struct pci_dev *pdev = to_pci_dev(dev);
-
-	return pciem_host_get_fn(container_of(pdev->bus->sysdata,
-					      struct pciem_host, sysdata), pdev);
+	return pciem_function_of_pdev(to_pci_dev(dev));
 }
 
 static u64 dev_mask(struct device *dev, bool coherent)
@@ -806,42 +803,10 @@ static const struct dma_map_ops pciem_dma_ops = {
 	.get_required_mask = pciem_dma_required_mask,
 };
 
-/*
- * A bus notifier installs the ops on every pci_dev of a PCIem function as
- * the device is added (BUS_NOTIFY_ADD_DEVICE comes from device_add(),
- * before any driver can probe), whether PCIEM_IOC_CREATE/START scanned it
- * or a rescan after a sysfs remove found it again.
- */
-static struct pciem_host *dma_host;
-
-static int pciem_dma_bus_notify(struct notifier_block *nb,
-				unsigned long action, void *data)
+/* At BUS_NOTIFY_ADD_DEVICE, before any driver can probe (pciem_function.c). */
+void pciem_dma_attach(struct pciem_function *fn, struct pci_dev *pdev)
 {
-	struct pci_dev *pdev = to_pci_dev(data);
-	struct pciem_function *fn;
-	unsigned long flags;
-
-	if (action != BUS_NOTIFY_ADD_DEVICE &&
-	    action != BUS_NOTIFY_REMOVED_DEVICE)
-		return NOTIFY_DONE;
-	if (pdev->bus != dma_host->bus)
-		return NOTIFY_DONE;
-	raw_spin_lock_irqsave(&dma_host->lock, flags);
-	fn = dma_host->fn[pdev->devfn];
-	if (fn)
-		kref_get(&fn->ref);
-	raw_spin_unlock_irqrestore(&dma_host->lock, flags);
-	if (!fn)
-		return NOTIFY_DONE;
-	if (action == BUS_NOTIFY_ADD_DEVICE) {
-		WRITE_ONCE(fn->dma.pdev, pdev);
-		set_dma_ops(&pdev->dev, &pciem_dma_ops);
-	} else if (READ_ONCE(fn->dma.pdev) == pdev) {
-		/* after the driver's remove(): its unmaps have been seen */
-		WRITE_ONCE(fn->dma.pdev, NULL);
-	}
-	pciem_function_put(fn);
-	return NOTIFY_OK;
+	set_dma_ops(&pdev->dev, &pciem_dma_ops);
 }
 
 /*
@@ -849,8 +814,9 @@ static int pciem_dma_bus_notify(struct notifier_block *nb,
  * right now and where it did so. The first thing to look at when a model
  * reports a refused DMA.
  */
-static void dma_show_fn(struct seq_file *s, struct pciem_function *fn)
+static void dma_show_fn(struct pciem_function *fn, void *arg)
 {
+	struct seq_file *s = arg;
 	struct pciem_dma *dma = &fn->dma;
 	struct pciem_dma_map *m;
 	struct rb_node *n;
@@ -876,29 +842,12 @@ static void dma_show_fn(struct seq_file *s, struct pciem_function *fn)
 
 static int dma_show(struct seq_file *s, void *unused)
 {
-	unsigned int d;
-
-	mutex_lock(&dma_host->mutex);
-	for (d = 0; d < PCIEM_NR_DEVFN; d++)
-		if (dma_host->fn[d])
-			dma_show_fn(s, dma_host->fn[d]);
-	mutex_unlock(&dma_host->mutex);
+	pciem_visit_functions(s->private, s, dma_show_fn);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dma);
 
-static struct notifier_block pciem_dma_nb = {
-	.notifier_call = pciem_dma_bus_notify,
-};
-
-int pciem_dma_host_init(struct pciem_host *host)
+void pciem_dma_host_init(struct pciem_host *host)
 {
-	dma_host = host;
-	debugfs_create_file("dma", 0400, pciem_debugfs, NULL, &dma_fops);
-	return bus_register_notifier(&pci_bus_type, &pciem_dma_nb);
-}
-
-void pciem_dma_host_exit(struct pciem_host *host)
-{
-	bus_unregister_notifier(&pci_bus_type, &pciem_dma_nb);
+	debugfs_create_file("dma", 0400, pciem_debugfs, host, &dma_fops);
 }

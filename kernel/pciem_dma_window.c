@@ -194,7 +194,7 @@ static int window_create(struct pciem_dma *dma, u64 size, bool no_bounce)
 	dma->win_size = size;
 	dma->win_no_bounce = no_bounce;
 	/*
-	 * Published last: pciem_dma_window_mmap() does not take start_lock,
+	 * Published last: mmap() and its faults (pciem_mmap.c) take no lock,
 	 * and must never see the pool of a window whose pages are being
 	 * freed on the error path, nor a pool before its pages.
 	 */
@@ -225,7 +225,8 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
 		return -EINVAL;
 	/* Mappings made before it would not be in it: only before START. */
 	mutex_lock(&fn->start_lock);
-	if (fn->added || fn->dma.win_pool)
+	if (pciem_function_uapi_state(fn) != PCIEM_STATE_NOT_STARTED ||
+	    fn->dma.win_pool)
 		ret = -EBUSY;
 	else
 		ret = window_create(&fn->dma, req.window_size,
@@ -236,14 +237,4 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
 	req.bus_base = fn->dma.win_base;
 	req.mmap_offset = PCIEM_MMAP_DMA_WINDOW;
 	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
-}
-
-/* mmap() of PCIEM_MMAP_DMA_WINDOW + offset by the model. */
-int pciem_dma_window_mmap(struct pciem_function *fn, unsigned long pgoff,
-			  struct vm_area_struct *vma)
-{
-	/* Pairs with the release in window_create(): the pages are there. */
-	if (!smp_load_acquire(&fn->dma.win_pool))
-		return -EINVAL;
-	return pciem_pages_mmap(&fn->dma.win_pages, pgoff, vma);
 }

@@ -39,21 +39,20 @@ static int pciem_cfg_read_op(struct pci_bus *bus, unsigned int devfn,
 	bool claimed = false;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
-	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
 	/*
-	 * After a surprise removal the function no longer answers, even
-	 * while its driver is being unbound: pci_device_is_present() must
-	 * say so, or drivers try an orderly shutdown of a dead device and
-	 * wait out their command timeouts.
+	 * A function answers only while PCIem adds it or it is on the bus:
+	 * a rescan must not find one PCIem has not added, and after a
+	 * surprise removal pci_device_is_present() must say it is gone, or
+	 * drivers try an orderly shutdown of a dead device and wait out
+	 * their command timeouts.
 	 */
-	if (fn && READ_ONCE(fn->gone))
-		fn = NULL;
+	fn = pciem_function_config_target(host, devfn);
 	if (fn) {
 		*val = pciem_cfg_read(&fn->cfg, where, size);
 		pciem_irq_cfg_read(fn, where, size, val);
 		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
 		if (claimed)
-			kref_get(&fn->ref);
+			pciem_function_get(fn);
 	} else {
 		*val = ~0u;
 		ret = PCIBIOS_DEVICE_NOT_FOUND;
@@ -78,11 +77,9 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	bool claimed = false;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
-	fn = devfn < PCIEM_NR_DEVFN ? host->fn[devfn] : NULL;
-	if (fn && READ_ONCE(fn->gone))
-		fn = NULL;	/* surprise-removed: writes go nowhere */
+	fn = pciem_function_config_target(host, devfn);
 	if (fn) {
-		kref_get(&fn->ref);
+		pciem_function_get(fn);
 		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
 		if (!claimed) {
 			pciem_cfg_write(&fn->cfg, where, size, val);
@@ -110,173 +107,6 @@ static struct pci_ops pciem_pci_ops = {
 	.read = pciem_cfg_read_op,
 	.write = pciem_cfg_write_op,
 };
-
-/* ---- devfn table ------------------------------------------------------------ */
-
-static bool slot_is_free(struct pciem_host *host, unsigned int slot)
-{
-	unsigned int f;
-
-	for (f = 0; f < 8; f++)
-		if (host->fn[PCI_DEVFN(slot, f)])
-			return false;
-	return true;
-}
-
-/**
- * pciem_host_claim_devfn() - make @fn visible to config cycles
- * @host:	host bridge
- * @fn:		fully built function
- * @fixed:	use @devfn; otherwise take function 0 of the first free slot
- * @devfn:	requested devfn when @fixed
- * @err:	set on failure
- *
- * Return: 0, -EBUSY if @devfn is taken, -ENOSPC if no slot is free.
- */
-int pciem_host_claim_devfn(struct pciem_host *host, struct pciem_function *fn,
-			   bool fixed, u8 devfn, struct pciem_error *err)
-{
-	unsigned int slot;
-	int ret = 0;
-
-	mutex_lock(&host->mutex);
-	if (fixed) {
-		if (host->fn[devfn]) {
-			err->code = PCIEM_ERR_DEVFN_BUSY;
-			ret = -EBUSY;
-		}
-	} else {
-		for (slot = 0; slot < 32; slot++)
-			if (slot_is_free(host, slot))
-				break;
-		if (slot == 32) {
-			err->code = PCIEM_ERR_BUS_FULL;
-			ret = -ENOSPC;
-		}
-		devfn = PCI_DEVFN(slot, 0);
-	}
-	if (!ret) {
-		fn->devfn = devfn;
-		raw_spin_lock_irq(&host->lock);
-		host->fn[devfn] = fn;
-		raw_spin_unlock_irq(&host->lock);
-	}
-	mutex_unlock(&host->mutex);
-	return ret;
-}
-
-/* Hide @fn from config cycles; its pci_dev must already be gone. */
-void pciem_host_release_devfn(struct pciem_host *host,
-			      struct pciem_function *fn)
-{
-	mutex_lock(&host->mutex);
-	raw_spin_lock_irq(&host->lock);
-	host->fn[fn->devfn] = NULL;
-	raw_spin_unlock_irq(&host->lock);
-	mutex_unlock(&host->mutex);
-}
-
-/*
- * The pci_dev at @devfn, referenced, or NULL if the PCI core has none
- * (not scanned yet, or removed through sysfs while its fd lives on).
- */
-struct pci_dev *pciem_host_get_pdev(struct pciem_host *host, u8 devfn)
-{
-	return pci_get_slot(host->bus, devfn);
-}
-
-/* The bus address a memory BAR of @fn decodes now (0: not programmed). */
-static u64 bar_base(struct pciem_function *fn, unsigned int bar)
-{
-	u64 base = pciem_cfg_read(&fn->cfg, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
-
-	if (fn->cfg.bar_flags[bar] & PCIEM_BAR_MEM64)
-		base |= (u64)pciem_cfg_read(&fn->cfg,
-					    PCI_BASE_ADDRESS_0 + 4 * bar + 4,
-					    4) << 32;
-	return base & PCI_BASE_ADDRESS_MEM_MASK;
-}
-
-/**
- * pciem_host_get_fn() - the function behind a pci_dev, for its DMA ops
- * @host:	host bridge
- * @pdev:	a pci_dev on its bus
- *
- * Any context. NULL once the function was removed, even if a stale
- * pci_dev lingers or its devfn was taken by a new function.
- *
- * Return: the function with a reference held, or NULL.
- */
-struct pciem_function *pciem_host_get_fn(struct pciem_host *host,
-					 struct pci_dev *pdev)
-{
-	struct pciem_function *fn;
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&host->lock, flags);
-	fn = host->fn[pdev->devfn];
-	if (fn && READ_ONCE(fn->dma.pdev) == pdev)
-		kref_get(&fn->ref);
-	else
-		fn = NULL;
-	raw_spin_unlock_irqrestore(&host->lock, flags);
-	return fn;
-}
-
-/**
- * pciem_host_find_bar() - which function's BAR decodes @phys
- * @host:	host bridge
- * @phys:	bus address
- * @bar:	out: BAR index
- * @offset:	out: offset in the BAR
- *
- * Decodes the way hardware does, from the BAR registers as software last
- * programmed them. Any context but NMI.
- *
- * Return: the function with a reference held, or NULL (master abort).
- */
-struct pciem_function *pciem_host_find_bar(struct pciem_host *host, u64 phys,
-					   unsigned int *bar, u64 *offset)
-{
-	struct pciem_function *fn;
-	unsigned long flags;
-	unsigned int d, i;
-	u64 base;
-
-	raw_spin_lock_irqsave(&host->lock, flags);
-	for (d = 0; d < PCIEM_NR_DEVFN; d++) {
-		fn = host->fn[d];
-		if (!fn)
-			continue;
-		for (i = 0; i < PCIEM_MAX_BARS; i++) {
-			if (!fn->cfg.bar_size[i])
-				continue;
-			base = bar_base(fn, i);
-			if (base && phys >= base &&
-			    phys - base < fn->cfg.bar_size[i]) {
-				kref_get(&fn->ref);
-				raw_spin_unlock_irqrestore(&host->lock, flags);
-				*bar = i;
-				*offset = phys - base;
-				return fn;
-			}
-		}
-	}
-	raw_spin_unlock_irqrestore(&host->lock, flags);
-	return NULL;
-}
-
-/* Memory Space Enable: with it clear, hardware master-aborts BAR cycles. */
-bool pciem_function_decodes_memory(struct pciem_function *fn)
-{
-	unsigned long flags;
-	u32 cmd;
-
-	raw_spin_lock_irqsave(&fn->host->lock, flags);
-	cmd = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2);
-	raw_spin_unlock_irqrestore(&fn->host->lock, flags);
-	return cmd & PCI_COMMAND_MEMORY;
-}
 
 int pciem_host_domain(const struct pciem_host *host)
 {
@@ -415,11 +245,12 @@ int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size)
 	pci_bus_add_devices(host->bus);
 	pci_unlock_rescan_remove();
 	/* The bus is empty: functions come later, each seen by this. */
-	ret = pciem_dma_host_init(host);
+	ret = pciem_function_host_init(host);
 	if (ret) {
 		pciem_host_exit(host);
 		return ret;
 	}
+	pciem_dma_host_init(host);
 
 	pr_info("root bus %04x:00 ready, 64-bit BARs in %pR\n", domain,
 		host->win64);
@@ -435,7 +266,15 @@ err_unlock:
 
 void pciem_host_exit(struct pciem_host *host)
 {
-	pciem_dma_host_exit(host);
+	/*
+	 * The bus's `rescan` file takes the rescan/remove lock, and removing
+	 * the bus under that lock waits for writers of its files: let them
+	 * finish, and no new ones start, first.
+	 */
+	struct attribute rescan = { .name = "rescan" };
+
+	sysfs_remove_file(&host->bus->dev.kobj, &rescan);
+	pciem_function_host_exit(host);
 	pci_lock_rescan_remove();
 	pci_remove_root_bus(host->bus);
 	pci_unlock_rescan_remove();

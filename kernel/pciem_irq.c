@@ -176,18 +176,16 @@ static int pciem_map_irq(const struct pci_dev *pdev, u8 slot, u8 pin)
 					       struct pciem_host, sysdata);
 	struct pciem_function *fn;
 	unsigned int virq;
-	unsigned long flags;
 
 	virq = irq_create_mapping(host->intx_domain, pdev->devfn);
 	if (!virq)
 		return -1;
-	raw_spin_lock_irqsave(&host->lock, flags);
-	fn = host->fn[pdev->devfn];
+	fn = pciem_function_of_pdev((struct pci_dev *)pdev);
 	if (fn) {
 		irq_set_chip_data(virq, fn);
-		fn->irq.intx_virq = virq;
+		WRITE_ONCE(fn->irq.intx_virq, virq);
+		pciem_function_put(fn);
 	}
-	raw_spin_unlock_irqrestore(&host->lock, flags);
 	return virq;
 }
 

@@ -7,7 +7,7 @@
  * ioremap uses a 2 MiB leaf for a 2 MiB-aligned range of at least 2 MiB,
  * so BARs of 2 MiB and more are backed by naturally aligned 2 MiB chunks:
  * a huge leaf can then point at one chunk. Chunks are split into order-0
- * pages so that each can be inserted into the model's mapping. The same
+ * pages so that each can be handed to the model's mapping (pciem_mmap.c). The same
  * shared pages back the zero-copy DMA window (pciem_dma_window.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -98,31 +98,4 @@ struct page *pciem_rambar_page(struct pciem_function *fn, unsigned int bar,
 	if (huge && (fn->cfg.bar_size[bar] < PMD_SIZE || (off & (PMD_SIZE - 1))))
 		return NULL;
 	return rb->pages[off >> PAGE_SHIFT];
-}
-
-/* mmap() of PCIEM_MMAP_BAR_OFFSET(bar) + offset by the model. */
-int pciem_rambar_mmap(struct pciem_function *fn, unsigned int bar,
-		      unsigned long pgoff, struct vm_area_struct *vma)
-{
-	if (bar >= PCIEM_MAX_BARS)
-		return -EINVAL;
-	return pciem_pages_mmap(&fn->ram[bar], pgoff, vma);
-}
-
-/* Insert pages @pgoff.. of @rb into @vma (they stay referenced by it). */
-int pciem_pages_mmap(struct pciem_rambar *rb, unsigned long pgoff,
-		     struct vm_area_struct *vma)
-{
-	unsigned long n = vma_pages(vma), i;
-	int ret;
-
-	if (!rb->pages || pgoff > rb->npages || n > rb->npages - pgoff)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
-				     rb->pages[pgoff + i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
 }

@@ -450,25 +450,6 @@ void pciem_ring_irq_event(struct pciem_function *fn, u32 event, u32 index,
 
 /* ---- file operations ------------------------------------------------------- */
 
-int pciem_ring_mmap(struct pciem_ring *ring, struct vm_area_struct *vma)
-{
-	unsigned long pgoff = vma->vm_pgoff;
-	unsigned long len = vma->vm_end - vma->vm_start;
-	const unsigned long shadow_pgoff = PCIEM_SHADOW_MMAP_OFFSET >> PAGE_SHIFT;
-
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (pgoff < shadow_pgoff) {
-		if ((pgoff << PAGE_SHIFT) + len > ring->size)
-			return -EINVAL;
-		return remap_vmalloc_range(vma, ring->hdr, pgoff);
-	}
-	pgoff -= shadow_pgoff;
-	if ((pgoff << PAGE_SHIFT) + len > PCIEM_SHADOW_AREA)
-		return -EINVAL;
-	return remap_vmalloc_range(vma, ring->shadow, pgoff);
-}
-
 __poll_t pciem_ring_poll(struct pciem_ring *ring, struct file *file,
 			 poll_table *wait)
 {

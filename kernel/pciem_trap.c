@@ -149,7 +149,7 @@ static void find_ram(struct trap_entry *e, phys_addr_t phys)
 	unsigned int bar;
 	u64 off;
 
-	fn = pciem_host_find_bar(trap_host, phys, &bar, &off);
+	fn = pciem_function_find_bar(trap_host, phys, &bar, &off);
 	if (!fn)
 		return;
 	if (fn->cfg.bar_flags[bar] & PCIEM_BAR_RAM) {
@@ -333,7 +333,7 @@ static struct pciem_function *resolve(u64 addr, unsigned int *bar, u64 *off,
 	*trapped = map != NULL;
 	if (!map)
 		return NULL;
-	return pciem_host_find_bar(trap_host, phys, bar, off);
+	return pciem_function_find_bar(trap_host, phys, bar, off);
 }
 
 /*

@@ -474,8 +474,13 @@ Result<void> KernelHost::run_sleeping() {
             [[maybe_unused]] const ssize_t got = ::read(start_fd_.get(), &n, sizeof(n));
         }
         if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
-            return fail(ENODEV, fmt::format("{}: the device is being removed; stopping its model",
-                                            device_.address()));
+            // The PCI core removed the function (sysfs remove), or the
+            // kernel is removing it: either way nothing is left to model.
+            auto info = device_.info();
+            const bool detached = info && info->state == PCIEM_STATE_DETACHED;
+            return fail(ENODEV, fmt::format("{}: {}; stopping its model", device_.address(),
+                                            detached ? "removed by the PCI core (sysfs remove)"
+                                                     : "the device is being removed"));
         }
         if (poll_interval_us_ != 0) {
             (void)model_.on_poll();

@@ -92,6 +92,16 @@ wait_for() {
 	test "$@"
 }
 
+# wait_exit PID TENTHS: process PID ends within TENTHS tenths of a second.
+wait_exit() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt "$2" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
 # wait_dir DIR: a directory (a driver's debugfs entry) appears within 5 s.
 wait_dir() {
 	wait_for 50 -d "$1"

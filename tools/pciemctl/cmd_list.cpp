@@ -39,6 +39,10 @@ std::string state_name(uint32_t state) {
         return "present";
     case PCIEM_STATE_DETACHED:
         return "detached";
+    case PCIEM_STATE_NOT_STARTED:
+        return "not-started";
+    case PCIEM_STATE_REMOVING:
+        return "removing";
     default:
         return fmt::format("state-{}", state);
     }

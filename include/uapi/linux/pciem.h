@@ -279,6 +279,8 @@ struct pciem_dev_info {
 	__u16 reserved;
 	__u64 bar_start[PCIEM_MAX_BARS]; /* out: assigned bus address */
 	__u64 bar_size[PCIEM_MAX_BARS];	/* out: 0 for an unused slot */
+	__u32 state;			/* out: PCIEM_STATE_* */
+	__u32 reserved2;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -560,9 +562,15 @@ struct pciem_dma_window {
 /* ---------------------------------------------------------------------- */
 
 /* pciem_list_entry.state */
-#define PCIEM_STATE_PRESENT	1 /* visible on the bus */
-#define PCIEM_STATE_DETACHED	2 /* removed from the bus by the PCI core
-				   * (sysfs remove); its fd still lives */
+#define PCIEM_STATE_PRESENT	1 /* on the bus: answers config cycles */
+#define PCIEM_STATE_DETACHED	2 /* removed by the PCI core (sysfs
+				   * remove): gone for good, its fd lives
+				   * on until closed */
+#define PCIEM_STATE_NOT_STARTED	3 /* PCIEM_CREATE_F_DEFER_ADD, waiting for
+				   * PCIEM_IOC_START: invisible to config
+				   * cycles and rescans */
+#define PCIEM_STATE_REMOVING	4 /* its fd was released: being taken
+				   * off the bus */
 
 struct pciem_list_entry {
 	__u32 domain;

@@ -105,12 +105,7 @@ if start_testdev; then
 		wait "$MODEL_PID" 2>/dev/null
 		wait_gone "$addr" || fail "$addr still present after kill -9"
 		# the test sees the device gone and frees its vectors; remove() waits for it
-		i=0
-		while kill -0 "$writer" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -0 "$writer" 2>/dev/null && fail "'storm' still running 10 s after the model died"
+		wait_exit "$writer" 100 || fail "'storm' still running 10 s after the model died"
 		wait "$writer" 2>/dev/null
 		sleep 1
 		expect_eq "handler runs after remove()" "$(stat_of runs_since_remove)" 0

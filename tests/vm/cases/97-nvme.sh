@@ -138,12 +138,7 @@ if start_nvme; then
 	stop_model KILL
 	section "killed"
 	# the I/O fails, it does not hang: fio ends well before its 60 s
-	i=0
-	while kill -0 "$fio_pid" 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$fio_pid" 2>/dev/null; then
+	if ! wait_exit "$fio_pid" 200; then
 		fail "fio still running 20 s after the model was killed (I/O hangs)"
 		kill -9 "$fio_pid"
 	else
