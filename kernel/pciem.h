@@ -47,7 +47,9 @@ struct pciem_shadow_range {
  * @hdr:	shared header page, followed by the slots (vmalloc_user)
  * @slots:	the slots
  * @size:	bytes of @hdr's mapping
- * @lock:	serialises producers; raw since faults come in any context
+ * @lock:	serialises producers; raw since faults come in any context.
+ *		A leaf: nothing else is taken under it, and interrupt events
+ *		are posted only after the irq lock is dropped
  * @prod:	the kernel's own producer index (@hdr->prod mirrors it)
  * @seq:	last sequence number handed out (never 0)
  * @busy:	slots whose read answer nobody has collected yet
@@ -100,7 +102,8 @@ struct pciem_vec {
 
 /**
  * struct pciem_irq - interrupt state of a function
- * @lock:	guards the mirrors, the MSI-X table and pending bits
+ * @lock:	guards the mirrors, the MSI-X table and pending bits. Taken
+ *		inside the host lock by config writes, a leaf otherwise
  * @msix_n:	MSI-X table size (0: no MSI-X)
  * @msix_table:	the table, served from here through the trap
  * @msix_pba:	pending bits
@@ -185,7 +188,7 @@ struct pciem_dma_map {
 /**
  * struct pciem_dma - DMA mapping table of a function (IOMMU-like)
  * @lock:	guards everything here; taken with interrupts off since
- *		drivers map and unmap from interrupt handlers
+ *		drivers map and unmap from interrupt handlers. A leaf
  * @live:	live mappings by bus address
  * @cursor:	next bus address to try, low (32-bit masks) and high
  * @history:	the last PCIEM_DMA_HISTORY unmapped mappings, a ring
@@ -263,7 +266,7 @@ enum pciem_fn_state {
  * @ram:	backing of RAM BARs
  * @irq:	interrupt state
  * @dma:	DMA mappings and their checks
- * @irqfd_lock:	guards @irqfds
+ * @irqfd_lock:	guards @irqfds; a mutex taken with no other lock held
  * @irqfds:	eventfds that raise vectors
  * @start_lock:	serialises PCIEM_IOC_START and PCIEM_IOC_DMA_WINDOW; taken
  *		before the rescan/remove lock

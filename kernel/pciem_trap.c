@@ -83,6 +83,7 @@ struct trap_map {
 };
 
 static LIST_HEAD(trap_maps);
+/* Serialises changes to trap_maps (readers use RCU); a leaf. */
 static DEFINE_SPINLOCK(trap_write_lock);
 static struct pciem_host *trap_host;
 
