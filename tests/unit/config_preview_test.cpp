@@ -57,7 +57,7 @@ TEST(ConfigPreview, CapabilitiesArePlacedWhereTheLayoutSays) {
 }
 
 TEST(ConfigPreview, KernelRulesProduceTheSentence) {
-    const auto spec = pciem::DeviceSpec{}.ids(1, 2).bar(2, pciem::Bar::mem32(3000));
+    const auto spec = pciem::DeviceSpec{}.ids(0x1b36, 2).bar(2, pciem::Bar::mem32(3000));
     auto cfg = pciem::preview_config(spec);
     ASSERT_FALSE(cfg);
     EXPECT_EQ(cfg.error().errnum, EINVAL);
@@ -67,7 +67,7 @@ TEST(ConfigPreview, KernelRulesProduceTheSentence) {
 }
 
 TEST(ConfigPreview, LimitsApply) {
-    const auto spec = pciem::DeviceSpec{}.ids(1, 2).bar(0, pciem::Bar::mem32(1 << 20));
+    const auto spec = pciem::DeviceSpec{}.ids(0x1b36, 2).bar(0, pciem::Bar::mem32(1 << 20));
     auto cfg = pciem::preview_config(spec, {.max_bar64 = 1 << 30, .max_bar32 = 1 << 16});
     ASSERT_FALSE(cfg);
     EXPECT_EQ(cfg.error().errnum, EFBIG);
@@ -75,7 +75,7 @@ TEST(ConfigPreview, LimitsApply) {
 }
 
 TEST(ConfigPreview, ExtendedCapabilityWithoutPcie) {
-    auto cfg = pciem::preview_config(pciem::DeviceSpec{}.ids(1, 2).pm().aer());
+    auto cfg = pciem::preview_config(pciem::DeviceSpec{}.ids(0x1b36, 2).pm().aer());
     ASSERT_FALSE(cfg);
     EXPECT_THAT(cfg.error().message, StartsWith("capability 1 (aer): "));
 }
@@ -88,7 +88,7 @@ TEST(HexDump, LspciFormat) {
     EXPECT_EQ(std::count(dump.begin(), dump.end(), '\n'), 16);
     EXPECT_EQ(dump.size(), 16u * (3 + 16 * 3 + 1));
 
-    auto big = pciem::preview_config(pciem::DeviceSpec{}.ids(1, 2).pcie());
+    auto big = pciem::preview_config(pciem::DeviceSpec{}.ids(0x1b36, 2).pcie());
     ASSERT_TRUE(big);
     const std::string big_dump = pciem::hex_dump(**big);
     EXPECT_EQ(std::count(big_dump.begin(), big_dump.end(), '\n'), 256);
