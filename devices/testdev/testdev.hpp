@@ -81,6 +81,7 @@ private:
     Register* dma_result_ = nullptr;
     Register* dma_fault_addr_ = nullptr;
     Register* dma_direct_ = nullptr;
+    Register* dma_pace_us_ = nullptr;
     uint32_t direct_hits_ = 0;
     std::vector<std::byte> dma_buf_;
     // The interrupt configuration as the events told it.

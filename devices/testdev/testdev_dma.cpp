@@ -3,7 +3,9 @@
 // The test device's DMA engine (TESTDEV_DMA_* in testdev_regs.h): copy,
 // fill, checksum and PCIe atomics through dma(), run synchronously in
 // the write of DMA_CMD so a later read of DMA_STATUS sees the outcome.
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include <testdev_regs.h>
@@ -53,6 +55,7 @@ void TestDev::declare_dma(RegisterMap& regs) {
     dma_compare_ = &regs.reg64(TESTDEV_DMA_COMPARE, "DMA_COMPARE").rw();
     dma_count_ = &regs.reg32(TESTDEV_DMA_COUNT, "DMA_COUNT").rw();
     dma_direct_ = &regs.reg32(TESTDEV_DMA_DIRECT, "DMA_DIRECT").rw();
+    dma_pace_us_ = &regs.reg32(TESTDEV_DMA_PACE_US, "DMA_PACE_US").rw();
     regs.reg32(TESTDEV_DMA_DIRECT_HITS, "DMA_DIRECT_HITS").ro().on_read([this](uint64_t) {
         return std::optional<uint64_t>{direct_hits_};
     });
@@ -85,7 +88,20 @@ DmaResult<void> TestDev::dma_out(uint64_t address, std::span<const std::byte> bu
             return {};
         }
     }
-    return dma().write(address, buf);
+    const uint64_t pace = dma_pace_us_->value();
+    if (pace == 0) {
+        return dma().write(address, buf);
+    }
+    // Paced: the driver's unmap lands between pieces, not after the last.
+    constexpr size_t piece = 64 * 1024;
+    for (size_t off = 0; off < buf.size(); off += piece) {
+        auto r = dma().write(address + off, buf.subspan(off, std::min(piece, buf.size() - off)));
+        if (!r) {
+            return r;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(pace));
+    }
+    return {};
 }
 
 void TestDev::dma_command(uint32_t cmd) {

@@ -123,6 +123,10 @@
 					 * where the bytes lie in it (unchecked);
 					 * 0: always the checked path */
 #define TESTDEV_DMA_DIRECT_HITS	0x0248	/* RO32: transfers done directly */
+#define TESTDEV_DMA_PACE_US	0x024c	/* RW32: pause this many us after each
+					 * 64 KiB a checked bulk write moves
+					 * (0: none), so a driver can act in
+					 * the middle of a transfer */
 #define TESTDEV_DMA_MAX		(4u << 20)
 
 #define TESTDEV_DMA_CMD_COPY	 1	/* LEN bytes from SRC to DST */
