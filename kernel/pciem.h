@@ -17,6 +17,7 @@
 #include <linux/rbtree.h>
 
 struct gen_pool;
+struct pciem_recorder;
 #include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
@@ -230,11 +231,15 @@ struct pciem_dma {
  *			cycles master-abort while the pci_dev is removed
  * @PCIEM_FN_DETACHED:	the PCI core removed its pci_dev (sysfs remove):
  *			gone for good, the fd lives on until closed
+ * @PCIEM_FN_PULLED:	surprise-removed by an injected fault: off the bus,
+ *			config cycles master-abort, the model keeps running;
+ *			PCIEM_FAULT_REINSERT adds it again (via NEW)
  * @PCIEM_FN_GONE:	off the bus and out of the host's table
  *
  * NEW -> ADDING -> ON_BUS -> REMOVING -> GONE, with ON_BUS -> DETACHED ->
  * REMOVING when the PCI core removes it first, ADDING -> REMOVING -> NEW
- * when adding fails, and NEW -> GONE for a function never started.
+ * when adding fails, NEW -> GONE for a function never started, and
+ * ON_BUS -> PULLED -> NEW -> ADDING ... for injected removals.
  * Changed under the host lock; the moves onto and off the bus also under
  * the PCI core's rescan/remove lock (pciem_function.c).
  */
@@ -244,7 +249,26 @@ enum pciem_fn_state {
 	PCIEM_FN_ON_BUS,
 	PCIEM_FN_REMOVING,
 	PCIEM_FN_DETACHED,
+	PCIEM_FN_PULLED,
 	PCIEM_FN_GONE,
+};
+
+/**
+ * struct pciem_faults - faults injected into a function (pciem_fault.c)
+ * @lock:	guards @rules and the counters in them; a leaf
+ * @rules:	struct pciem_fault_rule, in the order they were added
+ * @nrules:	how many; read without the lock to skip the list
+ * @next_id:	the last rule id handed out
+ * @link_down:	PCIEM_FAULT_LINK_DOWN holds: every access master-aborts
+ * @crs_until:	config reads answer all-ones (CRS) until this ktime (ns)
+ */
+struct pciem_faults {
+	raw_spinlock_t lock;
+	struct list_head rules;
+	unsigned int nrules;
+	u32 next_id;
+	bool link_down;
+	u64 crs_until;
 };
 
 /**
@@ -268,8 +292,13 @@ enum pciem_fn_state {
  * @dma:	DMA mappings and their checks
  * @irqfd_lock:	guards @irqfds; a mutex taken with no other lock held
  * @irqfds:	eventfds that raise vectors
- * @start_lock:	serialises PCIEM_IOC_START and PCIEM_IOC_DMA_WINDOW; taken
- *		before the rescan/remove lock
+ * @start_lock:	serialises the moves on and off the bus (START, the
+ *		owner's removal, injected removal and reinsertion) and
+ *		PCIEM_IOC_DMA_WINDOW; taken before the rescan/remove lock
+ * @faults:	injected faults
+ * @rec:	the recorder (PCIEM_IOC_RECORD), or NULL; RCU
+ * @create_rec:	the PCIEM_REC_CREATE record of the request that made it
+ * @create_rec_len: its length
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
@@ -292,6 +321,10 @@ struct pciem_function {
 	struct mutex irqfd_lock;
 	struct list_head irqfds;
 	struct mutex start_lock;
+	struct pciem_faults faults;
+	struct pciem_recorder __rcu *rec;
+	void *create_rec;
+	size_t create_rec_len;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	char name[16];
@@ -343,6 +376,10 @@ struct pci_dev *pciem_function_get_pdev(struct pciem_function *fn);
 struct pciem_function *pciem_function_config_target(struct pciem_host *host,
 						    unsigned int devfn);
 struct pciem_function *pciem_function_of_pdev(struct pci_dev *pdev);
+struct pciem_function *pciem_function_lookup(struct pciem_host *host,
+					     u32 domain, u8 bus, u8 devfn);
+int pciem_function_pull(struct pciem_function *fn);
+int pciem_function_reinsert(struct pciem_function *fn);
 struct pciem_function *pciem_function_find_bar(struct pciem_host *host,
 					       u64 phys, unsigned int *bar,
 					       u64 *offset);
@@ -352,6 +389,76 @@ void pciem_visit_functions(struct pciem_host *host, void *arg,
 int pciem_function_host_init(struct pciem_host *host);
 void pciem_function_host_exit(struct pciem_host *host);
 
+/* pciem_access.c: a driver's MMIO access, after the trap decoded it */
+
+/* Where a read's answer came from (the pciem_mmio tracepoint shows it). */
+enum pciem_mmio_source {
+	PCIEM_MMIO_MODEL,	/* the device model, through the ring */
+	PCIEM_MMIO_KERNEL,	/* pciem.ko itself (MSI-X table and PBA) */
+	PCIEM_MMIO_SHADOW,	/* a shadow the model keeps current */
+	PCIEM_MMIO_ABORT,	/* nobody: master abort (gone, not decoded) */
+	PCIEM_MMIO_INJECTED,	/* an injected fault */
+	PCIEM_MMIO_TIMEOUT,	/* the model did not answer in time */
+};
+
+/**
+ * struct pciem_mmio - one access to a BAR
+ * @bar, @off, @size: where and how wide
+ * @write:	a write (else a read)
+ * @may_sleep:	the faulting context could sleep
+ * @insn:	the decoded instruction's kind (enum pciem_insn_kind)
+ */
+struct pciem_mmio {
+	unsigned int bar;
+	u64 off;
+	unsigned int size;
+	bool write;
+	bool may_sleep;
+	u8 insn;
+};
+
+void pciem_function_mmio(struct pciem_function *fn,
+			 const struct pciem_mmio *a, u64 *val);
+
+/* pciem_fault.c */
+void pciem_faults_init(struct pciem_function *fn);
+void pciem_faults_free(struct pciem_function *fn);
+bool pciem_fault_hit(struct pciem_function *fn, unsigned int fault, int bar,
+		     u64 off, u64 len, u64 *param);
+bool pciem_fault_irq(struct pciem_function *fn, u32 vector);
+void pciem_fault_reset(struct pciem_function *fn);
+bool pciem_fault_config_blocked(struct pciem_function *fn);
+void pciem_fault_note(struct pciem_function *fn, unsigned int fault, u32 id,
+		      u64 detail);
+const char *pciem_fault_name(unsigned int fault);
+long pciem_ioctl_inject(struct pciem_host *host, void __user *uarg);
+long pciem_ioctl_inject_clear(struct pciem_host *host, void __user *uarg);
+void pciem_fault_host_init(struct pciem_host *host);
+
+/* pciem_aer.c: AER through a Root Complex Event Collector of PCIem's own */
+int pciem_aer_inject(struct pciem_function *fn, unsigned int fault,
+		     u32 status);
+void pciem_aer_host_exit(struct pciem_host *host);
+
+/* pciem_record.c: PCIEM_IOC_RECORD */
+long pciem_ioctl_record(struct pciem_host *host, void __user *uarg);
+int pciem_record_keep_create(struct pciem_function *fn,
+			     const struct pciem_create *req,
+			     const struct pciem_cfg_cap_in *caps,
+			     unsigned int ncaps);
+void pciem_record_access(struct pciem_function *fn, u16 type,
+			 unsigned int bar, unsigned int size, u64 off,
+			 u64 val, bool model, bool abort);
+void pciem_record_irq(struct pciem_function *fn, u32 value, int result,
+		      bool intx);
+void pciem_record_dma(struct pciem_function *fn,
+		      const struct pciem_dma_xfer *x, const void __user *data,
+		      u64 data_len);
+void pciem_record_state(struct pciem_function *fn);
+void pciem_record_fault(struct pciem_function *fn, unsigned int fault, u32 id,
+			u64 detail);
+void pciem_record_stop(struct pciem_function *fn);
+
 /* pciem_host.c */
 int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size);
 void pciem_host_exit(struct pciem_host *host);
@@ -360,6 +467,9 @@ int pciem_host_domain(const struct pciem_host *host);
 /* pciem_device.c */
 long pciem_ioctl_create(struct pciem_host *host, void __user *uarg);
 long pciem_ioctl_list(struct pciem_host *host, void __user *uarg);
+
+/* pciem_ring.c: pciem_ring_read() served the read from a shadow */
+#define PCIEM_RING_FROM_SHADOW	1
 
 /* pciem_mmap.c */
 int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma);
@@ -420,6 +530,7 @@ void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
 void pciem_irq_post_events(struct pciem_function *fn,
 			   const struct pciem_irq_events *ev);
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
+int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);
 
 /* pciem_dma.c */

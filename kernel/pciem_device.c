@@ -308,6 +308,8 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	get_task_comm(fn->owner_comm, current);
 	ret = pciem_cfg_build(&fn->cfg, req, caps->in, caps->n,
 			      host_limits(host, &limits), err);
+	if (!ret)
+		ret = pciem_record_keep_create(fn, req, caps->in, caps->n);
 	if (ret)
 		goto out_fn;
 	ret = pciem_ring_init(&fn->ring);

@@ -41,6 +41,7 @@
 #endif
 
 #include "pciem.h"
+#include "pciem_trace.h"
 
 /* The two bus address ranges: below 4 GiB for narrow masks, and above. */
 #define DMA_LOW_START	0x10000000ull
@@ -159,6 +160,8 @@ void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *new)
 	}
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &dma->live);
+	trace_pciem_dma_map(container_of(dma, struct pciem_function, dma), true,
+			    new->iova, new->len, new->dir, new->kind);
 }
 
 /* First live mapping whose space ends after @addr. Lock held. */
@@ -309,6 +312,8 @@ static struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
 	struct pciem_dma_map *old = dma->history[dma->hist_next];
 
 	rb_erase(&m->node, &dma->live);
+	trace_pciem_dma_map(container_of(dma, struct pciem_function, dma), false,
+			    m->iova, m->len, m->dir, m->kind);
 	if (dma->win_pool)
 		pciem_dma_window_release(dma, m);
 	memcpy(m->unmap_trace, t->entries, sizeof(m->unmap_trace));

@@ -27,6 +27,7 @@
 #include <linux/uaccess.h>
 
 #include "pciem.h"
+#include "pciem_trace.h"
 
 #define DMA_CHUNK	SZ_64K
 #define DMA_SMALL	256	/* transfers up to this size bounce on the stack */
@@ -39,6 +40,7 @@ static const char *const fault_names[] = {
 	[PCIEM_DMA_F_BOUNDS] = "past the bounds of the mapping",
 	[PCIEM_DMA_F_DIRECTION] = "against the mapping's direction",
 	[PCIEM_DMA_F_ALIGNMENT] = "misaligned or not 4/8 bytes",
+	[PCIEM_DMA_F_INJECTED] = "refused by an injected fault",
 };
 
 static const char *const op_names[] = {
@@ -360,6 +362,57 @@ out:
 	return 0;
 }
 
+/*
+ * Flip bits of the first byte a successful transfer moved: in the model's
+ * buffer for a read, in host memory (a one-byte device write, checked as
+ * any) for a write. The data arrives corrupted, as with a poisoned TLP
+ * nobody flagged.
+ */
+static void poison(struct pciem_function *fn, struct pciem_dma_xfer *x,
+		   u8 mask)
+{
+	u8 __user *u = u64_to_user_ptr(x->buf);
+	struct pciem_dma_xfer one = *x;
+	struct culprit c = { 0 };
+	u8 b;
+
+	if (!x->len || get_user(b, u))
+		return;
+	b ^= mask;
+	if (x->op == PCIEM_DMA_READ)
+		put_user(b, u);
+	else if (x->op == PCIEM_DMA_WRITE)
+		move_locked(fn, &one, x->addr, &b, 1, &c);
+}
+
+/* One transfer, as injected faults would have it; traced and recorded. */
+static int xfer_injected(struct pciem_function *fn, struct pciem_dma_xfer *x,
+			 void **big)
+{
+	bool bulk = x->op == PCIEM_DMA_READ || x->op == PCIEM_DMA_WRITE;
+	u64 mask;
+	int ret = 0;
+
+	if (pciem_fault_hit(fn, PCIEM_FAULT_DMA_REFUSE, -1, x->addr, x->len,
+			    NULL)) {
+		x->fault = PCIEM_DMA_F_INJECTED;
+		x->fault_addr = x->addr;
+		x->result = 0;
+	} else {
+		ret = xfer_one(fn, x, big);
+		if (!ret && !x->fault && bulk &&
+		    pciem_fault_hit(fn, PCIEM_FAULT_DMA_POISON, -1, x->addr,
+				    x->len, &mask))
+			poison(fn, x, mask ?: 0xff);
+	}
+	if (ret)
+		return ret;
+	trace_pciem_dma_access(fn, x->op, x->addr, x->len, x->fault);
+	pciem_record_dma(fn, x, u64_to_user_ptr(x->buf),
+			 bulk && !x->fault ? x->len : 0);
+	return 0;
+}
+
 /**
  * pciem_dma_ioctl() - PCIEM_IOC_DMA
  * @fn:		function
@@ -389,7 +442,7 @@ long pciem_dma_ioctl(struct pciem_function *fn, void __user *uarg)
 			ret = -EINVAL;
 			break;
 		}
-		ret = xfer_one(fn, &x, &big);
+		ret = xfer_injected(fn, &x, &big);
 		if (ret)
 			break;
 		if (copy_to_user(&ux[req.done], &x, sizeof(x))) {

@@ -30,6 +30,7 @@
 #include <linux/sysfs.h>
 
 #include "pciem.h"
+#include "pciem_trace.h"
 
 /* ---- references ------------------------------------------------------------ */
 
@@ -41,6 +42,8 @@ static void pciem_function_free_rcu(struct rcu_head *rcu)
 	pciem_ring_free(&fn->ring);
 	pciem_rambar_free(fn);
 	pciem_irq_free(fn);
+	pciem_faults_free(fn);
+	kvfree(fn->create_rec);
 	kvfree(fn);
 }
 
@@ -86,6 +89,7 @@ struct pciem_function *pciem_function_alloc(struct pciem_host *host)
 	mutex_init(&fn->start_lock);
 	INIT_LIST_HEAD(&fn->irqfds);
 	pciem_dma_init(fn);
+	pciem_faults_init(fn);
 	return fn;
 }
 
@@ -102,6 +106,15 @@ static enum pciem_fn_state get_state(struct pciem_function *fn)
 	return st;
 }
 
+/* Every state change goes here: traced and recorded. Host lock held. */
+static void set_state(struct pciem_function *fn, enum pciem_fn_state to)
+{
+	lockdep_assert_held(&fn->host->lock);
+	trace_pciem_state(fn, fn->state, to);
+	WRITE_ONCE(fn->state, to);
+	pciem_record_state(fn);
+}
+
 /* Move @fn from @from to @to; false (and no change) if it was not in @from. */
 static bool move_state(struct pciem_function *fn, enum pciem_fn_state from,
 		       enum pciem_fn_state to)
@@ -112,7 +125,7 @@ static bool move_state(struct pciem_function *fn, enum pciem_fn_state from,
 	raw_spin_lock_irqsave(&fn->host->lock, flags);
 	moved = fn->state == from;
 	if (moved)
-		WRITE_ONCE(fn->state, to);
+		set_state(fn, to);
 	raw_spin_unlock_irqrestore(&fn->host->lock, flags);
 	return moved;
 }
@@ -128,6 +141,8 @@ u32 pciem_function_uapi_state(struct pciem_function *fn)
 		return PCIEM_STATE_PRESENT;
 	case PCIEM_FN_DETACHED:
 		return PCIEM_STATE_DETACHED;
+	case PCIEM_FN_PULLED:
+		return PCIEM_STATE_PULLED;
 	default:
 		return PCIEM_STATE_REMOVING;
 	}
@@ -228,7 +243,7 @@ static void release_devfn(struct pciem_function *fn)
 	mutex_lock(&host->mutex);
 	raw_spin_lock_irq(&host->lock);
 	host->fn[fn->devfn] = NULL;
-	WRITE_ONCE(fn->state, PCIEM_FN_GONE);
+	set_state(fn, PCIEM_FN_GONE);
 	raw_spin_unlock_irq(&host->lock);
 	mutex_unlock(&host->mutex);
 }
@@ -335,16 +350,47 @@ struct pciem_function *pciem_function_find_bar(struct pciem_host *host,
 	return NULL;
 }
 
-/* Memory Space Enable: with it clear, hardware master-aborts BAR cycles. */
+/*
+ * Does @fn decode its BARs now? Only on the bus (or being added), with
+ * its link up and Memory Space Enable set: otherwise hardware
+ * master-aborts BAR cycles.
+ */
 bool pciem_function_decodes_memory(struct pciem_function *fn)
 {
 	unsigned long flags;
-	u32 cmd;
+	bool on;
 
 	raw_spin_lock_irqsave(&fn->host->lock, flags);
-	cmd = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2);
+	on = (fn->state == PCIEM_FN_ADDING || fn->state == PCIEM_FN_ON_BUS) &&
+	     !READ_ONCE(fn->faults.link_down) &&
+	     (pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY);
 	raw_spin_unlock_irqrestore(&fn->host->lock, flags);
-	return cmd & PCI_COMMAND_MEMORY;
+	return on;
+}
+
+/**
+ * pciem_function_lookup() - the function at a PCI address
+ * @host:	host bridge
+ * @domain:	PCI domain
+ * @bus:	bus number
+ * @devfn:	device and function
+ *
+ * Return: the function with a reference held, or NULL if there is none.
+ */
+struct pciem_function *pciem_function_lookup(struct pciem_host *host,
+					     u32 domain, u8 bus, u8 devfn)
+{
+	struct pciem_function *fn = NULL;
+	unsigned long flags;
+
+	if (domain != pciem_host_domain(host) || bus != host->bus->number)
+		return NULL;
+	raw_spin_lock_irqsave(&host->lock, flags);
+	fn = host->fn[devfn];
+	if (fn)
+		pciem_function_get(fn);
+	raw_spin_unlock_irqrestore(&host->lock, flags);
+	return fn;
 }
 
 /**
@@ -514,16 +560,73 @@ int pciem_function_add(struct pciem_function *fn, struct pciem_error *err)
 void pciem_function_remove(struct pciem_function *fn)
 {
 	unsigned long flags;
-	bool had_pdev;
 
+	mutex_lock(&fn->start_lock);
 	raw_spin_lock_irqsave(&fn->host->lock, flags);
-	had_pdev = fn->state != PCIEM_FN_NEW;
-	WRITE_ONCE(fn->state, PCIEM_FN_REMOVING);
+	set_state(fn, PCIEM_FN_REMOVING);
 	raw_spin_unlock_irqrestore(&fn->host->lock, flags);
-	if (had_pdev)
-		remove_pdev(fn);
+	remove_pdev(fn);
 	pciem_irq_detach(fn);
 	release_devfn(fn);
+	mutex_unlock(&fn->start_lock);
+	pciem_record_stop(fn);
+}
+
+/**
+ * pciem_function_pull() - an injected surprise removal
+ * @fn:		function
+ *
+ * The function leaves the bus as if pulled from its slot: config cycles
+ * and BAR accesses master-abort at once, the driver is unbound, the
+ * pci_dev goes. Its owner and model are not told and keep running, so
+ * that pciem_function_reinsert() can plug the same device in again.
+ *
+ * Return: 0, -EALREADY if it is pulled already, -ENODEV if it is not on
+ * the bus.
+ */
+int pciem_function_pull(struct pciem_function *fn)
+{
+	int ret = 0;
+
+	mutex_lock(&fn->start_lock);
+	if (!move_state(fn, PCIEM_FN_ON_BUS, PCIEM_FN_PULLED)) {
+		ret = get_state(fn) == PCIEM_FN_PULLED ? -EALREADY : -ENODEV;
+	} else {
+		pciem_fault_note(fn, PCIEM_FAULT_SURPRISE_REMOVE, 0, 0);
+		remove_pdev(fn);
+		pciem_irq_detach(fn);
+	}
+	mutex_unlock(&fn->start_lock);
+	return ret;
+}
+
+/**
+ * pciem_function_reinsert() - plug a pulled function in again
+ * @fn:		function
+ *
+ * A reset of the device (a CRS rule may take it); the PCI core then finds
+ * it as a new device and drivers probe it.
+ *
+ * Return: 0, -EALREADY if it was not pulled, or why adding it failed (it
+ * stays pulled then).
+ */
+int pciem_function_reinsert(struct pciem_function *fn)
+{
+	struct pciem_error err = { 0 };
+	int ret;
+
+	mutex_lock(&fn->start_lock);
+	if (!move_state(fn, PCIEM_FN_PULLED, PCIEM_FN_NEW)) {
+		ret = -EALREADY;
+	} else {
+		pciem_fault_note(fn, PCIEM_FAULT_REINSERT, 0, 0);
+		pciem_fault_reset(fn);
+		ret = pciem_function_add(fn, &err);
+		if (ret)
+			move_state(fn, PCIEM_FN_NEW, PCIEM_FN_PULLED);
+	}
+	mutex_unlock(&fn->start_lock);
+	return ret;
 }
 
 /* ---- the PCI core's view -------------------------------------------------------- */
@@ -557,7 +660,7 @@ static int pciem_bus_notify(struct notifier_block *nb, unsigned long action,
 		pciem_function_get(fn);
 		if (action == BUS_NOTIFY_DEL_DEVICE &&
 		    fn->state == PCIEM_FN_ON_BUS) {
-			WRITE_ONCE(fn->state, PCIEM_FN_DETACHED);
+			set_state(fn, PCIEM_FN_DETACHED);
 			detached = true;
 		}
 	} else {

@@ -13,6 +13,7 @@
 #include <linux/sizes.h>
 
 #include "pciem.h"
+#include "pciem_trace.h"
 
 /* The first domain number tried; Linux gives firmware segments 0-0xffff. */
 #define PCIEM_FIRST_DOMAIN	0x10000
@@ -22,6 +23,28 @@
 static struct pciem_host *bus_to_host(struct pci_bus *bus)
 {
 	return container_of(bus->sysdata, struct pciem_host, sysdata);
+}
+
+/*
+ * A config read of a function answering Configuration Request Retry
+ * Status: the Vendor ID reads 0001h, as a Root Port with CRS Software
+ * Visibility makes it, so the PCI core's enumeration waits; the rest
+ * all-ones, as pci_dev_wait() expects after a reset.
+ */
+static u32 crs_value(int where, int size)
+{
+	u32 v = where < PCI_DEVICE_ID ? 0xffff0001u >> (8 * where) : ~0u;
+
+	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+/* Does this config write set Initiate Function Level Reset (DevCtl bit 15)? */
+static bool starts_flr(struct pciem_function *fn, int where, int size, u32 val)
+{
+	int b = fn->cfg.layout.pcie + PCI_EXP_DEVCTL + 1;
+
+	return fn->cfg.layout.pcie && where <= b && b < where + size &&
+	       ((val >> (8 * (b - where))) & 0x80);
 }
 
 /*
@@ -36,7 +59,7 @@ static int pciem_cfg_read_op(struct pci_bus *bus, unsigned int devfn,
 	struct pciem_function *fn;
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
-	bool claimed = false;
+	bool claimed = false, blocked = false;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	/*
@@ -47,22 +70,34 @@ static int pciem_cfg_read_op(struct pci_bus *bus, unsigned int devfn,
 	 * their command timeouts.
 	 */
 	fn = pciem_function_config_target(host, devfn);
-	if (fn) {
+	if (fn)
+		pciem_function_get(fn);
+	if (fn && pciem_fault_config_blocked(fn)) {
+		blocked = true;
+		if (READ_ONCE(fn->faults.link_down)) {
+			*val = ~0u;
+			ret = PCIBIOS_DEVICE_NOT_FOUND;
+		} else {
+			*val = crs_value(where, size);
+		}
+	} else if (fn) {
 		*val = pciem_cfg_read(&fn->cfg, where, size);
 		pciem_irq_cfg_read(fn, where, size, val);
 		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
-		if (claimed)
-			pciem_function_get(fn);
 	} else {
 		*val = ~0u;
 		ret = PCIBIOS_DEVICE_NOT_FOUND;
 	}
 	raw_spin_unlock_irqrestore(&host->lock, flags);
+	if (!fn)
+		return ret;
 	/* Ask the model without holding the lock every BAR decode needs. */
-	if (claimed) {
+	if (claimed)
 		pciem_ring_cfg_read(fn, where, size, val);
-		pciem_function_put(fn);
-	}
+	trace_pciem_config(fn, false, where, size, *val, claimed);
+	pciem_record_access(fn, PCIEM_REC_CFG_READ, 0, size, where, *val,
+			    claimed, blocked);
+	pciem_function_put(fn);
 	return ret;
 }
 
@@ -74,24 +109,26 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	struct pciem_function *fn;
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
-	bool claimed = false;
+	bool claimed = false, blocked = false, flr = false;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = pciem_function_config_target(host, devfn);
 	if (fn) {
 		pciem_function_get(fn);
-		claimed = pciem_cfg_claimed(&fn->cfg, where, size);
-		if (!claimed) {
-			pciem_cfg_write(&fn->cfg, where, size, val);
-			pciem_irq_cfg_written(fn, where, size, &ev);
-			/* Device-side DMA checks Bus Master Enable locklessly. */
-			WRITE_ONCE(fn->dma.bus_master,
-				   pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) &
-				   PCI_COMMAND_MASTER);
-		}
-	} else {
-		ret = PCIBIOS_DEVICE_NOT_FOUND;
+		blocked = pciem_fault_config_blocked(fn);
+		claimed = !blocked && pciem_cfg_claimed(&fn->cfg, where, size);
 	}
+	if (fn && !blocked && !claimed) {
+		flr = starts_flr(fn, where, size, val);
+		pciem_cfg_write(&fn->cfg, where, size, val);
+		pciem_irq_cfg_written(fn, where, size, &ev);
+		/* Device-side DMA checks Bus Master Enable locklessly. */
+		WRITE_ONCE(fn->dma.bus_master,
+			   pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) &
+			   PCI_COMMAND_MASTER);
+	}
+	if (!fn || (blocked && READ_ONCE(fn->faults.link_down)))
+		ret = PCIBIOS_DEVICE_NOT_FOUND;
 	raw_spin_unlock_irqrestore(&host->lock, flags);
 	if (!fn)
 		return ret;
@@ -99,6 +136,11 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	if (claimed)
 		pciem_ring_cfg_write(fn, where, size, val);
 	pciem_irq_post_events(fn, &ev);
+	if (flr)
+		pciem_fault_reset(fn);
+	trace_pciem_config(fn, true, where, size, val, claimed);
+	pciem_record_access(fn, PCIEM_REC_CFG_WRITE, 0, size, where, val,
+			    claimed, blocked);
 	pciem_function_put(fn);
 	return ret;
 }

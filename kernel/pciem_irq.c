@@ -36,6 +36,7 @@
 #include <linux/version.h>
 
 #include "pciem.h"
+#include "pciem_trace.h"
 
 #define MSIX_ENTRY_SIZE		16
 #define MSIX_CTRL_MASKBIT	1
@@ -207,6 +208,7 @@ static void vec_run(struct pciem_vec *v)
 			atomic64_inc(&fn->irq.lost);
 			continue;
 		}
+		trace_pciem_irq_deliver(fn, v->index, v->intx, virq);
 		atomic64_inc(&fn->irq.delivered);
 	}
 	/* The reference vec_fire() took for this run. */
@@ -364,9 +366,12 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 		}
 		raw_spin_unlock_irqrestore(&irq->lock, flags);
 		/* Entries can be written in any size; the model sees whole ones. */
-		if (changed)
+		if (changed) {
+			if ((before[3] & MSIX_CTRL_MASKBIT) != entry_mask)
+				trace_pciem_irq_mask(fn, i, entry_mask);
 			pciem_ring_irq_event(fn, PCIEM_IRQ_EV_MSIX_ENTRY, i,
 					     (u64)entry_data << 32 | entry_mask);
+		}
 		return true;
 	}
 	if (bar == irq->pba_bar && off >= irq->pba_off &&
@@ -471,8 +476,14 @@ static void msi_written(struct pciem_function *fn, struct pciem_irq_events *ev)
 		add_event(ev, PCIEM_IRQ_EV_MSI, 0,
 			  (u64)irq->msi_data << 32 | irq->msi_nvec << 8 |
 			  irq->msi_enabled);
-	if (irq->msi_mask != mask)
+	if (irq->msi_mask != mask) {
+		unsigned long bits = irq->msi_mask ^ mask;
+		unsigned int v;
+
+		for_each_set_bit(v, &bits, 32)
+			trace_pciem_irq_mask(fn, v, irq->msi_mask & BIT(v));
 		add_event(ev, PCIEM_IRQ_EV_MSI_MASK, 0, irq->msi_mask);
+	}
 }
 
 /* MSI-X control written: mirror Enable and Function Mask. */
@@ -559,12 +570,34 @@ void pciem_irq_post_events(struct pciem_function *fn,
  */
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector)
 {
-	struct pciem_irq *irq = &fn->irq;
-	unsigned long flags;
 	int ret = 0;
 
 	if (READ_ONCE(fn->ring.dead))
 		return -ENODEV;
+	/* A raise an injected fault drops or delays looks fine to the model. */
+	if (!pciem_fault_irq(fn, vector))
+		ret = pciem_irq_deliver_raise(fn, vector);
+	pciem_record_irq(fn, vector, ret, false);
+	return ret;
+}
+
+/**
+ * pciem_irq_deliver_raise() - signal @vector now, as the device's message
+ * @fn:		function
+ * @vector:	MSI-X table entry or MSI vector
+ *
+ * A raise past injected faults: from the model's pciem_irq_raise(), and
+ * for delayed and spurious interrupts. Any context but NMI.
+ *
+ * Return: 0 (sent, or pending while masked), -EINVAL (no such vector) or
+ * -EAGAIN (neither MSI nor MSI-X enabled).
+ */
+int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector)
+{
+	struct pciem_irq *irq = &fn->irq;
+	unsigned long flags;
+	int ret = 0;
+
 	raw_spin_lock_irqsave(&irq->lock, flags);
 	if (irq->msix_enabled) {
 		if (vector >= irq->msix_n)
@@ -573,6 +606,8 @@ int pciem_irq_raise(struct pciem_function *fn, unsigned int vector)
 			__set_bit(vector, irq->msix_pba);
 		else
 			vec_fire(&irq->vec[vector]);
+		if (!ret && test_bit(vector, irq->msix_pba))
+			ret = 1;	/* for the trace: pending */
 	} else if (irq->msi_enabled) {
 		if (vector >= irq->msi_nvec)
 			ret = -EINVAL;
@@ -580,13 +615,16 @@ int pciem_irq_raise(struct pciem_function *fn, unsigned int vector)
 			irq->msi_pending |= 1u << vector;
 		else
 			vec_fire(&irq->vec[vector]);
+		if (!ret && (irq->msi_pending & BIT(vector)))
+			ret = 1;
 	} else {
 		ret = -EAGAIN;
 	}
 	raw_spin_unlock_irqrestore(&irq->lock, flags);
+	trace_pciem_irq_raise(fn, vector, ret);
 	if (ret == -EAGAIN || ret == -EINVAL)
 		atomic64_inc(&irq->dropped);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* Fire INTx if the line is high, enabled and not masked by the handler. */
@@ -611,6 +649,7 @@ int pciem_irq_set_intx(struct pciem_function *fn, bool level)
 		return -EINVAL;
 	WRITE_ONCE(fn->irq.intx_level, level);
 	intx_deliver(fn);
+	pciem_record_irq(fn, level, 0, true);
 	return 0;
 }
 

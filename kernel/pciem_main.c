@@ -28,7 +28,10 @@ MODULE_PARM_DESC(window32_mb,
 
 static struct pciem_host pciem_host;
 
-/* /sys/kernel/debug/pciem: traps (pciem_trap.c), dma (pciem_dma.c). */
+/*
+ * /sys/kernel/debug/pciem: traps (pciem_trap.c), dma (pciem_dma.c),
+ * faults (pciem_fault.c).
+ */
 struct dentry *pciem_debugfs;
 
 static int pciem_ctl_open(struct inode *inode, struct file *file)
@@ -76,6 +79,12 @@ static long pciem_ctl_ioctl(struct file *file, unsigned int cmd,
 		return pciem_ioctl_create(&pciem_host, uarg);
 	case _IOC_NR(PCIEM_IOC_LIST):
 		return pciem_ioctl_list(&pciem_host, uarg);
+	case _IOC_NR(PCIEM_IOC_INJECT):
+		return pciem_ioctl_inject(&pciem_host, uarg);
+	case _IOC_NR(PCIEM_IOC_INJECT_CLEAR):
+		return pciem_ioctl_inject_clear(&pciem_host, uarg);
+	case _IOC_NR(PCIEM_IOC_RECORD):
+		return pciem_ioctl_record(&pciem_host, uarg);
 	}
 	return -ENOTTY;
 }
@@ -113,6 +122,7 @@ static int __init pciem_init(void)
 	ret = pciem_trap_init(&pciem_host);
 	if (ret)
 		goto err_host;
+	pciem_fault_host_init(&pciem_host);
 	ret = misc_register(&pciem_misc);
 	if (ret)
 		goto err_trap;
@@ -131,6 +141,7 @@ static void __exit pciem_exit(void)
 	/* Every device fd holds a module reference: none can exist here. */
 	misc_deregister(&pciem_misc);
 	debugfs_remove_recursive(pciem_debugfs);
+	pciem_aer_host_exit(&pciem_host);
 	pciem_trap_exit();
 	pciem_host_exit(&pciem_host);
 	/* Functions are freed from RCU callbacks: let them finish. */

@@ -27,6 +27,7 @@
 #include <linux/vmalloc.h>
 
 #include "pciem.h"
+#include "pciem_trace.h"
 
 #define DEFAULT_READ_TIMEOUT_NS	(1000ull * NSEC_PER_MSEC)
 #define DEFAULT_SPIN_NS		(100ull * NSEC_PER_USEC)
@@ -145,6 +146,9 @@ static int ring_post(struct pciem_ring *ring, u16 type, u32 rflags,
 			goto dead;
 		if (!deadline) {
 			stat_inc(&ring->hdr->stats.ring_full_waits);
+			trace_pciem_ring_full(container_of(ring,
+							   struct pciem_function,
+							   ring));
 			deadline = ktime_get_ns() + ring->read_timeout_ns;
 		} else if (ktime_get_ns() > deadline) {
 			raw_spin_unlock_irqrestore(&ring->lock, flags);
@@ -292,8 +296,9 @@ static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
  * @val:	the answer; all-ones when the model is gone or too slow
  * @may_sleep:	the faulting context may sleep
  *
- * Return: 0 when the model answered, a negative errno otherwise (@val is
- * all-ones then, which is what the driver sees).
+ * Return: 0 when the model answered, PCIEM_RING_FROM_SHADOW when a shadow
+ * did, a negative errno otherwise (@val is all-ones then, which is what
+ * the driver sees).
  */
 int pciem_ring_read(struct pciem_function *fn, unsigned int bar, u64 off,
 		    unsigned int size, u64 *val, bool may_sleep)
@@ -346,7 +351,7 @@ static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
 			*val = shadow_load(ring->shadow + sh->area_off +
 					   (off - sh->offset), size);
 			stat_inc(&ring->hdr->stats.shadow_reads);
-			return 0;
+			return PCIEM_RING_FROM_SHADOW;
 		}
 		goto fail;
 	}

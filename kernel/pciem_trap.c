@@ -307,6 +307,7 @@ static struct kprobe iounmap_probe = {
 struct fault_ctx {
 	bool may_sleep;
 	bool abort;		/* NMI: complete every device access as all-ones */
+	u8 insn;		/* enum pciem_insn_kind, for the trace */
 	struct pciem_function *fn;	/* last device touched, for log lines */
 };
 
@@ -368,9 +369,14 @@ static int fault_read(void *opaque, uint64_t addr, unsigned int size,
 		       -EFAULT : 0;
 	}
 	*val = all_ones(size);
-	if (fn && !ctx->abort && pciem_function_decodes_memory(fn) &&
-	    !pciem_irq_msix_access(fn, bar, off, size, false, val))
-		pciem_ring_read(fn, bar, off, size, val, ctx->may_sleep);
+	if (fn && !ctx->abort) {
+		struct pciem_mmio a = {
+			.bar = bar, .off = off, .size = size,
+			.may_sleep = ctx->may_sleep, .insn = ctx->insn,
+		};
+
+		pciem_function_mmio(fn, &a, val);
+	}
 	keep_fn(ctx, fn);
 	return 0;
 }
@@ -418,9 +424,14 @@ static int fault_write(void *opaque, uint64_t addr, unsigned int size,
 	fn = resolve(addr, &bar, &off, &trapped);
 	if (!trapped)
 		return ram_store(addr, size, val);
-	if (fn && !ctx->abort && pciem_function_decodes_memory(fn) &&
-	    !pciem_irq_msix_access(fn, bar, off, size, true, &val))
-		pciem_ring_write(fn, bar, off, size, val);
+	if (fn && !ctx->abort) {
+		struct pciem_mmio a = {
+			.bar = bar, .off = off, .size = size, .write = true,
+			.may_sleep = ctx->may_sleep, .insn = ctx->insn,
+		};
+
+		pciem_function_mmio(fn, &a, &val);
+	}
 	keep_fn(ctx, fn);
 	return 0;
 }
@@ -562,6 +573,7 @@ static void pciem_mmio_fault(struct pt_regs *regs, unsigned long error_code,
 	}
 
 	ctx.abort = in_nmi();
+	ctx.insn = insn.kind;
 	/*
 	 * Sleep for a slow model only where the faulting code could have
 	 * slept itself, exactly the rule the fault handler applies to

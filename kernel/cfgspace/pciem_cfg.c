@@ -405,9 +405,10 @@ static int emit_pcie(struct pciem_cfg *cfg, const struct pciem_cap *c,
 	if ((f & ~PCIEM_PCIE_FLAGS_ALL) || c->pcie.max_payload > 5 ||
 	    speed > 5 || !is_pow2(width) || width > 32 ||
 	    (type != PCIEM_PCIE_ENDPOINT && type != PCIEM_PCIE_LEGACY_ENDPOINT &&
-	     type != PCIEM_PCIE_RC_ENDPOINT))
+	     type != PCIEM_PCIE_RC_ENDPOINT && type != PCIEM_PCIE_RC_EC))
 		return fail(err, PCIEM_ERR_CAP_PARAM, idx);
-	has_link = type != PCIEM_PCIE_RC_ENDPOINT;
+	/* Functions integrated in the root complex have no link. */
+	has_link = type != PCIEM_PCIE_RC_ENDPOINT && type != PCIEM_PCIE_RC_EC;
 
 	cfg->val[o] = CAP_ID_PCIE;
 	/* PCI Express Capabilities: version 2, device/port type. */
@@ -513,7 +514,7 @@ static void emit_dsn(struct pciem_cfg *cfg, const struct pciem_cap *c,
 	cfg->layout.dsn = o;
 }
 
-static void emit_aer(struct pciem_cfg *cfg, uint16_t o)
+static void emit_aer(struct pciem_cfg *cfg, uint16_t o, bool root)
 {
 	/* Uncorrectable error bits this function implements (bits 4-26). */
 	const uint32_t ue = 0x07fff030;
@@ -530,6 +531,13 @@ static void emit_aer(struct pciem_cfg *cfg, uint16_t o)
 	reg(cfg, o + 0x14, 4, 0x00002000, ce, 0);
 	/* Adv. Cap & Control: ECRC gen/check capable, enables RW. */
 	reg(cfg, o + 0x18, 4, (1u << 5) | (1u << 7), (1u << 6) | (1u << 8), 0);
+	if (root) {
+		/* Root Error Command: correctable, non-fatal, fatal enables. */
+		reg(cfg, o + 0x2c, 4, 0, 0x7, 0);
+		/* Root Error Status: the received/first/multiple bits. */
+		reg(cfg, o + 0x30, 4, 0, 0, 0x7f);
+		/* Error Source Identification is the device's (RO). */
+	}
 	cfg->layout.aer = o;
 }
 
@@ -691,7 +699,7 @@ int pciem_cfg_build(struct pciem_cfg *cfg, const struct pciem_create *req,
 	uint16_t offs[PCIEM_MAX_CAPS];
 	struct cfg_map map;
 	bool seen[PCIEM_CAP__COUNT] = { false };
-	bool has_pcie = false;
+	bool has_pcie = false, root = false;
 	unsigned int i;
 	int ret;
 
@@ -722,8 +730,10 @@ int pciem_cfg_build(struct pciem_cfg *cfg, const struct pciem_create *req,
 		if (cap_is_unique(c->type) && seen[c->type])
 			return fail(err, PCIEM_ERR_CAP_DUPLICATE, i);
 		seen[c->type] = true;
-		if (c->type == PCIEM_CAP_PCIE)
+		if (c->type == PCIEM_CAP_PCIE) {
 			has_pcie = true;
+			root = c->pcie.port_type == PCIEM_PCIE_RC_EC;
+		}
 	}
 
 	/* Fixed offsets first, so automatic placement flows around them. */
@@ -772,7 +782,7 @@ int pciem_cfg_build(struct pciem_cfg *cfg, const struct pciem_create *req,
 			ret = 0;
 			break;
 		case PCIEM_CAP_EXT_AER:
-			emit_aer(cfg, o);
+			emit_aer(cfg, o, root);
 			ret = 0;
 			break;
 		default:

@@ -200,6 +200,9 @@ enum pciem_cap_type {
 #define PCIEM_PCIE_ENDPOINT		0x0
 #define PCIEM_PCIE_LEGACY_ENDPOINT	0x1
 #define PCIEM_PCIE_RC_ENDPOINT		0x9
+#define PCIEM_PCIE_RC_EC		0xa /* Root Complex Event Collector: its
+					     * AER capability has the Root Error
+					     * registers */
 
 /* pcie.flags */
 #define PCIEM_PCIE_FLR		(1u << 0) /* Function Level Reset capable */
@@ -495,6 +498,8 @@ enum pciem_dma_fault {
 	PCIEM_DMA_F_BOUNDS = 4,		/* runs off the end of its mapping */
 	PCIEM_DMA_F_DIRECTION = 5,	/* against the mapping's direction */
 	PCIEM_DMA_F_ALIGNMENT = 6,	/* atomic misaligned or not 4/8 */
+	PCIEM_DMA_F_INJECTED = 7,	/* refused by an injected fault
+					 * (PCIEM_FAULT_DMA_REFUSE) */
 };
 
 /* Most bytes one PCIEM_DMA_READ/WRITE transfer may move. */
@@ -571,6 +576,10 @@ struct pciem_dma_window {
 				   * cycles and rescans */
 #define PCIEM_STATE_REMOVING	4 /* its fd was released: being taken
 				   * off the bus */
+#define PCIEM_STATE_PULLED	5 /* surprise-removed by an injected fault
+				   * (PCIEM_FAULT_SURPRISE_REMOVE); its
+				   * model runs on, PCIEM_FAULT_REINSERT
+				   * plugs it in again */
 
 struct pciem_list_entry {
 	__u32 domain;
@@ -597,6 +606,206 @@ struct pciem_list {
 };
 
 /* ---------------------------------------------------------------------- */
+/* PCIEM_IOC_INJECT (control fd): hardware that misbehaves on demand        */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Faults are injected by pciem.ko itself, for any function and any model,
+ * and set and cleared at runtime. A *rule* stays until cleared or spent
+ * and acts on the events it matches: `after` of them pass first, then
+ * every `every`-th (0 or 1: each) fires, with `probability` (per million;
+ * 0: always), at most `count` times (0: no limit). PCIEM_INJECT_F_REGION
+ * limits MMIO rules to `len` bytes at `offset` of BAR `bar`, and DMA rules
+ * to transfers touching bus addresses `offset` .. `offset + len - 1`;
+ * PCIEM_INJECT_F_VECTOR limits interrupt rules to vector `vector`.
+ * An *action* happens once, at the ioctl. EINVAL: unknown fault, a field
+ * that does not apply is non-zero; ENODEV: no such function; EOPNOTSUPP:
+ * the function cannot take that fault (AER needs a Root Complex Integrated
+ * Endpoint with an AER capability); EALREADY: the action's state holds
+ * (removed, link down) or does not (REINSERT, LINK_UP).
+ */
+enum pciem_fault {
+	PCIEM_FAULT_MMIO_ALL_ONES = 1,	/* rule: a read completes as all-ones
+					 * (completion timeout / unsupported
+					 * request); the model never sees it */
+	PCIEM_FAULT_MMIO_LATENCY = 2,	/* rule: a read waits `param` ns more */
+	PCIEM_FAULT_IRQ_DROP = 3,	/* rule: a raised interrupt is lost */
+	PCIEM_FAULT_IRQ_DELAY = 4,	/* rule: it arrives `param` ns late */
+	PCIEM_FAULT_IRQ_SPURIOUS = 5,	/* action: vector `param` raised
+					 * `count` (0: 1) times, unasked */
+	PCIEM_FAULT_DMA_REFUSE = 6,	/* rule: a transfer of the model is
+					 * refused (PCIEM_DMA_F_INJECTED) */
+	PCIEM_FAULT_DMA_POISON = 7,	/* rule: a transfer moves its data with
+					 * bits flipped (the xor of `param`'s
+					 * low byte, 0: 0xff) */
+	PCIEM_FAULT_SURPRISE_REMOVE = 8, /* action: the function leaves the bus
+					 * as if pulled; its model keeps running */
+	PCIEM_FAULT_REINSERT = 9,	/* action: ... and is plugged in again */
+	PCIEM_FAULT_AER_CORRECTABLE = 10, /* action: a correctable error
+					 * (`param`: Correctable Error Status
+					 * bits, 0: Receiver Error) */
+	PCIEM_FAULT_AER_NONFATAL = 11,	/* action: an uncorrectable non-fatal
+					 * error (`param`: Uncorrectable Error
+					 * Status bits, 0: Completion Timeout) */
+	PCIEM_FAULT_AER_FATAL = 12,	/* action: a fatal one (`param` as
+					 * above, 0: Surprise Down) */
+	PCIEM_FAULT_LINK_DOWN = 13,	/* action: every access master-aborts
+					 * until LINK_UP */
+	PCIEM_FAULT_LINK_UP = 14,	/* action: the link trains again */
+	PCIEM_FAULT_CRS = 15,		/* rule: for `param` ms after a reset
+					 * (FLR, LINK_UP, REINSERT) config
+					 * reads answer Configuration Request
+					 * Retry Status */
+	PCIEM_FAULT__COUNT
+};
+
+#define PCIEM_INJECT_F_REGION	(1u << 0)
+#define PCIEM_INJECT_F_VECTOR	(1u << 1)
+
+struct pciem_inject {
+	__u32 size;
+	__u32 flags;			/* PCIEM_INJECT_F_* */
+	__u32 domain;			/* the function: domain, bus, devfn */
+	__u8 bus;
+	__u8 devfn;
+	__u16 fault;			/* enum pciem_fault */
+	__u32 count;
+	__u32 after;
+	__u32 every;
+	__u32 probability;		/* per million, 0..1000000 */
+	__u32 bar;			/* PCIEM_INJECT_F_REGION */
+	__u32 vector;			/* PCIEM_INJECT_F_VECTOR */
+	__u64 offset;			/* PCIEM_INJECT_F_REGION */
+	__u64 len;			/* PCIEM_INJECT_F_REGION */
+	__u64 param;
+	__u32 id;			/* out: the rule's id (rules only) */
+	__u32 reserved2;
+};
+
+/* PCIEM_IOC_INJECT_CLEAR: remove rule `id` of a function, or all (0). */
+struct pciem_inject_clear {
+	__u32 size;
+	__u32 flags;			/* none defined yet: 0 */
+	__u32 domain;
+	__u8 bus;
+	__u8 devfn;
+	__u16 reserved;
+	__u32 id;			/* 0: every rule of the function */
+	__u32 reserved2;
+};
+
+/* ---------------------------------------------------------------------- */
+/* PCIEM_IOC_RECORD (control fd): what a function's device side saw         */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * PCIEM_IOC_RECORD returns a read-only file descriptor (O_CLOEXEC) that
+ * streams records of everything the function's device side sees and
+ * answers, from that moment until the fd is closed or the function goes:
+ * config cycles (with the value the driver got), MMIO (likewise),
+ * interrupts raised, DMA transfers with the bytes moved, and its life.
+ * The first record, PCIEM_REC_CREATE, holds the request that created the
+ * function, so a recording can be replayed on a new one. read() blocks
+ * until records are there (O_NONBLOCK: EAGAIN) and returns whole records
+ * only; it returns 0 once the function is gone and everything was read.
+ * Records that did not fit the buffer (`buffer_kb`, default 16 MiB) are
+ * lost, never blocked for: a PCIEM_REC_LOST record says how many. One
+ * recorder per function (EBUSY).
+ *
+ * Every record starts with struct pciem_rec and is rec.len bytes long, a
+ * multiple of 8; payloads are little-endian, as the structures below.
+ */
+enum pciem_rec_type {
+	PCIEM_REC_CREATE = 1,		/* struct pciem_create, then caps_len
+					 * bytes of records, then each body
+					 * in order (pointers are 0) */
+	PCIEM_REC_CFG_READ = 2,		/* struct pciem_rec_access */
+	PCIEM_REC_CFG_WRITE = 3,	/* struct pciem_rec_access */
+	PCIEM_REC_MMIO_READ = 4,	/* struct pciem_rec_access */
+	PCIEM_REC_MMIO_WRITE = 5,	/* struct pciem_rec_access */
+	PCIEM_REC_IRQ = 6,		/* struct pciem_rec_irq */
+	PCIEM_REC_DMA = 7,		/* struct pciem_rec_dma, then the bytes
+					 * moved (READ: as read, WRITE: as
+					 * written), padded to 8 */
+	PCIEM_REC_STATE = 8,		/* struct pciem_rec_state */
+	PCIEM_REC_LOST = 9,		/* struct pciem_rec_lost */
+	PCIEM_REC_FAULT = 10,		/* struct pciem_rec_fault: a fault
+					 * PCIEM_IOC_INJECT made happen */
+};
+
+struct pciem_rec {
+	__u16 type;			/* enum pciem_rec_type */
+	__u16 flags;			/* type-specific */
+	__u32 len;			/* bytes of the record, this included */
+	__u64 ns;			/* CLOCK_MONOTONIC */
+};
+
+/* pciem_rec_access.flags */
+#define PCIEM_REC_F_MODEL	(1u << 0) /* the model answered / saw it */
+#define PCIEM_REC_F_ABORT	(1u << 1) /* master abort / all-ones */
+
+struct pciem_rec_access {
+	struct pciem_rec hdr;
+	__u32 bar;			/* MMIO: BAR; config: 0 */
+	__u32 size;			/* 1, 2, 4 or 8 */
+	__u64 offset;			/* in the BAR, or config offset */
+	__u64 value;			/* read: the answer; write: the data */
+};
+
+/* pciem_rec_irq.flags */
+#define PCIEM_REC_F_INTX	(1u << 0) /* the INTx line, value = level */
+
+struct pciem_rec_irq {
+	struct pciem_rec hdr;
+	__u32 value;			/* vector, or the INTx level */
+	__s32 result;			/* 0, or the raise's negative errno */
+};
+
+struct pciem_rec_dma {
+	struct pciem_rec hdr;
+	__u32 op;			/* enum pciem_dma_op */
+	__u32 fault;			/* enum pciem_dma_fault */
+	__u64 addr;
+	__u64 len;			/* bytes of the transfer */
+	__u64 result;			/* atomics: the old value */
+	__u64 operand;			/* atomics */
+	__u64 compare;			/* CAS */
+	__u64 data_len;			/* bytes that follow (may be less
+					 * than len: PCIEM_REC_F_TRUNCATED) */
+};
+
+#define PCIEM_REC_F_TRUNCATED	(1u << 0)
+
+struct pciem_rec_state {
+	struct pciem_rec hdr;
+	__u32 state;			/* PCIEM_STATE_* */
+	__u32 reserved;
+};
+
+struct pciem_rec_lost {
+	struct pciem_rec hdr;
+	__u64 count;			/* records dropped since the last one */
+};
+
+struct pciem_rec_fault {
+	struct pciem_rec hdr;
+	__u32 fault;			/* enum pciem_fault */
+	__u32 id;			/* the rule, 0 for an action */
+	__u64 detail;			/* the access's offset, vector, ... */
+};
+
+struct pciem_record_req {
+	__u32 size;
+	__u32 flags;			/* none defined yet: 0 */
+	__u32 domain;
+	__u8 bus;
+	__u8 devfn;
+	__u16 reserved;
+	__u32 buffer_kb;		/* 0: 16384; 64 .. 1048576 */
+	__u32 reserved2;
+};
+
+/* ---------------------------------------------------------------------- */
 /* ioctl commands                                                         */
 /* ---------------------------------------------------------------------- */
 
@@ -605,6 +814,10 @@ struct pciem_list {
 #define PCIEM_IOC_GET_INFO	_IOWR(PCIEM_IOC_MAGIC, 0x00, struct pciem_info)
 #define PCIEM_IOC_CREATE	_IOWR(PCIEM_IOC_MAGIC, 0x01, struct pciem_create)
 #define PCIEM_IOC_LIST		_IOWR(PCIEM_IOC_MAGIC, 0x02, struct pciem_list)
+#define PCIEM_IOC_INJECT	_IOWR(PCIEM_IOC_MAGIC, 0x03, struct pciem_inject)
+#define PCIEM_IOC_INJECT_CLEAR	_IOW(PCIEM_IOC_MAGIC, 0x04, struct pciem_inject_clear)
+/* Returns the recording fd. */
+#define PCIEM_IOC_RECORD	_IOW(PCIEM_IOC_MAGIC, 0x05, struct pciem_record_req)
 #define PCIEM_IOC_DEV_INFO	_IOWR(PCIEM_IOC_MAGIC, 0x40, struct pciem_dev_info)
 #define PCIEM_IOC_DEV_CONFIG	_IOWR(PCIEM_IOC_MAGIC, 0x41, struct pciem_dev_config)
 #define PCIEM_IOC_SET_EVENTFD	_IOW(PCIEM_IOC_MAGIC, 0x42, __s32)

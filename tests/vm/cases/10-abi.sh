@@ -3,4 +3,8 @@
 # owner death, non-root callers; device-side DMA (PCIEM_IOC_DMA) and the
 # DMA window (PCIEM_IOC_DMA_WINDOW) refused precisely when malformed,
 # hostile or too big, and the window shared by mmap (tests/guest/abi_test.cpp).
-exec pciem_guest_abi_test --gtest_color=no
+# Fault injection and recording requests, and the faults that need no
+# model: link down and up, CRS, surprise removal and reinsertion
+# (tests/guest/inject_test.cpp).
+pciem_guest_abi_test --gtest_color=no || exit 1
+exec pciem_guest_inject_test --gtest_color=no
