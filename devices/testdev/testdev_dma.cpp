@@ -30,6 +30,8 @@ uint32_t status_of(const DmaFault& f) {
         return TESTDEV_DMA_ST_DIRECTION;
     case DmaFaultKind::alignment:
         return TESTDEV_DMA_ST_ALIGNMENT;
+    case DmaFaultKind::injected:
+        return TESTDEV_DMA_ST_INJECTED;
     case DmaFaultKind::no_host:
         break;
     }

@@ -55,6 +55,81 @@ Result<Device> Control::create(const DeviceSpec& spec, uint32_t create_flags) co
     return Device{std::move(owned), *info};
 }
 
+Result<uint32_t> Control::inject(const PciAddress& at, const FaultRequest& fault) const {
+    auto q = fault.build(at.domain, at.bus, at.devfn);
+    if (!q) {
+        return std::unexpected(q.error());
+    }
+    if (::ioctl(fd_.get(), PCIEM_IOC_INJECT, &*q) < 0) {
+        const int e = errno;
+        const FaultInfo* info = find_fault(fault.fault);
+        std::string why;
+        switch (e) {
+        case ENODEV:
+            why = "there is no such PCIem function (pciemctl list shows them), or it is not on "
+                  "the bus";
+            break;
+        case EOPNOTSUPP:
+            why = "AER needs a Root Complex Integrated Endpoint with an AER capability: start "
+                  "the model with --aer";
+            break;
+        case EALREADY:
+            why = "it is in that state already (removed, link down) or not in the one this "
+                  "undoes";
+            break;
+        case EAGAIN:
+            why = "the driver has enabled neither MSI nor MSI-X";
+            break;
+        case ENOSPC:
+            why = "the function has 64 rules already; clear some";
+            break;
+        default:
+            why = describe_errno(e, "PCIEM_IOC_INJECT");
+        }
+        return fail(e, fmt::format("{} on {}: {}", info ? info->name : "fault",
+                                   format_pci_address(at), why));
+    }
+    return q->id;
+}
+
+Result<void> Control::clear_faults(const PciAddress& at, uint32_t id) const {
+    pciem_inject_clear q{};
+    q.size = sizeof(q);
+    q.domain = at.domain;
+    q.bus = at.bus;
+    q.devfn = at.devfn;
+    q.id = id;
+    if (::ioctl(fd_.get(), PCIEM_IOC_INJECT_CLEAR, &q) < 0) {
+        const int e = errno;
+        return fail(e, e == ENOENT ? fmt::format("{} has no fault rule {}",
+                                                 format_pci_address(at), id)
+                       : e == ENODEV
+                           ? fmt::format("there is no PCIem function {}", format_pci_address(at))
+                           : describe_errno(e, "PCIEM_IOC_INJECT_CLEAR"));
+    }
+    return {};
+}
+
+Result<UniqueFd> Control::record(const PciAddress& at, uint32_t buffer_kb) const {
+    pciem_record_req q{};
+    q.size = sizeof(q);
+    q.domain = at.domain;
+    q.bus = at.bus;
+    q.devfn = at.devfn;
+    q.buffer_kb = buffer_kb;
+    const int fd = ::ioctl(fd_.get(), PCIEM_IOC_RECORD, &q);
+    if (fd < 0) {
+        const int e = errno;
+        return fail(e, e == EBUSY ? fmt::format("{} is being recorded already",
+                                                format_pci_address(at))
+                       : e == ENODEV
+                           ? fmt::format("there is no PCIem function {}", format_pci_address(at))
+                       : e == EINVAL ? std::string("the buffer must be 64 KiB to 1 GiB")
+                                     : describe_errno(e, "PCIEM_IOC_RECORD"));
+    }
+    return UniqueFd{fd};
+}
+
 Result<std::vector<pciem_list_entry>> Control::list() const {
     // The set can change between calls: grow to what the kernel reported
     // and ask again until everything fit. Bounded, so a device storm

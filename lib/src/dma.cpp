@@ -22,6 +22,8 @@ const char* dma_fault_name(DmaFaultKind kind) {
         return "misaligned atomic";
     case DmaFaultKind::no_host:
         return "no host";
+    case DmaFaultKind::injected:
+        return "refused by an injected fault";
     }
     return "unknown";
 }

@@ -26,6 +26,8 @@ DmaFaultKind kind_of(uint32_t fault) {
         return DmaFaultKind::direction;
     case PCIEM_DMA_F_ALIGNMENT:
         return DmaFaultKind::alignment;
+    case PCIEM_DMA_F_INJECTED:
+        return DmaFaultKind::injected;
     default:
         return DmaFaultKind::unmapped;
     }

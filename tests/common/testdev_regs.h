@@ -148,6 +148,7 @@
 #define TESTDEV_DMA_ST_ALIGNMENT	6
 #define TESTDEV_DMA_ST_NO_HOST		7
 #define TESTDEV_DMA_ST_BAD_CMD		8	/* unknown command or LEN */
+#define TESTDEV_DMA_ST_INJECTED		9	/* refused by an injected fault */
 
 /* The FILL pattern: every byte depends on its offset and the seed. */
 static inline unsigned char testdev_dma_pattern(unsigned int seed,

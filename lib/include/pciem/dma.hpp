@@ -53,6 +53,7 @@ enum class DmaFaultKind : uint8_t {
     direction,      // read of a FROM_DEVICE / write of a TO_DEVICE mapping
     alignment,      // atomic operand not naturally aligned, or size not 4/8
     no_host,        // the model runs on no host, or the device is gone
+    injected,       // refused by an injected fault (PCIEM_FAULT_DMA_REFUSE)
 };
 
 struct DmaFault {
