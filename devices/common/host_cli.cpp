@@ -47,6 +47,9 @@ void HostCli::add_options(CLI::App& app) {
                  "With --dma-window-mb: only coherent memory (queues, rings) is in the window; "
                  "streaming buffers are not bounced through it but reached, checked, with one "
                  "copy each");
+    app.add_flag("--aer", options.aer,
+                 "Present the function as a Root Complex Integrated Endpoint with AER and FLR, "
+                 "so that injected AER errors (pciemctl inject ADDR aer-*) reach its driver");
 }
 
 int HostCli::serve(const std::string& prog, DeviceModel& model,

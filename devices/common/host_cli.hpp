@@ -31,7 +31,7 @@ struct HostCli {
     KernelHostOptions options;
 
     // --ready-file, --read-timeout-us, --busy-poll, --control, --cpu,
-    // --dma-window-mb, --dma-window-no-bounce.
+    // --dma-window-mb, --dma-window-no-bounce, --aer.
     void add_options(CLI::App& app);
     // Pins to --cpu, creates the function, serves it until SIGINT or
     // SIGTERM and prints the host's counters (then `stopped`, if given).

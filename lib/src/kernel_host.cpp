@@ -94,7 +94,11 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     }
     // Off the bus until run() serves the ring: a driver that binds at
     // once must find its reads answered.
-    auto device = control->create(model.spec(), PCIEM_CREATE_F_DEFER_ADD);
+    DeviceSpec spec = model.spec();
+    if (options.aer) {
+        spec.rciep_with_aer();
+    }
+    auto device = control->create(spec, PCIEM_CREATE_F_DEFER_ADD);
     if (!device) {
         return std::unexpected(device.error());
     }

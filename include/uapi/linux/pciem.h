@@ -628,7 +628,9 @@ enum pciem_fault {
 	PCIEM_FAULT_MMIO_ALL_ONES = 1,	/* rule: a read completes as all-ones
 					 * (completion timeout / unsupported
 					 * request); the model never sees it */
-	PCIEM_FAULT_MMIO_LATENCY = 2,	/* rule: a read waits `param` ns more */
+	PCIEM_FAULT_MMIO_LATENCY = 2,	/* rule: a read waits `param` ns more;
+					 * beyond the read timeout it completes
+					 * as all-ones after the timeout */
 	PCIEM_FAULT_IRQ_DROP = 3,	/* rule: a raised interrupt is lost */
 	PCIEM_FAULT_IRQ_DELAY = 4,	/* rule: it arrives `param` ns late */
 	PCIEM_FAULT_IRQ_SPURIOUS = 5,	/* action: vector `param` raised

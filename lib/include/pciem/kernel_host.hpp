@@ -72,6 +72,10 @@ struct KernelHostOptions {
     // streaming buffers keep their checked bus addresses, which
     // fast_read()/fast_write() reach through one ioctl and one copy.
     bool dma_window_no_bounce = false;
+    // Present the function as a Root Complex Integrated Endpoint with AER
+    // and FLR (DeviceSpec::rciep_with_aer()), whatever the model's spec
+    // says, so that injected AER errors reach its driver.
+    bool aer = false;
 };
 
 class KernelHost {
