@@ -44,8 +44,10 @@
 #define RTL_DMA_CYCLES		0x34	/* RO: clock cycles since reset (low 32 bits) */
 
 #define RTL_DMA_CTRL_ENABLE	0x1	/* run descriptors while HEAD != TAIL */
-#define RTL_DMA_CTRL_RESET	0x2	/* write 1: HEAD, COMPLETED, ERROR to 0 at the
-					 * next chunk boundary (reads 0) */
+/* RESET: write 1 to clear HEAD, COMPLETED and ERROR at the next chunk
+ * boundary; reads 0.
+ */
+#define RTL_DMA_CTRL_RESET	0x2
 #define RTL_DMA_CTRL_IRQ_EN	0x4	/* pulse the interrupt lines */
 
 #define RTL_DMA_STATUS_BUSY	0x1
