@@ -10,9 +10,10 @@
 //  - DMA requests become dma() reads and writes (the sanitizer checks
 //    them), their bytes streamed to or from the design as 64-bit beats;
 //  - a rising edge on irq line i raises interrupt vector i;
-//  - between accesses a clock thread runs the design while it says it is
-//    `busy`, and idle_tail_cycles more after it fell and after the last
-//    access, then sleeps: an idle design costs nothing.
+//  - after an access the host's thread runs idle_tail_cycles more (so
+//    work the access started shows as `busy`); while the design is `busy`
+//    a clock thread runs it, and idle_tail_cycles more after `busy` fell,
+//    then sleeps: an idle design costs nothing.
 // One mutex owns the design; a host access takes it between two batches
 // of the clock thread's cycles, so it waits at most one cycle of work.
 #pragma once
@@ -39,8 +40,9 @@ struct RtlOptions {
     // Cycles a register access may take before it completes as a timeout.
     uint32_t read_timeout_cycles = 100000;
     // Cycles the clock keeps running after `busy` fell and after the
-    // last access, so pulses and registered outputs settle.
-    uint32_t idle_tail_cycles = 32;
+    // last access, so pulses and registered outputs settle and work an
+    // access started shows as `busy`.
+    uint32_t idle_tail_cycles = 8;
     // Run the clock on a thread of its own while the design is busy. Unit
     // tests may turn it off and clock with run_until_idle() instead.
     bool clock_thread = true;
@@ -122,7 +124,12 @@ private:
     void step_dma_read(const RtlOutputs& out);
     void step_dma_write(const RtlOutputs& out);
     void step_irq(const RtlOutputs& out);
+    // busy, or a DMA request in flight.
+    bool design_active() const;
+    // design_active(), or tail cycles still owed.
     bool has_work() const;
+    // After a register access: runs the tail, hands work to the clock thread.
+    void finish_access(std::unique_lock<std::mutex>& lk);
     // One AXI4-Lite transaction; nullopt on timeout.
     std::optional<uint32_t> transact(bool write, uint32_t addr, uint32_t data, uint8_t strb);
     void clock_loop();
