@@ -42,17 +42,8 @@ kernel=6.1 reads=2000 sizes="4K 64K 1M" mib=8 reps=3 timeout=900
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_options kernel reads sizes mib reps timeout -- "$@"
 bench_positive "$reads" "$mib" "$reps" "$timeout"
-bytes=()
-for s in $sizes; do
-	case "$s" in
-	*[kK]) b=$((${s%?} * 1024)) ;;
-	*[mM]) b=$((${s%?} * 1048576)) ;;
-	*) bench_positive "$s"; b=$s ;;
-	esac
-	[[ $b -ge 1 && $b -le 1048576 ]] || { echo "$prog: size '$s' is not 1..1M" >&2; exit 2; }
-	bytes+=("$b")
-done
-[[ ${#bytes[@]} -gt 0 ]] || { echo "$prog: no --sizes" >&2; exit 2; }
+# shellcheck disable=SC2086 # one word per size
+bench_sizes 1048576 1M $sizes
 bench_tmpdir
 
 # ---- the part that runs in the guest (busybox sh) ----
