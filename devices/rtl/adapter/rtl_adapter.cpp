@@ -32,7 +32,9 @@ using clock_type = std::chrono::steady_clock;
 RtlAdapter::RtlAdapter(DeviceModel& model, std::unique_ptr<RtlDesign> design, RtlOptions options)
     : model_(model), design_(std::move(design)), opt_(std::move(options)) {}
 
-RtlAdapter::~RtlAdapter() { stop(); }
+RtlAdapter::~RtlAdapter() {
+    stop();
+}
 
 template <class... Args>
 void RtlAdapter::log(const char* format, const Args&... args) {
@@ -383,7 +385,7 @@ void RtlAdapter::write(uint64_t offset, unsigned size, uint64_t value) {
 // expensive part of it. Work the access started goes to the clock thread.
 void RtlAdapter::finish_access(std::unique_lock<std::mutex>& lk) {
     const auto t0 = clock_type::now();
-    while (tail_left_ > 0 && !design_active()) {
+    while (started_ && tail_left_ > 0 && !design_active()) {
         tick();
     }
     stats_.clock_time += clock_type::now() - t0;

@@ -59,18 +59,18 @@ struct RtlOptions {
 
 // Counters, for programs' exit summaries and benchmarks.
 struct RtlStats {
-    uint64_t cycles = 0;       // clock cycles run
-    uint64_t busy_cycles = 0;  // of which `busy` was high
-    uint64_t reg_reads = 0;    // AXI4-Lite transactions
+    uint64_t cycles = 0;      // clock cycles run
+    uint64_t busy_cycles = 0; // of which `busy` was high
+    uint64_t reg_reads = 0;   // AXI4-Lite transactions
     uint64_t reg_writes = 0;
-    uint64_t timeouts = 0;     // transactions the design never answered
+    uint64_t timeouts = 0;        // transactions the design never answered
     uint64_t error_responses = 0; // SLVERR/DECERR answers
     uint64_t dma_reads = 0;
     uint64_t dma_writes = 0;
     uint64_t dma_bytes = 0;
-    uint64_t dma_faults = 0;   // requests the sanitizer refused
-    uint64_t irqs = 0;         // rising edges seen
-    uint64_t irqs_dropped = 0; // raises that failed (vector not enabled)
+    uint64_t dma_faults = 0;                // requests the sanitizer refused
+    uint64_t irqs = 0;                      // rising edges seen
+    uint64_t irqs_dropped = 0;              // raises that failed (vector not enabled)
     std::chrono::nanoseconds clock_time{0}; // wall time spent clocking
 };
 

@@ -23,7 +23,7 @@ namespace pciem::rtl {
 template <class Top>
 class VerilatedDesign final : public RtlDesign {
 public:
-    static constexpr bool traceable = requires(Top& t, VerilatedVcdC* v) { t.trace(v, 99); };
+    static constexpr bool traceable = requires(Top & t, VerilatedVcdC* v) { t.trace(v, 99); };
 
     VerilatedDesign() : ctx_(std::make_unique<VerilatedContext>()) {
         if constexpr (traceable) {
@@ -103,7 +103,8 @@ public:
             return {};
         } else {
             return fail(ENOTSUP, "this design was verilated without tracing: add TRACE to its "
-                                 "verilate() call to write " + path + ".");
+                                 "verilate() call to write " +
+                                     path + ".");
         }
     }
 

@@ -38,8 +38,8 @@ DmaEngineModel::DmaEngineModel(uint16_t device_id) : device_id_(device_id) {
     });
     ring_lo_ = &regs.reg32(RTL_DMA_RING_LO, "RING_LO").rw();
     ring_hi_ = &regs.reg32(RTL_DMA_RING_HI, "RING_HI").rw();
-    ring_order_ = &regs.reg32(RTL_DMA_RING_ORDER, "RING_ORDER").rw().on_write(
-        [this](uint64_t, uint64_t now) {
+    ring_order_ =
+        &regs.reg32(RTL_DMA_RING_ORDER, "RING_ORDER").rw().on_write([this](uint64_t, uint64_t now) {
             ring_order_->set(std::min<uint64_t>(now & 0xf, RTL_DMA_MAX_ORDER));
         });
     tail_ = &regs.reg32(RTL_DMA_TAIL, "TAIL").rw().on_write([this](uint64_t, uint64_t now) {
@@ -56,7 +56,9 @@ DmaEngineModel::DmaEngineModel(uint16_t device_id) : device_id_(device_id) {
     regs.unmapped({.read = UnmappedPolicy::Read::ones});
 }
 
-DeviceSpec DmaEngineModel::spec() const { return dma_engine_spec(device_id_); }
+DeviceSpec DmaEngineModel::spec() const {
+    return dma_engine_spec(device_id_);
+}
 
 uint32_t DmaEngineModel::mask() const {
     return (1u << ring_order_->value()) - 1;

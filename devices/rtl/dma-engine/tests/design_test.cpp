@@ -235,7 +235,7 @@ private:
     bool wr_err_ = false;
 };
 
-constexpr uint64_t ring = mem_base;          // 64 entries
+constexpr uint64_t ring = mem_base; // 64 entries
 constexpr uint64_t data = mem_base + 0x10000;
 
 void setup_ring(Bench& b, unsigned order) {
@@ -315,7 +315,8 @@ TEST_P(DmaEngineTransfers, CopiesAndFillsBitExact) {
         EXPECT_EQ(b.get32(ring + k * RTL_DMA_DESC_SIZE + RTL_DMA_D_STATUS), RTL_DMA_ST_DONE);
     }
     for (unsigned k = 0; k < 5000; ++k) {
-        ASSERT_EQ(static_cast<uint8_t>(*b.at(dst + k)), static_cast<uint8_t>(pattern >> (8 * (k % 8))))
+        ASSERT_EQ(static_cast<uint8_t>(*b.at(dst + k)),
+                  static_cast<uint8_t>(pattern >> (8 * (k % 8))))
             << k;
     }
     EXPECT_EQ(static_cast<uint8_t>(*b.at(dst + 5000)), 0x5a) << "FILL wrote past its end";
@@ -349,8 +350,9 @@ struct Fault {
 
 TEST(DmaEngineDesign, FaultsHaltWithTheirCode) {
     for (const auto& [name, code] :
-         {Fault{"src", RTL_DMA_E_SRC}, Fault{"dst", RTL_DMA_E_DST}, Fault{"opcode", RTL_DMA_E_OPCODE},
-          Fault{"length", RTL_DMA_E_LENGTH}, Fault{"fetch", RTL_DMA_E_FETCH}}) {
+         {Fault{"src", RTL_DMA_E_SRC}, Fault{"dst", RTL_DMA_E_DST},
+          Fault{"opcode", RTL_DMA_E_OPCODE}, Fault{"length", RTL_DMA_E_LENGTH},
+          Fault{"fetch", RTL_DMA_E_FETCH}}) {
         SCOPED_TRACE(name);
         Bench b;
         setup_ring(b, 3);
