@@ -14,7 +14,7 @@ Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--reads N] [--sizes "4K 64K 1M"]
 
 Boots one guest (tools/pciem-vm, TCG, 2 vCPUs) and, for the C++ model and
 then the RTL design (pciem-rtl-dma --model cpp|rtl, pinned to CPU 0),
-writes to drivers/pciem_rtl_dma's debugfs 'run' file:
+writes to drivers/pciem_rtl_dma's debugfs 'run' file from CPU 1:
   - reads N: N readl() of the ID register, timed (each one a trapped
     access answered by the model; for the RTL, an AXI4-Lite read),
   - bandwidth SIZE N: N one-descriptor copies of SIZE bytes between two
@@ -60,7 +60,8 @@ command -v pciem-rtl-dma >/dev/null || { err "pciem-rtl-dma is not in the guest'
 best() {
 	best= bv= r=0
 	while [ $r -lt "$reps" ]; do
-		echo "$2" >"$1/run" || { err "'$2' failed"; return 1; }
+		# the driver's loop on CPU 1, away from the model on CPU 0
+		taskset 2 sh -c "echo '$2' >'$1/run'" || { err "'$2' failed"; return 1; }
 		line=$(cat "$1/run")
 		case "$line" in FAIL*) err "$line"; return 1 ;; esac
 		v=$(echo "$line" | awk -v f="$3" '{ print $f }')
