@@ -20,31 +20,7 @@ for t in nvme mkfs.ext4 fio pciem-nvme; do
 	command -v "$t" >/dev/null || { fail "$t is not in the guest (pciem-vm --nvme-tools)"; finish; }
 done
 
-# wait_disk DEV: the block device appears within 30 s (the driver's probe
-# runs asynchronously and every register access is a round trip).
-wait_disk() {
-	wait_for 300 -b "$1"
-}
-
-start_nvme() { # ARGS...
-	start_owner "pciem-nvme $*" pciem-nvme --cpu 0 --memory --size ${SIZE_MB}M \
-		--ready-file @READY@ "$@"
-}
-
-fio_dev=/dev/nvme0n1
-fio_verify() { # NAME FIO-ARGS...: fio over $fio_dev, verify=crc32c, must pass
-	name=$1
-	shift
-	out=$(fio --name="$name" --filename="$fio_dev" --direct=1 --ioengine=libaio \
-		--verify=crc32c --do_verify=1 --verify_fatal=1 "$@" 2>&1)
-	rc=$?
-	if [ $rc -ne 0 ] || echo "$out" | grep -qiE 'verify: bad|crc32c: verify failed|err= *[1-9]'; then
-		echo "$out" | grep -v "^ " | tail -n 25
-		fail "fio $name failed (exit $rc)"
-		return 1
-	fi
-	note "ok: fio $name: $(echo "$out" | grep -E '^ *(READ|WRITE):' | sed 's/  */ /g' | tr '\n' ';')"
-}
+. /pciem/tests/vm/nvme_lib.sh
 
 log_mark
 section "binding, nvme-cli"
