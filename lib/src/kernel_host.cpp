@@ -69,21 +69,28 @@ KernelHost::~KernelHost() {
     model_.bind_dma(nullptr);
 }
 
-Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
-                                                       const KernelHostOptions& options) {
+Result<void> KernelHostOptions::validate() const {
     // Options that would be silently ignored are refused up front.
-    if (options.dma_window_no_bounce && options.dma_window_bytes == 0) {
+    if (dma_window_no_bounce && dma_window_bytes == 0) {
         return fail(EINVAL, "a DMA window that bounces nothing needs a window: give its size "
                             "(--dma-window-mb, KernelHostOptions::dma_window_bytes)");
     }
-    if (options.busy_poll && options.poll_interval_us != 0) {
+    if (busy_poll && poll_interval_us != 0) {
         return fail(EINVAL, "busy polling already polls without pause: drop the poll interval "
                             "(--poll-interval-us) or the busy polling (--busy-poll)");
     }
-    if (options.idle_poll_us != 0 && (options.busy_poll || options.poll_interval_us != 0)) {
+    if (idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
         return fail(EINVAL, "polling until idle (--idle-poll-us) is a way of sleeping: it goes "
                             "with neither busy polling (--busy-poll) nor a poll interval "
                             "(--poll-interval-us)");
+    }
+    return {};
+}
+
+Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
+                                                       const KernelHostOptions& options) {
+    if (auto ok = options.validate(); !ok) {
+        return std::unexpected(ok.error());
     }
     if (auto ok = model.realize(); !ok) {
         return std::unexpected(ok.error());

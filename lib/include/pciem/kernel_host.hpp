@@ -76,6 +76,10 @@ struct KernelHostOptions {
     // and FLR (DeviceSpec::rciep_with_aer()), whatever the model's spec
     // says, so that injected AER errors reach its driver.
     bool aer = false;
+
+    // Refuses combinations that would silently ignore an option (EINVAL,
+    // with what to drop or add). KernelHost::create() calls it too.
+    [[nodiscard]] Result<void> validate() const;
 };
 
 class KernelHost {
