@@ -301,6 +301,7 @@ struct pciem_faults {
  * @create_rec_len: its length
  * @owner_tgid:	thread group that created it (for listings)
  * @owner_comm:	that process's command name
+ * @label:	free text from its creator, shown in listings
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
  */
 struct pciem_function {
@@ -327,6 +328,7 @@ struct pciem_function {
 	size_t create_rec_len;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
+	char label[PCIEM_LABEL_LEN];
 	char name[16];
 };
 
@@ -492,6 +494,7 @@ int pciem_ring_cfg_write(struct pciem_function *fn, unsigned int off,
 			 unsigned int size, u32 val);
 void pciem_ring_irq_event(struct pciem_function *fn, u32 event, u32 index,
 			  u64 data);
+void pciem_ring_command_event(struct pciem_function *fn, u16 cmd);
 
 /* pciem_rambar.c */
 int pciem_rambar_alloc(struct pciem_function *fn);
@@ -555,6 +558,7 @@ void pciem_dma_window_free(struct pciem_dma *dma, void *kaddr, size_t size);
 void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m);
 void pciem_dma_window_destroy(struct pciem_dma *dma);
 long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg);
+long pciem_dma_window_fd_ioctl(struct pciem_function *fn, void __user *uarg);
 const char *pciem_dma_dir_name(unsigned int dir);
 const char *pciem_dma_kind_name(unsigned int kind);
 void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);

@@ -250,6 +250,8 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 		return pciem_dma_ioctl(fn, uarg);
 	case _IOC_NR(PCIEM_IOC_DMA_WINDOW):
 		return pciem_dma_window_ioctl(fn, uarg);
+	case _IOC_NR(PCIEM_IOC_DMA_WINDOW_FD):
+		return pciem_dma_window_fd_ioctl(fn, uarg);
 	}
 	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }
@@ -274,6 +276,24 @@ static const struct pciem_cfg_limits *host_limits(struct pciem_host *host,
 	return l;
 }
 
+/*
+ * A label is shown as is by listings: printable ASCII only, so that it
+ * cannot carry terminal escapes, NUL-terminated and zero after the NUL
+ * (room to grow, like any reserved bytes).
+ */
+static bool label_valid(const char *label)
+{
+	size_t n = strnlen(label, PCIEM_LABEL_LEN);
+	size_t i;
+
+	if (n == PCIEM_LABEL_LEN)
+		return false;
+	for (i = 0; i < PCIEM_LABEL_LEN; i++)
+		if (i < n ? label[i] < 0x20 || label[i] > 0x7e : label[i])
+			return false;
+	return true;
+}
+
 static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 			struct pciem_error *err)
 {
@@ -295,6 +315,10 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 		err->code = PCIEM_ERR_RESERVED;
 		return -EINVAL;
 	}
+	if (!label_valid(req->label)) {
+		err->code = PCIEM_ERR_LABEL;
+		return -EINVAL;
+	}
 
 	caps = caps_copy_in(req, err);
 	if (IS_ERR(caps))
@@ -306,6 +330,7 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 	}
 	fn->owner_tgid = task_tgid_vnr(current);
 	get_task_comm(fn->owner_comm, current);
+	memcpy(fn->label, req->label, sizeof(fn->label));
 	ret = pciem_cfg_build(&fn->cfg, req, caps->in, caps->n,
 			      host_limits(host, &limits), err);
 	if (!ret)
@@ -383,7 +408,10 @@ long pciem_ioctl_create(struct pciem_host *host, void __user *uarg)
 	struct pciem_error err = { 0 };
 	int usize, ret;
 
-	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	/* The first published layout ended with error; label came later. */
+	usize = pciem_copy_struct_in(&req, sizeof(req),
+				     offsetofend(struct pciem_create, error),
+				     uarg);
 	if (usize < 0)
 		return usize;
 	ret = pciem_create(host, &req, &err);
@@ -420,6 +448,7 @@ static void fill_entry(struct pciem_function *fn, void *arg)
 	e->state = pciem_function_uapi_state(fn);
 	e->owner_pid = fn->owner_tgid;
 	memcpy(e->owner_comm, fn->owner_comm, sizeof(e->owner_comm));
+	memcpy(e->label, fn->label, sizeof(e->label));
 }
 
 /**
@@ -432,13 +461,15 @@ long pciem_ioctl_list(struct pciem_host *host, void __user *uarg)
 	struct list_fill lf = { 0 };
 	struct pciem_list req;
 	unsigned int i, copy;
+	size_t esize;
 	int usize, ret = 0;
 
 	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
 	if (usize < 0)
 		return usize;
+	/* The first published layout of an entry ended with owner_comm. */
 	if (req.flags || req.reserved ||
-	    req.entry_size < sizeof(struct pciem_list_entry) ||
+	    req.entry_size < offsetofend(struct pciem_list_entry, owner_comm) ||
 	    req.entry_size > PAGE_SIZE || req.capacity > PCIEM_NR_DEVFN)
 		return -EINVAL;
 
@@ -448,13 +479,13 @@ long pciem_ioctl_list(struct pciem_host *host, void __user *uarg)
 	pciem_visit_functions(host, &lf, fill_entry);
 
 	copy = min(lf.n, req.capacity);
+	esize = min_t(size_t, req.entry_size, sizeof(lf.entries[0]));
 	for (i = 0; i < copy && !ret; i++) {
 		void __user *dst = u64_to_user_ptr(req.entries_ptr) +
 				   (size_t)i * req.entry_size;
 
-		if (copy_to_user(dst, &lf.entries[i], sizeof(lf.entries[i])) ||
-		    clear_user(dst + sizeof(lf.entries[i]),
-			       req.entry_size - sizeof(lf.entries[i])))
+		if (copy_to_user(dst, &lf.entries[i], esize) ||
+		    clear_user(dst + esize, req.entry_size - esize))
 			ret = -EFAULT;
 	}
 	kvfree(lf.entries);

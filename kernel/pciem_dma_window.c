@@ -20,10 +20,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
 #include <linux/dma-direction.h>
+#include <linux/file.h>
 #include <linux/genalloc.h>
+#include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 #include <linux/vmalloc.h>
 
 #include "pciem.h"
@@ -237,4 +242,116 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
 	req.bus_base = fn->dma.win_base;
 	req.mmap_offset = PCIEM_MMAP_DMA_WINDOW;
 	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
+}
+
+/* ---- the window as a file of its own (PCIEM_IOC_DMA_WINDOW_FD) ------------ */
+
+/*
+ * The device fd carries ioctls that drive the function; an external
+ * device server must get the window and nothing else. This file holds a
+ * reference on the function's memory, not its fd: the function still goes
+ * when its owner closes the device fd, and the window with it.
+ *
+ * Pages are handed out by the fault handler under the table's lock, which
+ * pciem_dma_free() takes to mark the table dead before the window's pages
+ * are freed: a fault either sees the window alive and takes a reference
+ * on its page for the mapping, or sees it dead and raises SIGBUS. A page
+ * a mapping holds outlives the window as an orphan the server alone can
+ * still see; nothing else reuses it until the server unmaps it.
+ */
+static vm_fault_t window_file_fault(struct vm_fault *vmf)
+{
+	struct pciem_function *fn = vmf->vma->vm_file->private_data;
+	struct pciem_dma *dma = &fn->dma;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dma->lock, flags);
+	if (!dma->dead && vmf->pgoff < dma->win_pages.npages) {
+		vmf->page = dma->win_pages.pages[vmf->pgoff];
+		get_page(vmf->page);
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&dma->lock, flags);
+	return ret;
+}
+
+static const struct vm_operations_struct window_file_vm_ops = {
+	.fault = window_file_fault,
+};
+
+static int window_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct pciem_function *fn = file->private_data;
+	unsigned long npages = fn->dma.win_pages.npages;
+
+	/* A private mapping would be a copy the device never sees. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff > npages || vma_pages(vma) > npages - vma->vm_pgoff)
+		return -EINVAL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+#else
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+#endif
+	vma->vm_ops = &window_file_vm_ops;
+	return 0;
+}
+
+static int window_file_release(struct inode *inode, struct file *file)
+{
+	pciem_function_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations window_file_fops = {
+	.owner = THIS_MODULE,
+	.mmap = window_file_mmap,
+	.release = window_file_release,
+	.llseek = noop_llseek,
+};
+
+/**
+ * pciem_dma_window_fd_ioctl() - PCIEM_IOC_DMA_WINDOW_FD
+ * @fn:		function
+ * @uarg:	struct pciem_dma_window_fd
+ *
+ * Return: 0 with the new descriptor in @uarg->fd, -ENXIO without a window.
+ */
+long pciem_dma_window_fd_ioctl(struct pciem_function *fn, void __user *uarg)
+{
+	struct pciem_dma_window_fd req;
+	struct file *file;
+	int usize, fd;
+
+	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	/* Pairs with window_create()'s release: pages and sizes are set. */
+	if (!smp_load_acquire(&fn->dma.win_pool))
+		return -ENXIO;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	pciem_function_get(fn);
+	file = anon_inode_getfile("[pciem-dma-window]", &window_file_fops, fn,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		pciem_function_put(fn);
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	req.fd = fd;
+	req.window_size = fn->dma.win_size;
+	req.bus_base = fn->dma.win_base;
+	if (pciem_copy_struct_out(uarg, usize, &req, sizeof(req))) {
+		fput(file);	/* its release drops the function */
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	return 0;
 }

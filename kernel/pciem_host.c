@@ -110,6 +110,7 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
 	bool claimed = false, blocked = false, flr = false;
+	u16 cmd_was = 0, cmd = 0;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = pciem_function_config_target(host, devfn);
@@ -120,7 +121,9 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	}
 	if (fn && !blocked && !claimed) {
 		flr = starts_flr(fn, where, size, val);
+		cmd_was = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2);
 		pciem_cfg_write(&fn->cfg, where, size, val);
+		cmd = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2);
 		pciem_irq_cfg_written(fn, where, size, &ev);
 		/* Device-side DMA checks Bus Master Enable locklessly. */
 		WRITE_ONCE(fn->dma.bus_master,
@@ -136,6 +139,8 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	if (claimed)
 		pciem_ring_cfg_write(fn, where, size, val);
 	pciem_irq_post_events(fn, &ev);
+	if (cmd != cmd_was)
+		pciem_ring_command_event(fn, cmd);
 	if (flr)
 		pciem_fault_reset(fn);
 	trace_pciem_config(fn, true, where, size, val, claimed);

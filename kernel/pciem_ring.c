@@ -453,6 +453,24 @@ void pciem_ring_irq_event(struct pciem_function *fn, u32 event, u32 index,
 		stat_inc(&ring->hdr->stats.irq_events);
 }
 
+/**
+ * pciem_ring_command_event() - tell the model the Command register changed
+ * @fn:		function
+ * @cmd:	its new value
+ *
+ * The header is emulated here, so a model that mirrors the driver's
+ * Memory Space, Bus Master and Interrupt Disable bits elsewhere (a
+ * forwarding proxy, into its device server) hears of them this way,
+ * posted in order with the driver's other accesses.
+ */
+void pciem_ring_command_event(struct pciem_function *fn, u16 cmd)
+{
+	u32 seq;
+
+	ring_post(&fn->ring, PCIEM_REQ_COMMAND, 0, 0, PCI_COMMAND, 2, cmd,
+		  &seq);
+}
+
 /* ---- file operations ------------------------------------------------------- */
 
 __poll_t pciem_ring_poll(struct pciem_ring *ring, struct file *file,

@@ -911,6 +911,8 @@ const char *pciem_err_str(uint32_t code)
 			"vendor ID 0x0000, 0x0001 and 0xffff mean \"no device\" to the PCI core",
 		[PCIEM_ERR_NO_DEVICE] =
 			"the PCI core found no device when it scanned the slot",
+		[PCIEM_ERR_LABEL] =
+			"the label is not printable ASCII, NUL-terminated and zero-padded",
 	};
 
 	if (code >= PCIEM_ERR__COUNT || !text[code])

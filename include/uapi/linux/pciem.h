@@ -35,6 +35,8 @@
 #define PCIEM_CFG_SPACE_SIZE	4096
 /* Most capability records one PCIEM_IOC_CREATE accepts. */
 #define PCIEM_MAX_CAPS		64
+/* Bytes of a function's label, its NUL included. */
+#define PCIEM_LABEL_LEN		64
 
 /* ---------------------------------------------------------------------- */
 /* Error detail reported by a failed PCIEM_IOC_CREATE                      */
@@ -71,6 +73,8 @@ enum pciem_err_code {
 					 * configuration request retry) */
 	PCIEM_ERR_NO_DEVICE,		/* ENODEV: the PCI core found no
 					 * device when it scanned the slot */
+	PCIEM_ERR_LABEL,		/* EINVAL: label not NUL-terminated,
+					 * not printable, or not zero-padded */
 	PCIEM_ERR__COUNT
 };
 
@@ -163,6 +167,11 @@ struct pciem_create {
 	__u32 caps_len;			/* bytes at caps_ptr */
 	__u32 reserved;
 	struct pciem_error error;	/* out: why a create failed */
+	/* Added in the second layout (a smaller size leaves it empty): */
+	char label[PCIEM_LABEL_LEN];	/* free text listings show beside the
+					 * function, e.g. what serves it;
+					 * printable ASCII, NUL-terminated,
+					 * zero after the NUL */
 };
 
 /*
@@ -324,6 +333,9 @@ enum pciem_req_type {
 					 * function may interrupt; flags = enum
 					 * pciem_irq_event, offset = vector,
 					 * data as the event says */
+	PCIEM_REQ_COMMAND = 6,		/* posted: the driver changed the
+					 * Command register (emulated by
+					 * pciem.ko); data = its new value */
 };
 
 /*
@@ -562,6 +574,26 @@ struct pciem_dma_window {
 	__u64 mmap_offset;		/* out: PCIEM_MMAP_DMA_WINDOW */
 };
 
+/*
+ * PCIEM_IOC_DMA_WINDOW_FD: the function's DMA window as a file of its own,
+ * for a process that is to reach the window and nothing else: an external
+ * device server the model hands it to (vfio-user DMA_MAP). mmap() of it,
+ * MAP_SHARED, at offset off reaches bus address bus_base + off; it has no
+ * ioctls and no read or write. Each call makes a new file (O_CLOEXEC).
+ * It does not keep the function: once the function is gone, pages a
+ * mapping already reached stay with that mapping (nothing else uses them
+ * any more) and any other access to the window raises SIGBUS.
+ * ENXIO: the function has no window (PCIEM_IOC_DMA_WINDOW).
+ */
+struct pciem_dma_window_fd {
+	__u32 size;
+	__u32 flags;			/* none defined yet: 0 */
+	__s32 fd;			/* out: the window's file descriptor */
+	__u32 reserved;
+	__u64 window_size;		/* out: bytes */
+	__u64 bus_base;			/* out: bus address of byte 0 */
+};
+
 /* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_LIST (control fd): the functions that exist now               */
 /* ---------------------------------------------------------------------- */
@@ -592,12 +624,16 @@ struct pciem_list_entry {
 	__u32 state;			/* PCIEM_STATE_* */
 	__s32 owner_pid;		/* thread group that created it */
 	char owner_comm[16];		/* its command name */
+	/* Added in the second layout (entry_size says which one you get): */
+	char label[PCIEM_LABEL_LEN];	/* pciem_create.label, NUL-terminated */
 };
 
 struct pciem_list {
 	__u32 size;
 	__u32 flags;			/* in: 0 */
-	__u32 entry_size;		/* in: sizeof(struct pciem_list_entry) */
+	__u32 entry_size;		/* in: sizeof(struct pciem_list_entry) as
+					 * the caller knows it (the first layout
+					 * ends with owner_comm) */
 	__u32 capacity;			/* in: entries room at entries_ptr */
 	__u64 entries_ptr;		/* in: user pointer */
 	__u32 count;			/* out: functions that exist (may
@@ -834,5 +870,6 @@ struct pciem_record_req {
 #define PCIEM_IOC_START		_IO(PCIEM_IOC_MAGIC, 0x48)
 #define PCIEM_IOC_DMA		_IOWR(PCIEM_IOC_MAGIC, 0x49, struct pciem_dma_req)
 #define PCIEM_IOC_DMA_WINDOW	_IOWR(PCIEM_IOC_MAGIC, 0x4a, struct pciem_dma_window)
+#define PCIEM_IOC_DMA_WINDOW_FD	_IOWR(PCIEM_IOC_MAGIC, 0x4b, struct pciem_dma_window_fd)
 
 #endif /* _UAPI_LINUX_PCIEM_H */
