@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "pciem/device_spec.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -83,6 +85,11 @@ DeviceSpec& DeviceSpec::devfn(unsigned slot, unsigned function) {
 
 DeviceSpec& DeviceSpec::bar(unsigned index, Bar bar) {
     bars_.emplace_back(index, bar);
+    return *this;
+}
+
+DeviceSpec& DeviceSpec::label(std::string text) {
+    label_ = std::move(text);
     return *this;
 }
 
@@ -193,6 +200,13 @@ DeviceSpec& DeviceSpec::rciep_with_aer() {
 
 Result<void> DeviceSpec::validate() const {
     // Only what struct pciem_create cannot carry is checked here.
+    if (label_.size() >= PCIEM_LABEL_LEN || !std::all_of(label_.begin(), label_.end(), [](char ch) {
+            return ch >= 0x20 && ch <= 0x7e;
+        })) {
+        return fail(EINVAL, fmt::format("the label '{}' must be printable ASCII of at most {} "
+                                        "characters",
+                                        label_, PCIEM_LABEL_LEN - 1));
+    }
     if (bars_.size() > PCIEM_MAX_BARS) {
         return fail(EINVAL, fmt::format("{} BARs given: a function has at most {} (BAR 0..5)",
                                         bars_.size(), PCIEM_MAX_BARS));
@@ -252,6 +266,8 @@ Result<AbiRequest> DeviceSpec::build() const {
         c.flags |= PCIEM_CREATE_F_DEVFN;
         c.devfn = static_cast<uint8_t>((devfn_->first << 3) | devfn_->second);
     }
+    // validate() checked it fits with its NUL; the rest stays zero.
+    std::memcpy(c.label, label_.data(), label_.size());
     for (const auto& [index, b] : bars_) {
         c.bars[index].size = b.size();
         c.bars[index].flags = b.abi_flags();

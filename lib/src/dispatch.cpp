@@ -61,6 +61,9 @@ std::optional<uint64_t> dispatch_request(DeviceModel& model, const pciem_req& re
     case PCIEM_REQ_IRQ_CONFIG:
         model.on_irq_config(IrqConfigEvent::from_request(req.flags, req.offset, req.data));
         break;
+    case PCIEM_REQ_COMMAND:
+        model.on_command(static_cast<uint16_t>(req.data));
+        break;
     default:
         // A type from a newer kernel: answer nothing rather than guess;
         // a read times out visibly in the kernel log.

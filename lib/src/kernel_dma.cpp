@@ -55,6 +55,22 @@ pciem_dma_xfer transfer(uint32_t op, uint64_t address, uint64_t len, const void*
 
 } // namespace
 
+Result<DmaWindowFile> dma_window_file(int device_fd) {
+    pciem_dma_window_fd req{};
+    req.size = sizeof(req);
+    if (::ioctl(device_fd, PCIEM_IOC_DMA_WINDOW_FD, &req) != 0) {
+        const int e = errno;
+        return fail(e, e == ENXIO ? std::string("the function has no DMA window to hand out "
+                                                "(create it with a window first)")
+                                  : fmt::format("PCIEM_IOC_DMA_WINDOW_FD: {}", std::strerror(e)));
+    }
+    DmaWindowFile w;
+    w.fd = UniqueFd(req.fd);
+    w.size = req.window_size;
+    w.bus_base = req.bus_base;
+    return w;
+}
+
 DmaResult<uint64_t> KernelDma::run(pciem_dma_xfer& x) {
     return run_batch(std::span(&x, 1));
 }
@@ -68,10 +84,10 @@ DmaResult<uint64_t> KernelDma::run_batch(std::span<pciem_dma_xfer> xs) {
     if (::ioctl(fd_, PCIEM_IOC_DMA, &req) < 0) {
         const int err = errno;
         const pciem_dma_xfer& x = xs.front();
-        return std::unexpected(DmaFault{
-            DmaFaultKind::no_host, x.addr,
-            fmt::format("DMA {} of {} bytes at {:#x} failed: {}", op_name(x.op), x.len, x.addr,
-                        std::strerror(err))});
+        return std::unexpected(
+            DmaFault{DmaFaultKind::no_host, x.addr,
+                     fmt::format("DMA {} of {} bytes at {:#x} failed: {}", op_name(x.op), x.len,
+                                 x.addr, std::strerror(err))});
     }
     if (req.done < xs.size()) {
         const pciem_dma_xfer& x = xs[req.done];
@@ -109,8 +125,8 @@ DmaResult<void> KernelDma::moved_sg(uint32_t op, std::span<const DmaSegment> sg,
     while (done < len) {
         size_t n = 0;
         while (n < batch && done < len && seg != sg.end()) {
-            const size_t piece = std::min<size_t>(
-                {seg->length - in_seg, len - done, size_t{PCIEM_DMA_MAX_LEN}});
+            const size_t piece =
+                std::min<size_t>({seg->length - in_seg, len - done, size_t{PCIEM_DMA_MAX_LEN}});
             if (piece > 0) {
                 xs[n++] = transfer(op, seg->address + in_seg, piece, buf + done);
                 done += piece;
@@ -122,8 +138,8 @@ DmaResult<void> KernelDma::moved_sg(uint32_t op, std::span<const DmaSegment> sg,
             }
         }
         if (n == 0) {
-            return std::unexpected(DmaFault{DmaFaultKind::bounds, 0,
-                                            "scatter-gather list shorter than the transfer"});
+            return std::unexpected(
+                DmaFault{DmaFaultKind::bounds, 0, "scatter-gather list shorter than the transfer"});
         }
         if (auto r = run_batch(std::span(xs).first(n)); !r) {
             return std::unexpected(r.error());
@@ -136,8 +152,7 @@ DmaResult<void> KernelDma::read_sg(std::span<const DmaSegment> sg, std::span<std
     return moved_sg(PCIEM_DMA_READ, sg, out.data(), out.size());
 }
 
-DmaResult<void> KernelDma::write_sg(std::span<const DmaSegment> sg,
-                                    std::span<const std::byte> in) {
+DmaResult<void> KernelDma::write_sg(std::span<const DmaSegment> sg, std::span<const std::byte> in) {
     // The kernel only reads from buf for a write.
     return moved_sg(PCIEM_DMA_WRITE, sg, const_cast<std::byte*>(in.data()), in.size());
 }

@@ -55,6 +55,11 @@ std::string comm(const pciem_list_entry& e) {
     return {e.owner_comm, strnlen(e.owner_comm, sizeof(e.owner_comm))};
 }
 
+// The creator's label (PCIEM_LABEL_LEN, NUL-terminated by the kernel).
+std::string label(const pciem_list_entry& e) {
+    return {e.label, strnlen(e.label, sizeof(e.label))};
+}
+
 int list(const ListOptions& opts) {
     auto control = pciem::Control::open(opts.control_path);
     if (!control) {
@@ -77,18 +82,19 @@ int list(const ListOptions& opts) {
                            {"state", state_name(e.state)},
                            {"owner_pid", e.owner_pid},
                            {"owner_comm", comm(e)},
+                           {"label", label(e)},
                            {"driver", bound_driver(address)}});
         }
         fmt::print("{}\n", out.dump(2));
         return exit_ok;
     }
-    fmt::print("{:<14} {:<9} {:<6} {:<8} {:<24} {}\n", "ADDRESS", "ID", "CLASS", "STATE", "OWNER",
-               "DRIVER");
+    fmt::print("{:<14} {:<9} {:<6} {:<8} {:<24} {:<12} {}\n", "ADDRESS", "ID", "CLASS", "STATE",
+               "OWNER", "DRIVER", "LABEL");
     for (const auto& e : *entries) {
         const auto address = pciem::format_pci_address(e.domain, e.bus, e.devfn);
-        fmt::print("{:<14} {:04x}:{:04x} {:06x} {:<8} {:<24} {}\n", address, e.vendor_id,
+        fmt::print("{:<14} {:04x}:{:04x} {:06x} {:<8} {:<24} {:<12} {}\n", address, e.vendor_id,
                    e.device_id, e.class_code, state_name(e.state),
-                   fmt::format("{} ({})", e.owner_pid, comm(e)), bound_driver(address));
+                   fmt::format("{} ({})", e.owner_pid, comm(e)), bound_driver(address), label(e));
     }
     if (entries->empty()) {
         fmt::print("(no PCIem devices)\n");
@@ -101,8 +107,8 @@ int list(const ListOptions& opts) {
 void add_list_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<ListOptions>();
     auto* cmd = app.add_subcommand(
-        "list", "List existing PCIem functions: address, IDs, class, state, owning process and "
-                "bound driver.");
+        "list", "List existing PCIem functions: address, IDs, class, state, owning process, "
+                "bound driver and label (e.g. a forwarded function's server socket).");
     cmd->add_flag("--json", opts->json, "Print a JSON array instead of a table");
     cmd->add_option("--control", opts->control_path, "PCIem control node")->capture_default_str();
     cmd->callback([opts, &action] {

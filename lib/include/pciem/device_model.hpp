@@ -90,6 +90,12 @@ public:
     // that care (coalescing, per-vector state) follow along here.
     virtual void on_irq_config(const IrqConfigEvent& event);
 
+    // The driver changed the Command register (Memory Space, Bus Master,
+    // Interrupt Disable, ...), which the host emulates; posted in order
+    // with the driver's other accesses. A model that mirrors the header
+    // elsewhere (a forwarding proxy, into its device server) follows here.
+    virtual void on_command(uint16_t /*value*/) {}
+
     // A polling host calls this on the thread that delivers everything
     // else, so a model can poll what lives in host memory (shadow
     // doorbells, descriptor rings) instead of waiting for the driver's

@@ -150,6 +150,11 @@ public:
     // injected AER errors (docs/faults.md) need it.
     DeviceSpec& rciep_with_aer();
 
+    // Free text that listings (pciemctl list) show beside the function,
+    // e.g. what serves it; printable ASCII, at most PCIEM_LABEL_LEN - 1
+    // bytes (validate() says so otherwise).
+    DeviceSpec& label(std::string text);
+
     // Where this spec came from ("examples/nic.json", "devices[1]"), used
     // in messages only.
     DeviceSpec& origin(std::string text);
@@ -183,6 +188,7 @@ private:
     std::vector<std::pair<unsigned, Bar>> bars_;
     std::vector<Capability> caps_;
     std::string origin_;
+    std::string label_;
 };
 
 } // namespace pciem

@@ -8,8 +8,19 @@
 #include <span>
 
 #include "pciem/dma.hpp"
+#include "pciem/error.hpp"
+#include "pciem/unique_fd.hpp"
 
 namespace pciem {
+
+// PCIEM_IOC_DMA_WINDOW_FD: the function's DMA window as a file of its own
+// (mmap()able, MAP_SHARED, nothing else), for an external device server.
+struct DmaWindowFile {
+    UniqueFd fd;
+    uint64_t size = 0;
+    uint64_t bus_base = 0;
+};
+[[nodiscard]] Result<DmaWindowFile> dma_window_file(int device_fd);
 
 class KernelDma final : public Dma {
 public:
