@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: MIT
+# Forwarding (tools/pciem-proxy): QEMU's own nvme model, served over
+# vfio-user by QEMU's x-vfio-user-server inside the guest, put on the PCIem
+# bus by pciem-proxy. The stock nvme driver binds with MSI-X and the disk
+# works (id-ctrl is QEMU's, ext4 made, mounted, written, read back); the
+# data survives a restart of server and proxy on the same backing file.
+# Then the server is killed with SIGKILL under I/O: the proxy says why
+# and exits, the function is removed, the I/O fails rather than hangs and
+# the kernel log stays clean.
+. /pciem/tests/vm/lib.sh
+. /pciem/tests/vm/nvme_lib.sh
+
+QEMU=/pciem/qemu-vfio-user/qemu-system-x86_64
+SOCK=/tmp/fwd-nvme.sock
+IMG=/tmp/fwd-nvme.img
+for t in "$QEMU" "$(command -v pciem-proxy)" "$(command -v nvme)"; do
+	[ -x "$t" ] || { fail "$t is not in the guest (tests/vm/run adds it for *forward*)"; finish; }
+done
+
+# start_server: QEMU's nvme on $IMG over vfio-user at $SOCK; SERVER_PID.
+start_server() {
+	rm -f "$SOCK"
+	"$QEMU" -machine x-remote,vfio-user=on -m 32M -nodefaults -display none -monitor none \
+		-device nvme,id=n0,serial=PCIEMFWD,drive=d0 \
+		-drive id=d0,if=none,file="$IMG",format=raw \
+		-object x-vfio-user-server,id=v0,type=unix,path="$SOCK",device=n0 \
+		>/tmp/fwd-server.log 2>&1 &
+	SERVER_PID=$!
+}
+
+# start_proxy: pciem-proxy on $SOCK until its function is on the bus.
+start_proxy() {
+	start_owner "pciem-proxy" pciem-proxy --socket "$SOCK" --connect-timeout-s 60 \
+		--ready-file @READY@
+}
+
+stop_all() {
+	stop_model
+	kill "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+}
+
+log_mark
+dd if=/dev/zero of="$IMG" bs=1M count=64 2>/dev/null
+start_server
+if start_proxy; then
+	addr=$(first_addr)
+	note "forwarded function at $addr"
+	expect_eq "IDs of $addr" "$(cat "$(sysfs_dev "$addr")/vendor"):$(cat "$(sysfs_dev "$addr")/device")" "0x1b36:0x0010"
+	expect_eq "class of $addr" "$(cat "$(sysfs_dev "$addr")/class")" 0x010802
+	pciemctl list | grep "$addr" | grep -q "vfio-user:$SOCK" ||
+		{ pciemctl list; fail "pciemctl list does not show the server socket"; }
+	dev=$(disk_of PCIEMFWD)
+	if [ -n "$dev" ]; then
+		expect_eq "driver of $addr" "$(driver_of "$addr")" nvme
+		lspci -vvv -s "$addr" | grep -q 'MSI-X: Enable+' ||
+			{ lspci -vvv -s "$addr"; fail "lspci shows no enabled MSI-X"; }
+		grep -q 'PCIem-MSI.*nvme0q0' /proc/interrupts || fail "the admin queue has no PCIem MSI-X vector"
+		ctrl=$(nvme id-ctrl "${dev%n1}")
+		expect_eq "id-ctrl vid" "$(echo "$ctrl" | sed -n 's/^vid *: //p')" 0x1b36
+		echo "$ctrl" | grep -q '^mn *: QEMU NVMe Ctrl' ||
+			{ echo "$ctrl" | head -n 12; fail "id-ctrl does not name QEMU's controller"; }
+		mkdir -p /mnt/fwd
+		if mkfs.ext4 -q -F "$dev" && mount -t ext4 "$dev" /mnt/fwd; then
+			dd if=/dev/urandom of=/tmp/fwd-ref bs=1M count=4 2>/dev/null
+			cp /tmp/fwd-ref /mnt/fwd/big && sync
+			umount /mnt/fwd
+			mount -t ext4 "$dev" /mnt/fwd && cmp -s /tmp/fwd-ref /mnt/fwd/big ||
+				fail "the file read back differs"
+			umount /mnt/fwd
+		else
+			fail "mkfs.ext4 or mount of $dev failed"
+		fi
+		fio_dev=$dev
+		fio_verify fwd-randrw --rw=randrw --bsrange=4k-128k --iodepth=16 --numjobs=2 \
+			--size=8M --runtime=20 --time_based=0
+	else
+		fail "no namespace of serial PCIEMFWD appeared"
+		cat /tmp/owner.$$.log
+		dmesg | tail -n 30
+	fi
+	stop_all
+	wait_gone "$addr" || fail "$addr still there after the proxy stopped"
+
+	# The same disk again: a new server and proxy on the same file.
+	start_server
+	if start_proxy; then
+		addr=$(first_addr)
+		dev=$(disk_of PCIEMFWD)
+		if [ -n "$dev" ] && mount -t ext4 "$dev" /mnt/fwd; then
+			cmp -s /tmp/fwd-ref /mnt/fwd/big || fail "the data did not survive a restart"
+			umount /mnt/fwd
+		else
+			fail "the disk did not come back after a restart"
+		fi
+		# The server dies under I/O.
+		dd if="$dev" of=/dev/null bs=64k iflag=direct 2>/dev/null &
+		io=$!
+		sleep 1
+		kill -KILL "$SERVER_PID"
+		wait "$SERVER_PID" 2>/dev/null
+		wait_exit "$MODEL_PID" 100 || fail "the proxy did not exit after its server died"
+		wait "$MODEL_PID"
+		expect_eq "proxy exit status after its server died" "$?" 1
+		grep -q "pciem-proxy: .*: the function was removed" /tmp/owner.$$.log ||
+			{ cat /tmp/owner.$$.log; fail "the proxy did not say why it stopped"; }
+		wait_gone "$addr" || fail "$addr still there after its server died"
+		wait_exit "$io" 300 || fail "I/O to the dead disk hangs"
+		kill "$io" 2>/dev/null
+	fi
+fi
+kill "$SERVER_PID" 2>/dev/null
+log_clean "forwarded nvme"
+finish

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+//
+// ForwardedDevice: the DeviceModel that stands for the server's device.
+// It declares no registers: every BAR access pciem.ko traps arrives at
+// on_mmio_read/on_mmio_write and becomes a REGION_READ (synchronous: the
+// driver's read waits for the server's answer) or a posted REGION_WRITE.
+// The header and the interrupt capabilities are emulated by pciem.ko;
+// what of them the server must know (Command, MSI/MSI-X enable) follows
+// the driver through on_command/on_irq_config. Interrupts never pass
+// through here: the server holds the PCIem irqfds of every vector.
+//
+// The first fault on the connection (the server gone, an answer that
+// breaks the protocol, or none in time) is kept, reads answer all-ones
+// from then on, and on_fault runs once so the proxy removes the function.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "client.hpp"
+#include "mirror.hpp"
+#include "pciem/device_model.hpp"
+
+namespace pciem::proxy {
+
+class ForwardedDevice final : public DeviceModel {
+public:
+    ForwardedDevice(Client& client, Mirror mirror) : client_(client), mirror_(std::move(mirror)) {}
+
+    [[nodiscard]] DeviceSpec spec() const override { return mirror_.spec; }
+
+    std::optional<uint64_t> on_mmio_read(unsigned bar, uint64_t offset, unsigned size) override;
+    void on_mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) override;
+    void on_command(uint16_t value) override;
+    void on_irq_config(const IrqConfigEvent& event) override;
+
+    // Programs the server's BAR registers and Command (before any BAR
+    // access, as the server requires).
+    Result<void> program_server_header();
+
+    // Called once, from the thread that met the fault.
+    void set_on_fault(std::function<void()> f) { on_fault_ = std::move(f); }
+    // The first fault, if any (thread-safe).
+    [[nodiscard]] std::optional<std::string> fault() const;
+    // Records a fault met outside the model (the socket watcher).
+    void report_fault(const std::string& what);
+
+private:
+    // Writes `size` bytes of the server's config space.
+    Result<void> config_write(uint16_t offset, unsigned size, uint32_t value);
+    Result<void> enable_msix(bool on);
+    Result<void> enable_msi(bool on, unsigned vectors);
+    // Eventfds of vectors 0..n-1, as pciem.ko's irqfds.
+    Result<std::vector<int>> vector_eventfds(unsigned n);
+    [[nodiscard]] bool broken() const;
+
+    Client& client_;
+    Mirror mirror_;
+    bool msix_on_ = false;
+    bool msi_on_ = false;
+    mutable std::mutex fault_mutex_;
+    std::optional<std::string> fault_;
+    std::function<void()> on_fault_;
+};
+
+} // namespace pciem::proxy

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+//
+// pciem-proxy: puts the device of a vfio-user server on the PCIem bus, so
+// the host's own driver drives it (docs/forwarding.md). Runs until
+// SIGINT/SIGTERM or until the server goes away; either way the function
+// is removed (a surprise removal for its driver).
+#include <poll.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "client.hpp"
+#include "forwarded_device.hpp"
+#include "mirror.hpp"
+#include "pciem/control.hpp"
+#include "pciem/kernel_dma.hpp"
+#include "pciem/kernel_host.hpp"
+#include "pciem/serve.hpp"
+#include "probe.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Options {
+    std::string socket;
+    std::string ready_file;
+    unsigned connect_timeout_s = 10;
+    unsigned reply_timeout_ms = 2000;
+    unsigned dma_window_mb = 64;
+    std::string control_path = PCIEM_CONTROL_NODE;
+    bool probe_only = false;
+};
+
+constexpr int exit_fault = 1;
+constexpr int exit_usage = 2;
+
+int complain(const std::string& what) {
+    fmt::print(stderr, "pciem-proxy: {}\n", what);
+    return exit_fault;
+}
+
+// Watches the socket for the server's hang-up while no request is in
+// flight (a request in flight finds it itself); POLLRDHUP alone never
+// consumes a byte of a reply.
+void watch_hangup(int fd, const std::atomic<bool>& done, pciem::proxy::ForwardedDevice& dev) {
+    while (!done.load()) {
+        pollfd p{fd, POLLRDHUP, 0};
+        if (::poll(&p, 1, 200) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+            dev.report_fault("the server closed the connection");
+            return;
+        }
+    }
+}
+
+// --probe-only: what the server offers and the function that would stand
+// for it, with no PCIem needed (checks a server from any machine).
+int print_probe(const pciem::proxy::Client& client, const pciem::proxy::ServerDevice& server) {
+    auto mirror = pciem::proxy::mirror_device(server);
+    if (!mirror) {
+        return complain(mirror.error().message);
+    }
+    const auto req = mirror->spec.build();
+    if (!req) {
+        return complain(req.error().message);
+    }
+    const pciem_create& c = req->create();
+    fmt::print("vfio-user {}.{}, max_msg_fds {}, max_data_xfer_size {}\n",
+               client.server_version().major, client.server_version().minor,
+               client.server_version().caps.max_msg_fds,
+               client.server_version().caps.max_data_xfer_size);
+    fmt::print("device {:04x}:{:04x} subsystem {:04x}:{:04x} class {:06x} rev {:02x} pin {}\n",
+               c.vendor_id, c.device_id, c.subsys_vendor_id, c.subsys_id, c.class_code, c.revision,
+               c.interrupt_pin);
+    for (unsigned i = 0; i < PCIEM_MAX_BARS; ++i) {
+        if (c.bars[i].size != 0) {
+            fmt::print("BAR {}: {} bytes{}{}\n", i, c.bars[i].size,
+                       (c.bars[i].flags & PCIEM_BAR_MEM64) != 0 ? ", 64-bit" : ", 32-bit",
+                       (c.bars[i].flags & PCIEM_BAR_PREFETCH) != 0 ? ", prefetchable" : "");
+        }
+    }
+    for (const auto& r : req->records()) {
+        fmt::print("capability {} at {:#x}\n", pciem::capability_name(r.type), r.offset);
+    }
+    fmt::print("interrupts: INTx {}, MSI {}, MSI-X {}\n", server.irq_counts[0],
+               server.irq_counts[1], server.irq_counts[2]);
+    for (const auto& n : mirror->notes) {
+        fmt::print("note: {}\n", n);
+    }
+    return 0;
+}
+
+int run(const Options& o) {
+    const sigset_t stop = pciem::block_stop_signals();
+    auto channel =
+        pciem::vfio_user::Channel::connect(o.socket, std::chrono::seconds(o.connect_timeout_s));
+    if (!channel) {
+        return complain(channel.error().message);
+    }
+    auto client = pciem::proxy::Client::negotiate(std::move(*channel),
+                                                  std::chrono::milliseconds(o.reply_timeout_ms));
+    if (!client) {
+        return complain(client.error().message);
+    }
+    auto server = pciem::proxy::probe_server(*client);
+    if (!server) {
+        return complain(server.error().message);
+    }
+    if (o.probe_only) {
+        return print_probe(*client, *server);
+    }
+    auto control = pciem::Control::open(o.control_path);
+    if (!control) {
+        return complain(control.error().message);
+    }
+    auto pinfo = control->info();
+    if (!pinfo) {
+        return complain(pinfo.error().message);
+    }
+    auto mirror = pciem::proxy::mirror_device(*server, pinfo->window32_size != 0);
+    if (!mirror) {
+        return complain(mirror.error().message);
+    }
+    for (const auto& n : mirror->notes) {
+        fmt::print(stderr, "pciem-proxy: note: {}\n", n);
+    }
+    std::string label = "vfio-user:" + o.socket;
+    if (label.size() >= PCIEM_LABEL_LEN) {
+        label = "vfio-user:..." + o.socket.substr(o.socket.size() - (PCIEM_LABEL_LEN - 14));
+    }
+    mirror->spec.label(label).origin(o.socket);
+
+    pciem::proxy::ForwardedDevice device(*client, std::move(*mirror));
+    if (auto ok = device.program_server_header(); !ok) {
+        return complain(ok.error().message);
+    }
+    pciem::KernelHostOptions hopts;
+    hopts.control_path = o.control_path;
+    hopts.dma_window_bytes = uint64_t{o.dma_window_mb} << 20;
+    auto host = pciem::KernelHost::create(device, hopts);
+    if (!host) {
+        return complain(host.error().message);
+    }
+    if (o.dma_window_mb != 0) {
+        auto win = pciem::dma_window_file((*host)->device().fd());
+        if (!win) {
+            return complain(win.error().message);
+        }
+        if (auto ok = client->dma_map(win->fd.get(), win->bus_base, win->size); !ok) {
+            return complain(ok.error().message);
+        }
+    }
+    device.set_on_fault([h = host->get()] { h->stop(); });
+    std::atomic<bool> done{false};
+    std::thread watcher(watch_hangup, client->socket_fd(), std::cref(done), std::ref(device));
+    fmt::print("pciem-proxy: {} (vfio-user {}.{}) as {}\n", o.socket,
+               client->server_version().major, client->server_version().minor,
+               (*host)->device().address());
+    std::fflush(stdout);
+    auto sig = pciem::serve_until_signal(**host, stop, o.ready_file);
+    done.store(true);
+    watcher.join();
+    const auto fault = device.fault();
+    host->reset(); // the function goes before the proxy says why
+    if (!sig) {
+        return complain(sig.error().message);
+    }
+    if (fault) {
+        return complain(fmt::format("{}: the function was removed", *fault));
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Put the device of a vfio-user server (QEMU's x-vfio-user-server, libvfio-user, "
+                 "SPDK) on the PCIem bus, so the host's own driver binds to it. Runs until SIGINT "
+                 "or SIGTERM, or until the server goes away; the function is removed either way. "
+                 "Needs pciem.ko and root.\n\n"
+                 "Example:\n"
+                 "  qemu-system-x86_64 -machine x-remote,vfio-user=on -nographic -device "
+                 "nvme,id=n0,serial=1,drive=d0 -drive id=d0,if=none,file=disk.img,format=raw "
+                 "-object x-vfio-user-server,id=v0,type=unix,path=/run/nvme.sock,device=n0 &\n"
+                 "  pciem-proxy --socket /run/nvme.sock --ready-file /run/nvme.ready\n"};
+    Options o;
+    app.add_option("--socket", o.socket, "The server's UNIX socket")->required();
+    app.add_option("--ready-file", o.ready_file,
+                   "Write the function's address here once it is on the bus");
+    app.add_option("--connect-timeout-s", o.connect_timeout_s,
+                   "Wait this long for the socket to appear and accept")
+        ->capture_default_str();
+    app.add_option("--reply-timeout-ms", o.reply_timeout_ms,
+                   "A server that does not answer a request within this long is treated as "
+                   "gone")
+        ->check(CLI::Range(1u, 600'000u))
+        ->capture_default_str();
+    app.add_option("--dma-window-mb", o.dma_window_mb,
+                   "DMA window handed to the server (DMA_MAP), in MiB, even; 0 = no DMA")
+        ->check(CLI::Range(0u, 1024u))
+        ->capture_default_str();
+    app.add_flag("--probe-only", o.probe_only,
+                 "Print what the server offers and the PCIem function that would stand for it, "
+                 "then exit (needs no PCIem)");
+    app.add_option("--control", o.control_path, "PCIem control node")->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : exit_usage;
+    }
+    if (o.dma_window_mb % 2 != 0) {
+        fmt::print(stderr, "pciem-proxy: --dma-window-mb must be even (the window is made of "
+                           "2 MiB pieces)\n");
+        return exit_usage;
+    }
+    return run(o);
+}
