@@ -24,9 +24,9 @@ namespace pciem {
 
 namespace {
 
-Result<void*> map_fd(int fd, size_t len, uint64_t offset, const char* what) {
-    void* p =
-        ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
+Result<void*> map_fd(int fd, size_t len, uint64_t offset, const char* what,
+                     int prot = PROT_READ | PROT_WRITE) {
+    void* p = ::mmap(nullptr, len, prot, MAP_SHARED, fd, static_cast<off_t>(offset));
     if (p == MAP_FAILED) {
         const int e = errno;
         return fail(e, describe_errno(e, fmt::format("mmap of the {} ({} bytes at {:#x})", what,
@@ -239,7 +239,17 @@ Result<void> KernelHost::map_dma_window(uint64_t bytes, bool no_bounce) {
         return std::unexpected(p.error());
     }
     dma_window_map_.emplace(*p, bytes);
-    dma_->bind_window(std::span<std::byte>(static_cast<std::byte*>(*p), bytes), req.bus_base);
+    // What the device may do to each page: checked before every direct
+    // access, so the window is sanitized as the checked path is.
+    const size_t perm_len = sizeof(pciem_dma_perm) + bytes / 4096;
+    auto perm = map_fd(device_.fd(), perm_len, req.perm_mmap_offset, "DMA window permissions",
+                       PROT_READ);
+    if (!perm) {
+        return std::unexpected(perm.error());
+    }
+    dma_perm_map_.emplace(*perm, perm_len);
+    dma_->bind_window(std::span<std::byte>(static_cast<std::byte*>(*p), bytes), req.bus_base,
+                      static_cast<const pciem_dma_perm*>(*perm));
     return {};
 }
 

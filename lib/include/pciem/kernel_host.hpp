@@ -167,6 +167,7 @@ private:
     std::vector<Mapping> shadow_maps_;
     std::vector<Mapping> ram_maps_;
     std::optional<Mapping> dma_window_map_;
+    std::optional<Mapping> dma_perm_map_;
     std::unique_ptr<RingConsumer> consumer_;
     RingView ring_;
     UniqueFd stop_fd_;
