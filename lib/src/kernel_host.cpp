@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -51,7 +52,8 @@ KernelHost::Mapping::~Mapping() {
 
 KernelHost::KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options)
     : model_(model), device_(std::move(device)), busy_poll_(options.busy_poll),
-      poll_interval_us_(options.poll_interval_us), idle_poll_us_(options.idle_poll_us) {}
+      poll_interval_us_(options.poll_interval_us),
+      idle_poll_us_(options.effective_idle_poll_us()) {}
 
 KernelHost::~KernelHost() {
     if (starter_.joinable()) {
@@ -79,12 +81,23 @@ Result<void> KernelHostOptions::validate() const {
         return fail(EINVAL, "busy polling already polls without pause: drop the poll interval "
                             "(--poll-interval-us) or the busy polling (--busy-poll)");
     }
-    if (idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
+    if (idle_poll_us && *idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
         return fail(EINVAL, "polling until idle (--idle-poll-us) is a way of sleeping: it goes "
                             "with neither busy polling (--busy-poll) nor a poll interval "
                             "(--poll-interval-us)");
     }
+    if (low_cpu && (busy_poll || poll_interval_us != 0 || (idle_poll_us && *idle_poll_us != 0))) {
+        return fail(EINVAL, "--low-cpu never polls: it goes with none of --busy-poll, "
+                            "--poll-interval-us and --idle-poll-us");
+    }
     return {};
+}
+
+uint32_t KernelHostOptions::effective_idle_poll_us() const {
+    if (busy_poll || poll_interval_us != 0 || low_cpu) {
+        return 0;
+    }
+    return idle_poll_us.value_or(default_idle_poll_us);
 }
 
 Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
@@ -442,7 +455,10 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
             continue;
         }
         if (clock::now() - last_work < idle) {
-            cpu_relax();
+            // Not cpu_relax(): the thread that will bring the next request
+            // (the driver's, or a vCPU's) may be waiting for this very CPU;
+            // yielding lets it run, and costs nothing when nobody waits.
+            ::sched_yield();
             continue;
         }
         // Idle long enough. Wake-ups on again first, then what was posted
