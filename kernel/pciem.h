@@ -478,6 +478,7 @@ long pciem_ioctl_list(struct pciem_host *host, void __user *uarg);
 
 /* pciem_mmap.c */
 int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma);
+void pciem_vma_fixed(struct vm_area_struct *vma);
 
 /* pciem_ring.c */
 int pciem_ring_init(struct pciem_ring *ring);

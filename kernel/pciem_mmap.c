@@ -120,6 +120,22 @@ static const struct vm_operations_struct pciem_vm_ops = {
  * Return: 0, or -EINVAL for what is not there, runs past its end, or a
  * private mapping of the ring or a shadow.
  */
+/**
+ * pciem_vma_fixed() - a mapping of PCIem memory that may not grow
+ * @vma:	the mapping being set up
+ *
+ * mremap() may not grow it past what is there, and core dumps leave it out
+ * (device memory, DMA pages).
+ */
+void pciem_vma_fixed(struct vm_area_struct *vma)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+#else
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+#endif
+}
+
 int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct pciem_function *fn = file->private_data;
@@ -141,12 +157,7 @@ int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_flags &= ~VM_MAYWRITE;
 #endif
 	}
-	/* mremap() may not grow it past what is there. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-#else
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
-#endif
+	pciem_vma_fixed(vma);
 	vma->vm_ops = &pciem_vm_ops;
 	return 0;
 }
