@@ -20,7 +20,7 @@ done
 # start_server: QEMU's nvme on $IMG over vfio-user at $SOCK; SERVER_PID.
 start_server() {
 	rm -f "$SOCK"
-	"$QEMU" -machine x-remote,vfio-user=on -m 32M -nodefaults -display none -monitor none \
+	"$QEMU" -machine x-remote,vfio-user=on -accel qtest -m 32M -nodefaults -display none -monitor none \
 		-device nvme,id=n0,serial=PCIEMFWD,drive=d0 \
 		-drive id=d0,if=none,file="$IMG",format=raw \
 		-object x-vfio-user-server,id=v0,type=unix,path="$SOCK",device=n0 \
