@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
                  "or SIGTERM, or until the server goes away; the function is removed either way. "
                  "Needs pciem.ko and root.\n\n"
                  "Example:\n"
-                 "  qemu-system-x86_64 -machine x-remote,vfio-user=on -nographic -device "
+                 "  qemu-system-x86_64 -machine x-remote,vfio-user=on -accel qtest -display none -device "
                  "nvme,id=n0,serial=1,drive=d0 -drive id=d0,if=none,file=disk.img,format=raw "
                  "-object x-vfio-user-server,id=v0,type=unix,path=/run/nvme.sock,device=n0 &\n"
                  "  pciem-proxy --socket /run/nvme.sock --ready-file /run/nvme.ready\n"};
