@@ -9,33 +9,6 @@
 # display; the model killed under fbcon leaves no oops.
 . /pciem/tests/vm/lib.sh
 
-snap=/tmp/fb-snap.png
-# snapshot: a fresh PNG of the screen from the model.
-snapshot() {
-	rm -f "$snap"
-	kill -USR1 "$MODEL_PID"
-	wait_for 50 -s "$snap"
-}
-# screen_is WHAT CHECK...: the screen passes `pciem_fb_client CHECK...`
-# (with the snapshot as its PNG) within 10 s; updates reach the screen at
-# the next vblank after the upload.
-screen_is() {
-	what=$1
-	shift
-	i=0
-	while [ $i -lt 20 ]; do
-		if snapshot && pciem_fb_client "$@" >/tmp/check.log 2>&1; then
-			note "ok: $what: $(tail -n 1 /tmp/check.log)"
-			return 0
-		fi
-		sleep 0.5
-		i=$((i + 1))
-	done
-	cat /tmp/check.log
-	cp "$snap" "/tmp/failed-$(echo "$what" | tr ' ' '-').png" 2>/dev/null
-	fail "$what: the screen never showed it"
-	return 1
-}
 dbg_dir() {
 	for d in /sys/kernel/debug/dri/*; do
 		[ -f "$d/pciem_fb" ] && { echo "$d"; return; }
@@ -44,15 +17,6 @@ dbg_dir() {
 state() { # state FIELD: a line of the driver's debugfs state
 	sed -n "s/^$1: //p" "$(dbg_dir)/pciem_fb"
 }
-# modetest_smpte: modetest shows its test pattern on the device, bit-exact.
-modetest_smpte() {
-	ids=$(pciem_fb_client ids pciem_fb) || { fail "no connector/CRTC for modetest"; return; }
-	(sleep 12; echo) | modetest -M pciem_fb -s "$ids:1024x768" >/tmp/modetest.log 2>&1 &
-	mt=$!
-	screen_is "modetest -s $ids:1024x768 pattern ($1)" smpte "$snap"
-	wait "$mt" || { cat /tmp/modetest.log; fail "modetest failed"; }
-}
-
 log_mark
 start_owner pciem-fb pciem-fb --ready-file @READY@ --snapshot "$snap" || finish
 addr=$(first_addr)
@@ -61,11 +25,9 @@ wait_for 50 -e /dev/fb0 || fail "no /dev/fb0 (fbdev emulation) after 5 s"
 expect_eq "driver of $addr" "$(driver_of "$addr")" pciem_fb
 expect_eq "interrupts" "$(state irq_mode)" msix
 
-# fbcon: "ABAB" at the top left, cursor hidden.
-printf '\033[2J\033[H\033[?25lABAB' >/dev/tty1
-screen_is "fbcon text ABAB" text "$snap" 0 0 4
+fbcon_abab "own driver"
 
-modetest_smpte "own driver"
+modetest_smpte pciem_fb "own driver"
 
 # A DRM client: modeset, page flip, damage. It holds the display until
 # killed; fence numbers are sampled meanwhile.
@@ -91,7 +53,7 @@ done
 expect_eq "device errors" "$(state errors)" 3
 expect_eq "engine resets" "$(state resets)" 3
 log_since | grep -q 'device error 1 at ring offset' || fail "no log line for the bad opcode"
-modetest_smpte "after three device resets"
+modetest_smpte pciem_fb "after three device resets"
 f2=$(state fence_completed)
 [ "$f2" -gt "$f1" ] || fail "fences went backwards or stalled: $f1 then $f2"
 
