@@ -52,6 +52,16 @@ void FbDevice::on_start() {
 void FbDevice::on_stop() {
     engine_.stop();
     display_.stop();
+    {
+        // A device that goes away stops driving its interrupt line: left
+        // high, the driver's handler would run for a device that can no
+        // longer answer it until the function is gone.
+        std::lock_guard lk(state_mutex_);
+        if (intx_level_) {
+            intx_level_ = false;
+            (void)irq().set_intx(false);
+        }
+    }
     std::unique_lock lk(picture_mutex_);
     vram_bound_ = false;
 }

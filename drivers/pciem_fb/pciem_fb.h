@@ -50,6 +50,7 @@ enum pfb_irq_mode {
  *	@nirqs: of them with a handler
  * @irq_lock: guards @irq_mask, the IRQ_MASK register's value
  * @vblank_irqs: vblank interrupts handled (debugfs)
+ * @last_frame: FRAME_COUNT at the last vblank the shared handler handled
  * @ring_lock: one submission at a time; held while it waits for its fence
  * @ring: the command ring (coherent), @ring_bus its bus address
  * @tail: byte offset of the next free slot
@@ -87,6 +88,7 @@ struct pfb_device {
 	spinlock_t irq_lock;
 	u32 irq_mask;
 	atomic64_t vblank_irqs;
+	u32 last_frame;
 
 	struct mutex ring_lock;
 	void *ring;

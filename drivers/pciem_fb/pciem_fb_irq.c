@@ -39,16 +39,33 @@ static irqreturn_t pfb_error_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * One vector for every cause: the status says which. Vblanks that came
+ * while an earlier one was still being handled share its status bit, so
+ * FRAME_COUNT says how many there were.
+ */
 static irqreturn_t pfb_shared_irq(int irq, void *data)
 {
 	struct pfb_device *pfb = data;
-	u32 status = pfb_read(pfb, PFB_IRQ_STATUS) & PFB_IRQ_ALL;
+	u32 status = pfb_read(pfb, PFB_IRQ_STATUS);
+	u32 frame, n;
 
-	if (!status || status == PFB_IRQ_ALL) /* not ours, or the device is gone */
+	if (status == ~0U) /* the device is gone: all-ones */
+		return IRQ_NONE;
+	status &= PFB_IRQ_ALL;
+	if (!status)
 		return IRQ_NONE;
 	pfb_write(pfb, PFB_IRQ_ACK, status);
-	if (status & PFB_IRQ_VBLANK)
-		pfb_vblank(pfb);
+	if (status & PFB_IRQ_VBLANK) {
+		frame = pfb_read(pfb, PFB_FRAME_COUNT);
+		n = frame - pfb->last_frame;
+		/* The first one, or after the display was off a while: one. */
+		if (n == 0 || n > 8)
+			n = 1;
+		pfb->last_frame = frame;
+		while (n--)
+			pfb_vblank(pfb);
+	}
 	if (status & PFB_IRQ_ERROR)
 		pfb_ring_error_signalled(pfb);
 	if (status & PFB_IRQ_FENCE)

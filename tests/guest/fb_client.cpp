@@ -175,14 +175,19 @@ std::optional<Buffer> make_buffer(int fd, uint32_t w, uint32_t h) {
     return b;
 }
 
-// Events handled so far (flip and vblank events alike).
+// Events handled so far (flip and vblank events alike), and the vblank
+// sequence number the last one carried.
 unsigned events_seen = 0;
+unsigned last_sequence = 0;
 
 bool wait_event(int fd, int timeout_ms) {
     const unsigned before = events_seen;
     drmEventContext ev{};
     ev.version = 2;
-    ev.page_flip_handler = [](int, unsigned, unsigned, unsigned, void*) { ++events_seen; };
+    ev.page_flip_handler = [](int, unsigned sequence, unsigned, unsigned, void*) {
+        ++events_seen;
+        last_sequence = sequence;
+    };
     ev.vblank_handler = ev.page_flip_handler;
     pollfd p{fd, POLLIN, 0};
     while (events_seen == before) {
@@ -303,12 +308,21 @@ int cmd_vblank(const char* driver, int seconds) {
         return fail("no active CRTC to count vblanks on");
     }
     const double refresh = crtc->mode.vrefresh;
+    // Where the count is now; then an event for every vblank after it, each
+    // asked for by its absolute number (one that already passed while the
+    // last event travelled is sent at once, so none is skipped).
+    drmVBlank now{};
+    now.request.type = DRM_VBLANK_RELATIVE;
+    if (drmWaitVBlank(fd, &now) != 0) {
+        return fail(std::string("drmWaitVBlank: ") + std::strerror(errno));
+    }
+    last_sequence = now.reply.sequence;
     int events = 0;
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < end) {
         drmVBlank vbl{};
-        vbl.request.type = static_cast<drmVBlankSeqType>(DRM_VBLANK_RELATIVE | DRM_VBLANK_EVENT);
-        vbl.request.sequence = 1;
+        vbl.request.type = static_cast<drmVBlankSeqType>(DRM_VBLANK_ABSOLUTE | DRM_VBLANK_EVENT);
+        vbl.request.sequence = last_sequence + 1;
         if (drmWaitVBlank(fd, &vbl) != 0) {
             return fail(std::string("drmWaitVBlank: ") + std::strerror(errno));
         }
