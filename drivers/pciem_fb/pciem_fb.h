@@ -64,6 +64,8 @@ enum pfb_irq_mode {
  * @error: the device reported an error (set from the interrupt)
  * @gone: the function was removed: nothing waits for the device any more
  * @errors, @resets, @timeouts: what error recovery did (debugfs)
+ * @upload_bytes: pixel bytes the device was asked to upload; @busy_ns: time
+ *	from doorbells to their fences (debugfs: the ring's bandwidth)
  * @front: which VRAM buffer is displayed (0 or 1), -1 before the first
  * @buf_bytes: distance between the two VRAM buffers
  * @back_stale: the back buffer does not hold the front's picture (mode
@@ -108,6 +110,8 @@ struct pfb_device {
 	unsigned long errors;
 	unsigned long resets;
 	unsigned long timeouts;
+	u64 upload_bytes;
+	u64 busy_ns;
 
 	int front;
 	u32 buf_bytes;

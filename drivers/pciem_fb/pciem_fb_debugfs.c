@@ -28,6 +28,8 @@ static int pfb_state_show(struct seq_file *m, void *unused)
 	seq_printf(m, "errors: %lu\n", pfb->errors);
 	seq_printf(m, "timeouts: %lu\n", pfb->timeouts);
 	seq_printf(m, "resets: %lu\n", pfb->resets);
+	seq_printf(m, "upload_bytes: %llu\n", pfb->upload_bytes);
+	seq_printf(m, "busy_ns: %llu\n", pfb->busy_ns);
 	seq_printf(m, "front: %d\n", pfb->front);
 	mutex_unlock(&pfb->ring_lock);
 	return 0;

@@ -124,6 +124,15 @@ static void pfb_emit_upload(union pfb_cmd *cmd, u32 fmt, const struct pfb_surfac
 	cmd->xfer.sg_addr = sg_bus;
 }
 
+static void pfb_upload(struct pfb_device *pfb, u32 fmt, const struct pfb_surface *dst,
+		       const struct drm_rect *rect, u32 host_pitch, u32 hx, u32 hy, u32 sg_count,
+		       u32 cpp)
+{
+	pfb_emit_upload(pfb_ring_emit(pfb), fmt, dst, rect, host_pitch, hx, hy, sg_count,
+			pfb->sg_bus);
+	pfb->upload_bytes += (u64)drm_rect_width(rect) * drm_rect_height(rect) * cpp;
+}
+
 static struct pfb_surface pfb_buffer(struct pfb_device *pfb, int index, u32 w, u32 h, u32 cpp)
 {
 	struct pfb_surface s = {
@@ -175,8 +184,7 @@ static int pfb_draw(struct pfb_device *pfb, struct drm_plane_state *old,
 	}
 	if (full) {
 		screen = DRM_RECT_INIT(0, 0, w, h);
-		pfb_emit_upload(pfb_ring_emit(pfb), fmt, &dst, &screen, fb->pitches[0], sx, sy,
-				count, pfb->sg_bus);
+		pfb_upload(pfb, fmt, &dst, &screen, fb->pitches[0], sx, sy, count, cpp);
 	} else {
 		struct pfb_surface front = pfb_buffer(pfb, pfb->front, w, h, cpp);
 
@@ -190,8 +198,8 @@ static int pfb_draw(struct pfb_device *pfb, struct drm_plane_state *old,
 		drm_atomic_for_each_plane_damage(&iter, &clip) {
 			screen = clip;
 			drm_rect_translate(&screen, -sx, -sy);
-			pfb_emit_upload(pfb_ring_emit(pfb), fmt, &dst, &screen, fb->pitches[0],
-					clip.x1, clip.y1, count, pfb->sg_bus);
+			pfb_upload(pfb, fmt, &dst, &screen, fb->pitches[0], clip.x1, clip.y1,
+				   count, cpp);
 		}
 	}
 	ret = pfb_ring_finish(pfb);

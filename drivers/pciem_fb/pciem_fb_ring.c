@@ -16,6 +16,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
+#include <linux/ktime.h>
 #include <linux/slab.h>
 
 #include "pciem_fb.h"
@@ -152,6 +153,7 @@ static bool pfb_fence_done(struct pfb_device *pfb, u64 seqno)
 int pfb_ring_finish(struct pfb_device *pfb)
 {
 	union pfb_cmd *cmd;
+	ktime_t start;
 	u64 seqno;
 	int ret = 0;
 
@@ -163,6 +165,7 @@ int pfb_ring_finish(struct pfb_device *pfb)
 	cmd->fence.seqno = cpu_to_le64(seqno);
 	cmd->fence.addr = cpu_to_le64(pfb->fence_bus);
 	/* Commands in memory before the doorbell (writel orders after them). */
+	start = ktime_get();
 	pfb_write(pfb, PFB_RING_TAIL, pfb->tail);
 
 	wait_event_timeout(pfb->fence_wq,
@@ -178,8 +181,10 @@ int pfb_ring_finish(struct pfb_device *pfb)
 		pfb_ring_recover(pfb, !READ_ONCE(pfb->error));
 		ret = -EIO;
 	}
-	if (pfb_fence_done(pfb, seqno))
+	if (pfb_fence_done(pfb, seqno)) {
 		pfb->completed = seqno;
+		pfb->busy_ns += ktime_to_ns(ktime_sub(ktime_get(), start));
+	}
 	mutex_unlock(&pfb->ring_lock);
 	return ret;
 }

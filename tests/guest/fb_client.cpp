@@ -14,6 +14,13 @@
 //       display until SIGTERM
 //   pciem_fb_client vblank DRIVER SECONDS   counts vblank events; passes
 //       within 10% of the mode's refresh rate
+//   pciem_fb_client redraw DRIVER FRAMES   benchmark: FRAMES full-screen
+//       redraws of a 1024x768 dumb buffer (the CPU writes every pixel, then
+//       DIRTYFB says all of it changed); prints "redraw frames_per_s
+//       fill_mb_per_s": fill is the CPU's writing into the buffer alone
+//   pciem_fb_client timer HZ SECONDS       benchmark reference: the jitter
+//       of a plain absolute-deadline sleep at HZ, as "jitter mean_us
+//       stddev_us max_us" (vblank prints the same for its events)
 //   pciem_fb_client smpte PNG               the PNG is modetest's SMPTE
 //       pattern (libdrm's tests/util/pattern.c) for its size, bit for bit
 //   pciem_fb_client same A.png B.png        identical pictures
@@ -26,7 +33,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <ctime>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -179,14 +189,16 @@ std::optional<Buffer> make_buffer(int fd, uint32_t w, uint32_t h) {
 // sequence number the last one carried.
 unsigned events_seen = 0;
 unsigned last_sequence = 0;
+std::vector<double> event_times; // seconds, as the kernel stamped them
 
 bool wait_event(int fd, int timeout_ms) {
     const unsigned before = events_seen;
     drmEventContext ev{};
     ev.version = 2;
-    ev.page_flip_handler = [](int, unsigned sequence, unsigned, unsigned, void*) {
+    ev.page_flip_handler = [](int, unsigned sequence, unsigned sec, unsigned usec, void*) {
         ++events_seen;
         last_sequence = sequence;
+        event_times.push_back(sec + usec / 1e6);
     };
     ev.vblank_handler = ev.page_flip_handler;
     pollfd p{fd, POLLIN, 0};
@@ -297,6 +309,73 @@ int cmd_draw(const char* driver, const char* expected, const char* ready) {
     return 0;
 }
 
+// Deviation of the intervals between times from the nominal period.
+void print_jitter(const std::vector<double>& times, double period) {
+    double sum = 0, sq = 0, worst = 0;
+    size_t n = 0;
+    for (size_t i = 1; i < times.size(); ++i) {
+        const double d = (times[i] - times[i - 1] - period) * 1e6;
+        sum += d;
+        sq += d * d;
+        worst = std::max(worst, std::abs(d));
+        ++n;
+    }
+    if (n == 0) {
+        return;
+    }
+    const double mean = sum / n;
+    std::printf("jitter %.1f %.1f %.1f\n", mean, std::sqrt(std::max(0.0, sq / n - mean * mean)),
+                worst);
+}
+
+int cmd_timer(int hz, int seconds) {
+    std::vector<double> times;
+    timespec next{};
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    const long period = 1'000'000'000L / hz;
+    for (int i = 0; i < hz * seconds; ++i) {
+        next.tv_nsec += period;
+        if (next.tv_nsec >= 1'000'000'000L) {
+            next.tv_nsec -= 1'000'000'000L;
+            ++next.tv_sec;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        times.push_back(now.tv_sec + now.tv_nsec / 1e9);
+    }
+    print_jitter(times, 1.0 / hz);
+    return 0;
+}
+
+int cmd_redraw(const char* driver, int frames) {
+    const int fd = open_driver(driver);
+    auto p = fd < 0 ? std::nullopt : find_pipe(fd, 1024, 768);
+    auto a = fd < 0 ? std::nullopt : make_buffer(fd, 1024, 768);
+    if (!p || !a) {
+        return fail("cannot set up a 1024x768 pipe and buffer");
+    }
+    uint32_t conn = p->connector;
+    if (drmModeSetCrtc(fd, p->crtc, a->fb, 0, 0, &conn, 1, &p->mode) != 0) {
+        return fail(std::string("drmModeSetCrtc: ") + std::strerror(errno));
+    }
+    drmModeClip all{0, 0, 1024, 768};
+    double fill_s = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < frames; ++i) {
+        const auto f0 = std::chrono::steady_clock::now();
+        a->fill(0, 0, 1024, 768, 0x010101u * static_cast<uint32_t>(i & 0xff));
+        fill_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - f0).count();
+        if (drmModeDirtyFB(fd, a->fb, &all, 1) != 0 && errno != ENOSYS) {
+            return fail(std::string("drmModeDirtyFB: ") + std::strerror(errno));
+        }
+    }
+    const double total =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("redraw %.2f %.1f\n", frames / total, frames * 1024.0 * 768 * 4 / fill_s / 1e6);
+    return 0;
+}
+
 int cmd_vblank(const char* driver, int seconds) {
     const int fd = open_driver(driver);
     drmModeCrtc* crtc = nullptr;
@@ -331,6 +410,7 @@ int cmd_vblank(const char* driver, int seconds) {
         }
         ++events;
     }
+    print_jitter(event_times, 1.0 / refresh);
     const double want = refresh * seconds;
     std::printf("%d vblank events in %d s, mode refresh %.0f Hz (want %.0f +- 10%%)\n", events,
                 seconds, refresh, want);
@@ -459,6 +539,12 @@ int main(int argc, char** argv) {
     }
     if (cmd == "vblank" && argc == 4) {
         return cmd_vblank(argv[2], std::atoi(argv[3]));
+    }
+    if (cmd == "redraw" && argc == 4) {
+        return cmd_redraw(argv[2], std::atoi(argv[3]));
+    }
+    if (cmd == "timer" && argc == 4) {
+        return cmd_timer(std::atoi(argv[2]), std::atoi(argv[3]));
     }
     if (cmd == "smpte" && argc == 3) {
         return cmd_smpte(argv[2]);
