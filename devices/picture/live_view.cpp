@@ -185,6 +185,11 @@ void LiveView::sample_loop() {
 
 int LiveView::handle_request(MHD_Connection* connection, const std::string& url) {
     touch();
+    if (url == "/" || url == "/frame.png") {
+        // What a viewer opens shows the screen as it is now, not as the
+        // sampler last saw it (it may have been asleep, nobody watching).
+        sample();
+    }
     if (url == "/") {
         std::string page;
         {
