@@ -60,10 +60,17 @@ void BochsDisplay::declare_vga(RegisterMap& regs) {
 }
 
 void BochsDisplay::declare_dispi(RegisterMap& regs) {
-    static const char* const names[dispi_count] = {
-        "DISPI_ID",          "DISPI_XRES",     "DISPI_YRES",     "DISPI_BPP",
-        "DISPI_ENABLE",      "DISPI_BANK",     "DISPI_VIRT_WIDTH", "DISPI_VIRT_HEIGHT",
-        "DISPI_X_OFFSET",    "DISPI_Y_OFFSET", "DISPI_VIDEO_MEMORY_64K"};
+    static const char* const names[dispi_count] = {"DISPI_ID",
+                                                   "DISPI_XRES",
+                                                   "DISPI_YRES",
+                                                   "DISPI_BPP",
+                                                   "DISPI_ENABLE",
+                                                   "DISPI_BANK",
+                                                   "DISPI_VIRT_WIDTH",
+                                                   "DISPI_VIRT_HEIGHT",
+                                                   "DISPI_X_OFFSET",
+                                                   "DISPI_Y_OFFSET",
+                                                   "DISPI_VIDEO_MEMORY_64K"};
     for (unsigned i = 0; i < dispi_count; ++i) {
         Register& r = regs.reg16(dispi_offset + 2 * i, names[i]);
         dispi_[i] = &r;

@@ -44,10 +44,10 @@ inline constexpr uint16_t vendor_id = 0x1234;
 inline constexpr uint16_t device_id = 0x1111;
 inline constexpr uint64_t mmio_size = 4096;
 inline constexpr uint64_t edid_offset = 0x000;
-inline constexpr uint64_t vga_offset = 0x400;   // I/O port 0x3c0
+inline constexpr uint64_t vga_offset = 0x400; // I/O port 0x3c0
 inline constexpr uint64_t dispi_offset = 0x500;
 inline constexpr uint64_t qext_offset = 0x600;
-inline constexpr uint32_t qext_size = 8;        // size and byte order
+inline constexpr uint32_t qext_size = 8; // size and byte order
 inline constexpr uint32_t little_endian = 0x1e1e1e1e;
 inline constexpr uint32_t big_endian = 0xbebebebe;
 

@@ -23,8 +23,8 @@ void detailed_timing(uint8_t* d, const EdidTiming& t) {
     d[8] = t.hfront & 0xff;
     d[9] = t.hsync & 0xff;
     d[10] = static_cast<uint8_t>((t.vfront & 0xf) << 4 | (t.vsync & 0xf));
-    d[11] = static_cast<uint8_t>((t.hfront >> 8) << 6 | (t.hsync >> 8) << 4 |
-                                 (t.vfront >> 4) << 2 | (t.vsync >> 4));
+    d[11] = static_cast<uint8_t>((t.hfront >> 8) << 6 | (t.hsync >> 8) << 4 | (t.vfront >> 4) << 2 |
+                                 (t.vsync >> 4));
     // 400 x 300 mm: a 20" 4:3 monitor.
     d[12] = 400 & 0xff;
     d[13] = 300 & 0xff;
@@ -55,9 +55,9 @@ std::array<uint8_t, 128> make_edid(const EdidTiming& preferred, const std::strin
     e[9] = mfg & 0xff;
     e[10] = 0x11;
     e[11] = 0x11;
-    e[16] = 1;    // week
-    e[17] = 36;   // 2026 - 1990
-    e[18] = 1;    // EDID 1.4
+    e[16] = 1;  // week
+    e[17] = 36; // 2026 - 1990
+    e[18] = 1;  // EDID 1.4
     e[19] = 4;
     e[20] = 0x80; // digital input
     e[21] = 40;   // cm
@@ -75,8 +75,8 @@ std::array<uint8_t, 128> make_edid(const EdidTiming& preferred, const std::strin
     detailed_timing(&e[54], preferred);
     text_descriptor(&e[72], 0xfc, name);
     // Range limits: 50-75 Hz, 30-80 kHz, 150 MHz, no timing formula.
-    const uint8_t range[18] = {0, 0, 0, 0xfd, 0, 50, 75, 30, 80, 15, 0x01, 0x0a,
-                               ' ', ' ', ' ', ' ', ' ', ' '};
+    const uint8_t range[18] = {0,  0,    0,    0xfd, 0,   50,  75,  30,  80,
+                               15, 0x01, 0x0a, ' ',  ' ', ' ', ' ', ' ', ' '};
     std::copy_n(range, 18, e.begin() + 90);
     e[108 + 3] = 0x10; // dummy descriptor
     uint8_t sum = 0;

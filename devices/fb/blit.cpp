@@ -31,9 +31,12 @@ Clip clip_rect(int64_t x, int64_t y, int64_t w, int64_t h, uint32_t width, uint3
     if (cx.len == 0 || cy.len == 0) {
         return {};
     }
-    return {static_cast<uint32_t>(cx.start), static_cast<uint32_t>(cy.start),
-            static_cast<uint32_t>(cx.len),   static_cast<uint32_t>(cy.len),
-            cx.moved,                        cy.moved};
+    return {static_cast<uint32_t>(cx.start),
+            static_cast<uint32_t>(cy.start),
+            static_cast<uint32_t>(cx.len),
+            static_cast<uint32_t>(cy.len),
+            cx.moved,
+            cy.moved};
 }
 
 } // namespace

@@ -137,9 +137,7 @@ void CommandEngine::run() {
     std::vector<pfb_cmd> batch(batch_commands);
     std::unique_lock lk(wake_mutex_);
     for (;;) {
-        wake_.wait(lk, [&] {
-            return quit_ || (enabled_ && !stopped_.load() && head() != tail_);
-        });
+        wake_.wait(lk, [&] { return quit_ || (enabled_ && !stopped_.load() && head() != tail_); });
         if (quit_) {
             return;
         }
@@ -184,8 +182,8 @@ CommandEngine::Failure CommandEngine::execute(const pfb_cmd& cmd) {
     const uint32_t op = PFB_CMD_OPCODE(cmd.header);
     const uint32_t flags = cmd.header >> 16;
     const unsigned bpp = bytes_per_pixel(PFB_CMD_FORMAT(cmd.header));
-    const bool pixels = op == PFB_OP_FILL || op == PFB_OP_COPY || op == PFB_OP_UPLOAD ||
-                        op == PFB_OP_DOWNLOAD;
+    const bool pixels =
+        op == PFB_OP_FILL || op == PFB_OP_COPY || op == PFB_OP_UPLOAD || op == PFB_OP_DOWNLOAD;
     if (pixels && flags != 0) {
         return {PFB_ERR_OPCODE, 0};
     }
@@ -251,8 +249,7 @@ CommandEngine::Failure CommandEngine::transfer(const pfb_cmd_xfer& c, unsigned b
     }
 
     std::vector<pfb_sg_entry> list(c.sg_count);
-    if (auto ok = model_.dma().fast_read(c.sg_addr, std::as_writable_bytes(std::span(list)));
-        !ok) {
+    if (auto ok = model_.dma().fast_read(c.sg_addr, std::as_writable_bytes(std::span(list))); !ok) {
         return {PFB_ERR_DMA, ok.error().address};
     }
     // Stream offset where each entry starts.
@@ -267,13 +264,15 @@ CommandEngine::Failure CommandEngine::transfer(const pfb_cmd_xfer& c, unsigned b
     const uint64_t row = uint64_t{r.w} * bpp;
     std::vector<DmaSegment> segs;
     for (uint32_t j = 0; j < r.h; ++j) {
-        uint64_t pos = static_cast<uint64_t>(hy + j) * c.host_pitch + static_cast<uint64_t>(hx) * bpp;
+        uint64_t pos =
+            static_cast<uint64_t>(hy + j) * c.host_pitch + static_cast<uint64_t>(hx) * bpp;
         uint64_t left = row;
         if (pos + left > starts.back()) {
             return {PFB_ERR_SG, 0};
         }
         size_t e = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), pos) -
-                                       starts.begin()) - 1;
+                                       starts.begin()) -
+                   1;
         while (left > 0) {
             const uint64_t in_entry = pos - starts[e];
             const uint64_t take = std::min<uint64_t>(left, list[e].len - in_entry);
@@ -317,8 +316,7 @@ CommandEngine::Failure CommandEngine::fence(const pfb_cmd_fence& c, uint32_t fla
         return {PFB_ERR_OPCODE, 0};
     }
     if (c.addr != 0) {
-        if (auto ok = model_.dma().fast_write(c.addr, std::as_bytes(std::span(&c.seqno, 1)));
-            !ok) {
+        if (auto ok = model_.dma().fast_write(c.addr, std::as_bytes(std::span(&c.seqno, 1))); !ok) {
             return {PFB_ERR_DMA, ok.error().address};
         }
     }

@@ -50,8 +50,7 @@ void DisplayEngine::stop() {
     }
 }
 
-void DisplayEngine::set_pending(uint32_t width, uint32_t height, uint32_t stride,
-                                uint32_t format) {
+void DisplayEngine::set_pending(uint32_t width, uint32_t height, uint32_t stride, uint32_t format) {
     std::lock_guard lk(mutex_);
     pending_.width = width;
     pending_.height = height;

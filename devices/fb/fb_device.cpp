@@ -7,12 +7,19 @@
 namespace pciem::fb {
 
 FbDevice::FbDevice(FbOptions options)
-    : options_(options),
-      display_({options.vram_bytes, options.max_width, options.max_height},
-               [this] { raise_cause(PFB_IRQ_VBLANK); }),
+    : options_(options), display_({options.vram_bytes, options.max_width, options.max_height},
+                                  [this] { raise_cause(PFB_IRQ_VBLANK); }),
       engine_(*this, PFB_VRAM_BAR,
-              {.fence = [this](bool irq) { if (irq) { raise_cause(PFB_IRQ_FENCE); } },
-               .error = [this] { raise_cause(PFB_IRQ_ERROR); }}) {
+              {.fence =
+                   [this](bool irq) {
+                       if (irq) {
+                           raise_cause(PFB_IRQ_FENCE);
+                       }
+                   },
+               .error =
+                   [this] {
+                       raise_cause(PFB_IRQ_ERROR);
+                   }}) {
     RegisterMap& regs = declare_bar(PFB_REG_BAR, "pciem-fb BAR0", PFB_REG_BAR_SIZE);
     declare_identity(regs);
     declare_display(regs);
@@ -69,8 +76,8 @@ void FbDevice::on_stop() {
 void FbDevice::declare_identity(RegisterMap& regs) {
     regs.reg32(PFB_ID, "ID").ro(PFB_ID_VALUE);
     regs.reg32(PFB_VERSION, "VERSION").ro(PFB_VERSION_VALUE);
-    regs.reg32(PFB_CAPS, "CAPS").ro(PFB_CAP_XRGB8888 | PFB_CAP_RGB565 | PFB_CAP_RING |
-                                    PFB_CAP_VBLANK);
+    regs.reg32(PFB_CAPS, "CAPS")
+        .ro(PFB_CAP_XRGB8888 | PFB_CAP_RGB565 | PFB_CAP_RING | PFB_CAP_VBLANK);
     regs.reg32(PFB_VRAM_SIZE, "VRAM_SIZE").ro(options_.vram_bytes);
     regs.reg32(PFB_MAX_WIDTH, "MAX_WIDTH").ro(options_.max_width);
     regs.reg32(PFB_MAX_HEIGHT, "MAX_HEIGHT").ro(options_.max_height);
@@ -81,38 +88,39 @@ void FbDevice::declare_identity(RegisterMap& regs) {
 }
 
 void FbDevice::pending_changed() {
-    display_.set_pending(static_cast<uint32_t>(width_->value()),
-                         static_cast<uint32_t>(height_->value()),
-                         static_cast<uint32_t>(stride_->value()),
-                         static_cast<uint32_t>(format_->value()));
+    display_.set_pending(
+        static_cast<uint32_t>(width_->value()), static_cast<uint32_t>(height_->value()),
+        static_cast<uint32_t>(stride_->value()), static_cast<uint32_t>(format_->value()));
 }
 
 void FbDevice::declare_display(RegisterMap& regs) {
-    auto pending = [this](uint64_t, uint64_t) { pending_changed(); };
+    auto pending = [this](uint64_t, uint64_t) {
+        pending_changed();
+    };
     width_ = &regs.reg32(PFB_WIDTH, "WIDTH").rw().on_write(pending);
     height_ = &regs.reg32(PFB_HEIGHT, "HEIGHT").rw().on_write(pending);
     stride_ = &regs.reg32(PFB_STRIDE, "STRIDE").rw().on_write(pending);
     format_ = &regs.reg32(PFB_FORMAT, "FORMAT").rw().on_write(pending);
     // The write that arms the update: program the others first.
-    scanout_offset_ = &regs.reg32(PFB_SCANOUT_OFFSET, "SCANOUT_OFFSET")
-                           .rw()
-                           .on_write([this](uint64_t, uint64_t v) {
-                               display_.arm(static_cast<uint32_t>(v));
-                           });
+    scanout_offset_ =
+        &regs.reg32(PFB_SCANOUT_OFFSET, "SCANOUT_OFFSET")
+             .rw()
+             .on_write([this](uint64_t, uint64_t v) { display_.arm(static_cast<uint32_t>(v)); });
     refresh_ = &regs.reg32(PFB_REFRESH_HZ, "REFRESH_HZ")
                     .rw(PFB_REFRESH_DEFAULT)
                     .on_write([this](uint64_t, uint64_t v) {
                         display_.set_refresh(static_cast<uint32_t>(v));
                     });
-    display_ctrl_ = &regs.reg32(PFB_DISPLAY_CTRL, "DISPLAY_CTRL")
-                         .rw()
-                         .on_write([this](uint64_t, uint64_t v) {
-                             display_.set_enabled((v & PFB_DISPLAY_ENABLE) != 0);
-                         });
+    display_ctrl_ =
+        &regs.reg32(PFB_DISPLAY_CTRL, "DISPLAY_CTRL").rw().on_write([this](uint64_t, uint64_t v) {
+            display_.set_enabled((v & PFB_DISPLAY_ENABLE) != 0);
+        });
     regs.reg32(PFB_DISPLAY_STATUS, "DISPLAY_STATUS").ro([this] {
         return uint64_t{display_.status()};
     });
-    regs.reg32(PFB_FRAME_COUNT, "FRAME_COUNT").ro([this] { return uint64_t{display_.frame_count()}; });
+    regs.reg32(PFB_FRAME_COUNT, "FRAME_COUNT").ro([this] {
+        return uint64_t{display_.frame_count()};
+    });
     regs.reg32(PFB_ACTIVE_OFFSET, "ACTIVE_OFFSET").ro([this] {
         return uint64_t{display_.active_offset()};
     });
@@ -132,22 +140,26 @@ void FbDevice::declare_interrupts(RegisterMap& regs) {
 }
 
 void FbDevice::declare_ring(RegisterMap& regs) {
-    ring_base_ = &regs.reg64(PFB_RING_BASE, "RING_BASE").rw().on_write([this](uint64_t, uint64_t v) {
-        engine_.set_base(v);
-    });
-    ring_size_ = &regs.reg32(PFB_RING_SIZE, "RING_SIZE").rw().on_write([this](uint64_t, uint64_t v) {
-        engine_.set_size(static_cast<uint32_t>(v));
-    });
-    ring_ctrl_ = &regs.reg32(PFB_RING_CTRL, "RING_CTRL").rw().on_write([this](uint64_t, uint64_t v) {
-        if ((v & PFB_RING_ENABLE) != 0) {
-            ring_tail_->set(0); // enabling starts an empty ring
-        }
-        engine_.set_enabled((v & PFB_RING_ENABLE) != 0);
-    });
+    ring_base_ =
+        &regs.reg64(PFB_RING_BASE, "RING_BASE").rw().on_write([this](uint64_t, uint64_t v) {
+            engine_.set_base(v);
+        });
+    ring_size_ =
+        &regs.reg32(PFB_RING_SIZE, "RING_SIZE").rw().on_write([this](uint64_t, uint64_t v) {
+            engine_.set_size(static_cast<uint32_t>(v));
+        });
+    ring_ctrl_ =
+        &regs.reg32(PFB_RING_CTRL, "RING_CTRL").rw().on_write([this](uint64_t, uint64_t v) {
+            if ((v & PFB_RING_ENABLE) != 0) {
+                ring_tail_->set(0); // enabling starts an empty ring
+            }
+            engine_.set_enabled((v & PFB_RING_ENABLE) != 0);
+        });
     regs.reg32(PFB_RING_HEAD, "RING_HEAD").ro([this] { return uint64_t{engine_.head()}; });
-    ring_tail_ = &regs.reg32(PFB_RING_TAIL, "RING_TAIL").rw().on_write([this](uint64_t, uint64_t v) {
-        engine_.doorbell(static_cast<uint32_t>(v));
-    });
+    ring_tail_ =
+        &regs.reg32(PFB_RING_TAIL, "RING_TAIL").rw().on_write([this](uint64_t, uint64_t v) {
+            engine_.doorbell(static_cast<uint32_t>(v));
+        });
     regs.reg32(PFB_RING_STATUS, "RING_STATUS").ro([this] { return uint64_t{engine_.status()}; });
     regs.reg64(PFB_FENCE_SEQNO, "FENCE_SEQNO").ro([this] { return engine_.fence_seqno(); });
 }

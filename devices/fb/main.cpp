@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
     }
     fb.vram_bytes = vram_mb << 20;
     if (std::sscanf(preferred.c_str(), "%ux%u", &fb.preferred_width, &fb.preferred_height) != 2 ||
-        fb.preferred_width == 0 || fb.preferred_height == 0 ||
-        fb.preferred_width > fb.max_width || fb.preferred_height > fb.max_height) {
+        fb.preferred_width == 0 || fb.preferred_height == 0 || fb.preferred_width > fb.max_width ||
+        fb.preferred_height > fb.max_height) {
         fmt::print(stderr, "pciem-fb: --preferred '{}' is not WIDTHxHEIGHT within {}x{}\n",
                    preferred, fb.max_width, fb.max_height);
         return 1;

@@ -25,8 +25,8 @@ std::unique_ptr<DisplayCli::Running> DisplayCli::start(const std::string& prog,
         running->snapshots = SnapshotOnSignal::start(usr1, snapshot, source);
     }
     if (http_port) {
-        auto view = LiveView::start(
-            {.address = http_address, .port = *http_port, .title = prog}, source);
+        auto view =
+            LiveView::start({.address = http_address, .port = *http_port, .title = prog}, source);
         if (!view) {
             fmt::print(stderr, "{}: {}\n", prog, view.error().message);
             return nullptr;

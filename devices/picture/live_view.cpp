@@ -72,8 +72,7 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
                       const char*, const char*, size_t*, void**) {
     if (std::string_view(method) != "GET") {
         static const char msg[] = "only GET\n";
-        return answer(connection, MHD_HTTP_METHOD_NOT_ALLOWED, msg, sizeof(msg) - 1,
-                      "text/plain");
+        return answer(connection, MHD_HTTP_METHOD_NOT_ALLOWED, msg, sizeof(msg) - 1, "text/plain");
     }
     return static_cast<MHD_Result>(static_cast<LiveView*>(cls)->handle_request(connection, url));
 }
@@ -89,8 +88,8 @@ Result<std::unique_ptr<LiveView>> LiveView::start(Options options, Source source
     addr.sin_family = AF_INET;
     addr.sin_port = htons(view->options_.port);
     if (inet_pton(AF_INET, view->options_.address.c_str(), &addr.sin_addr) != 1) {
-        return fail(EINVAL, fmt::format("live view: '{}' is not an IPv4 address",
-                                        view->options_.address));
+        return fail(EINVAL,
+                    fmt::format("live view: '{}' is not an IPv4 address", view->options_.address));
     }
     view->sample(); // generation 1 exists before the first request
     // A thread per connection: /wait blocks its connection's thread only.

@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "picture.hpp"
 #include "pciem/error.hpp"
+#include "picture.hpp"
 
 struct MHD_Daemon;
 struct MHD_Connection;
@@ -40,7 +40,7 @@ public:
     using Source = std::function<Picture()>;
     struct Options {
         std::string address = "0.0.0.0"; // IPv4 address to listen on
-        uint16_t port = 8080;             // 0: any free port (see port())
+        uint16_t port = 8080;            // 0: any free port (see port())
         std::string title = "PCIem display";
         std::chrono::milliseconds sample_period{50};
     };

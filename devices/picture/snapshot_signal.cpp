@@ -21,8 +21,8 @@ sigset_t SnapshotOnSignal::block() {
 SnapshotOnSignal::SnapshotOnSignal(const sigset_t& signals, std::string path, Source source)
     : signals_(signals), path_(std::move(path)), source_(std::move(source)) {}
 
-std::unique_ptr<SnapshotOnSignal> SnapshotOnSignal::start(const sigset_t& signals,
-                                                          std::string path, Source source) {
+std::unique_ptr<SnapshotOnSignal> SnapshotOnSignal::start(const sigset_t& signals, std::string path,
+                                                          Source source) {
     std::unique_ptr<SnapshotOnSignal> s(
         new SnapshotOnSignal(signals, std::move(path), std::move(source)));
     s->thread_ = std::thread([p = s.get()] { p->run(); });

@@ -4,7 +4,8 @@
 // shows to a file (atomically: a reader never sees half a PNG).
 //
 //     const sigset_t usr1 = pciem::picture::SnapshotOnSignal::block(); // before any thread
-//     auto snap = SnapshotOnSignal::start(usr1, "/tmp/screen.png", [&] { return model.picture(); });
+//     auto snap = SnapshotOnSignal::start(usr1, "/tmp/screen.png", [&] { return model.picture();
+//     });
 #pragma once
 
 #include <atomic>

@@ -30,7 +30,7 @@ protected:
     // bochs_hw_blank(false) then bochs_hw_setmode(), as the driver does.
     void modeset(uint16_t w, uint16_t h) {
         host_->write8(2, vga_offset + 0x02, 0x01); // VGA_MIS_W: colour
-        (void)host_->read8(2, vga_offset + 0x1a); // VGA_IS1_RC: reset the flip-flop
+        (void)host_->read8(2, vga_offset + 0x1a);  // VGA_IS1_RC: reset the flip-flop
         host_->write8(2, vga_offset, 0x20);        // VGA_ATT_W: PAS, unblank
         set(dispi_enable, 0);
         set(dispi_bpp, 32);

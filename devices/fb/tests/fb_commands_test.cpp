@@ -69,8 +69,8 @@ void ref_xfer(std::vector<std::byte>& vram, std::vector<std::byte>& host, const 
             if (!inside(s, vx, vy)) {
                 continue;
             }
-            const size_t h = static_cast<size_t>(hy + j) * host_pitch +
-                             static_cast<size_t>(hx + i) * s.bpp;
+            const size_t h =
+                static_cast<size_t>(hy + j) * host_pitch + static_cast<size_t>(hx + i) * s.bpp;
             if (upload) {
                 std::memcpy(&vram[at(s, vx, vy)], &host[h], s.bpp);
             } else {
@@ -81,6 +81,46 @@ void ref_xfer(std::vector<std::byte>& vram, std::vector<std::byte>& host, const 
 }
 
 // ---- random cases ----
+
+// A host image in scatter-gather pieces of random sizes, each its own
+// mapping, as a shmem buffer's pages are.
+struct HostImage {
+    std::vector<std::vector<std::byte>> pieces;
+    std::vector<pfb_sg_entry> list;
+    uint64_t list_bus = 0;
+
+    std::vector<std::byte> linear() const {
+        std::vector<std::byte> out;
+        for (const auto& p : pieces) {
+            out.insert(out.end(), p.begin(), p.end());
+        }
+        return out;
+    }
+};
+
+HostImage make_host_image(pciem::SimHost& h, std::vector<std::byte> bytes, std::mt19937& rng,
+                          pciem::DmaDirection dir) {
+    HostImage img;
+    size_t pos = 0;
+    while (pos < bytes.size()) {
+        const size_t n = std::min<size_t>(bytes.size() - pos,
+                                          std::uniform_int_distribution<size_t>(1, 6000)(rng));
+        img.pieces.emplace_back(bytes.begin() + static_cast<long>(pos),
+                                bytes.begin() + static_cast<long>(pos + n));
+        pos += n;
+    }
+    for (auto& p : img.pieces) {
+        img.list.push_back({h.dma().map(p, dir), static_cast<uint32_t>(p.size()), 0});
+    }
+    img.list_bus = h.dma().alloc_coherent(img.list.size() * sizeof(pfb_sg_entry));
+    std::memcpy(h.dma().coherent(img.list_bus).data(), img.list.data(),
+                img.list.size() * sizeof(pfb_sg_entry));
+    return img;
+}
+
+// One random UPLOAD or DOWNLOAD: host image, command, reference. The
+// host bytes as the reference expects them afterwards are returned with
+// the image the device saw.
 
 class Commands : public ::testing::TestWithParam<uint32_t> {
 protected:
@@ -114,6 +154,8 @@ protected:
         return {irand(-40, s.width + 10), irand(-40, s.height + 10), rand(0, s.width + 60),
                 rand(0, s.height + 60)};
     }
+
+    std::pair<std::vector<std::byte>, HostImage> random_transfer(bool upload);
 
     void expect_vram_matches(const char* what, int i) {
         const auto v = sim_.vram();
@@ -167,56 +209,27 @@ TEST_P(Commands, OverlappingCopyWithinOneSurfaceInEveryDirection) {
     expect_vram_matches("COPY between overlapping surfaces of different pitch", i);
 }
 
-// A host image in scatter-gather pieces of random sizes, each its own
-// mapping, as a shmem buffer's pages are.
-struct HostImage {
-    std::vector<std::vector<std::byte>> pieces;
-    std::vector<pfb_sg_entry> list;
-    uint64_t list_bus = 0;
-
-    std::vector<std::byte> linear() const {
-        std::vector<std::byte> out;
-        for (const auto& p : pieces) {
-            out.insert(out.end(), p.begin(), p.end());
-        }
-        return out;
+std::pair<std::vector<std::byte>, HostImage> Commands::random_transfer(bool upload) {
+    const pfb_surface s = random_surface();
+    const pfb_rect r = random_rect(s);
+    const int32_t hx = irand(0, 20), hy = irand(0, 20);
+    const uint32_t host_pitch = (hx + r.w + rand(0, 8)) * bpp() + rand(0, 3);
+    std::vector<std::byte> bytes(size_t{host_pitch} * (hy + r.h + 1) + 1);
+    for (auto& b : bytes) {
+        b = std::byte(static_cast<uint8_t>(rng_()));
     }
-};
-
-HostImage make_host_image(pciem::SimHost& h, std::vector<std::byte> bytes, std::mt19937& rng,
-                          pciem::DmaDirection dir) {
-    HostImage img;
-    size_t pos = 0;
-    while (pos < bytes.size()) {
-        const size_t n = std::min<size_t>(bytes.size() - pos,
-                                          std::uniform_int_distribution<size_t>(1, 6000)(rng));
-        img.pieces.emplace_back(bytes.begin() + static_cast<long>(pos),
-                                bytes.begin() + static_cast<long>(pos + n));
-        pos += n;
-    }
-    for (auto& p : img.pieces) {
-        img.list.push_back({h.dma().map(p, dir), static_cast<uint32_t>(p.size()), 0});
-    }
-    img.list_bus = h.dma().alloc_coherent(img.list.size() * sizeof(pfb_sg_entry));
-    std::memcpy(h.dma().coherent(img.list_bus).data(), img.list.data(),
-                img.list.size() * sizeof(pfb_sg_entry));
-    return img;
+    HostImage img =
+        make_host_image(sim_.host(), bytes, rng_,
+                        upload ? pciem::DmaDirection::to_device : pciem::DmaDirection::from_device);
+    sim_.run(xfer_cmd(upload ? PFB_OP_UPLOAD : PFB_OP_DOWNLOAD, fmt(), s, r, host_pitch, hx, hy,
+                      static_cast<uint32_t>(img.list.size()), img.list_bus));
+    ref_xfer(ref_, bytes, ref_of(s, bpp()), r, host_pitch, hx, hy, upload);
+    return {std::move(bytes), std::move(img)};
 }
 
 TEST_P(Commands, UploadMatchesReference) {
     for (int i = 0; i < 80; ++i) {
-        const pfb_surface s = random_surface();
-        const pfb_rect r = random_rect(s);
-        const int32_t hx = irand(0, 20), hy = irand(0, 20);
-        const uint32_t host_pitch = (hx + r.w + rand(0, 8)) * bpp() + rand(0, 3);
-        std::vector<std::byte> bytes(size_t{host_pitch} * (hy + r.h + 1) + 1);
-        for (auto& b : bytes) {
-            b = std::byte(static_cast<uint8_t>(rng_()));
-        }
-        HostImage img = make_host_image(sim_.host(), bytes, rng_, pciem::DmaDirection::to_device);
-        sim_.run(xfer_cmd(PFB_OP_UPLOAD, fmt(), s, r, host_pitch, hx, hy,
-                          static_cast<uint32_t>(img.list.size()), img.list_bus));
-        ref_xfer(ref_, bytes, ref_of(s, bpp()), r, host_pitch, hx, hy, true);
+        (void)random_transfer(true);
         expect_vram_matches("UPLOAD", i);
     }
     EXPECT_TRUE(sim_.host().dma().faults().empty());
@@ -224,19 +237,7 @@ TEST_P(Commands, UploadMatchesReference) {
 
 TEST_P(Commands, DownloadMatchesReferenceAndLeavesOtherBytes) {
     for (int i = 0; i < 80; ++i) {
-        const pfb_surface s = random_surface();
-        const pfb_rect r = random_rect(s);
-        const int32_t hx = irand(0, 20), hy = irand(0, 20);
-        const uint32_t host_pitch = (hx + r.w + rand(0, 8)) * bpp() + rand(0, 3);
-        std::vector<std::byte> bytes(size_t{host_pitch} * (hy + r.h + 1) + 1);
-        for (auto& b : bytes) {
-            b = std::byte(static_cast<uint8_t>(rng_()));
-        }
-        HostImage img =
-            make_host_image(sim_.host(), bytes, rng_, pciem::DmaDirection::from_device);
-        sim_.run(xfer_cmd(PFB_OP_DOWNLOAD, fmt(), s, r, host_pitch, hx, hy,
-                          static_cast<uint32_t>(img.list.size()), img.list_bus));
-        ref_xfer(ref_, bytes, ref_of(s, bpp()), r, host_pitch, hx, hy, false);
+        const auto [bytes, img] = random_transfer(false);
         ASSERT_EQ(img.linear(), bytes) << "DOWNLOAD case " << i;
         expect_vram_matches("DOWNLOAD (VRAM unchanged)", i);
     }

@@ -166,8 +166,8 @@ TEST_F(FbErrors, ReservedFlags) {
 
 TEST_F(FbErrors, SurfaceOutsideVram) {
     // The last line ends one pixel past VRAM (at vram_size it would fit).
-    submit_bad(fill_cmd(PFB_FMT_XRGB8888, surface(vram_size - 4096 + 4, 1024, 256, 4),
-                        {0, 0, 1, 1}, 0));
+    submit_bad(
+        fill_cmd(PFB_FMT_XRGB8888, surface(vram_size - 4096 + 4, 1024, 256, 4), {0, 0, 1, 1}, 0));
     expect_stopped_by(sim_, PFB_ERR_SURFACE, 64);
     recover(sim_);
 }
@@ -186,8 +186,8 @@ TEST_F(FbErrors, DmaRefusedNamesTheAddress) {
     const uint64_t list = sim_.host().dma().alloc_coherent(4096);
     const pfb_sg_entry e{0xdead0000, 4096, 0}; // never mapped
     std::memcpy(sim_.host().dma().coherent(list).data(), &e, sizeof(e));
-    submit_bad(xfer_cmd(PFB_OP_UPLOAD, PFB_FMT_XRGB8888, surface(0, 64, 16, 16), {0, 0, 16, 16},
-                        64, 0, 0, 1, list));
+    submit_bad(xfer_cmd(PFB_OP_UPLOAD, PFB_FMT_XRGB8888, surface(0, 64, 16, 16), {0, 0, 16, 16}, 64,
+                        0, 0, 1, list));
     expect_stopped_by(sim_, PFB_ERR_DMA, 64);
     EXPECT_EQ(sim_.reg64(PFB_ERROR_ADDR), 0xdead0000u);
     EXPECT_FALSE(sim_.host().dma().take_faults().empty());
@@ -201,8 +201,8 @@ TEST_F(FbErrors, ScatterGatherListTooShort) {
     const pfb_sg_entry e{bus, 1000, 0};
     std::memcpy(sim_.host().dma().coherent(list).data(), &e, sizeof(e));
     // 16 lines of 64 bytes need 1024.
-    submit_bad(xfer_cmd(PFB_OP_UPLOAD, PFB_FMT_XRGB8888, surface(0, 64, 16, 16), {0, 0, 16, 16},
-                        64, 0, 0, 1, list));
+    submit_bad(xfer_cmd(PFB_OP_UPLOAD, PFB_FMT_XRGB8888, surface(0, 64, 16, 16), {0, 0, 16, 16}, 64,
+                        0, 0, 1, list));
     expect_stopped_by(sim_, PFB_ERR_SG, 64);
     recover(sim_);
 }
@@ -217,12 +217,7 @@ TEST(FbDisplay, FlipsAtVblankAndCountsFrames) {
     FbSim sim({.vram_bytes = vram_size});
     sim.enable_msix();
     sim.set(PFB_REFRESH_HZ, 100);
-    sim.set(PFB_WIDTH, 64);
-    sim.set(PFB_HEIGHT, 32);
-    sim.set(PFB_STRIDE, 256);
-    sim.set(PFB_FORMAT, PFB_FMT_XRGB8888);
-    sim.set(PFB_SCANOUT_OFFSET, 0);
-    sim.set(PFB_DISPLAY_CTRL, PFB_DISPLAY_ENABLE);
+    sim.show(64, 32, 256, PFB_FMT_XRGB8888);
     EXPECT_EQ(sim.reg(PFB_DISPLAY_STATUS), PFB_DISPLAY_SCANNING) << "enable latches at once";
 
     // Pixel (1, 2) of the first buffer, then of a second one.
@@ -254,29 +249,18 @@ TEST(FbDisplay, FlipsAtVblankAndCountsFrames) {
 
 TEST(FbDisplay, RefusesAModeOutsideVramAndKeepsTheOldOne) {
     FbSim sim({.vram_bytes = vram_size});
-    sim.set(PFB_WIDTH, 1024);
-    sim.set(PFB_HEIGHT, 768);
-    sim.set(PFB_STRIDE, 4096);
-    sim.set(PFB_FORMAT, PFB_FMT_XRGB8888);
-    sim.set(PFB_SCANOUT_OFFSET, 0);
-    sim.set(PFB_DISPLAY_CTRL, PFB_DISPLAY_ENABLE);
+    sim.show(1024, 768, 4096, PFB_FMT_XRGB8888);
     ASSERT_EQ(sim.reg(PFB_DISPLAY_STATUS), PFB_DISPLAY_SCANNING);
     sim.set(PFB_SCANOUT_OFFSET, vram_size - 4096); // the image would run past VRAM
-    ASSERT_TRUE(eventually([&] {
-        return (sim.reg(PFB_DISPLAY_STATUS) & PFB_DISPLAY_UPDATE_PENDING) == 0;
-    }));
+    ASSERT_TRUE(eventually(
+        [&] { return (sim.reg(PFB_DISPLAY_STATUS) & PFB_DISPLAY_UPDATE_PENDING) == 0; }));
     EXPECT_EQ(sim.reg(PFB_DISPLAY_STATUS), PFB_DISPLAY_SCANNING | PFB_DISPLAY_MODE_BAD);
     EXPECT_EQ(sim.reg(PFB_ACTIVE_OFFSET), 0u);
 }
 
 TEST(FbDisplay, Rgb565PictureIsWidenedByBitReplication) {
     FbSim sim({.vram_bytes = vram_size});
-    sim.set(PFB_WIDTH, 2);
-    sim.set(PFB_HEIGHT, 1);
-    sim.set(PFB_STRIDE, 4);
-    sim.set(PFB_FORMAT, PFB_FMT_RGB565);
-    sim.set(PFB_SCANOUT_OFFSET, 0);
-    sim.set(PFB_DISPLAY_CTRL, PFB_DISPLAY_ENABLE);
+    sim.show(2, 1, 4, PFB_FMT_RGB565);
     const uint16_t px[2] = {0xf800, 0x07e0 | 0x0001};
     std::memcpy(sim.vram().data(), px, 4);
     const auto p = sim.model().picture();

@@ -37,6 +37,15 @@ void FbSim::enable_msix() {
     set(PFB_IRQ_MASK, PFB_IRQ_ALL);
 }
 
+void FbSim::show(uint32_t width, uint32_t height, uint32_t stride, uint32_t format) {
+    set(PFB_WIDTH, width);
+    set(PFB_HEIGHT, height);
+    set(PFB_STRIDE, stride);
+    set(PFB_FORMAT, format);
+    set(PFB_SCANOUT_OFFSET, 0);
+    set(PFB_DISPLAY_CTRL, PFB_DISPLAY_ENABLE);
+}
+
 void FbSim::setup_ring(uint32_t size) {
     ring_ = host_->dma().alloc_coherent(size);
     ring_size_ = size;

@@ -32,6 +32,9 @@ public:
 
     // MSI-X on, all three vectors unmasked, all causes in IRQ_MASK.
     void enable_msix();
+    // Programs a mode at VRAM offset 0 and enables the display (latched
+    // at once), as a driver's first modeset does.
+    void show(uint32_t width, uint32_t height, uint32_t stride, uint32_t format);
     // A ring of `size` bytes, enabled.
     void setup_ring(uint32_t size = 4096);
     // Writes the commands at the tail and rings the doorbell.

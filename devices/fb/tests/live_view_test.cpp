@@ -61,12 +61,7 @@ std::string http_get(uint16_t port, const std::string& path) {
 class LiveViewTest : public ::testing::Test {
 protected:
     LiveViewTest() : sim_({.vram_bytes = 4u << 20}) {
-        sim_.set(PFB_WIDTH, width);
-        sim_.set(PFB_HEIGHT, height);
-        sim_.set(PFB_STRIDE, width * 4);
-        sim_.set(PFB_FORMAT, PFB_FMT_XRGB8888);
-        sim_.set(PFB_SCANOUT_OFFSET, 0);
-        sim_.set(PFB_DISPLAY_CTRL, PFB_DISPLAY_ENABLE);
+        sim_.show(width, height, width * 4, PFB_FMT_XRGB8888);
         draw(0);
         auto view = LiveView::start({.address = "127.0.0.1", .port = 0, .title = "test"},
                                     [this] { return sim_.model().picture(); });
@@ -95,8 +90,8 @@ protected:
 };
 
 TEST_F(LiveViewTest, ChromiumShowsExactlyTheModelsPicture) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("pciem-live-view-" + std::to_string(getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("pciem-live-view-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     const std::string shot = (dir / "screenshot.png").string();
     const std::string model_png = (dir / "model.png").string();
@@ -108,8 +103,9 @@ TEST_F(LiveViewTest, ChromiumShowsExactlyTheModelsPicture) {
         "--disable-component-update --disable-sync --no-first-run --hide-scrollbars "
         "--force-device-scale-factor=1 --force-color-profile=srgb --user-data-dir=" +
         (dir / "profile").string() + " --window-size=" + std::to_string(width) + "," +
-        std::to_string(height) + " --screenshot=" + shot + " http://127.0.0.1:" +
-        std::to_string(view_->port()) + "/ >" + (dir / "chromium.log").string() + " 2>&1";
+        std::to_string(height) + " --screenshot=" + shot +
+        " http://127.0.0.1:" + std::to_string(view_->port()) + "/ >" +
+        (dir / "chromium.log").string() + " 2>&1";
     const int rc = std::system(cmd.c_str());
     ASSERT_EQ(rc, 0) << "chromium failed (scripts/install-deps installs it); see "
                      << (dir / "chromium.log").string();
