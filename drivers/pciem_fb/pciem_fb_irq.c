@@ -59,8 +59,11 @@ static irqreturn_t pfb_shared_irq(int irq, void *data)
 	if (status & PFB_IRQ_VBLANK) {
 		frame = pfb_read(pfb, PFB_FRAME_COUNT);
 		n = frame - pfb->last_frame;
-		/* The first one, or after the display was off a while: one. */
-		if (n == 0 || n > 8)
+		/* A slow thread (a loaded guest) may be many frames late:
+		 * count them all, up to a second's worth; nonsense (a device
+		 * reset restarted the count) counts as one.
+		 */
+		if (n == 0 || n > PFB_REFRESH_MAX)
 			n = 1;
 		pfb->last_frame = frame;
 		while (n--)

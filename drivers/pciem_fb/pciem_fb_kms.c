@@ -264,6 +264,7 @@ static void pfb_pipe_enable(struct drm_simple_display_pipe *pipe,
 						     PFB_REFRESH_MAX));
 		/* Latches what an update before this one programmed. */
 		pfb_write(pfb, PFB_DISPLAY_CTRL, PFB_DISPLAY_ENABLE);
+		pfb->last_frame = pfb_read(pfb, PFB_FRAME_COUNT);
 		drm_dev_exit(idx);
 	}
 	drm_crtc_vblank_on(&pipe->crtc);
