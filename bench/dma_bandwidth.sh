@@ -44,17 +44,8 @@ kernel=6.1 sizes="4K 64K 1M 4M" mib=16 reps=3 window_mb=64 timeout=600
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_options kernel sizes mib reps window-mb timeout -- "$@"
 bench_positive "$mib" "$reps" "$window_mb" "$timeout"
-bytes=()
-for s in $sizes; do
-	case "$s" in
-	*[kK]) b=$((${s%?} * 1024)) ;;
-	*[mM]) b=$((${s%?} * 1048576)) ;;
-	*) bench_positive "$s"; b=$s ;;
-	esac
-	[[ $b -ge 1 && $b -le 4194304 ]] || { echo "$prog: size '$s' is not 1..4M" >&2; exit 2; }
-	bytes+=("$b")
-done
-[[ ${#bytes[@]} -gt 0 ]] || { echo "$prog: no --sizes" >&2; exit 2; }
+# shellcheck disable=SC2086 # one word per size
+bench_sizes 4194304 4M $sizes
 bench_tmpdir
 
 # ---- the part that runs in the guest (busybox sh) ----

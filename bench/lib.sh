@@ -50,6 +50,25 @@ bench_positive() {
 	done
 }
 
+# bench_sizes MAX LABEL SIZE...: each SIZE (bytes, with an optional K or M
+# suffix) is 1..MAX bytes (LABEL says MAX in words), or exit 2; sets the
+# array bytes to them in bytes. At least one.
+bench_sizes() {
+	local max=$1 label=$2 s b
+	shift 2
+	bytes=()
+	for s in "$@"; do
+		case "$s" in
+		*[kK]) b=$((${s%?} * 1024)) ;;
+		*[mM]) b=$((${s%?} * 1048576)) ;;
+		*) bench_positive "$s"; b=$s ;;
+		esac
+		[[ $b -ge 1 && $b -le $max ]] || { echo "$prog: size '$s' is not 1..$label" >&2; exit 2; }
+		bytes+=("$b")
+	done
+	[[ ${#bytes[@]} -gt 0 ]] || { echo "$prog: no --sizes" >&2; exit 2; }
+}
+
 # bench_tmpdir: sets bench_tmp to a directory removed on exit.
 bench_tmpdir() {
 	bench_tmp=$(mktemp -d)

@@ -44,8 +44,14 @@ static enum pciem_mmio_source mmio_read(struct pciem_function *fn,
 			    a->size, NULL))
 		return PCIEM_MMIO_INJECTED;
 	if (pciem_fault_hit(fn, PCIEM_FAULT_MMIO_LATENCY, a->bar, a->off,
-			    a->size, &param))
-		inject_latency(param, a->may_sleep);
+			    a->size, &param)) {
+		u64 limit = READ_ONCE(fn->ring.read_timeout_ns);
+
+		inject_latency(min(param, limit), a->may_sleep);
+		/* Slower than the completion timeout: it never completes. */
+		if (param >= limit)
+			return PCIEM_MMIO_TIMEOUT;
+	}
 	if (pciem_irq_msix_access(fn, a->bar, a->off, a->size, false, val))
 		return PCIEM_MMIO_KERNEL;
 	ret = pciem_ring_read(fn, a->bar, a->off, a->size, val, a->may_sleep);

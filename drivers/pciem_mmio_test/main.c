@@ -407,12 +407,15 @@ static int pmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_release;
 	}
 	pci_set_drvdata(pdev, md);
+	/* What slot_reset() restores after a reset in error recovery. */
+	pci_save_state(pdev);
 
 	md->dir = debugfs_create_dir(pci_name(pdev), pmt_root);
 	debugfs_create_file("run", 0600, md->dir, md, &run_fops);
 	debugfs_create_file("bench", 0600, md->dir, md, &bench_fops);
 	debugfs_create_file("stress", 0600, md->dir, md, &stress_fops);
 	debugfs_create_file("tests", 0400, md->dir, md, &tests_fops);
+	pmt_errors_create(md);
 	ret = pmt_suite_create(md, "irq", pmt_irq_tests);
 	if (!ret)
 		ret = pmt_suite_create(md, "dma", pmt_dma_tests);
@@ -460,6 +463,7 @@ static struct pci_driver pmt_driver = {
 	.id_table = pmt_ids,
 	.probe = pmt_probe,
 	.remove = pmt_remove,
+	.err_handler = &pmt_err_handlers,
 };
 
 static int __init pmt_init(void)

@@ -42,8 +42,21 @@ enum pmt_kind {
  * @stress_iters: iterations the stress thread completed
  * @stress_ones: reads that returned all-ones (device gone or timed out)
  * @held:	vectors `irq hold` keeps allocated until `release` or remove()
+ * @errs:	what error recovery did
  */
 struct pmt_irqs;
+
+/**
+ * struct pmt_errors - what error recovery did (errors.c)
+ * @detected, @mmio_enabled, @slot_reset, @resume: calls of each handler
+ * @last_state:	the pci_channel_state_t error_detected() was last given
+ * @reg:	the value the `reg` file last read or wrote
+ */
+struct pmt_errors {
+	atomic_t detected, mmio_enabled, slot_reset, resume;
+	unsigned int last_state;
+	u32 reg;
+};
 
 struct pmt_dev {
 	struct pci_dev *pdev;
@@ -58,7 +71,12 @@ struct pmt_dev {
 	atomic64_t stress_iters;
 	atomic64_t stress_ones;
 	struct pmt_irqs *held;
+	struct pmt_errors errs;
 };
+
+/* errors.c */
+extern const struct pci_error_handlers pmt_err_handlers;
+void pmt_errors_create(struct pmt_dev *md);
 
 /**
  * struct pmt_run - state of one test while it runs

@@ -175,6 +175,22 @@ DeviceSpec& DeviceSpec::ext_raw(uint16_t id, uint8_t version, std::vector<uint8_
     return add_capability(PCIEM_CAP_EXT_RAW, offset, rec, std::move(bytes));
 }
 
+DeviceSpec& DeviceSpec::rciep_with_aer() {
+    bool pcie = false, aer_cap = false;
+    for (auto& c : caps_) {
+        if (c.record.type == PCIEM_CAP_PCIE) {
+            c.record.pcie.port_type = PCIEM_PCIE_RC_ENDPOINT;
+            c.record.pcie.flags |= PCIEM_PCIE_FLR;
+            pcie = true;
+        }
+        aer_cap = aer_cap || c.record.type == PCIEM_CAP_EXT_AER;
+    }
+    if (!pcie) {
+        this->pcie(PCIEM_PCIE_RC_ENDPOINT, 0, 1, 1, PCIEM_PCIE_FLR);
+    }
+    return aer_cap ? *this : aer();
+}
+
 Result<void> DeviceSpec::validate() const {
     // Only what struct pciem_create cannot carry is checked here.
     if (bars_.size() > PCIEM_MAX_BARS) {

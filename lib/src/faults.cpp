@@ -17,7 +17,8 @@ constexpr std::array<FaultInfo, PCIEM_FAULT__COUNT - 1> catalog{{
      "request; the model never sees it. Drivers see a dead device (readl() == ~0)."},
     {PCIEM_FAULT_MMIO_LATENCY, "mmio-latency", true, "nanoseconds (up to 10 s)",
      "An MMIO read takes this much longer to complete: slow hardware, timeouts in drivers "
-     "that poll."},
+     "that poll. Longer than the function's read timeout (default 1 s), it completes as "
+     "all-ones when that ends, as a completion timeout."},
     {PCIEM_FAULT_IRQ_DROP, "irq-drop", true, "",
      "An interrupt the model raises is lost (MSI/MSI-X). The driver's timeout paths run."},
     {PCIEM_FAULT_IRQ_DELAY, "irq-delay", true, "nanoseconds (up to 10 s)",

@@ -80,6 +80,26 @@ TEST(ConfigPreview, ExtendedCapabilityWithoutPcie) {
     EXPECT_THAT(cfg.error().message, StartsWith("capability 1 (aer): "));
 }
 
+TEST(ConfigPreview, RciepWithAerTurnsAnEndpointIntoAnIntegratedOneThatReports) {
+    for (bool has_pcie : {false, true}) {
+        auto spec = pciem::DeviceSpec{}.ids(0x1b36, 2).msi(1);
+        if (has_pcie) {
+            spec.pcie(PCIEM_PCIE_ENDPOINT);
+        }
+        auto cfg = pciem::preview_config(spec.rciep_with_aer());
+        ASSERT_TRUE(cfg) << cfg.error().message;
+        const pciem_cfg& c = **cfg;
+        ASSERT_NE(c.layout.pcie, 0);
+        EXPECT_EQ((pciem_cfg_read(&c, c.layout.pcie + 2, 2) >> 4) & 0xf,
+                  unsigned{PCIEM_PCIE_RC_ENDPOINT});
+        EXPECT_TRUE(read32(c, c.layout.pcie + 4) & (1u << 28)) << "Function Level Reset";
+        EXPECT_GE(c.layout.aer, 0x100);
+        // Twice is the same as once: no second AER capability.
+        auto again = pciem::preview_config(spec.rciep_with_aer().rciep_with_aer());
+        EXPECT_TRUE(again) << again.error().message;
+    }
+}
+
 TEST(HexDump, LspciFormat) {
     auto cfg = pciem::preview_config(pciem::DeviceSpec{}.ids(0x1b36, 0x7e00));
     ASSERT_TRUE(cfg);

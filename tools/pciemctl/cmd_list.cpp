@@ -43,6 +43,8 @@ std::string state_name(uint32_t state) {
         return "not-started";
     case PCIEM_STATE_REMOVING:
         return "removing";
+    case PCIEM_STATE_PULLED:
+        return "pulled";
     default:
         return fmt::format("state-{}", state);
     }

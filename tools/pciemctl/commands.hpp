@@ -22,5 +22,6 @@ void add_run_command(CLI::App& app, Action& action);
 void add_list_command(CLI::App& app, Action& action);
 void add_info_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
+void add_inject_command(CLI::App& app, Action& action);
 
 } // namespace pciemctl

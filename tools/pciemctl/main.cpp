@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     pciemctl::add_list_command(app, action);
     pciemctl::add_info_command(app, action);
     pciemctl::add_check_command(app, action);
+    pciemctl::add_inject_command(app, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

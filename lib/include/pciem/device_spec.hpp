@@ -143,6 +143,13 @@ public:
     DeviceSpec& ext_raw(uint16_t id, uint8_t version, std::vector<uint8_t> bytes,
                         uint16_t offset = 0);
 
+    // Present the function as a Root Complex Integrated Endpoint that can
+    // report AER errors and take a Function Level Reset: its PCIe
+    // capability (added if missing) becomes an RCiEP with FLR, and an AER
+    // capability is added if missing. What a device on a root bus is;
+    // injected AER errors (docs/faults.md) need it.
+    DeviceSpec& rciep_with_aer();
+
     // Where this spec came from ("examples/nic.json", "devices[1]"), used
     // in messages only.
     DeviceSpec& origin(std::string text);
