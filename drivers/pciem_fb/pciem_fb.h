@@ -59,6 +59,9 @@ enum pfb_irq_mode {
  * @sg: scatter-gather list of the buffer being uploaded (coherent),
  *	@sg_entries entries of room
  * @seqno: the last sequence number emitted; @completed the last seen done
+ * @fence_seen: the device's fence value after the last submission;
+ *	@fence_regressions: times it was below the one before (never, if the
+ *	device is right)
  * @fence_wq: submitters waiting for a fence, woken by the fence and
  *	error interrupts and by removal
  * @error: the device reported an error (set from the interrupt)
@@ -104,6 +107,8 @@ struct pfb_device {
 	u32 sg_entries;
 	u64 seqno;
 	u64 completed;
+	u64 fence_seen;
+	unsigned long fence_regressions;
 	wait_queue_head_t fence_wq;
 	bool error;
 	bool gone;

@@ -25,6 +25,7 @@ static int pfb_state_show(struct seq_file *m, void *unused)
 	seq_printf(m, "fence_emitted: %llu\n", pfb->seqno);
 	seq_printf(m, "fence_completed: %llu\n", pfb->completed);
 	seq_printf(m, "fence_device: %llu\n", le64_to_cpu(READ_ONCE(*pfb->fence)));
+	seq_printf(m, "fence_regressions: %lu\n", pfb->fence_regressions);
 	seq_printf(m, "errors: %lu\n", pfb->errors);
 	seq_printf(m, "timeouts: %lu\n", pfb->timeouts);
 	seq_printf(m, "resets: %lu\n", pfb->resets);

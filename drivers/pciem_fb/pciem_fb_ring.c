@@ -154,7 +154,7 @@ int pfb_ring_finish(struct pfb_device *pfb)
 {
 	union pfb_cmd *cmd;
 	ktime_t start;
-	u64 seqno;
+	u64 seqno, seen;
 	int ret = 0;
 
 	lockdep_assert_held(&pfb->ring_lock);
@@ -181,6 +181,13 @@ int pfb_ring_finish(struct pfb_device *pfb)
 		pfb_ring_recover(pfb, !READ_ONCE(pfb->error));
 		ret = -EIO;
 	}
+	/* Every value the device wrote is checked against the one before:
+	 * sequence numbers only grow (debugfs fence_regressions stays 0).
+	 */
+	seen = le64_to_cpu(READ_ONCE(*pfb->fence));
+	if (seen < pfb->fence_seen)
+		pfb->fence_regressions++;
+	pfb->fence_seen = seen;
 	if (pfb_fence_done(pfb, seqno)) {
 		pfb->completed = seqno;
 		pfb->busy_ns += ktime_to_ns(ktime_sub(ktime_get(), start));

@@ -6,7 +6,8 @@
 # modeset, a page flip and damage clips; vblank events at the refresh rate
 # with MSI-X, MSI and INTx; fence sequence numbers that only grow; bad
 # commands injected through debugfs end in a device reset and a working
-# display; the model killed under fbcon leaves no oops.
+# display; the live view serves the same picture; the model killed under
+# fbcon leaves no oops.
 . /pciem/tests/vm/lib.sh
 
 dbg_dir() {
@@ -18,7 +19,10 @@ state() { # state FIELD: a line of the driver's debugfs state
 	sed -n "s/^$1: //p" "$(dbg_dir)/pciem_fb"
 }
 log_mark
-start_owner pciem-fb pciem-fb --ready-file @READY@ --snapshot "$snap" || finish
+# The live view on port 8080: fetched here, and from the host through
+# tools/pciem-vm --forward-port when tests/vm/run forwards it.
+ip link set lo up
+start_owner pciem-fb pciem-fb --ready-file @READY@ --snapshot "$snap" --http-port 8080 || finish
 addr=$(first_addr)
 modprobe pciem_fb || { fail "modprobe pciem_fb"; finish; }
 wait_for 50 -e /dev/fb0 || fail "no /dev/fb0 (fbdev emulation) after 5 s"
@@ -37,6 +41,15 @@ pciem_fb_client draw pciem_fb /tmp/expected.png /tmp/drawn &
 client=$!
 wait_for 100 -e /tmp/drawn || fail "the DRM client did not finish drawing"
 screen_is "the client's flip and damage" same "$snap" /tmp/expected.png
+# The live view's picture is the screen, bit for bit.
+rm -f /tmp/live.png
+wget -q -O /tmp/live.png http://127.0.0.1:8080/frame.png || fail "no picture from the live view"
+if pciem_fb_client same /tmp/live.png /tmp/expected.png >/tmp/check.log 2>&1; then
+	note "ok: the live view's frame.png: $(tail -n 1 /tmp/check.log)"
+else
+	cat /tmp/check.log
+	fail "the live view's frame.png differs from the client's image"
+fi
 f1=$(state fence_completed)
 kill "$client"
 wait "$client"
@@ -56,6 +69,8 @@ log_since | grep -q 'device error 1 at ring offset' || fail "no log line for the
 modetest_smpte pciem_fb "after three device resets"
 f2=$(state fence_completed)
 [ "$f2" -gt "$f1" ] || fail "fences went backwards or stalled: $f1 then $f2"
+# every fence value the driver read after a submission was above the last
+expect_eq "fence values that went backwards" "$(state fence_regressions)" 0
 
 # The model killed under fbcon: a surprise removal.
 kill -9 "$MODEL_PID"
