@@ -17,9 +17,9 @@ using Clock = std::chrono::steady_clock;
 // A vblank thread behind its schedule (the model, or the whole guest, was
 // descheduled) fires the vblanks it missed at once, so FRAME_COUNT follows
 // the clock as a display's would and the driver counts every one; more than
-// a second behind (REFRESH_MAX vblanks, what the driver's shared handler
-// accepts as one step) it starts a new schedule instead.
-constexpr auto max_lag = std::chrono::seconds(1);
+// this many periods behind (what the driver's shared handler accepts as one
+// step) it starts a new schedule instead.
+constexpr int max_lag_periods = PFB_REFRESH_MAX;
 
 } // namespace
 
@@ -181,7 +181,7 @@ void DisplayEngine::run() {
             on_vblank_();
             lk.lock();
             next += period;
-            if (Clock::now() - next > max_lag) {
+            if (Clock::now() - next > period * max_lag_periods) {
                 next = Clock::now() + period;
             }
         }

@@ -349,6 +349,31 @@ static const struct drm_mode_config_funcs pfb_mode_config_funcs = {
 	.atomic_commit = drm_atomic_helper_commit,
 };
 
+/*
+ * The default tail's drm_atomic_helper_wait_for_vblanks() gives a vblank
+ * 100 ms and warns when none came; a device model in a loaded guest may be
+ * later than that. Every commit here has an event (the helpers add one,
+ * pfb_send_event() arms it for the flip's vblank or sends it at once), so
+ * the tail waits for it instead, with the helpers' 10 s timeout, as vkms
+ * does for its timer-driven vblanks.
+ */
+static void pfb_commit_tail(struct drm_atomic_state *state)
+{
+	struct drm_device *dev = state->dev;
+
+	drm_atomic_helper_commit_modeset_disables(dev, state);
+	drm_atomic_helper_commit_planes(dev, state, 0);
+	drm_atomic_helper_commit_modeset_enables(dev, state);
+	drm_atomic_helper_fake_vblank(state);
+	drm_atomic_helper_commit_hw_done(state);
+	drm_atomic_helper_wait_for_flip_done(dev, state);
+	drm_atomic_helper_cleanup_planes(dev, state);
+}
+
+static const struct drm_mode_config_helper_funcs pfb_mode_config_helpers = {
+	.atomic_commit_tail = pfb_commit_tail,
+};
+
 int pfb_kms_init(struct pfb_device *pfb)
 {
 	struct drm_device *drm = &pfb->drm;
@@ -363,6 +388,7 @@ int pfb_kms_init(struct pfb_device *pfb)
 	drm->mode_config.max_height = pfb->max_height;
 	drm->mode_config.preferred_depth = 24;
 	drm->mode_config.funcs = &pfb_mode_config_funcs;
+	drm->mode_config.helper_private = &pfb_mode_config_helpers;
 
 	ret = drm_connector_init(drm, &pfb->connector, &pfb_connector_funcs,
 				 DRM_MODE_CONNECTOR_VIRTUAL);
