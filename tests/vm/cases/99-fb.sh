@@ -79,14 +79,19 @@ wait_gone "$addr" || fail "$addr still present after the model died"
 wait_for 50 ! -e /dev/fb0 || fail "/dev/fb0 still present"
 log_clean "surprise removal under fbcon"
 
-# The single-vector fallbacks: threaded handler reading IRQ_STATUS.
+# The single-vector fallbacks: threaded handler reading IRQ_STATUS; and
+# the largest VRAM (--vram-mb 256) with the first.
 rmmod pciem_fb || fail "rmmod pciem_fb"
 for mode in msi intx; do
+	vram=16
+	[ $mode = msi ] && vram=256
 	log_mark
-	start_owner pciem-fb pciem-fb --ready-file @READY@ --snapshot "$snap" || continue
+	start_owner pciem-fb pciem-fb --ready-file @READY@ --snapshot "$snap" --vram-mb $vram || continue
 	modprobe pciem_fb irq_mode=$mode || fail "modprobe pciem_fb irq_mode=$mode"
 	wait_for 50 -e /dev/fb0 || fail "no /dev/fb0 with $mode"
 	expect_eq "interrupts" "$(state irq_mode)" $mode
+	log_since | grep -q "pciem-fb 1.0, $vram MiB VRAM" || fail "the driver did not find $vram MiB of VRAM"
+	[ $mode = intx ] || fbcon_abab "$vram MiB VRAM, $mode"
 	pciem_fb_client vblank pciem_fb 2 || fail "vblank events ($mode)"
 	[ "$(state fence_completed)" -gt 0 ] || fail "no fence completed with $mode"
 	stop_model
