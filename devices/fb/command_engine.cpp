@@ -98,6 +98,10 @@ void CommandEngine::reset() {
     std::lock_guard exec(exec_mutex_);
     std::lock_guard lk(wake_mutex_);
     ++generation_;
+    // A batch the thread is still fetching belongs to the old generation
+    // and is dropped: the engine reads idle from the reset on (RING_STATUS
+    // read 0 until the thread came round, seen under ASan's slowness).
+    busy_ = false;
     enabled_ = false;
     tail_ = 0;
     head_.store(0, std::memory_order_release);
