@@ -7,7 +7,7 @@
 # data survives a restart of server and proxy on the same backing file.
 # Then the server is killed with SIGKILL under I/O: the proxy says why
 # and exits, the function is removed, the I/O fails rather than hangs and
-# the kernel log stays clean.
+# the kernel log stays clean. The same with the proxy SIGKILLed.
 . /pciem/tests/vm/lib.sh
 . /pciem/tests/vm/nvme_lib.sh
 
@@ -110,6 +110,21 @@ if start_proxy; then
 		wait_gone "$addr" || fail "$addr still there after its server died"
 		wait_exit "$io" 300 || fail "I/O to the dead disk hangs"
 		kill "$io" 2>/dev/null
+	fi
+	# The proxy killed with SIGKILL under I/O: the same removal, and the
+	# server, disconnected, exits.
+	start_server
+	if start_proxy; then
+		addr=$(first_addr)
+		dev=$(disk_of PCIEMFWD)
+		dd if="$dev" of=/dev/null bs=64k iflag=direct 2>/dev/null &
+		io=$!
+		sleep 1
+		stop_model KILL
+		wait_gone "$addr" || fail "$addr still there after its proxy was killed"
+		wait_exit "$io" 300 || fail "I/O to the disk of a killed proxy hangs"
+		kill "$io" 2>/dev/null
+		wait_exit "$SERVER_PID" 100 || fail "the server did not exit when its proxy died"
 	fi
 fi
 kill "$SERVER_PID" 2>/dev/null
