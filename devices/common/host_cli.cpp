@@ -14,6 +14,17 @@
 
 namespace pciem::devices {
 
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version are "errors" with status 0.
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+    return std::nullopt;
+}
+
 void HostCli::add_options(CLI::App& app) {
     app.add_option("--ready-file", ready_file,
                    "Once the device exists, write its address to this file, atomically");
@@ -54,6 +65,15 @@ void HostCli::add_options(CLI::App& app) {
 
 int HostCli::serve(const std::string& prog, DeviceModel& model,
                    const std::function<void()>& stopped) {
+    if (read_timeout_us != 0) {
+        options.read_timeout_us = read_timeout_us;
+    }
+    options.dma_window_bytes = uint64_t{dma_window_mb} << 20;
+    // A contradiction on the command line is a usage error, before anything.
+    if (auto ok = options.validate(); !ok) {
+        fmt::print(stderr, "{}: {}\n", prog, ok.error().message);
+        return 2;
+    }
     if (cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -64,11 +84,6 @@ int HostCli::serve(const std::string& prog, DeviceModel& model,
             return 1;
         }
     }
-    if (read_timeout_us != 0) {
-        options.read_timeout_us = read_timeout_us;
-    }
-    options.dma_window_bytes = uint64_t{dma_window_mb} << 20;
-
     const sigset_t stop = block_stop_signals();
     auto host = KernelHost::create(model, options);
     if (!host) {

@@ -7,13 +7,14 @@
 //     CLI::App app{"..."};
 //     pciem::devices::HostCli host_cli;
 //     host_cli.add_options(app);
-//     CLI11_PARSE(app, argc, argv);
+//     if (auto done = pciem::devices::parse_command_line(app, argc, argv)) return *done;
 //     MyModel model;
 //     return host_cli.serve("pciem-my-model", model);
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,12 @@
 #include "pciem/kernel_host.hpp"
 
 namespace pciem::devices {
+
+// Parses the command line the way every PCIem program does: --help and
+// --version exit 0, any usage mistake (unknown option, bad value) prints
+// CLI11's message and exits 2, as pciemctl does. Returns the exit status
+// when the program should stop, nothing when it should run.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 struct HostCli {
     std::string ready_file;

@@ -71,7 +71,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     pciem::devices::HostCli host_cli;
     host_cli.add_options(app);
-    CLI11_PARSE(app, argc, argv);
+    if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
+        return *done;
+    }
 
     std::string err = parse_into(vendor, config.vendor, 0xffff);
     if (err.empty()) {

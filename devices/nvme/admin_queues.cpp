@@ -52,6 +52,8 @@ std::optional<Completion> Controller::admin_command(SubmissionQueue& sq, const S
         return get_features(cmd);
     case admin_op::async_event_request:
         return async_event_request(cmd);
+    case admin_op::format_nvm:
+        return format_nvm(cmd);
     case admin_op::doorbell_buffer_config:
         if (!options_.shadow_doorbells) {
             return Completion{status::invalid_opcode};

@@ -166,6 +166,9 @@ private:
     void active_namespaces(uint32_t after, std::span<std::byte, 4096> out) const;
     void namespace_descriptors(const Namespace& ns, std::span<std::byte, 4096> out) const;
 
+    // ---- format.cpp
+    [[nodiscard]] Completion format_nvm(const Sqe& cmd);
+
     // ---- features.cpp
     [[nodiscard]] Completion set_features(const Sqe& cmd);
     [[nodiscard]] Completion get_features(const Sqe& cmd);

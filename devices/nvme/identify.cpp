@@ -85,8 +85,8 @@ void Controller::identify_controller(std::span<std::byte, 4096> out) const {
     put_le<uint16_t>(out, 78, 1);                                  // CNTLID
     put_le<uint32_t>(out, 80, version_1_4);                        // VER
     put_le<uint8_t>(out, 111, 1);                                  // CNTRLTYPE: I/O controller
-    // OACS: Doorbell Buffer Config, if offered; no other optional admin command.
-    put_le<uint16_t>(out, 256, options_.shadow_doorbells ? 1u << 8 : 0u);
+    // OACS: Format NVM, and Doorbell Buffer Config if offered.
+    put_le<uint16_t>(out, 256, 1u << 1 | (options_.shadow_doorbells ? 1u << 8 : 0u));
     put_le<uint8_t>(out, 258, max_async_events - 1);   // ACL
     put_le<uint8_t>(out, 259, max_async_events - 1);   // AERL
     put_le<uint8_t>(out, 260, 0x03);                   // FRMW: one slot, slot 1 read-only

@@ -72,12 +72,18 @@ int main(int argc, char** argv) {
                    "Serial number (also names the subsystem NQN): give each controller its own")
         ->capture_default_str();
     host_cli.add_options(app);
-    CLI11_PARSE(app, argc, argv);
+    if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
+        return *done;
+    }
 
+    if (size == 0) {
+        fmt::print(stderr, "pciem-nvme: --size must be positive (e.g. --size 1G)\n");
+        return 2;
+    }
     if (size < lba_size || size % lba_size != 0) {
         fmt::print(stderr, "pciem-nvme: --size {} is not a multiple of --lba-size {}\n", size,
                    lba_size);
-        return 1;
+        return 2;
     }
     std::vector<pciem::nvme::Namespace> nss;
     for (unsigned i = 0; i < namespaces; ++i) {

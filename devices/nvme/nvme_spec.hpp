@@ -124,6 +124,7 @@ inline constexpr Status invalid_queue_size = make_status(sct::command_specific, 
 inline constexpr Status aer_limit_exceeded = make_status(sct::command_specific, 0x05);
 inline constexpr Status invalid_interrupt_vector = make_status(sct::command_specific, 0x08);
 inline constexpr Status invalid_log_page = make_status(sct::command_specific, 0x09);
+inline constexpr Status invalid_format = make_status(sct::command_specific, 0x0a);
 inline constexpr Status invalid_queue_deletion = make_status(sct::command_specific, 0x0c);
 inline constexpr Status feature_not_saveable = make_status(sct::command_specific, 0x0d);
 inline constexpr Status write_fault = make_status(sct::media, 0x80);
@@ -144,6 +145,7 @@ inline constexpr uint8_t set_features = 0x09;
 inline constexpr uint8_t get_features = 0x0a;
 inline constexpr uint8_t async_event_request = 0x0c;
 inline constexpr uint8_t doorbell_buffer_config = 0x7c;
+inline constexpr uint8_t format_nvm = 0x80;
 } // namespace admin_op
 
 namespace io_op {

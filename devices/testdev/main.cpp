@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
                  "SIGINT or SIGTERM. Needs pciem.ko and root."};
     pciem::devices::HostCli host_cli;
     host_cli.add_options(app);
-    CLI11_PARSE(app, argc, argv);
+    if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
+        return *done;
+    }
 
     pciem::devices::TestDev model;
     return host_cli.serve("pciem-testdev", model);

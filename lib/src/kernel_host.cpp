@@ -24,9 +24,9 @@ namespace pciem {
 
 namespace {
 
-Result<void*> map_fd(int fd, size_t len, uint64_t offset, const char* what) {
-    void* p =
-        ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
+Result<void*> map_fd(int fd, size_t len, uint64_t offset, const char* what,
+                     int prot = PROT_READ | PROT_WRITE) {
+    void* p = ::mmap(nullptr, len, prot, MAP_SHARED, fd, static_cast<off_t>(offset));
     if (p == MAP_FAILED) {
         const int e = errno;
         return fail(e, describe_errno(e, fmt::format("mmap of the {} ({} bytes at {:#x})", what,
@@ -69,21 +69,28 @@ KernelHost::~KernelHost() {
     model_.bind_dma(nullptr);
 }
 
-Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
-                                                       const KernelHostOptions& options) {
+Result<void> KernelHostOptions::validate() const {
     // Options that would be silently ignored are refused up front.
-    if (options.dma_window_no_bounce && options.dma_window_bytes == 0) {
+    if (dma_window_no_bounce && dma_window_bytes == 0) {
         return fail(EINVAL, "a DMA window that bounces nothing needs a window: give its size "
                             "(--dma-window-mb, KernelHostOptions::dma_window_bytes)");
     }
-    if (options.busy_poll && options.poll_interval_us != 0) {
+    if (busy_poll && poll_interval_us != 0) {
         return fail(EINVAL, "busy polling already polls without pause: drop the poll interval "
                             "(--poll-interval-us) or the busy polling (--busy-poll)");
     }
-    if (options.idle_poll_us != 0 && (options.busy_poll || options.poll_interval_us != 0)) {
+    if (idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
         return fail(EINVAL, "polling until idle (--idle-poll-us) is a way of sleeping: it goes "
                             "with neither busy polling (--busy-poll) nor a poll interval "
                             "(--poll-interval-us)");
+    }
+    return {};
+}
+
+Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
+                                                       const KernelHostOptions& options) {
+    if (auto ok = options.validate(); !ok) {
+        return std::unexpected(ok.error());
     }
     if (auto ok = model.realize(); !ok) {
         return std::unexpected(ok.error());
@@ -232,7 +239,17 @@ Result<void> KernelHost::map_dma_window(uint64_t bytes, bool no_bounce) {
         return std::unexpected(p.error());
     }
     dma_window_map_.emplace(*p, bytes);
-    dma_->bind_window(std::span<std::byte>(static_cast<std::byte*>(*p), bytes), req.bus_base);
+    // What the device may do to each page: checked before every direct
+    // access, so the window is sanitized as the checked path is.
+    const size_t perm_len = sizeof(pciem_dma_perm) + bytes / 4096;
+    auto perm = map_fd(device_.fd(), perm_len, req.perm_mmap_offset, "DMA window permissions",
+                       PROT_READ);
+    if (!perm) {
+        return std::unexpected(perm.error());
+    }
+    dma_perm_map_.emplace(*perm, perm_len);
+    dma_->bind_window(std::span<std::byte>(static_cast<std::byte*>(*p), bytes), req.bus_base,
+                      static_cast<const pciem_dma_perm*>(*perm));
     return {};
 }
 

@@ -401,4 +401,45 @@ TEST_F(NvmeBigBlocks, FourKiBlocks) {
 }
 
 } // namespace
+// ---- Format NVM ---------------------------------------------------------------
+
+Sqe format_cmd(uint32_t nsid, uint32_t lbaf, uint32_t ses = 0, uint32_t pi = 0) {
+    Sqe c = command(admin_op::format_nvm, nsid);
+    c.cdw10 = lbaf | pi << 5 | ses << 9;
+    return c;
+}
+
+TEST_F(NvmeIo, FormatSwitchesTheLbaFormatAndErasesTheData) {
+    write_blocks(8, pattern(1024, 5));
+    for (uint32_t ses : {0u, 1u}) {
+        ASSERT_EQ(status_of(d.admin(format_cmd(1, 1, ses))), status::success) << ses;
+        // 4096-byte blocks now: LBA 1 is bytes 4096..8191, erased.
+        EXPECT_EQ(read_blocks(1, 4096, 12), std::vector<std::byte>(4096)) << ses;
+        auto id = d.map(4096, DmaDirection::from_device);
+        Sqe c = command(admin_op::identify, 1);
+        c.dptr1 = id->bus;
+        ASSERT_EQ(status_of(d.admin(c)), status::success);
+        uint64_t nsze;
+        std::memcpy(&nsze, id->bytes.data(), 8);
+        EXPECT_EQ(nsze, (4u << 20) / 4096) << "NSZE in 4 KiB blocks";
+        EXPECT_EQ(static_cast<uint8_t>(id->bytes[26]) & 0xf, 1) << "FLBAS names format 1";
+        write_blocks(2, pattern(4096, 6), 12);
+        EXPECT_EQ(read_blocks(2, 4096, 12), pattern(4096, 6));
+        // And back to 512-byte blocks, erased again.
+        ASSERT_EQ(status_of(d.admin(format_cmd(broadcast_nsid, 0, ses))), status::success);
+        EXPECT_EQ(read_blocks(16, 1024), std::vector<std::byte>(1024));
+    }
+}
+
+TEST_F(NvmeIo, FormatRefusesWhatItCannotDo) {
+    write_blocks(3, pattern(512, 7));
+    EXPECT_EQ(status_of(d.admin(format_cmd(1, 2))), status::invalid_format) << "no LBA format 2";
+    EXPECT_EQ(status_of(d.admin(format_cmd(1, 0, 0, 1))), status::invalid_format)
+        << "protection information without metadata";
+    EXPECT_EQ(status_of(d.admin(format_cmd(1, 0, 2))), status::invalid_field)
+        << "cryptographic erase is not offered";
+    EXPECT_EQ(status_of(d.admin(format_cmd(9, 0))), status::invalid_namespace);
+    EXPECT_EQ(read_blocks(3, 512), pattern(512, 7)) << "a refused format erased nothing";
+}
+
 } // namespace pciem::nvme::test

@@ -42,10 +42,10 @@ Sqe flush_cmd() {
 TEST(NvmeShadowDoorbells, OfferedByDefaultAndOptional) {
     Driver on;
     on.start();
-    EXPECT_EQ(oacs(on), 1u << 8);
+    EXPECT_EQ(oacs(on), 1u << 8 | 1u << 1) << "Doorbell Buffer Config and Format NVM";
     Driver off(ControllerOptions{.shadow_doorbells = false});
     off.start();
-    EXPECT_EQ(oacs(off), 0u);
+    EXPECT_EQ(oacs(off), 1u << 1) << "Format NVM only";
     EXPECT_EQ(off.enable_shadow_doorbells(), status::invalid_opcode);
 }
 

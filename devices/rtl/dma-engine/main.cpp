@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
                    "rtl: the SystemVerilog design under Verilator; cpp: the C++ reference model")
         ->check(CLI::IsMember({"rtl", "cpp"}))
         ->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
+        return *done;
+    }
 
     if (model_kind == "cpp") {
         pciem::devices::DmaEngineModel model(RTL_DMA_DEVICE_ID_CPP);

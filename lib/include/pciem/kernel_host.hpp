@@ -76,6 +76,10 @@ struct KernelHostOptions {
     // and FLR (DeviceSpec::rciep_with_aer()), whatever the model's spec
     // says, so that injected AER errors reach its driver.
     bool aer = false;
+
+    // Refuses combinations that would silently ignore an option (EINVAL,
+    // with what to drop or add). KernelHost::create() calls it too.
+    [[nodiscard]] Result<void> validate() const;
 };
 
 class KernelHost {
@@ -163,6 +167,7 @@ private:
     std::vector<Mapping> shadow_maps_;
     std::vector<Mapping> ram_maps_;
     std::optional<Mapping> dma_window_map_;
+    std::optional<Mapping> dma_perm_map_;
     std::unique_ptr<RingConsumer> consumer_;
     RingView ring_;
     UniqueFd stop_fd_;

@@ -58,12 +58,12 @@ expect_eq "functions left behind" "$n" 0
 
 # Device-model programs refuse host options that would be silently
 # ignored, before any function exists.
-expect_model_refusal() { # PATTERN PROGRAM ARGS...
+expect_model_refusal() { # PATTERN PROGRAM ARGS...: a usage error, status 2
 	pat=$1
 	shift
 	out=$(timeout 10 "$@" 2>&1)
 	rc=$?
-	expect_eq "$*: exit status" "$rc" 1
+	expect_eq "$*: exit status" "$rc" 2
 	if echo "$out" | grep -qE "$pat"; then
 		note "ok: $*: $out"
 	else
@@ -76,6 +76,13 @@ expect_model_refusal 'busy polling already polls.*--poll-interval-us' \
 	pciem-testdev --busy-poll --poll-interval-us 20
 expect_model_refusal 'polling until idle .*--idle-poll-us.* is a way of sleeping' \
 	pciem-nvme --memory --size 1M --idle-poll-us 100 --busy-poll
+# Bad option values are usage errors too, with the same status as pciemctl's.
+expect_model_refusal 'must be positive' pciem-nvme --memory --size 0
+expect_model_refusal 'not a multiple of --lba-size' pciem-nvme --memory --size 1000
+expect_model_refusal 'size' pciem-nvme --memory --size lots
+expect_model_refusal 'cpu' pciem-testdev --cpu -1
+expect_model_refusal 'unknown-flag' pciem-epf-test --unknown-flag
+expect_model_refusal 'read-timeout' pciem-rtl-dma --read-timeout-us 0
 n=$(pciemctl list --json | grep -c '"address"')
 expect_eq "functions left behind by refused models" "$n" 0
 

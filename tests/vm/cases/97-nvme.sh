@@ -38,8 +38,9 @@ if start_nvme; then
 		expect_eq "id-ctrl vid" "$(echo "$ctrl" | sed -n 's/^vid *: //p')" 0x1b36
 		expect_eq "id-ctrl ver" "$(echo "$ctrl" | sed -n 's/^ver *: //p')" 0x10400
 		expect_eq "id-ctrl mdts" "$(echo "$ctrl" | sed -n 's/^mdts *: //p')" 8
-		# Doorbell Buffer Config offered: the driver's I/O doorbells go to shadows
-		expect_eq "id-ctrl oacs" "$(echo "$ctrl" | sed -n 's/^oacs *: //p')" 0x100
+		# Doorbell Buffer Config offered: the driver's I/O doorbells go to shadows;
+		# and Format NVM
+		expect_eq "id-ctrl oacs" "$(echo "$ctrl" | sed -n 's/^oacs *: //p')" 0x102
 		ns=$(nvme id-ns /dev/nvme0n1)
 		expect_eq "id-ns nsze" "$(echo "$ns" | sed -n 's/^nsze *: //p')" "$(printf '%#x' $BLOCKS)"
 		echo "$ns" | grep -q 'lbaf  0 : ms:0   lbads:9 .*(in use)' ||
@@ -84,6 +85,28 @@ if start_nvme; then
 		fio_verify seqwrite-128k-qd4 --rw=write --bs=128k --iodepth=4 --size=32M
 		fio_verify randrw-mixed --rw=randwrite --bsrange=512-64k --iodepth=8 --numjobs=3 \
 			--size=8M --offset_increment=8M --group_reporting
+
+		section "Format NVM: 4096-byte blocks and back, the data erased each time"
+		lbs=/sys/block/nvme0n1/queue/logical_block_size
+		for f in "1 4096 0" "0 512 1"; do
+			set -- $f
+			dd if=/dev/urandom of=/dev/nvme0n1 bs=4096 seek=100 count=1 oflag=direct 2>/dev/null
+			if nvme format /dev/nvme0n1 --lbaf="$1" --ses="$3" --force >/tmp/format.log 2>&1; then
+				# the driver rescans the namespace: the block size follows
+				i=0
+				while [ "$(cat $lbs)" != "$2" ] && [ $i -lt 100 ]; do
+					sleep 0.1
+					i=$((i + 1))
+				done
+				expect_eq "logical block size after format --lbaf=$1" "$(cat $lbs)" "$2"
+				expect_eq "a block written before format --ses=$3" \
+					"$(dd if=/dev/nvme0n1 bs=4096 skip=100 count=1 iflag=direct 2>/dev/null | tr -d '\0' | wc -c)" 0
+				fio_verify "after-format-lbaf$1" --rw=randwrite --bs=4k --iodepth=8 --size=8M
+			else
+				cat /tmp/format.log
+				fail "nvme format --lbaf=$1 --ses=$3 failed"
+			fi
+		done
 
 		section "controller reset in the middle of fio"
 		fio --name=reset --filename=/dev/nvme0n1 --direct=1 --ioengine=libaio --rw=randwrite \
