@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -51,7 +52,8 @@ KernelHost::Mapping::~Mapping() {
 
 KernelHost::KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options)
     : model_(model), device_(std::move(device)), busy_poll_(options.busy_poll),
-      poll_interval_us_(options.poll_interval_us), idle_poll_us_(options.idle_poll_us) {}
+      poll_interval_us_(options.poll_interval_us),
+      idle_poll_us_(options.effective_idle_poll_us()) {}
 
 KernelHost::~KernelHost() {
     if (starter_.joinable()) {
@@ -79,12 +81,23 @@ Result<void> KernelHostOptions::validate() const {
         return fail(EINVAL, "busy polling already polls without pause: drop the poll interval "
                             "(--poll-interval-us) or the busy polling (--busy-poll)");
     }
-    if (idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
+    if (idle_poll_us && *idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
         return fail(EINVAL, "polling until idle (--idle-poll-us) is a way of sleeping: it goes "
                             "with neither busy polling (--busy-poll) nor a poll interval "
                             "(--poll-interval-us)");
     }
+    if (low_cpu && (busy_poll || poll_interval_us != 0 || (idle_poll_us && *idle_poll_us != 0))) {
+        return fail(EINVAL, "--low-cpu never polls: it goes with none of --busy-poll, "
+                            "--poll-interval-us and --idle-poll-us");
+    }
     return {};
+}
+
+uint32_t KernelHostOptions::effective_idle_poll_us() const {
+    if (busy_poll || poll_interval_us != 0 || low_cpu) {
+        return 0;
+    }
+    return idle_poll_us.value_or(default_idle_poll_us);
 }
 
 Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
@@ -432,17 +445,36 @@ Result<void> KernelHost::run_polling() {
 
 bool KernelHost::poll_until_idle(std::optional<Error>* error) {
     using clock = std::chrono::steady_clock;
+    // The clock is read once per this many empty turns, never while there
+    // is work: without a TSC clocksource (the kernel's choice under TCG) a
+    // clock read is a system call and an HPET access that takes QEMU's big
+    // lock, dearer than a turn of the loop.
+    constexpr unsigned turns_per_clock_read = 32;
     const auto idle = std::chrono::microseconds(idle_poll_us_);
     consumer_->set_polling(true); // the kernel skips wake-ups meanwhile
-    auto last_work = clock::now();
+    unsigned empty_turns = 0;
+    clock::time_point deadline{}; // valid once armed: at the first read after work
+    bool armed = false;
     while (!should_leave(error)) {
         const bool ring_work = consumer_->drain() != 0;
         if (model_.on_poll() || ring_work) {
-            last_work = clock::now();
+            empty_turns = 0;
+            armed = false;
             continue;
         }
-        if (clock::now() - last_work < idle) {
-            cpu_relax();
+        // Not cpu_relax(): the thread that will bring the next request
+        // (the driver's, or a vCPU's) may be waiting for this very CPU;
+        // yielding lets it run, and costs nothing when nobody waits.
+        ::sched_yield();
+        if (++empty_turns % turns_per_clock_read != 0) {
+            continue;
+        }
+        const auto now = clock::now();
+        if (!armed) {
+            deadline = now + idle;
+            armed = true;
+        }
+        if (now < deadline) {
             continue;
         }
         // Idle long enough. Wake-ups on again first, then what was posted
@@ -453,7 +485,8 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
             return true;
         }
         consumer_->set_polling(true);
-        last_work = clock::now();
+        empty_turns = 0;
+        armed = false;
     }
     consumer_->set_polling(false);
     consumer_->drain();
