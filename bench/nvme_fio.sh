@@ -190,13 +190,13 @@ while [ $run -le "$runs" ]; do
 
 	# the variants: VARIANT OPTIONS PARAMS triples
 	set -- "$@" END
-	k=0
+	nth=0
 	while [ "$1" != END ]; do
 		v=$1 extra=$2 params=$3
 		shift 3
 		set -- "$@" "$v" "$extra" "$params"	# keep them for the next run
-		k=$((k + 1))
-		serial=PCIEM-BENCH-$k
+		nth=$((nth + 1))
+		serial=PCIEM-BENCH-$nth	# start_owner uses k and n itself
 		old_params=$(set_params $params)
 		if start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
 			--serial "$serial" --ready-file @READY@ $extra; then
