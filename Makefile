@@ -6,6 +6,7 @@
 #   make check      every test: unit tests, then the guest suites (scripts/check)
 #   make demo       boot the guest and show a driver using a PCIem device
 #   make deps       install the Debian packages the project needs
+#   make deb        Debian packages in build/deb (scripts/build-deb, docs/install.md)
 #
 # KERNEL=6.12 builds the module for Debian's 6.12 kernel instead. KVER and
 # KDIR, if set, override the kernel version and headers directory that
@@ -37,8 +38,11 @@ demo:
 deps:
 	scripts/install-deps
 
+deb:
+	scripts/build-deb
+
 clean:
 	rm -rf build/bin build/CMakeFiles build/CMakeCache.txt build/debug build/kmod
 	rm -rf build/lib build/tools build/tests build/vm-logs
 
-.PHONY: all module userspace debug check demo deps clean
+.PHONY: all module userspace debug check demo deps deb clean

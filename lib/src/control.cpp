@@ -20,7 +20,20 @@ Result<Control> Control::open(const std::string& path) {
         const int e = errno;
         return fail(e, describe_open_error(e, path));
     }
-    return Control{UniqueFd{fd}, path};
+    Control control{UniqueFd{fd}, path};
+    // Agree on the ABI before anything else: the layout of every other
+    // request depends on it, and a module of another version would refuse
+    // them with bare errnos (EPROTO, EINVAL) or, worse, misread them.
+    // PCIEM_IOC_GET_INFO is the one request every version answers alike
+    // (docs/abi.md, "Versions").
+    auto info = control.info();
+    if (!info) {
+        return std::unexpected(info.error());
+    }
+    if (info->abi_version != PCIEM_ABI_VERSION) {
+        return fail(EPROTO, describe_abi_mismatch(info->abi_version, path));
+    }
+    return control;
 }
 
 Result<pciem_info> Control::info() const {
@@ -101,11 +114,10 @@ Result<void> Control::clear_faults(const PciAddress& at, uint32_t id) const {
     q.id = id;
     if (::ioctl(fd_.get(), PCIEM_IOC_INJECT_CLEAR, &q) < 0) {
         const int e = errno;
-        return fail(e, e == ENOENT ? fmt::format("{} has no fault rule {}",
-                                                 format_pci_address(at), id)
-                       : e == ENODEV
-                           ? fmt::format("there is no PCIem function {}", format_pci_address(at))
-                           : describe_errno(e, "PCIEM_IOC_INJECT_CLEAR"));
+        return fail(
+            e, e == ENOENT   ? fmt::format("{} has no fault rule {}", format_pci_address(at), id)
+               : e == ENODEV ? fmt::format("there is no PCIem function {}", format_pci_address(at))
+                             : describe_errno(e, "PCIEM_IOC_INJECT_CLEAR"));
     }
     return {};
 }
@@ -120,12 +132,11 @@ Result<UniqueFd> Control::record(const PciAddress& at, uint32_t buffer_kb) const
     const int fd = ::ioctl(fd_.get(), PCIEM_IOC_RECORD, &q);
     if (fd < 0) {
         const int e = errno;
-        return fail(e, e == EBUSY ? fmt::format("{} is being recorded already",
-                                                format_pci_address(at))
-                       : e == ENODEV
-                           ? fmt::format("there is no PCIem function {}", format_pci_address(at))
-                       : e == EINVAL ? std::string("the buffer must be 64 KiB to 1 GiB")
-                                     : describe_errno(e, "PCIEM_IOC_RECORD"));
+        return fail(
+            e, e == EBUSY    ? fmt::format("{} is being recorded already", format_pci_address(at))
+               : e == ENODEV ? fmt::format("there is no PCIem function {}", format_pci_address(at))
+               : e == EINVAL ? std::string("the buffer must be 64 KiB to 1 GiB")
+                             : describe_errno(e, "PCIEM_IOC_RECORD"));
     }
     return UniqueFd{fd};
 }

@@ -142,4 +142,12 @@ std::string describe_errno(int errnum, std::string_view what) {
     }
 }
 
+std::string describe_abi_mismatch(uint32_t module_version, std::string_view path) {
+    return fmt::format("the pciem.ko behind {} speaks PCIem ABI version {}, but this libpciem "
+                       "speaks version {}: install a pciem.ko and a libpciem of the same ABI "
+                       "version (the pciem-dkms and libpciem0 packages of one release, or both "
+                       "built from one tree; docs/install.md)",
+                       path, module_version, PCIEM_ABI_VERSION);
+}
+
 } // namespace pciem

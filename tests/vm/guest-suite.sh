@@ -3,8 +3,10 @@
 # Runs inside the test guest: every case under cases/ (or those whose name
 # matches the regular expression in $PCIEM_CASES), then a check that the
 # kernel log holds no BUG, WARNING, Oops or leak report. Prints PASS/FAIL
-# per case for tests/vm/run to count.
+# per case for tests/vm/run to count. $PCIEM_CASES_DIR, if set, is the
+# folder of cases instead (tests/pkg/cases: the installed packages).
 here=$(dirname "$0")
+cases_dir=${PCIEM_CASES_DIR:-$here/cases}
 pass=0
 failed=0
 
@@ -24,7 +26,7 @@ run_case() {
 	fi
 }
 
-for c in "$here"/cases/*.sh; do
+for c in "$cases_dir"/*.sh; do
 	name=$(basename "$c" .sh)
 	if [ -n "$PCIEM_CASES" ] && ! echo "$name" | grep -qE "$PCIEM_CASES"; then
 		continue

@@ -6,6 +6,7 @@
 // module uses, so offline checks and real creates read identically.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,5 +32,10 @@ std::string describe_open_error(int errnum, std::string_view path);
 // A failed call that carries no PCIEM_ERR_* detail. `what` names the
 // operation ("PCIEM_IOC_LIST on /dev/pciem").
 std::string describe_errno(int errnum, std::string_view what);
+
+// The module behind the control node at `path` reports ABI version
+// `module_version` (PCIEM_IOC_GET_INFO), which is not the one this
+// libpciem was built for: a sentence naming both and what to install.
+std::string describe_abi_mismatch(uint32_t module_version, std::string_view path);
 
 } // namespace pciem
