@@ -200,6 +200,8 @@ struct pciem_dma_map {
  * @win_pages:	zero-copy window (PCIEM_IOC_DMA_WINDOW): its pages,
  * @win:	their vmap, @win_base: its bus address, @win_size: bytes,
  * @win_pool:	what is free in it; NULL without a window
+ * @win_perm:	what the device may do to each window page, shared with the
+ *		model read-only (struct pciem_dma_perm, then a byte a page)
  * @bounce:	a PCIEM_IOC_DMA bounce buffer kept between calls, or NULL
  */
 struct pciem_dma {
@@ -216,6 +218,7 @@ struct pciem_dma {
 	u64 win_base, win_size;
 	bool win_no_bounce;	/* PCIEM_DMA_WINDOW_F_NO_BOUNCE */
 	struct gen_pool *win_pool;
+	struct pciem_dma_perm *win_perm;
 	void *bounce;
 };
 
@@ -553,6 +556,8 @@ void pciem_dma_window_sync(struct pciem_dma *dma, struct pciem_dma_map *m,
 void *pciem_dma_window_alloc(struct pciem_dma *dma, size_t size);
 void pciem_dma_window_free(struct pciem_dma *dma, void *kaddr, size_t size);
 void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m);
+void pciem_dma_window_revoke(struct pciem_dma *dma, struct pciem_dma_map *m);
+void pciem_dma_set_bus_master(struct pciem_dma *dma, bool on);
 void pciem_dma_window_destroy(struct pciem_dma *dma);
 long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg);
 const char *pciem_dma_dir_name(unsigned int dir);

@@ -312,6 +312,7 @@ static struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
 	struct pciem_dma_map *old = dma->history[dma->hist_next];
 
 	rb_erase(&m->node, &dma->live);
+	pciem_dma_window_revoke(dma, m);
 	trace_pciem_dma_map(container_of(dma, struct pciem_function, dma), false,
 			    m->iova, m->len, m->dir, m->kind);
 	if (dma->win_pool)
@@ -528,6 +529,7 @@ static void pciem_dma_unmap_iova(struct pciem_function *fn,
 		 */
 		if (atomic_read(&m->copying)) {
 			m->dying = true;
+			pciem_dma_window_revoke(&fn->dma, m);
 			memcpy(m->unmap_trace, t->entries, sizeof(m->unmap_trace));
 			spin_unlock_irqrestore(&fn->dma.lock, flags);
 			while (atomic_read_acquire(&m->copying))

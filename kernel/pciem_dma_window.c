@@ -48,6 +48,50 @@ static u64 bus_of(struct pciem_dma *dma, const void *kaddr)
 	return dma->win_base + (kaddr - dma->win);
 }
 
+/*
+ * Publish what the device may do to the pages of @m (0 when it goes), in
+ * the permissions the model checks before it touches the window itself.
+ * Lock held.
+ */
+static void window_perm(struct pciem_dma *dma, struct pciem_dma_map *m,
+			u8 bits)
+{
+	u8 *perm = (u8 *)(dma->win_perm + 1);
+	u64 first = (m->start - dma->win_base) >> PAGE_SHIFT;
+	u64 n = PAGE_ALIGN(m->iova - m->start + m->len) >> PAGE_SHIFT, i;
+
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(perm[first + i], bits);
+}
+
+static u8 perm_of(unsigned int dir)
+{
+	switch (dir) {
+	case DMA_TO_DEVICE:
+		return PCIEM_DMA_PERM_READ;
+	case DMA_FROM_DEVICE:
+		return PCIEM_DMA_PERM_WRITE;
+	default:
+		return PCIEM_DMA_PERM_READ | PCIEM_DMA_PERM_WRITE;
+	}
+}
+
+/* @m is being unmapped: the device may no longer touch its pages directly. */
+void pciem_dma_window_revoke(struct pciem_dma *dma, struct pciem_dma_map *m)
+{
+	if (dma->win_perm && m->start >= dma->win_base &&
+	    m->start < dma->win_base + dma->win_size)
+		window_perm(dma, m, 0);
+}
+
+/* Bus Master Enable changed: mirrored for the model's own checks. */
+void pciem_dma_set_bus_master(struct pciem_dma *dma, bool on)
+{
+	WRITE_ONCE(dma->bus_master, on);
+	if (dma->win_perm)
+		WRITE_ONCE(dma->win_perm->bus_master, on);
+}
+
 /**
  * pciem_dma_window_place() - give mapping @m a home in the window
  * @dma:	table, with a window; caller holds @dma->lock
@@ -83,6 +127,7 @@ bool pciem_dma_window_place(struct pciem_dma *dma, struct pciem_dma_map *m)
 	m->end = m->start + piece_size(off, m->len);
 	m->iova = m->start + off;
 	pciem_dma_insert(dma, m);
+	window_perm(dma, m, perm_of(m->dir));
 	return true;
 }
 
@@ -164,6 +209,8 @@ void pciem_dma_window_destroy(struct pciem_dma *dma)
 		gen_pool_destroy(dma->win_pool);
 	if (dma->win)
 		vunmap(dma->win);
+	vfree(dma->win_perm);
+	dma->win_perm = NULL;
 	pciem_pages_free(&dma->win_pages);
 }
 
@@ -180,6 +227,13 @@ static int window_create(struct pciem_dma *dma, u64 size, bool no_bounce)
 			PAGE_KERNEL);
 	if (!dma->win)
 		goto err;
+	dma->win_perm = vmalloc_user(PAGE_ALIGN(sizeof(*dma->win_perm) +
+						(size >> PAGE_SHIFT)));
+	if (!dma->win_perm)
+		goto err;
+	dma->win_perm->magic = PCIEM_DMA_PERM_MAGIC;
+	dma->win_perm->pages = size >> PAGE_SHIFT;
+	dma->win_perm->bus_master = READ_ONCE(dma->bus_master);
 	pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!pool)
 		goto err;
@@ -236,5 +290,6 @@ long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg)
 		return ret;
 	req.bus_base = fn->dma.win_base;
 	req.mmap_offset = PCIEM_MMAP_DMA_WINDOW;
+	req.perm_mmap_offset = PCIEM_MMAP_DMA_PERM;
 	return pciem_copy_struct_out(uarg, usize, &req, sizeof(req));
 }

@@ -123,9 +123,9 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 		pciem_cfg_write(&fn->cfg, where, size, val);
 		pciem_irq_cfg_written(fn, where, size, &ev);
 		/* Device-side DMA checks Bus Master Enable locklessly. */
-		WRITE_ONCE(fn->dma.bus_master,
-			   pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) &
-			   PCI_COMMAND_MASTER);
+		pciem_dma_set_bus_master(&fn->dma,
+					 pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) &
+					 PCI_COMMAND_MASTER);
 	}
 	if (!fn || (blocked && READ_ONCE(fn->faults.link_down)))
 		ret = PCIBIOS_DEVICE_NOT_FOUND;

@@ -28,6 +28,7 @@
  * @base:	the vmalloc'ed memory
  * @pages:	the page array
  * @shared_only: refuse MAP_PRIVATE (the ring and shadows are a protocol)
+ * @read_only:	refuse writable mappings (the window's permissions)
  */
 struct pciem_region {
 	unsigned long first;
@@ -36,6 +37,7 @@ struct pciem_region {
 	void *base;
 	struct pciem_rambar *pages;
 	bool shared_only;
+	bool read_only;
 };
 
 /* The region that holds file page @pgoff of @fn's device fd. */
@@ -44,11 +46,22 @@ static void find_region(struct pciem_function *fn, unsigned long pgoff,
 {
 	const unsigned long shadow = PCIEM_SHADOW_MMAP_OFFSET >> PAGE_SHIFT;
 	const unsigned long window = PCIEM_MMAP_DMA_WINDOW >> PAGE_SHIFT;
+	const unsigned long perm = PCIEM_MMAP_DMA_PERM >> PAGE_SHIFT;
 	const unsigned long bar0 = PCIEM_MMAP_BAR_OFFSET(0) >> PAGE_SHIFT;
 	unsigned long bar;
 
 	memset(r, 0, sizeof(*r));
-	if (pgoff >= window) {
+	if (pgoff >= perm) {
+		r->first = perm;
+		r->vmalloc = true;
+		r->read_only = true;
+		/* Pairs with window_create()'s release: the pages are there. */
+		if (smp_load_acquire(&fn->dma.win_pool)) {
+			r->base = fn->dma.win_perm;
+			r->npages = PAGE_ALIGN(sizeof(*fn->dma.win_perm) +
+					       fn->dma.win_perm->pages) >> PAGE_SHIFT;
+		}
+	} else if (pgoff >= window) {
 		r->first = window;
 		/* Pairs with window_create()'s release: the pages are there. */
 		if (smp_load_acquire(&fn->dma.win_pool)) {
@@ -118,6 +131,16 @@ int pciem_dev_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (r.shared_only && !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	if (r.read_only && (vma->vm_flags & (VM_WRITE | VM_MAYWRITE))) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EPERM;
+		/* Not later with mprotect() either. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+		vm_flags_clear(vma, VM_MAYWRITE);
+#else
+		vma->vm_flags &= ~VM_MAYWRITE;
+#endif
+	}
 	/* mremap() may not grow it past what is there. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);

@@ -32,17 +32,24 @@ void HostCli::add_options(CLI::App& app) {
                    "Complete reads the model has not answered after this long as all-ones "
                    "(kernel default: 1 s)")
         ->check(CLI::Range(1u, 10'000'000u));
+    // The event loop: adaptive by default; each mode's cost is in its help.
     app.add_flag("--busy-poll", options.busy_poll,
-                 "Spin on the request ring instead of sleeping: lowest latency, one busy CPU");
+                 "Spin on the request ring all the time: the lowest latency, one CPU always "
+                 "busy, also when the driver is idle");
     app.add_option("--poll-interval-us", options.poll_interval_us,
-                   "While sleeping, wake every N us to let the model poll host memory (e.g. "
-                   "the NVMe model's shadow doorbells): no trapped doorbells, no busy CPU")
+                   "Sleep, but wake every N us to let the model poll host memory (e.g. the NVMe "
+                   "model's shadow doorbells): no trapped doorbells, a wake-up every N us")
         ->check(CLI::Range(1u, 1000000u));
     app.add_option("--idle-poll-us", options.idle_poll_us,
-                   "After work, keep polling (as --busy-poll does) until N us pass with "
-                   "nothing to do, then sleep: busy polling's latency while the driver is "
-                   "busy, no busy CPU while it is not")
-        ->check(CLI::Range(1u, 10000000u));
+                   fmt::format("Adaptive polling, the default: after work, keep polling until N "
+                               "us pass with nothing to do, then sleep (default {}): busy "
+                               "polling's latency while the driver is busy, no CPU while it is "
+                               "idle; 0 sleeps at once",
+                               KernelHostOptions::default_idle_poll_us))
+        ->check(CLI::Range(0u, 10000000u));
+    app.add_flag("--low-cpu", options.low_cpu,
+                 "Never spin: sleep between requests and be woken by each (the least CPU, a "
+                 "wake-up per access: trapped reads cost several times more)");
     app.add_option("--control", options.control_path, "PCIem control node")->capture_default_str();
     app.add_option("--cpu", cpu,
                    "Run the model on this CPU only. Reads from atomic context (interrupt "
@@ -50,27 +57,39 @@ void HostCli::add_options(CLI::App& app) {
                    "another CPU than the one they come from")
         ->check(CLI::Range(0, CPU_SETSIZE - 1));
     app.add_option("--dma-window-mb", dma_window_mb,
-                   "Zero-copy DMA: all of the device's DMA lands in a window of this many MiB "
-                   "(even, at most 1024) that the model reaches without system calls; "
-                   "0 = every DMA access through the checked path")
-        ->check(CLI::Range(0u, 1024u));
-    app.add_flag("--dma-window-no-bounce", options.dma_window_no_bounce,
-                 "With --dma-window-mb: only coherent memory (queues, rings) is in the window; "
-                 "streaming buffers are not bounced through it but reached, checked, with one "
-                 "copy each");
+                   "Zero-copy DMA: the device's DMA lands in a window of this many MiB (even, "
+                   "at most 1024) that the model reaches without system calls, each access "
+                   "still checked against the driver's mappings; 0 = every DMA access "
+                   "through the checked path (one system call each)")
+        ->check(CLI::Range(0u, 1024u))
+        ->capture_default_str();
+    app.add_flag("--dma-window-no-bounce,!--dma-window-bounce", options.dma_window_no_bounce,
+                 "With a window: only coherent memory (queues, rings) is in it; streaming "
+                 "buffers are not bounced through it but reached, checked, with one copy "
+                 "each (--dma-window-bounce: every mapping in the window)")
+        ->each([this](const std::string&) { no_bounce_given_ = true; });
     app.add_flag("--aer", options.aer,
                  "Present the function as a Root Complex Integrated Endpoint with AER and FLR, "
                  "so that injected AER errors (pciemctl inject ADDR aer-*) reach its driver");
 }
 
-int HostCli::serve(const std::string& prog, DeviceModel& model,
-                   const std::function<void()>& stopped) {
+Result<void> HostCli::resolve() {
     if (read_timeout_us != 0) {
         options.read_timeout_us = read_timeout_us;
     }
     options.dma_window_bytes = uint64_t{dma_window_mb} << 20;
+    // A program's own default of bouncing nothing goes with its default
+    // window; only the user's explicit flag asks for a window.
+    if (dma_window_mb == 0 && !no_bounce_given_) {
+        options.dma_window_no_bounce = false;
+    }
+    return options.validate();
+}
+
+int HostCli::serve(const std::string& prog, DeviceModel& model,
+                   const std::function<void()>& stopped) {
     // A contradiction on the command line is a usage error, before anything.
-    if (auto ok = options.validate(); !ok) {
+    if (auto ok = resolve(); !ok) {
         fmt::print(stderr, "{}: {}\n", prog, ok.error().message);
         return 2;
     }

@@ -36,15 +36,23 @@ struct HostCli {
     int cpu = -1;
     uint32_t dma_window_mb = 0;
     KernelHostOptions options;
+    // A program may set dma_window_mb and options.* before add_options():
+    // they become its defaults, shown in --help.
 
     // --ready-file, --read-timeout-us, --busy-poll, --control, --cpu,
     // --dma-window-mb, --dma-window-no-bounce, --aer.
     void add_options(CLI::App& app);
+    // Turns the parsed options into `options`; a contradiction is EINVAL
+    // with a sentence (serve() exits 2 on it).
+    [[nodiscard]] Result<void> resolve();
     // Pins to --cpu, creates the function, serves it until SIGINT or
     // SIGTERM and prints the host's counters (then `stopped`, if given).
     // Returns main()'s exit status. Call before starting any thread.
     int serve(const std::string& prog, DeviceModel& model,
               const std::function<void()>& stopped = {});
+
+private:
+    bool no_bounce_given_ = false; // --dma-window-[no-]bounce on the command line
 };
 
 } // namespace pciem::devices

@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
     bool memory = false;
     pciem::nvme::ControllerOptions ctrl;
     pciem::devices::HostCli host_cli;
+    // Queues, PRP lists and shadow doorbells in a window by default: the
+    // model polls them without a system call, every access still checked.
+    host_cli.dma_window_mb = 32;
+    host_cli.options.dma_window_no_bounce = true;
 
     app.add_option("--size", size,
                    "Size of each namespace, in bytes; suffixes K, M, G, T (powers of 1024)")

@@ -73,7 +73,7 @@ void TestDev::declare_dma(RegisterMap& regs) {
 // and the bytes lie in it, else through the checked path.
 DmaResult<void> TestDev::dma_in(uint64_t address, std::span<std::byte> buf) {
     if (dma_direct_->value() == 1) {
-        if (auto w = dma().direct(address, buf.size()); !w.empty()) {
+        if (auto w = dma().direct(address, buf.size(), DmaAccess::read); !w.empty()) {
             std::memcpy(buf.data(), w.data(), buf.size());
             ++direct_hits_;
             return {};
@@ -84,7 +84,7 @@ DmaResult<void> TestDev::dma_in(uint64_t address, std::span<std::byte> buf) {
 
 DmaResult<void> TestDev::dma_out(uint64_t address, std::span<const std::byte> buf) {
     if (dma_direct_->value() == 1) {
-        if (auto w = dma().direct(address, buf.size()); !w.empty()) {
+        if (auto w = dma().direct(address, buf.size(), DmaAccess::write); !w.empty()) {
             std::memcpy(w.data(), buf.data(), buf.size());
             ++direct_hits_;
             return {};

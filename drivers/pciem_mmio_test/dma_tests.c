@@ -708,6 +708,23 @@ static void test_direct(struct pmt_run *t)
 	snprintf(t->note, sizeof(t->note), "%u transfers through the window", hits);
 }
 
+/*
+ * The engines reaching into the window directly are checked as well: the
+ * model consults the page permissions pciem.ko publishes, so a FILL after
+ * unmap, against the direction or with bus mastering off is refused with
+ * the same status as on the checked path, and the memory stays untouched.
+ */
+static void test_direct_checked(struct pmt_run *t)
+{
+	writel(1, t->r + TESTDEV_DMA_DIRECT);
+	test_after_unmap(t);
+	if (!t->failed)
+		test_direction(t);
+	if (!t->failed)
+		test_bus_master(t);
+	writel(0, t->r + TESTDEV_DMA_DIRECT);
+}
+
 const struct pmt_test pmt_dma_tests[] = {
 	{ "coherent", test_coherent, PMT_F_TESTDEV },
 	{ "pool", test_pool, PMT_F_TESTDEV },
@@ -723,5 +740,6 @@ const struct pmt_test pmt_dma_tests[] = {
 	{ "never-mapped", test_never_mapped, PMT_F_TESTDEV },
 	{ "bad-calls", test_bad_calls, PMT_F_TESTDEV },
 	{ "direct", test_direct, PMT_F_TESTDEV | PMT_F_EXPLICIT },
+	{ "direct-checked", test_direct_checked, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ }
 };

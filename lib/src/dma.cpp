@@ -47,18 +47,18 @@ DmaFaultKind dma_fault_kind(uint32_t abi_fault) {
     }
 }
 
-std::span<std::byte> Dma::direct(uint64_t address, size_t len) {
+std::span<std::byte> Dma::direct(uint64_t address, size_t len, DmaAccess access) {
     const std::span<std::byte> w = window();
     const uint64_t base = window_base();
     if (w.empty() || address < base || address - base > w.size() ||
-        len > w.size() - (address - base)) {
+        len > w.size() - (address - base) || !window_allows(address, len, access)) {
         return {};
     }
     return w.subspan(address - base, len);
 }
 
 DmaResult<void> Dma::fast_read(uint64_t address, std::span<std::byte> out) {
-    if (auto w = direct(address, out.size()); !w.empty()) {
+    if (auto w = direct(address, out.size(), DmaAccess::read); !w.empty()) {
         std::memcpy(out.data(), w.data(), out.size());
         return {};
     }
@@ -66,7 +66,7 @@ DmaResult<void> Dma::fast_read(uint64_t address, std::span<std::byte> out) {
 }
 
 DmaResult<void> Dma::fast_write(uint64_t address, std::span<const std::byte> in) {
-    if (auto w = direct(address, in.size()); !w.empty()) {
+    if (auto w = direct(address, in.size(), DmaAccess::write); !w.empty()) {
         std::memcpy(w.data(), in.data(), in.size());
         return {};
     }
@@ -108,7 +108,7 @@ DmaResult<void> Dma::write_sg(std::span<const DmaSegment> sg, std::span<const st
 }
 
 // Whether the first `bytes` bytes of the list all lie in the window.
-bool Dma::all_direct(std::span<const DmaSegment> sg, size_t bytes) {
+bool Dma::all_direct(std::span<const DmaSegment> sg, size_t bytes, DmaAccess access) {
     if (window().empty()) {
         return false;
     }
@@ -117,7 +117,7 @@ bool Dma::all_direct(std::span<const DmaSegment> sg, size_t bytes) {
             break;
         }
         const size_t n = static_cast<size_t>(std::min<uint64_t>(seg.length, bytes));
-        if (direct(seg.address, n).empty()) {
+        if (direct(seg.address, n, access).empty()) {
             return false;
         }
         bytes -= n;
@@ -126,7 +126,7 @@ bool Dma::all_direct(std::span<const DmaSegment> sg, size_t bytes) {
 }
 
 DmaResult<void> Dma::fast_read_sg(std::span<const DmaSegment> sg, std::span<std::byte> out) {
-    if (!all_direct(sg, out.size())) {
+    if (!all_direct(sg, out.size(), DmaAccess::read)) {
         return read_sg(sg, out);
     }
     return walk_sg(sg, out,
@@ -134,7 +134,7 @@ DmaResult<void> Dma::fast_read_sg(std::span<const DmaSegment> sg, std::span<std:
 }
 
 DmaResult<void> Dma::fast_write_sg(std::span<const DmaSegment> sg, std::span<const std::byte> in) {
-    if (!all_direct(sg, in.size())) {
+    if (!all_direct(sg, in.size(), DmaAccess::write)) {
         return write_sg(sg, in);
     }
     return walk_sg(sg, in,

@@ -152,4 +152,32 @@ DmaResult<uint64_t> KernelDma::compare_swap(uint64_t address, uint64_t expected,
     return run(x);
 }
 
+static_assert(static_cast<uint8_t>(DmaAccess::read) == PCIEM_DMA_PERM_READ &&
+              static_cast<uint8_t>(DmaAccess::write) == PCIEM_DMA_PERM_WRITE);
+
+bool KernelDma::window_allows(uint64_t address, size_t len, DmaAccess access) const {
+    if (perm_ == nullptr) {
+        return true;
+    }
+    // The kernel updates these as the driver maps, unmaps and programs
+    // the command register; a stale byte is at worst one access early or
+    // late, as with a device racing its driver.
+    if (__atomic_load_n(&perm_->bus_master, __ATOMIC_RELAXED) == 0) {
+        return false;
+    }
+    if (len == 0) {
+        return true;
+    }
+    const auto* pages = reinterpret_cast<const uint8_t*>(perm_ + 1);
+    const uint64_t first = (address - window_base_) / 4096;
+    const uint64_t last = (address - window_base_ + len - 1) / 4096;
+    const auto need = static_cast<uint8_t>(access);
+    for (uint64_t p = first; p <= last; ++p) {
+        if (p >= perm_->pages || (__atomic_load_n(&pages[p], __ATOMIC_RELAXED) & need) != need) {
+            return false;
+        }
+    }
+    return true;
+}
+
 } // namespace pciem

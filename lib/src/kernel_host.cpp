@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -24,9 +25,9 @@ namespace pciem {
 
 namespace {
 
-Result<void*> map_fd(int fd, size_t len, uint64_t offset, const char* what) {
-    void* p =
-        ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
+Result<void*> map_fd(int fd, size_t len, uint64_t offset, const char* what,
+                     int prot = PROT_READ | PROT_WRITE) {
+    void* p = ::mmap(nullptr, len, prot, MAP_SHARED, fd, static_cast<off_t>(offset));
     if (p == MAP_FAILED) {
         const int e = errno;
         return fail(e, describe_errno(e, fmt::format("mmap of the {} ({} bytes at {:#x})", what,
@@ -51,7 +52,8 @@ KernelHost::Mapping::~Mapping() {
 
 KernelHost::KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options)
     : model_(model), device_(std::move(device)), busy_poll_(options.busy_poll),
-      poll_interval_us_(options.poll_interval_us), idle_poll_us_(options.idle_poll_us) {}
+      poll_interval_us_(options.poll_interval_us),
+      idle_poll_us_(options.effective_idle_poll_us()) {}
 
 KernelHost::~KernelHost() {
     if (starter_.joinable()) {
@@ -79,12 +81,23 @@ Result<void> KernelHostOptions::validate() const {
         return fail(EINVAL, "busy polling already polls without pause: drop the poll interval "
                             "(--poll-interval-us) or the busy polling (--busy-poll)");
     }
-    if (idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
+    if (idle_poll_us && *idle_poll_us != 0 && (busy_poll || poll_interval_us != 0)) {
         return fail(EINVAL, "polling until idle (--idle-poll-us) is a way of sleeping: it goes "
                             "with neither busy polling (--busy-poll) nor a poll interval "
                             "(--poll-interval-us)");
     }
+    if (low_cpu && (busy_poll || poll_interval_us != 0 || (idle_poll_us && *idle_poll_us != 0))) {
+        return fail(EINVAL, "--low-cpu never polls: it goes with none of --busy-poll, "
+                            "--poll-interval-us and --idle-poll-us");
+    }
     return {};
+}
+
+uint32_t KernelHostOptions::effective_idle_poll_us() const {
+    if (busy_poll || poll_interval_us != 0 || low_cpu) {
+        return 0;
+    }
+    return idle_poll_us.value_or(default_idle_poll_us);
 }
 
 Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
@@ -239,7 +252,17 @@ Result<void> KernelHost::map_dma_window(uint64_t bytes, bool no_bounce) {
         return std::unexpected(p.error());
     }
     dma_window_map_.emplace(*p, bytes);
-    dma_->bind_window(std::span<std::byte>(static_cast<std::byte*>(*p), bytes), req.bus_base);
+    // What the device may do to each page: checked before every direct
+    // access, so the window is sanitized as the checked path is.
+    const size_t perm_len = sizeof(pciem_dma_perm) + bytes / 4096;
+    auto perm = map_fd(device_.fd(), perm_len, req.perm_mmap_offset, "DMA window permissions",
+                       PROT_READ);
+    if (!perm) {
+        return std::unexpected(perm.error());
+    }
+    dma_perm_map_.emplace(*perm, perm_len);
+    dma_->bind_window(std::span<std::byte>(static_cast<std::byte*>(*p), bytes), req.bus_base,
+                      static_cast<const pciem_dma_perm*>(*perm));
     return {};
 }
 
@@ -432,7 +455,10 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
             continue;
         }
         if (clock::now() - last_work < idle) {
-            cpu_relax();
+            // Not cpu_relax(): the thread that will bring the next request
+            // (the driver's, or a vCPU's) may be waiting for this very CPU;
+            // yielding lets it run, and costs nothing when nobody waits.
+            ::sched_yield();
             continue;
         }
         // Idle long enough. Wake-ups on again first, then what was posted

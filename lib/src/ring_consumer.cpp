@@ -75,6 +75,10 @@ void RingConsumer::set_polling(bool on) {
         flags.fetch_or(PCIEM_MODEL_F_POLLING, std::memory_order_release);
     } else {
         flags.fetch_and(~uint32_t{PCIEM_MODEL_F_POLLING}, std::memory_order_release);
+        // The caller drains next: the kernel must see the flag clear
+        // before we read its producer index (it orders the other way
+        // round), or a request posted in between gets no wake-up.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
     }
 }
 

@@ -1029,7 +1029,10 @@ TEST_F(Abi, DmaWindowIsZeroedMemorySharedByMmap)
     expect_map_refused(fd, w.mmap_offset, size + 4096, EINVAL);
     expect_map_refused(fd, w.mmap_offset + size, 4096, EINVAL);
     expect_map_refused(fd, w.mmap_offset + size / 2, size / 2 + 4096, EINVAL);
-    expect_map_refused(fd, w.mmap_offset + (1ull << 40), 4096, EINVAL);
+    // Far past the window but short of the permission map at 17 << 40.
+    expect_map_refused(fd, w.mmap_offset + (1ull << 39), 4096, EINVAL);
+    // The permission map is the device's to read, never the model's to write.
+    expect_map_refused(fd, PCIEM_MMAP_DMA_PERM, 4096, EPERM);
 
     size_t nonzero = 0;
     for (uint64_t i = 0; i < size; i++)

@@ -560,6 +560,28 @@ struct pciem_dma_window {
 					 * PCIEM_MAX_DMA_WINDOW */
 	__u64 bus_base;			/* out: bus address of byte 0 */
 	__u64 mmap_offset;		/* out: PCIEM_MMAP_DMA_WINDOW */
+	__u64 perm_mmap_offset;		/* out: PCIEM_MMAP_DMA_PERM */
+};
+
+/*
+ * What the device may do to each page of the window right now, so that a
+ * model touching the window directly can be checked as PCIEM_IOC_DMA
+ * checks (the sanitizer, with no system call): mapped read-only at
+ * PCIEM_MMAP_DMA_PERM, a struct pciem_dma_perm, then one byte per 4 KiB
+ * page of the window, PCIEM_DMA_PERM_* bits, kept current by the kernel
+ * as the driver maps and unmaps. An access the bytes do not allow goes
+ * through PCIEM_IOC_DMA, which refuses it and logs why.
+ */
+#define PCIEM_MMAP_DMA_PERM	((__u64)17 << 40)
+#define PCIEM_DMA_PERM_MAGIC	0x7065726d	/* "perm" */
+#define PCIEM_DMA_PERM_READ	(1u << 0)	/* the device may read it */
+#define PCIEM_DMA_PERM_WRITE	(1u << 1)	/* the device may write it */
+
+struct pciem_dma_perm {
+	__u32 magic;			/* PCIEM_DMA_PERM_MAGIC */
+	__u32 bus_master;		/* Bus Master Enable, as programmed */
+	__u32 pages;			/* bytes that follow */
+	__u32 reserved;
 };
 
 /* ---------------------------------------------------------------------- */

@@ -66,6 +66,9 @@ struct DmaFault {
 template <class T>
 using DmaResult = std::expected<T, DmaFault>;
 
+// What a direct access to the window does.
+enum class DmaAccess : uint8_t { read = 1, write = 2, read_write = 3 };
+
 // One piece of a scatter-gather list, in bus addresses.
 struct DmaSegment {
     uint64_t address = 0;
@@ -99,12 +102,22 @@ public:
     // Zero-copy window (opt-in per device, see docs/dma.md): when the
     // host gives the device one, all its DMA lands in these bytes at bus
     // address window_base() + offset, and the model may touch them
-    // directly, unchecked, with no call per access. Empty otherwise.
+    // directly, with no call per access. Empty otherwise.
     [[nodiscard]] virtual std::span<std::byte> window() { return {}; }
     [[nodiscard]] virtual uint64_t window_base() const { return 0; }
+    // Whether the device may do `access` to [address, address + len) of
+    // the window now, as the sanitizer would rule (bus mastering on, the
+    // pages mapped in that direction). Hosts that know say; the default
+    // allows.
+    [[nodiscard]] virtual bool window_allows(uint64_t /*address*/, size_t /*len*/,
+                                             DmaAccess /*access*/) const {
+        return true;
+    }
     // The window's bytes for [address, address + len), or an empty span
-    // when they are not all in the window (then use read()/write()).
-    [[nodiscard]] std::span<std::byte> direct(uint64_t address, size_t len);
+    // when they are not all in the window or the access is not allowed
+    // (then use read()/write(), which refuse it with the reason).
+    [[nodiscard]] std::span<std::byte> direct(uint64_t address, size_t len,
+                                              DmaAccess access = DmaAccess::read_write);
 
     // The fast path for models that opted into a window: straight from or
     // into the window when every byte lies in it (no check, no system
@@ -129,7 +142,7 @@ public:
                                                    std::span<const std::byte> in);
 
 private:
-    bool all_direct(std::span<const DmaSegment> sg, size_t bytes);
+    bool all_direct(std::span<const DmaSegment> sg, size_t bytes, DmaAccess access);
 };
 
 // "unmapped", "bus master off", ...: for messages and status logs.

@@ -27,11 +27,17 @@ public:
                              std::span<const std::byte> in) override;
     std::span<std::byte> window() override { return window_; }
     [[nodiscard]] uint64_t window_base() const override { return window_base_; }
+    // From the kernel's per-page permissions of the window (Bus Master
+    // Enable, the live mappings' directions), read without a system call.
+    [[nodiscard]] bool window_allows(uint64_t address, size_t len,
+                                     DmaAccess access) const override;
 
-    // The KernelHost maps the zero-copy window and hands it over here.
-    void bind_window(std::span<std::byte> bytes, uint64_t bus_base) {
+    // The KernelHost maps the zero-copy window and its permissions and
+    // hands them over here.
+    void bind_window(std::span<std::byte> bytes, uint64_t bus_base, const pciem_dma_perm* perm) {
         window_ = bytes;
         window_base_ = bus_base;
+        perm_ = perm;
     }
 
 private:
@@ -48,6 +54,7 @@ private:
     int fd_;
     std::span<std::byte> window_;
     uint64_t window_base_ = 0;
+    const pciem_dma_perm* perm_ = nullptr;
 };
 
 } // namespace pciem

@@ -57,8 +57,15 @@ struct KernelHostOptions {
     // (ring and on_poll(), as busy_poll does) until this many
     // microseconds pass with nothing to do, then on_idle() and sleep
     // (0: sleep at once). Busy polling's latency while the driver is
-    // busy, no spinning CPU while it is not.
-    uint32_t idle_poll_us = 0;
+    // busy, no spinning CPU while it is not. Unset: the default, adaptive
+    // polling with default_idle_poll_us, unless busy_poll,
+    // poll_interval_us or low_cpu choose another loop.
+    std::optional<uint32_t> idle_poll_us;
+    static constexpr uint32_t default_idle_poll_us = 200;
+    // Never spin: sleep between requests, woken by each one (the lowest
+    // CPU use, a wake-up per access: trapped reads take several times as
+    // long under load).
+    bool low_cpu = false;
     // PCIEM_IOC_DEV_CONFIG; unset keeps the kernel's defaults (1 s, 100 us).
     std::optional<uint32_t> read_timeout_us;
     std::optional<uint32_t> spin_us;
@@ -80,6 +87,9 @@ struct KernelHostOptions {
     // Refuses combinations that would silently ignore an option (EINVAL,
     // with what to drop or add). KernelHost::create() calls it too.
     [[nodiscard]] Result<void> validate() const;
+    // The polling spell the loop uses after work: 0 when another loop
+    // (busy, interval, low-CPU) is chosen.
+    [[nodiscard]] uint32_t effective_idle_poll_us() const;
 };
 
 class KernelHost {
@@ -167,6 +177,7 @@ private:
     std::vector<Mapping> shadow_maps_;
     std::vector<Mapping> ram_maps_;
     std::optional<Mapping> dma_window_map_;
+    std::optional<Mapping> dma_perm_map_;
     std::unique_ptr<RingConsumer> consumer_;
     RingView ring_;
     UniqueFd stop_fd_;

@@ -71,7 +71,7 @@ expect_model_refusal() { # PATTERN PROGRAM ARGS...: a usage error, status 2
 	fi
 }
 expect_model_refusal 'bounces nothing needs a window.*--dma-window-mb' \
-	pciem-nvme --memory --size 1M --dma-window-no-bounce
+	pciem-nvme --memory --size 1M --dma-window-mb 0 --dma-window-no-bounce
 expect_model_refusal 'busy polling already polls.*--poll-interval-us' \
 	pciem-testdev --busy-poll --poll-interval-us 20
 expect_model_refusal 'polling until idle .*--idle-poll-us.* is a way of sleeping' \

@@ -58,6 +58,7 @@ if start_testdev --dma-window-mb 64; then
 	if wait_dir "$dir"; then
 		run_suite_all "$dir" dma "$MIN_TESTS"
 		run_suite "$dir" dma direct 1
+		run_suite "$dir" dma direct-checked 1
 	else
 		fail "$dir did not appear"
 	fi
@@ -80,6 +81,7 @@ if start_testdev --dma-window-mb 64 --dma-window-no-bounce; then
 		run_suite_all "$dir" dma "$MIN_TESTS"
 		echo 6 >$depth
 		run_suite "$dir" dma direct 1
+		run_suite "$dir" dma direct-checked 1
 		expect_log "a refusal with no call chain recorded" \
 			"DMA write of 65 bytes at 0x[0-9a-f]+ refused: past the bounds .* FROM_DEVICE single, mapped by \\?"
 	else
