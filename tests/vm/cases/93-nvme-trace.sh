@@ -11,7 +11,7 @@
 . /pciem/tests/vm/lib.sh
 
 SIZE_MB=16
-for t in nvme pciem-nvme pciemctl pciem_guest_trace_check; do
+for t in nvme pciem-nvme pciemctl pciem_guest_trace_check trace-cmd; do
 	command -v "$t" >/dev/null || { fail "$t is not in the guest (pciem-vm --nvme-tools, build/bin)"; finish; }
 done
 . /pciem/tests/vm/nvme_lib.sh
@@ -21,6 +21,9 @@ for e in config mmio irq_raise irq_mask irq_deliver dma_map dma_access ring_full
 	grep -qx "pciem:pciem_$e" "$tracefs/available_events" || fail "pciem:pciem_$e is not in $tracefs/available_events"
 done
 note "ok: the 10 pciem tracepoints are in available_events"
+# Debian's trace-cmd sees them too
+trace-cmd list -e pciem >/tmp/tc.list 2>&1 || { cat /tmp/tc.list; fail "trace-cmd list -e pciem failed"; }
+expect_eq "pciem events in trace-cmd list -e pciem" "$(grep -c '^pciem:pciem_' /tmp/tc.list)" 10
 
 # in_order FILE REGEX...: lines matching each REGEX occur in FILE in this
 # order; prints the lines found.
