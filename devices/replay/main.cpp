@@ -6,7 +6,6 @@
 // naming it and exit status 1 (docs/record.md).
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <string>
 
 #include <unistd.h>
@@ -63,12 +62,10 @@ int main(int argc, char** argv) {
     for (const std::string& w : m.warnings()) {
         fmt::print(stderr, "pciem-replay: warning: {}\n", w);
     }
-    const time_t when = static_cast<time_t>(h.start_realtime_ns / 1'000'000'000u);
-    char date[64] = "?";
-    std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", std::gmtime(&when));
-    fmt::print("pciem-replay: {}: {} recorded on {} UTC (kernel {:.48s}), {} records: {} "
-               "accesses to match, {} device events to do\n",
-               file, pciem::format_pci_address(h.domain, h.bus, h.devfn), date, h.kernel, nrec,
+    fmt::print("pciem-replay: {}: {} recorded on {} (kernel {}), {} records: {} accesses to "
+               "match, {} device events to do\n",
+               file, pciem::format_pci_address(h.domain, h.bus, h.devfn),
+               pciem::recording_start_text(h), pciem::recording_kernel(h), nrec,
                m.accesses_expected(), m.events_expected());
     std::fflush(stdout);
 

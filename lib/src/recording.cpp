@@ -194,6 +194,20 @@ RecordingHeader make_recording_header(const PciAddress& at, uint32_t abi_version
     return h;
 }
 
+std::string recording_start_text(const RecordingHeader& header) {
+    const time_t when = static_cast<time_t>(header.start_realtime_ns / 1'000'000'000u);
+    tm t{};
+    char text[64] = "?";
+    if (gmtime_r(&when, &t) != nullptr) {
+        std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &t);
+    }
+    return text;
+}
+
+std::string recording_kernel(const RecordingHeader& header) {
+    return {header.kernel, strnlen(header.kernel, sizeof(header.kernel))};
+}
+
 std::span<const std::byte> Record::dma_data() const {
     if (type != PCIEM_REC_DMA || bytes.size() < sizeof(pciem_rec_dma)) {
         return {};

@@ -206,4 +206,14 @@ TEST(Recording, HeaderSaysWhereAndWhen) {
     EXPECT_NE(h.kernel[0], 0);
 }
 
+TEST(Recording, StartAndKernelInWords) {
+    auto h = header();
+    h.start_realtime_ns = 1'764'825'508'123'456'789u; // 2025-12-04 05:18:28 UTC
+    EXPECT_EQ(pciem::recording_start_text(h), "2025-12-04 05:18:28 UTC");
+    std::memset(h.kernel, 'k', sizeof(h.kernel)); // full: no NUL
+    EXPECT_EQ(pciem::recording_kernel(h), std::string(48, 'k'));
+    std::memcpy(h.kernel, "6.1.0-57-amd64\0", 15);
+    EXPECT_EQ(pciem::recording_kernel(h), "6.1.0-57-amd64");
+}
+
 } // namespace

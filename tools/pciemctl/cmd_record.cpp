@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -183,12 +182,9 @@ int dump(const DumpOptions& o) {
         return exit_runtime_error;
     }
     const pciem::RecordingHeader& h = rec->header();
-    const time_t when = static_cast<time_t>(h.start_realtime_ns / 1'000'000'000u);
-    char date[64] = "?";
-    std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", std::gmtime(&when));
-    fmt::print("# PCIem recording of {}: {} records, started {} UTC, kernel {:.48s}, ABI {}\n",
-               pciem::format_pci_address(rec->address()), rec->records().size(), date, h.kernel,
-               h.abi_version);
+    fmt::print("# PCIem recording of {}: {} records, started {}, kernel {}, ABI {}\n",
+               pciem::format_pci_address(rec->address()), rec->records().size(),
+               pciem::recording_start_text(h), pciem::recording_kernel(h), h.abi_version);
     for (const pciem::Record& r : rec->records()) {
         if (o.offsets) {
             fmt::print("@{:#x} ", r.file_offset);

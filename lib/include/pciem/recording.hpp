@@ -62,6 +62,10 @@ static_assert(sizeof(RecordingHeader) == 96);
 // A header for a recording of the function at `at` starting now.
 RecordingHeader make_recording_header(const PciAddress& at, uint32_t abi_version,
                                       uint32_t buffer_kb);
+// When it started, for people: "2026-12-04 05:18:28 UTC".
+std::string recording_start_text(const RecordingHeader& header);
+// The recording kernel's release ("6.1.0-57-amd64"), without the padding.
+std::string recording_kernel(const RecordingHeader& header);
 
 // One record: where it is in the recording and a view of its bytes.
 struct Record {
