@@ -8,9 +8,8 @@ set -euo pipefail
 prog=${0##*/}
 usage() {
 	cat <<USAGE
-Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--size-mb N] [--runtime SEC] [--clock tsc|hpet]
-       [--variants "default no-shadow busy-poll idle-poll window poll poll-window fast"] [--no-ceiling]
-       [--timeout SEC]
+Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--size-mb N] [--runtime SEC] [--runs N]
+       [--clock tsc|hpet] [--variants "V ..."] [--no-ceiling] [--timeout SEC]
 
 Boots one guest (tools/pciem-vm --nvme-tools, TCG, 2 vCPUs, 1 GiB) with
 QEMU's NVMe controller (-device nvme; its image a sparse raw file in a host
@@ -22,35 +21,31 @@ reads return written data:
   rand4k-qd16   4 KiB random reads, queue depth 16  (IOPS)
   seq128k       128 KiB sequential reads, queue depth 16  (MiB/s)
 against
-  - QEMU's nvme: the reference, measured first and again last;
+  - QEMU's nvme: the reference, measured first and again last in each run;
   - null_blk (queue_mode=2 irqmode=0, not memory-backed): a block device
     that does nothing, completing each I/O inside its submission: fio and
     the guest's block layer alone, no driver, no interrupt, no data moved.
     Not a competitor but the ceiling: no NVMe device, emulated or not, can
     beat it in this guest (--no-ceiling leaves it out);
   - pciem-nvme --memory --cpu 0, in the variants given:
-      default    the model's default event loop, checked DMA (ioctls), shadow
-                 doorbells (Doorbell Buffer Config) in event mode
+      default    no options: what a user gets (adaptive polling, queues in a
+                 32 MiB zero-copy window, data checked and copied once, no
+                 call chains recorded for streaming mappings); after its
+                 figures, a verifying fio (randwrite 4 KiB QD16, crc32c)
+      low-cpu    --low-cpu: never spins, woken by every doorbell
+      checked    --dma-window-mb 0: no window, every DMA access a system call
+      traced     the default with pciem.ko dma_trace_depth=6 (call chains of
+                 every map and unmap recorded for the sanitizer's reports)
+      busy-poll  --busy-poll: the model spins all the time
       no-shadow  --no-shadow-doorbells: every doorbell a trapped MMIO write
-      busy-poll  --busy-poll: the model spins on its request ring and polls
-                 the shadow doorbells (no doorbell traps, coalesced interrupts)
-      idle-poll  --idle-poll-us 1000: after work the model polls as busy-poll
-                 does until 1 ms passes idle, then sleeps (event mode)
-      window     --dma-window-mb 64: the device's DMA lands in a zero-copy
-                 window (streaming mappings bounced through it)
-      poll       --poll-interval-us 20: the model sleeps, but wakes every 20 us
-                 to poll the shadow doorbells (no doorbell traps, batched and
-                 coalesced completions, no spinning CPU)
-      poll-window  --poll-interval-us 20 --dma-window-mb 64
-                 --dma-window-no-bounce: the same, with queues and shadows
-                 in the window (polled with no system call), data checked
-                 and copied once
-      fast       --busy-poll --dma-window-mb 64 --dma-window-no-bounce, and
-                 pciem.ko's dma_trace_depth=0 (no call chains recorded):
-                 everything for speed, the DMA checks still on
-The disks are told apart by serial (nvme list). Prints each figure and the
-ratio PCIem/QEMU (QEMU: the mean of its two runs). Absolute figures depend
-on the host and TCG; only ratios from the same run mean anything.
+      poll       --poll-interval-us 20: sleeps, woken every 20 us to poll
+      bounce     --dma-window-bounce: data bounced through the window too
+The whole sequence runs --runs times in the same guest; each figure is
+printed as the median of the runs with the min and max of its ratio.
+Ratios: PCIem / QEMU -device nvme (the mean of QEMU's two measurements of
+the same run), and PCIem / null_blk (how much of the ceiling is reached).
+Absolute figures depend on the host and TCG; only ratios from the same run
+mean anything. Exits non-zero if a figure is missing or the verify failed.
 
 The guest's clocksource matters more than anything else here: fio and the
 block layer read the clock several times per I/O, and under TCG an HPET read
@@ -66,18 +61,19 @@ Options:
                       choice under TCG)
   --size-mb N         MiB of each disk used (default 128)
   --runtime SEC       seconds per fio run, after the ramp (default 5)
-  --variants "V ..."  PCIem variants (default "default no-shadow busy-poll idle-poll window poll poll-window fast")
+  --runs N            repetitions of the whole sequence (default 3)
+  --variants "V ..."  PCIem variants (default "default low-cpu checked traced busy-poll")
   --no-ceiling        do not measure null_blk
-  --timeout SEC       guest timeout (default 900)
+  --timeout SEC       guest timeout (default 2400)
 USAGE
 }
 
-kernel=6.1 size_mb=128 runtime=5 variants="default no-shadow busy-poll idle-poll window poll poll-window fast" timeout=900
+kernel=6.1 size_mb=128 runtime=5 runs=3 variants="default low-cpu checked traced busy-poll" timeout=2400
 clock=tsc no_ceiling=0
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_options kernel size-mb runtime variants clock no-ceiling! timeout -- "$@"
+bench_options kernel size-mb runtime runs variants clock no-ceiling! timeout -- "$@"
 ceiling=$((1 - no_ceiling))
-bench_positive "$size_mb" "$runtime" "$timeout"
+bench_positive "$size_mb" "$runtime" "$runs" "$timeout"
 case "$clock" in
 tsc) clock_args=(--append "clocksource=tsc tsc=reliable") ;;
 hpet) clock_args=() ;;
@@ -88,16 +84,16 @@ esac
 # parameters (NAME=VALUE, set in /sys/module/pciem/parameters for its run).
 declare -A variant_args=(
 	[default]=""
-	[no-shadow]="--no-shadow-doorbells"
+	[low-cpu]="--low-cpu"
+	[checked]="--dma-window-mb 0"
+	[traced]=""
 	[busy-poll]="--busy-poll"
-	[window]="--dma-window-mb 64"
+	[no-shadow]="--no-shadow-doorbells"
 	[poll]="--poll-interval-us 20"
-	[poll-window]="--poll-interval-us 20 --dma-window-mb 64 --dma-window-no-bounce"
-	[fast]="--busy-poll --dma-window-mb 64 --dma-window-no-bounce"
-	[idle-poll]="--idle-poll-us 1000"
+	[bounce]="--dma-window-bounce"
 )
 declare -A variant_params=(
-	[fast]="dma_trace_depth=0"
+	[traced]="dma_trace_depth=6"
 )
 guest_variants=()
 for v in $variants; do
@@ -114,8 +110,8 @@ truncate -s "${size_mb}M" "$img"
 # ---- the part that runs in the guest (busybox sh) ----
 cat >"$bench_tmp/guest.sh" <<'GUEST'
 . /pciem/tests/vm/lib.sh
-size_mb=$1 runtime=$2 ceiling=$3
-shift 3
+size_mb=$1 runtime=$2 ceiling=$3 runs=$4
+shift 4
 err() { echo "BENCH-ERROR $*"; }
 for t in nvme fio pciem-nvme; do
 	command -v $t >/dev/null || { err "$t is not in the guest (pciem-vm --nvme-tools)"; exit 1; }
@@ -128,7 +124,7 @@ prefill() { # DEV
 		{ cat /tmp/prefill.log; err "prefill of $1 failed"; return 1; }
 }
 
-# measure LABEL DEV: every workload; "BENCH LABEL WORKLOAD IOPS KiB/s LAT_US"
+# measure RUN LABEL DEV: every workload; "BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US"
 measure() {
 	for w in $WORKLOADS; do
 		case $w in
@@ -137,33 +133,31 @@ measure() {
 		seq128k) args="--rw=read --bs=128k --iodepth=16" ;;
 		esac
 		# terse (v3): field 7 read KiB/s, 8 read IOPS, 40 read latency mean (us)
-		r=$(fio --name="$w" --filename="$2" --direct=1 --ioengine=libaio $args \
+		r=$(fio --name="$w" --filename="$3" --direct=1 --ioengine=libaio $args \
 			--size="${size_mb}M" --time_based --runtime="$runtime" --ramp_time=1 \
 			--cpus_allowed=1 --minimal 2>/tmp/fio.err | tail -n 1 |
 			awk -F';' 'NF > 40 { printf "%d %d %d", $8, $7, $40 }')
 		if [ -n "$r" ]; then
-			echo "BENCH $1 $w $r"
+			echo "BENCH $1 $2 $w $r"
 		else
 			cat /tmp/fio.err
-			err "fio $w on $1 ($2) failed"
+			err "fio $w on $2 ($3) failed"
 		fi
 	done
 }
 
-qemu_dev=$(disk_of qemu-ref) || { nvme list; err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
-prefill "$qemu_dev" && measure qemu-first "$qemu_dev"
-
-# The ceiling: null_blk completing in submission, moving no data.
-if [ "$ceiling" = 1 ]; then
-	rmmod null_blk 2>/dev/null
-	if modprobe null_blk queue_mode=2 irqmode=0 memory_backed=0 gb=1 nr_devices=1 &&
-		[ -b /dev/nullb0 ]; then
-		measure null_blk /dev/nullb0
-		rmmod null_blk
+# verify RUN LABEL DEV: data written is data read back (crc32c), on the
+# same configuration as the figures; "BENCH-VERIFY RUN LABEL PASS|FAIL"
+verify() {
+	if fio --name=verify --filename="$3" --direct=1 --ioengine=libaio --rw=randwrite \
+		--bs=4k --iodepth=16 --size=32M --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 >/tmp/verify.log 2>&1; then
+		echo "BENCH-VERIFY $1 $2 PASS"
 	else
-		err "null_blk could not be loaded"
+		tail -n 20 /tmp/verify.log
+		echo "BENCH-VERIFY $1 $2 FAIL"
 	fi
-fi
+}
 
 # set_params NAME=VALUE...: pciem.ko's parameters; prints what they were.
 set_params() {
@@ -174,28 +168,57 @@ set_params() {
 	done
 }
 
-# the rest: VARIANT OPTIONS PARAMS triples
-k=0
-while [ $# -ge 3 ]; do
-	v=$1 extra=$2 params=$3
-	shift 3
-	k=$((k + 1))
-	serial=PCIEM-BENCH-$k
-	old_params=$(set_params $params)
-	start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
-		--serial "$serial" --ready-file @READY@ $extra || { err "pciem-nvme ($v) did not start"; continue; }
-	if dev=$(disk_of "$serial"); then
-		prefill "$dev" && measure "pciem-$v" "$dev"
-	else
-		nvme list
-		err "pciem-nvme ($v, serial $serial) has no disk"
-	fi
-	stop_model
-	wait_gone "$(first_addr)" || err "pciem-nvme ($v) still present after it exited"
-	set_params $old_params >/dev/null
-done
+qemu_dev=$(disk_of qemu-ref) || { nvme list; err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
+prefill "$qemu_dev" || exit 1
 
-measure qemu-last "$qemu_dev"
+run=1
+while [ $run -le "$runs" ]; do
+	echo "run $run of $runs" >&2
+	measure $run qemu-first "$qemu_dev"
+
+	# The ceiling: null_blk completing in submission, moving no data.
+	if [ "$ceiling" = 1 ]; then
+		rmmod null_blk 2>/dev/null
+		if modprobe null_blk queue_mode=2 irqmode=0 memory_backed=0 gb=1 nr_devices=1 &&
+			[ -b /dev/nullb0 ]; then
+			measure $run null_blk /dev/nullb0
+			rmmod null_blk
+		else
+			err "null_blk could not be loaded"
+		fi
+	fi
+
+	# the variants: VARIANT OPTIONS PARAMS triples
+	set -- "$@" END
+	nth=0
+	while [ "$1" != END ]; do
+		v=$1 extra=$2 params=$3
+		shift 3
+		set -- "$@" "$v" "$extra" "$params"	# keep them for the next run
+		nth=$((nth + 1))
+		serial=PCIEM-BENCH-$nth	# start_owner uses k and n itself
+		old_params=$(set_params $params)
+		if start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
+			--serial "$serial" --ready-file @READY@ $extra; then
+			if dev=$(disk_of "$serial"); then
+				prefill "$dev" && measure $run "pciem-$v" "$dev"
+				[ "$v" = default ] && verify $run "pciem-$v" "$dev"
+			else
+				nvme list
+				err "pciem-nvme ($v, serial $serial) has no disk"
+			fi
+			stop_model
+			wait_gone "$(first_addr)" || err "pciem-nvme ($v) still present after it exited"
+		else
+			err "pciem-nvme ($v) did not start"
+		fi
+		set_params $old_params >/dev/null
+	done
+	shift
+
+	measure $run qemu-last "$qemu_dev"
+	run=$((run + 1))
+done
 GUEST
 
 out="$bench_tmp/out"
@@ -203,7 +226,7 @@ bench_guest "$out" "$bench_tmp/guest.sh" --kernel "$kernel" --timeout "$timeout"
 	--nvme-tools --mem 1024 "${clock_args[@]}" "${ceiling_args[@]}" \
 	--qemu-arg=-drive --qemu-arg="file=$img,if=none,id=nvm,format=raw,cache=writeback" \
 	--qemu-arg=-device --qemu-arg=nvme,serial=qemu-ref,drive=nvm \
-	-- "$size_mb" "$runtime" "$ceiling" "${guest_variants[@]}"
+	-- "$size_mb" "$runtime" "$ceiling" "$runs" "${guest_variants[@]}"
 
 # ---- the table ----
 legend=""
@@ -212,14 +235,28 @@ for v in $variants; do
 	legend+="$v=${variant_args[$v]:-(no options)}${p:+, pciem.ko $p};"
 done
 awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" \
-	-v clock="$clock" -v legend="$legend" '
-# BENCH LABEL WORKLOAD IOPS KiB/s LAT_US
-$1 == "BENCH" { k = $2 " " $3; iops[k] = $4; kib[k] = $5; lat[k] = $6 }
+	-v clock="$clock" -v legend="$legend" -v runs="$runs" '
+# BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US
+$1 == "BENCH" { k = $2 " " $3 " " $4; iops[k] = $5; kib[k] = $6; lat[k] = $7 }
+$1 == "BENCH-VERIFY" { verified[$3] = verified[$3] " " $4; if ($4 != "PASS") bad_verify = 1 }
 function val(k, w) { return w == "seq128k" ? kib[k] / 1024 : iops[k] }
+# sorted copy of a[1..n] into s[1..n] (n is small)
+function sort_into(a, n, s,   i, j, t) {
+	for (i = 1; i <= n; i++) s[i] = a[i]
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
+}
+function median(a, n,   s) { sort_into(a, n, s); return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2 }
+function lo(a, n,   s) { sort_into(a, n, s); return s[1] }
+function hi(a, n,   s) { sort_into(a, n, s); return s[n] }
+# spread A N: "median (min-max)" of ratios
+function spread(a, n) { return sprintf("%6.2fx (%.2f-%.2f)", median(a, n), lo(a, n), hi(a, n)) }
 END {
-	printf "NVMe with fio, Linux %s guest under TCG (clocksource %s), first %d MiB of each disk, %d s per run\n",
-		kernel, clock, size, runtime
-	printf "ratio = PCIem / QEMU -device nvme (mean of its first and last run), same guest run\n"
+	printf "NVMe with fio, Linux %s guest under TCG (clocksource %s), first %d MiB of each disk, %d s per run, %d runs\n",
+		kernel, clock, size, runtime, runs
+	printf "each figure: the median of the runs; ratios: median (min-max) over the runs of\n"
+	printf "  vs QEMU = PCIem / QEMU -device nvme (mean of its first and last measurement of that run)\n"
+	printf "  of ceiling = PCIem / null_blk of that run\n"
 	printf "pciem-nvme variants:\n"
 	nl = split(legend, ls, ";")
 	for (i = 1; i <= nl; i++)
@@ -235,33 +272,57 @@ END {
 		title = w == "rand4k-qd1" ? "4 KiB random read, QD 1" : \
 			w == "rand4k-qd16" ? "4 KiB random read, QD 16" : "128 KiB sequential read, QD 16"
 		printf "\n%s (%s)\n", title, unit
-		f = "qemu-first " w
-		l = "qemu-last " w
-		if (!(f in iops) || !(l in iops)) {
-			printf "  %-30s (not measured)\n", "QEMU -device nvme"
+		n = 0
+		delete refv; delete ceil; delete cr
+		for (r = 1; r <= runs; r++) {
+			f = r " qemu-first " w
+			l = r " qemu-last " w
+			if (!(f in iops) || !(l in iops)) continue
+			refv[r] = (val(f, w) + val(l, w)) / 2
+			n++
+			c = r " null_blk " w
+			if (c in iops && refv[r] > 0) { ceil[r] = val(c, w); cr[++nc[w]] = ceil[r] / refv[r] }
+		}
+		if (n < runs) {
+			printf "  %-24s (not measured in every run)\n", "QEMU -device nvme"
 			missing = 1
 			continue
 		}
-		ref = (val(f, w) + val(l, w)) / 2
-		printf "  %-30s %9.1f   (first %.1f, last %.1f; mean latency %d / %d us)\n",
-			"QEMU -device nvme", ref, val(f, w), val(l, w), lat[f], lat[l]
-		c = "null_blk " w
-		if (c in iops && ref > 0)
-			printf "  %-30s %9.1f   ratio %6.3fx   (the ceiling: fio and the block layer alone)\n",
-				"null_blk (does nothing)", val(c, w), val(c, w) / ref
+		delete a; for (r = 1; r <= runs; r++) a[r] = refv[r]
+		printf "  %-24s %9.1f   (the reference)\n", "QEMU -device nvme", median(a, runs)
+		if (nc[w] == runs) {
+			delete a; for (r = 1; r <= runs; r++) a[r] = ceil[r]
+			printf "  %-24s %9.1f   vs QEMU %s   (the ceiling: fio and the block layer alone)\n",
+				"null_blk (does nothing)", median(a, runs), spread(cr, runs)
+		}
 		for (j = 1; j <= nv; j++) {
 			v = vs[j]
 			label = "pciem-nvme " v
-			k = "pciem-" v " " w
-			if (!(k in iops) || ref <= 0) {
-				printf "  %-30s (not measured)\n", label
+			got = 0
+			delete a; delete q; delete o; delete lt
+			for (r = 1; r <= runs; r++) {
+				k = r " pciem-" v " " w
+				if (!(k in iops) || refv[r] <= 0) continue
+				got++
+				a[got] = val(k, w); q[got] = val(k, w) / refv[r]; lt[got] = lat[k]
+				if (r in ceil && ceil[r] > 0) o[got] = val(k, w) / ceil[r]
+			}
+			if (got < runs) {
+				printf "  %-24s (not measured in every run)\n", label
 				missing = 1
 				continue
 			}
-			printf "  %-30s %9.1f   ratio %6.3fx   (mean latency %d us)\n",
-				label, val(k, w), val(k, w) / ref, lat[k]
+			line = sprintf("  %-24s %9.1f   vs QEMU %s", label, median(a, got), spread(q, got))
+			if (length(o) == got)
+				line = line sprintf("   of ceiling %s", spread(o, got))
+			printf "%s   (latency %d us)\n", line, median(lt, got)
 		}
 	}
-	exit missing
+	for (j = 1; j <= nv; j++)
+		if (vs[j] == "default") {
+			if (!("pciem-default" in verified)) { print "\nfio --verify on the default: not run"; missing = 1 }
+			else printf "\nfio --verify (randwrite 4 KiB QD16, crc32c) on the default, each run:%s\n", verified["pciem-default"]
+		}
+	exit missing || bad_verify
 }' "$out" || exit 1
 exit "$bench_status"

@@ -258,12 +258,15 @@ struct pciem_dma_trace {
  * Six frames reach past PCIem's and the DMA API's own to the driver's
  * function and its caller. Each frame is an ORC lookup: under TCG the
  * traces of a 4 KiB read's map and unmap cost about a tenth of the
- * submitting CPU's time, so speed-minded users may record fewer.
+ * submitting CPU's time, which every I/O would pay for a report most runs
+ * never print. So none by default for streaming mappings: a user chasing
+ * a refusal asks for them (the report says how) and reproduces. Coherent
+ * allocations, rare, always have theirs (pciem_dma_trace_coherent()).
  */
-static unsigned int dma_trace_depth = 6;
+static unsigned int dma_trace_depth;
 module_param(dma_trace_depth, uint, 0644);
 MODULE_PARM_DESC(dma_trace_depth,
-		 "Stack frames recorded per DMA API call for the DMA sanitizer's reports and debugfs (0-8; 0: none, reports say '?'; default 6)");
+		 "Stack frames recorded per streaming DMA map/unmap call for the DMA sanitizer's reports and debugfs (0-8; default 0: none, reports say '?'; 6 names the driver's function and its caller; coherent allocations always record 6 or more)");
 
 /*
  * Up to @depth return addresses of the calling chain, from the return
@@ -291,14 +294,28 @@ static __always_inline void pciem_dma_stack(unsigned long *entries,
 #endif
 }
 
-static void pciem_dma_trace_here(struct pciem_dma_trace *t)
+static void pciem_dma_trace_depth(struct pciem_dma_trace *t, unsigned int depth)
 {
-	unsigned int depth = min_t(unsigned int, READ_ONCE(dma_trace_depth),
-				   PCIEM_DMA_TRACE);
-
 	memset(t, 0, sizeof(*t));
+	depth = min_t(unsigned int, depth, PCIEM_DMA_TRACE);
 	if (depth)
 		pciem_dma_stack(t->entries, depth);
+}
+
+/* A streaming mapping, on every I/O: as deep as asked for. */
+static void pciem_dma_trace_here(struct pciem_dma_trace *t)
+{
+	pciem_dma_trace_depth(t, READ_ONCE(dma_trace_depth));
+}
+
+/*
+ * Coherent memory is allocated once per queue or ring, at probe or setup,
+ * never per I/O: its chains are always recorded, deep enough to name the
+ * driver's function.
+ */
+static void pciem_dma_trace_coherent(struct pciem_dma_trace *t)
+{
+	pciem_dma_trace_depth(t, max_t(unsigned int, READ_ONCE(dma_trace_depth), 6));
 }
 
 /*
@@ -420,7 +437,7 @@ void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace)
 		shown++;
 	}
 	if (!shown)
-		scnprintf(buf, len, "?");
+		scnprintf(buf, len, "? (no call chains recorded: set /sys/module/pciem/parameters/dma_trace_depth to 6)");
 }
 
 /* ---- the operations ----------------------------------------------------------- */
@@ -665,7 +682,7 @@ static void *pciem_dma_alloc(struct device *dev, size_t size,
 		kaddr = (void *)__get_free_pages(gfp | __GFP_ZERO, order);
 	if (!kaddr)
 		goto out;
-	pciem_dma_trace_here(&t);
+	pciem_dma_trace_coherent(&t);
 	*iova = pciem_dma_map_kaddr(fn, dev, kaddr, size, DMA_BIDIRECTIONAL,
 				    PCIEM_DMA_COHERENT, order,
 				    dev_mask(dev, true), &t);
@@ -692,7 +709,7 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
 
 	if (!fn)
 		return;
-	pciem_dma_trace_here(&t);
+	pciem_dma_trace_coherent(&t);
 	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_COHERENT, &kaddr,
 			     &order, &t);
 	/* Only memory PCIem handed out goes back; a bad free leaks instead. */

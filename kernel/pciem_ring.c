@@ -21,6 +21,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
@@ -149,8 +150,8 @@ static int ring_post(struct pciem_ring *ring, u16 type, u32 rflags,
 			trace_pciem_ring_full(container_of(ring,
 							   struct pciem_function,
 							   ring));
-			deadline = ktime_get_ns() + ring->read_timeout_ns;
-		} else if (ktime_get_ns() > deadline) {
+			deadline = local_clock() + ring->read_timeout_ns;
+		} else if (local_clock() > deadline) {
 			raw_spin_unlock_irqrestore(&ring->lock, flags);
 			return -ETIMEDOUT;
 		}
@@ -197,14 +198,21 @@ static int ring_wait(struct pciem_ring *ring,
 		     bool (*done)(struct pciem_ring *ring, u32 arg), u32 arg,
 		     bool may_sleep)
 {
-	u64 start = ktime_get_ns(), now;
+	/*
+	 * local_clock(), not ktime_get_ns(): this loop reads the clock on
+	 * every turn, and with the HPET as clocksource (the kernel's choice
+	 * under TCG) each ktime read is an exit into QEMU under its big lock,
+	 * slowing the very model we wait for. A timeout needs no more than
+	 * the scheduler's clock.
+	 */
+	u64 start = local_clock(), now;
 
 	for (;;) {
 		if (done(ring, arg))
 			return 0;
 		if (READ_ONCE(ring->dead))
 			return -ENODEV;
-		now = ktime_get_ns();
+		now = local_clock();
 		if (now - start > ring->read_timeout_ns)
 			return -ETIMEDOUT;
 		if (may_sleep && now - start > ring->spin_ns) {

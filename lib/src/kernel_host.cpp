@@ -445,20 +445,36 @@ Result<void> KernelHost::run_polling() {
 
 bool KernelHost::poll_until_idle(std::optional<Error>* error) {
     using clock = std::chrono::steady_clock;
+    // The clock is read once per this many empty turns, never while there
+    // is work: without a TSC clocksource (the kernel's choice under TCG) a
+    // clock read is a system call and an HPET access that takes QEMU's big
+    // lock, dearer than a turn of the loop.
+    constexpr unsigned turns_per_clock_read = 32;
     const auto idle = std::chrono::microseconds(idle_poll_us_);
     consumer_->set_polling(true); // the kernel skips wake-ups meanwhile
-    auto last_work = clock::now();
+    unsigned empty_turns = 0;
+    clock::time_point deadline{}; // valid once armed: at the first read after work
+    bool armed = false;
     while (!should_leave(error)) {
         const bool ring_work = consumer_->drain() != 0;
         if (model_.on_poll() || ring_work) {
-            last_work = clock::now();
+            empty_turns = 0;
+            armed = false;
             continue;
         }
-        if (clock::now() - last_work < idle) {
-            // Not cpu_relax(): the thread that will bring the next request
-            // (the driver's, or a vCPU's) may be waiting for this very CPU;
-            // yielding lets it run, and costs nothing when nobody waits.
-            ::sched_yield();
+        // Not cpu_relax(): the thread that will bring the next request
+        // (the driver's, or a vCPU's) may be waiting for this very CPU;
+        // yielding lets it run, and costs nothing when nobody waits.
+        ::sched_yield();
+        if (++empty_turns % turns_per_clock_read != 0) {
+            continue;
+        }
+        const auto now = clock::now();
+        if (!armed) {
+            deadline = now + idle;
+            armed = true;
+        }
+        if (now < deadline) {
             continue;
         }
         // Idle long enough. Wake-ups on again first, then what was posted
@@ -469,7 +485,8 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
             return true;
         }
         consumer_->set_polling(true);
-        last_work = clock::now();
+        empty_turns = 0;
+        armed = false;
     }
     consumer_->set_polling(false);
     consumer_->drain();
