@@ -22,6 +22,7 @@
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
@@ -215,7 +216,14 @@ static int ring_wait(struct pciem_ring *ring,
 		now = local_clock();
 		if (now - start > ring->read_timeout_ns)
 			return -ETIMEDOUT;
-		if (may_sleep && now - start > ring->spin_ns) {
+		/*
+		 * Spin only while it can help: once another task is runnable
+		 * on this CPU (the model, woken here or yielding while it
+		 * polls; the scheduler likes to put it beside the thread it
+		 * answers), spinning keeps it from answering. Sleep instead.
+		 */
+		if (may_sleep && (now - start > ring->spin_ns ||
+				  !single_task_running())) {
 			long left = nsecs_to_jiffies(ring->read_timeout_ns -
 						     (now - start)) + 1;
 

@@ -198,3 +198,49 @@ log_clean() {
 	bad=$(log_since | grep -E "$oops_pattern")
 	[ -z "$bad" ] || { echo "$bad" | head -n 20; fail "$1: kernel log reports the above"; }
 }
+
+# ---- display models (pciem-fb, pciem-bochs): what the screen shows ----
+# The model runs with --snapshot "$snap"; SIGUSR1 makes it write the PNG.
+snap=/tmp/fb-snap.png
+# snapshot: a fresh PNG of the screen from the model.
+snapshot() {
+	rm -f "$snap"
+	kill -USR1 "$MODEL_PID"
+	wait_for 50 -s "$snap"
+}
+# screen_is WHAT CHECK...: the screen passes `pciem_fb_client CHECK...`
+# (with the snapshot as its PNG) within 10 s; updates reach the screen at
+# the next vblank after the upload.
+screen_is() {
+	what=$1
+	shift
+	i=0
+	while [ $i -lt 20 ]; do
+		if snapshot && pciem_fb_client "$@" >/tmp/check.log 2>&1; then
+			note "ok: $what: $(tail -n 1 /tmp/check.log)"
+			return 0
+		fi
+		sleep 0.5
+		i=$((i + 1))
+	done
+	cat /tmp/check.log
+	cp "$snap" "/tmp/failed-$(echo "$what" | tr ' ' '-').png" 2>/dev/null
+	fail "$what: the screen never showed it"
+	return 1
+}
+# modetest_smpte DRIVER WHAT: `modetest -M DRIVER -s CONN@CRTC:1024x768`
+# shows its SMPTE test pattern, bit for bit (modetest waits for Enter).
+modetest_smpte() {
+	ids=$(pciem_fb_client ids "$1") || { fail "no connector/CRTC for modetest"; return; }
+	(sleep 12; echo) | modetest -M "$1" -s "$ids:1024x768" >/tmp/modetest.log 2>&1 &
+	mt=$!
+	screen_is "modetest -s $ids:1024x768 pattern ($2)" smpte "$snap"
+	wait "$mt" || { cat /tmp/modetest.log; fail "modetest failed"; }
+}
+
+# fbcon_abab WHAT: "ABAB" written to the console (cursor hidden) shows up
+# at the top left as glyphs.
+fbcon_abab() {
+	printf '\033[2J\033[H\033[?25lABAB' >/dev/tty1
+	screen_is "fbcon text ABAB ($1)" text "$snap" 0 0 4
+}
