@@ -204,11 +204,16 @@ static void vec_run(struct pciem_vec *v)
 		else
 			virq = irq_find_mapping(fn->host->msi_domain,
 						vec_hwirq(fn->devfn, v->index));
-		if (!virq || generic_handle_irq(virq)) {
+		if (!virq) {
 			atomic64_inc(&fn->irq.lost);
 			continue;
 		}
+		/* Before the handler: its register accesses come after. */
 		trace_pciem_irq_deliver(fn, v->index, v->intx, virq);
+		if (generic_handle_irq(virq)) {
+			atomic64_inc(&fn->irq.lost);
+			continue;
+		}
 		atomic64_inc(&fn->irq.delivered);
 	}
 	/* The reference vec_fire() took for this run. */
@@ -595,6 +600,7 @@ int pciem_irq_raise(struct pciem_function *fn, unsigned int vector)
 int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector)
 {
 	struct pciem_irq *irq = &fn->irq;
+	struct pciem_vec *fire = NULL;
 	unsigned long flags;
 	int ret = 0;
 
@@ -605,7 +611,7 @@ int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector)
 		else if (msix_entry_masked(irq, vector))
 			__set_bit(vector, irq->msix_pba);
 		else
-			vec_fire(&irq->vec[vector]);
+			fire = &irq->vec[vector];
 		if (!ret && test_bit(vector, irq->msix_pba))
 			ret = 1;	/* for the trace: pending */
 	} else if (irq->msi_enabled) {
@@ -614,14 +620,21 @@ int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector)
 		else if (msi_vector_masked(irq, vector))
 			irq->msi_pending |= 1u << vector;
 		else
-			vec_fire(&irq->vec[vector]);
+			fire = &irq->vec[vector];
 		if (!ret && (irq->msi_pending & BIT(vector)))
 			ret = 1;
 	} else {
 		ret = -EAGAIN;
 	}
-	raw_spin_unlock_irqrestore(&irq->lock, flags);
+	/*
+	 * Traced before the message is sent: its handler may run at once,
+	 * on another CPU or here as soon as interrupts are on again, and a
+	 * trace must not show the delivery before the raise.
+	 */
 	trace_pciem_irq_raise(fn, vector, ret);
+	if (fire)
+		vec_fire(fire);
+	raw_spin_unlock_irqrestore(&irq->lock, flags);
 	if (ret == -EAGAIN || ret == -EINVAL)
 		atomic64_inc(&irq->dropped);
 	return ret < 0 ? ret : 0;

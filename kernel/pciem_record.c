@@ -440,11 +440,14 @@ static ssize_t record_read(struct file *file, char __user *ubuf, size_t len,
 		if (done || !len)
 			break;
 		h = oldest(r);
-		if (h) {
+		if (h && h->len > len) {
 			/* The next record does not fit at all. */
 			mutex_unlock(&r->read_lock);
 			return -EINVAL;
 		}
+		/* Published since the loop above found none: copy it. */
+		if (h)
+			continue;
 		if (READ_ONCE(r->done))
 			break;
 		if (file->f_flags & O_NONBLOCK) {

@@ -132,7 +132,10 @@ TRACE_EVENT(pciem_irq_mask,
 		  __entry->masked ? "mask" : "unmask", __entry->vector)
 );
 
-/* A handler ran for @vector (@intx: the INTx line) as Linux IRQ @virq. */
+/*
+ * The handlers of Linux IRQ @virq run for @vector (@intx: the INTx line):
+ * emitted just before they do, so their register accesses follow it.
+ */
 TRACE_EVENT(pciem_irq_deliver,
 	TP_PROTO(struct pciem_function *fn, u32 vector, bool intx,
 		 unsigned int virq),

@@ -22,6 +22,23 @@ Result<pciem_dev_info> query_dev_info(int device_fd) {
     return info;
 }
 
+std::string state_name(uint32_t state) {
+    switch (state) {
+    case PCIEM_STATE_PRESENT:
+        return "present";
+    case PCIEM_STATE_DETACHED:
+        return "detached";
+    case PCIEM_STATE_NOT_STARTED:
+        return "not-started";
+    case PCIEM_STATE_REMOVING:
+        return "removing";
+    case PCIEM_STATE_PULLED:
+        return "pulled";
+    default:
+        return fmt::format("state-{}", state);
+    }
+}
+
 Result<pciem_dev_info> Device::info() const {
     return query_dev_info(fd_.get());
 }

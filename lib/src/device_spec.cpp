@@ -119,6 +119,18 @@ DeviceSpec& DeviceSpec::add_capability(uint16_t type, uint16_t offset, pciem_cap
     return *this;
 }
 
+DeviceSpec& DeviceSpec::capability(const pciem_cap& record, std::vector<uint8_t> body) {
+    pciem_cap rec = record;
+    // The body's pointer and length are build()'s; the union holds
+    // other types' parameters in the same bytes.
+    if (rec.type == PCIEM_CAP_VENDOR || rec.type == PCIEM_CAP_RAW ||
+        rec.type == PCIEM_CAP_EXT_RAW) {
+        rec.body.data_ptr = 0;
+        rec.body.len = 0;
+    }
+    return add_capability(rec.type, rec.offset, rec, std::move(body));
+}
+
 DeviceSpec& DeviceSpec::pm(uint32_t flags, uint16_t offset) {
     pciem_cap rec{};
     rec.pm.flags = flags;

@@ -28,6 +28,25 @@ const char* dma_fault_name(DmaFaultKind kind) {
     return "unknown";
 }
 
+DmaFaultKind dma_fault_kind(uint32_t abi_fault) {
+    switch (abi_fault) {
+    case PCIEM_DMA_F_BUS_MASTER:
+        return DmaFaultKind::bus_master_off;
+    case PCIEM_DMA_F_STALE:
+        return DmaFaultKind::stale;
+    case PCIEM_DMA_F_BOUNDS:
+        return DmaFaultKind::bounds;
+    case PCIEM_DMA_F_DIRECTION:
+        return DmaFaultKind::direction;
+    case PCIEM_DMA_F_ALIGNMENT:
+        return DmaFaultKind::alignment;
+    case PCIEM_DMA_F_INJECTED:
+        return DmaFaultKind::injected;
+    default:
+        return DmaFaultKind::unmapped;
+    }
+}
+
 std::span<std::byte> Dma::direct(uint64_t address, size_t len, DmaAccess access) {
     const std::span<std::byte> w = window();
     const uint64_t base = window_base();

@@ -14,25 +14,6 @@ namespace pciem {
 
 namespace {
 
-DmaFaultKind kind_of(uint32_t fault) {
-    switch (fault) {
-    case PCIEM_DMA_F_BUS_MASTER:
-        return DmaFaultKind::bus_master_off;
-    case PCIEM_DMA_F_STALE:
-        return DmaFaultKind::stale;
-    case PCIEM_DMA_F_BOUNDS:
-        return DmaFaultKind::bounds;
-    case PCIEM_DMA_F_DIRECTION:
-        return DmaFaultKind::direction;
-    case PCIEM_DMA_F_ALIGNMENT:
-        return DmaFaultKind::alignment;
-    case PCIEM_DMA_F_INJECTED:
-        return DmaFaultKind::injected;
-    default:
-        return DmaFaultKind::unmapped;
-    }
-}
-
 const char* op_name(uint32_t op) {
     switch (op) {
     case PCIEM_DMA_READ:
@@ -91,7 +72,7 @@ DmaResult<uint64_t> KernelDma::run_batch(std::span<pciem_dma_xfer> xs) {
     }
     if (req.done < xs.size()) {
         const pciem_dma_xfer& x = xs[req.done];
-        const DmaFaultKind kind = kind_of(x.fault);
+        const DmaFaultKind kind = dma_fault_kind(x.fault);
         return std::unexpected(
             DmaFault{kind, x.fault_addr,
                      fmt::format("DMA {} of {} bytes at {:#x}: {} at {:#x}", op_name(x.op), x.len,

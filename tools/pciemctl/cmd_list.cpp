@@ -33,23 +33,6 @@ std::string bound_driver(const std::string& address) {
     return ec ? std::string("-") : target.filename().string();
 }
 
-std::string state_name(uint32_t state) {
-    switch (state) {
-    case PCIEM_STATE_PRESENT:
-        return "present";
-    case PCIEM_STATE_DETACHED:
-        return "detached";
-    case PCIEM_STATE_NOT_STARTED:
-        return "not-started";
-    case PCIEM_STATE_REMOVING:
-        return "removing";
-    case PCIEM_STATE_PULLED:
-        return "pulled";
-    default:
-        return fmt::format("state-{}", state);
-    }
-}
-
 // owner_comm is a kernel TASK_COMM_LEN buffer: NUL-terminated unless full.
 std::string comm(const pciem_list_entry& e) {
     return {e.owner_comm, strnlen(e.owner_comm, sizeof(e.owner_comm))};
@@ -79,7 +62,7 @@ int list(const ListOptions& opts) {
                            {"vendor", fmt::format("{:04x}", e.vendor_id)},
                            {"device", fmt::format("{:04x}", e.device_id)},
                            {"class", fmt::format("{:06x}", e.class_code)},
-                           {"state", state_name(e.state)},
+                           {"state", pciem::state_name(e.state)},
                            {"owner_pid", e.owner_pid},
                            {"owner_comm", comm(e)},
                            {"label", label(e)},
@@ -93,7 +76,7 @@ int list(const ListOptions& opts) {
     for (const auto& e : *entries) {
         const auto address = pciem::format_pci_address(e.domain, e.bus, e.devfn);
         fmt::print("{:<14} {:04x}:{:04x} {:06x} {:<8} {:<24} {:<12} {}\n", address, e.vendor_id,
-                   e.device_id, e.class_code, state_name(e.state),
+                   e.device_id, e.class_code, pciem::state_name(e.state),
                    fmt::format("{} ({})", e.owner_pid, comm(e)), bound_driver(address), label(e));
     }
     if (entries->empty()) {

@@ -23,5 +23,8 @@ void add_list_command(CLI::App& app, Action& action);
 void add_info_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
 void add_inject_command(CLI::App& app, Action& action);
+void add_trace_command(CLI::App& app, Action& action);
+void add_record_command(CLI::App& app, Action& action);
+void add_dump_command(CLI::App& app, Action& action);
 
 } // namespace pciemctl

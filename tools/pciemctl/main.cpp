@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
     pciemctl::add_info_command(app, action);
     pciemctl::add_check_command(app, action);
     pciemctl::add_inject_command(app, action);
+    pciemctl::add_trace_command(app, action);
+    pciemctl::add_record_command(app, action);
+    pciemctl::add_dump_command(app, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

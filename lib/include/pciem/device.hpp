@@ -45,4 +45,8 @@ private:
 // PCIEM_IOC_DEV_INFO on any device fd.
 Result<pciem_dev_info> query_dev_info(int device_fd);
 
+// A PCIEM_STATE_* in a word: "present", "detached", "not-started",
+// "removing", "pulled" ("state-N" for one this build does not know).
+std::string state_name(uint32_t state);
+
 } // namespace pciem

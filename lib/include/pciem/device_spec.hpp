@@ -143,6 +143,12 @@ public:
     DeviceSpec& ext_raw(uint16_t id, uint8_t version, std::vector<uint8_t> bytes,
                         uint16_t offset = 0);
 
+    // Any capability as its ABI record describes it (type, offset, flags,
+    // parameters), with the body of a VENDOR, RAW or EXT_RAW one: what a
+    // recording keeps of a function (recording.hpp). body.data_ptr and
+    // body.len are set by build().
+    DeviceSpec& capability(const pciem_cap& record, std::vector<uint8_t> body = {});
+
     // Present the function as a Root Complex Integrated Endpoint that can
     // report AER errors and take a Function Level Reset: its PCIe
     // capability (added if missing) becomes an RCiEP with FLR, and an AER

@@ -148,4 +148,9 @@ private:
 // "unmapped", "bus master off", ...: for messages and status logs.
 const char* dma_fault_name(DmaFaultKind kind);
 
+// The kind of an ABI enum pciem_dma_fault (PCIEM_DMA_F_*): what the kernel
+// reported for a transfer, or a recording kept. Values this build does not
+// know are `unmapped`.
+DmaFaultKind dma_fault_kind(uint32_t abi_fault);
+
 } // namespace pciem
