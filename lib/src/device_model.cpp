@@ -230,4 +230,15 @@ void DeviceModel::shadow_update() {
     }
 }
 
+void ModelBinding::release() {
+    for (auto& s : model_.shadows()) {
+        s.backing = {};
+    }
+    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
+        model_.bind_ram(bar, {});
+    }
+    model_.bind_interrupts(nullptr);
+    model_.bind_dma(nullptr);
+}
+
 } // namespace pciem

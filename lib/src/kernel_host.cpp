@@ -55,22 +55,16 @@ KernelHost::KernelHost(DeviceModel& model, Device device, const KernelHostOption
     : model_(model), device_(std::move(device)), busy_poll_(options.busy_poll),
       poll_interval_us_(options.poll_interval_us),
       idle_poll_us_(options.effective_idle_poll_us()),
-      idle_poll_ceiling_us_(options.effective_idle_poll_ceiling_us()), spell_us_(idle_poll_us_) {}
+      idle_poll_ceiling_us_(options.effective_idle_poll_ceiling_us()), spell_us_(idle_poll_us_),
+      binding_(model) {}
 
 KernelHost::~KernelHost() {
     if (starter_.joinable()) {
         starter_.join();
     }
     // The shadow and RAM pages go with the mappings, the interrupt sink
-    // with us: unbind them first so the model cannot touch freed memory.
-    for (auto& s : model_.shadows()) {
-        s.backing = {};
-    }
-    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
-        model_.bind_ram(bar, {});
-    }
-    model_.bind_interrupts(nullptr);
-    model_.bind_dma(nullptr);
+    // with us: binding_, the last member, is destroyed first and unbinds
+    // them, so the model cannot touch freed memory.
 }
 
 Result<void> KernelHostOptions::validate() const {
@@ -173,8 +167,8 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     }
     host->start_fd_.reset(sfd);
     host->irq_ = std::make_unique<KernelInterrupts>(host->device_.fd());
-    model.bind_interrupts(host->irq_.get());
-    model.bind_dma(host->dma_.get());
+    host->binding_.interrupts(host->irq_.get());
+    host->binding_.dma(host->dma_.get());
     return host;
 }
 
@@ -236,7 +230,7 @@ Result<void> KernelHost::map_shadows() {
             return std::unexpected(p.error());
         }
         auto& m = shadow_maps_.emplace_back(*p, skip + s.len);
-        s.backing = std::span<uint8_t>(static_cast<uint8_t*>(m.addr) + skip, s.len);
+        binding_.shadow(s, std::span<uint8_t>(static_cast<uint8_t*>(m.addr) + skip, s.len));
     }
     // Current before the first read can be served from them.
     model_.shadow_update();
@@ -286,7 +280,7 @@ Result<void> KernelHost::map_ram() {
             return std::unexpected(p.error());
         }
         auto& m = ram_maps_.emplace_back(*p, b->size());
-        model_.bind_ram(bar, std::span<std::byte>(static_cast<std::byte*>(m.addr), m.len));
+        binding_.ram(bar, std::span<std::byte>(static_cast<std::byte*>(m.addr), m.len));
     }
     return {};
 }

@@ -42,12 +42,12 @@ Result<std::unique_ptr<SimHost>> SimHost::create(DeviceModel& model, const Confi
 }
 
 SimHost::SimHost(DeviceModel& model, std::unique_ptr<pciem_cfg> cfg)
-    : model_(model), cfg_(std::move(cfg)) {
+    : model_(model), cfg_(std::move(cfg)), binding_(model) {
     // Like the kernel host: one backing per shadow, filled before the
     // first access can be served from it.
     for (auto& s : model_.shadows()) {
         auto& mem = shadow_mem_.emplace_back(s.len / 8);
-        s.backing = std::span<uint8_t>(reinterpret_cast<uint8_t*>(mem.data()), s.len);
+        binding_.shadow(s, std::span<uint8_t>(reinterpret_cast<uint8_t*>(mem.data()), s.len));
     }
     model_.shadow_update();
     // RAM BARs: zeroed memory, as the kernel's fresh pages are.
@@ -55,27 +55,20 @@ SimHost::SimHost(DeviceModel& model, std::unique_ptr<pciem_cfg> cfg)
         if ((cfg_->bar_flags[bar] & PCIEM_BAR_RAM) != 0 && cfg_->bar_size[bar] != 0) {
             auto& mem = ram_mem_.at(bar);
             mem.assign(cfg_->bar_size[bar] / 8, 0);
-            model_.bind_ram(bar, std::span<std::byte>(reinterpret_cast<std::byte*>(mem.data()),
-                                                      cfg_->bar_size[bar]));
+            binding_.ram(bar, std::span<std::byte>(reinterpret_cast<std::byte*>(mem.data()),
+                                                   cfg_->bar_size[bar]));
         }
     }
     irq_init();
     irq_sink_ = std::make_unique<SimInterrupts>(*this);
-    model_.bind_interrupts(irq_sink_.get());
-    model_.bind_dma(&dma_);
+    binding_.interrupts(irq_sink_.get());
+    binding_.dma(&dma_);
 }
 
 SimHost::~SimHost() {
     model_.on_stop();
-    // The backing dies with us; the model must not write to it after.
-    for (auto& s : model_.shadows()) {
-        s.backing = {};
-    }
-    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
-        model_.bind_ram(bar, {});
-    }
-    model_.bind_interrupts(nullptr);
-    model_.bind_dma(nullptr);
+    // binding_ goes first of the members: the model lets go of the
+    // backings before they die.
 }
 
 uint32_t SimHost::cfg_read(uint16_t offset, unsigned size) {

@@ -447,3 +447,44 @@ TEST_F(TestDevDma, Atomics) {
 }
 
 } // namespace
+
+// ---- the host's binding ----------------------------------------------------
+
+// A host's ModelBinding lets go of everything when the host goes: DMA,
+// interrupts and shadow backings point at nothing afterwards.
+TEST(ModelBinding, AHostGoneLeavesTheModelUnbound) {
+    pciem::devices::TestDev model;
+    std::array<std::byte, 64> buf{};
+    {
+        auto h = pciem::SimHost::create(model);
+        ASSERT_TRUE(h) << h.error().message;
+        (*h)->cfg_write(0x04, 2, 0x0006); // memory and bus mastering
+        const uint64_t bus = (*h)->dma().map(buf, pciem::DmaDirection::bidirectional);
+        EXPECT_TRUE(model.dma().read(bus, buf)) << "bound: DMA reaches the SimDma";
+        ASSERT_FALSE(model.shadows().empty());
+        EXPECT_FALSE(model.shadows().front().backing.empty());
+    }
+    auto gone = model.dma().read(0x1000, buf);
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().kind, pciem::DmaFaultKind::no_host);
+    for (const auto& s : model.shadows()) {
+        EXPECT_TRUE(s.backing.empty());
+    }
+}
+
+TEST(ModelBinding, ReleaseUnbindsAtOnce) {
+    pciem::devices::TestDev model;
+    ASSERT_TRUE(model.realize());
+    pciem::SimDma dma;
+    dma.set_bus_master(true);
+    pciem::ModelBinding binding(model);
+    binding.dma(&dma);
+    std::array<std::byte, 8> buf{};
+    auto bound = model.dma().read(0x1000, buf);
+    ASSERT_FALSE(bound);
+    EXPECT_EQ(bound.error().kind, pciem::DmaFaultKind::unmapped) << "the SimDma answered";
+    binding.release();
+    auto released = model.dma().read(0x1000, buf);
+    ASSERT_FALSE(released);
+    EXPECT_EQ(released.error().kind, pciem::DmaFaultKind::no_host);
+}

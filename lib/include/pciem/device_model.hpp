@@ -173,4 +173,29 @@ private:
     Dma* dma_ = nullptr;
 };
 
+// A host's hold on a model: everything it bound (interrupt delivery, DMA,
+// the backing of RAM BARs and shadows) is unbound when the binding goes,
+// so no host can forget a step and leave the model pointing into freed
+// memory. A host declares it after the members those pointers lead into,
+// so that it is destroyed, and unbinds, first.
+class ModelBinding {
+public:
+    explicit ModelBinding(DeviceModel& model) : model_(model) {}
+    ModelBinding(const ModelBinding&) = delete;
+    ModelBinding& operator=(const ModelBinding&) = delete;
+    ModelBinding(ModelBinding&&) = delete;
+    ModelBinding& operator=(ModelBinding&&) = delete;
+    ~ModelBinding() { release(); }
+
+    void interrupts(Interrupts* sink) { model_.bind_interrupts(sink); }
+    void dma(Dma* dma) { model_.bind_dma(dma); }
+    void ram(unsigned bar, std::span<std::byte> bytes) { model_.bind_ram(bar, bytes); }
+    static void shadow(ShadowRange& range, std::span<uint8_t> backing) { range.backing = backing; }
+    // Unbinds everything now (and again, harmlessly, at destruction).
+    void release();
+
+private:
+    DeviceModel& model_;
+};
+
 } // namespace pciem

@@ -210,6 +210,9 @@ private:
     std::atomic<bool> start_settled_{false};
     UniqueFd start_fd_;
     std::thread starter_;
+    // Last: destroyed first, it unbinds the model from the mappings,
+    // interrupts and DMA above before they go.
+    ModelBinding binding_;
 };
 
 } // namespace pciem

@@ -221,6 +221,8 @@ private:
     std::map<unsigned, UniqueFd> eventfds_;
     std::unique_ptr<SimInterrupts> irq_sink_;
     SimDma dma_;
+    // Last: destroyed first, it unbinds the model from all of the above.
+    ModelBinding binding_;
 };
 
 } // namespace pciem
