@@ -170,8 +170,11 @@ static void fill_create(struct prog *pr, struct pciem_create *r, struct pciem_ca
 	r->flags = (uint32_t)PICK(pr, 0, 0, 0, PCIEM_CREATE_F_DEFER_ADD, PCIEM_CREATE_F_NO_MODEL,
 				  PCIEM_CREATE_F_DEVFN, PCIEM_CREATE_F_DEFER_ADD |
 				  PCIEM_CREATE_F_NO_MODEL, 1u << 7, ~0u);
-	r->vendor_id = (uint16_t)PICK(pr, 0x1af4, 0x1234, 0x8086, 0x0000, 0x0001, 0xffff);
+	/* IDs no driver in the guests binds (virtio_pci takes 1af4:1000-107f) */
+	r->vendor_id = (uint16_t)PICK(pr, 0x1af4, 0xfffe, 0x0000, 0x0001, 0xffff);
 	r->device_id = take16(pr);
+	if (r->vendor_id == 0x1af4 && r->device_id < 0x1080)
+		r->device_id = 0x10f0;
 	/* no class a stock driver binds by (nvme, display, xhci): the
 	 * fuzzer aims at pciem.ko, not at drivers facing a mute device */
 	r->class_code = (uint32_t)PICK(pr, 0xff0000, 0xff0000, 0x000000, 0x060400, 0x1000000,
@@ -254,7 +257,7 @@ static void op_dev_misc(struct prog *pr)
 		u.cfg.size = struct_size(pr, sizeof(u.cfg));
 		u.cfg.flags = take8(pr) & 7;
 		u.cfg.read_timeout_us = (uint32_t)PICK(pr, 0, 1, 1000, 100000, ~0u);
-		u.cfg.spin_us = (uint32_t)PICK(pr, 0, 1, 50, 1000000, ~0u);
+		u.cfg.spin_us = (uint32_t)PICK(pr, 0, 1, 50, 10000, ~0u);
 		call(fd, PCIEM_IOC_DEV_CONFIG, &u.cfg);
 		break;
 	case 2:
