@@ -36,7 +36,8 @@ endif()
 # The static archive an SDK user links: libpciem's objects and the config
 # space unit's in one file (in-tree they are two libraries). Archiving
 # reuses the objects already built.
-add_library(pciem_sdk_static STATIC $<TARGET_OBJECTS:pciem> $<TARGET_OBJECTS:pciem_cfgspace>)
+add_library(pciem_sdk_static STATIC $<TARGET_OBJECTS:pciem> $<TARGET_OBJECTS:pciem_cfgspace>
+    $<TARGET_OBJECTS:pciem_rules>)
 set_target_properties(pciem_sdk_static PROPERTIES
     OUTPUT_NAME pciem
     LINKER_LANGUAGE CXX
