@@ -36,7 +36,8 @@ endif()
 # The static archive an SDK user links: libpciem's objects and the config
 # space unit's in one file (in-tree they are two libraries). Archiving
 # reuses the objects already built.
-add_library(pciem_sdk_static STATIC $<TARGET_OBJECTS:pciem> $<TARGET_OBJECTS:pciem_cfgspace>)
+add_library(pciem_sdk_static STATIC $<TARGET_OBJECTS:pciem> $<TARGET_OBJECTS:pciem_cfgspace>
+    $<TARGET_OBJECTS:pciem_rules>)
 set_target_properties(pciem_sdk_static PROPERTIES
     OUTPUT_NAME pciem
     LINKER_LANGUAGE CXX
@@ -93,7 +94,8 @@ install(FILES ${CMAKE_BINARY_DIR}/sdk/pciem.pc DESTINATION ${CMAKE_INSTALL_LIBDI
 # Programs: the CLI and the device models a user runs (pciem-rtl-dma only
 # where Verilator was found). Test programs stay in the tree.
 set(pciem_programs)
-foreach(t pciemctl pciem-testdev pciem-epf-test pciem-nvme pciem-rtl-dma)
+foreach(t pciemctl pciem-testdev pciem-epf-test pciem-nvme pciem-rtl-dma pciem-fb pciem-bochs
+          pciem-proxy)
     if(TARGET ${t})
         list(APPEND pciem_programs ${t})
     endif()

@@ -28,6 +28,7 @@
 
 #include "pciem.h"
 #include "pciem_trace.h"
+#include "rules/pciem_dma_rules.h"
 
 #define DMA_CHUNK	SZ_64K
 #define DMA_SMALL	256	/* transfers up to this size bounce on the stack */
@@ -55,75 +56,55 @@ struct culprit {
 	struct pciem_dma_map map;	/* a copy: the original may go */
 };
 
-/* May a device @op this mapping's memory? */
-static bool dir_allows(const struct pciem_dma_map *m, u32 op)
-{
-	if (m->dir == DMA_BIDIRECTIONAL)
-		return true;
-	if (op == PCIEM_DMA_READ)
-		return m->dir == DMA_TO_DEVICE;
-	if (op == PCIEM_DMA_WRITE)
-		return m->dir == DMA_FROM_DEVICE;
-	return false;	/* atomics read and write */
-}
-
 /*
- * Check [addr, addr + len) for @op. Lock held. Returns the mapping, or
- * NULL with *@fault and *@at set and @c describing the nearest mapping.
+ * Check [addr, addr + len) for @op: the table's lookups here, the verdict
+ * from the rules every host shares (rules/pciem_dma_rules.c). Lock held.
+ * Returns the mapping, or NULL with *@fault and *@at set and @c
+ * describing the nearest mapping.
  */
 static struct pciem_dma_map *check(struct pciem_function *fn, u32 op,
 				   u64 addr, u64 len, u32 *fault, u64 *at,
 				   struct culprit *c)
 {
 	struct pciem_dma *dma = &fn->dma;
-	struct pciem_dma_map *m, *near;
+	struct pciem_dma_found f = { .bus_master = READ_ONCE(dma->bus_master) };
+	struct pciem_dma_map *m = NULL, *near = NULL;
 
-	*at = addr;
-	if (!READ_ONCE(dma->bus_master)) {
-		*fault = PCIEM_DMA_F_BUS_MASTER;
-		return NULL;
-	}
-	m = pciem_dma_find(dma, addr);
-	if (m && m->dying) {
-		/* being unmapped, waiting for a copy to end: as good as gone */
-		*fault = PCIEM_DMA_F_STALE;
-		c->valid = true;
-		c->retired = true;
-		c->map = *m;
-		return NULL;
-	}
-	if (!m) {
-		/*
-		 * In the pages of a live mapping but outside its buffer: out
-		 * of its bounds. Otherwise, an address a mapping had (bus
-		 * addresses are reused late, window pieces sooner): stale.
-		 */
-		near = pciem_dma_find_span(dma, addr);
-		if (near) {
-			*fault = PCIEM_DMA_F_BOUNDS;
+	BUILD_BUG_ON((int)DMA_BIDIRECTIONAL != (int)PCIEM_DMA_RULES_BIDIRECTIONAL ||
+		     (int)DMA_TO_DEVICE != (int)PCIEM_DMA_RULES_TO_DEVICE ||
+		     (int)DMA_FROM_DEVICE != (int)PCIEM_DMA_RULES_FROM_DEVICE);
+	if (f.bus_master) {
+		m = pciem_dma_find(dma, addr);
+		if (m) {
+			f.live = true;
+			f.iova = m->iova;
+			f.len = m->len;
+			f.dir = m->dir;
+			f.dying = m->dying;
 		} else {
-			near = pciem_dma_find_retired(dma, addr);
-			c->retired = !!near;
-			*fault = near ? PCIEM_DMA_F_STALE : PCIEM_DMA_F_UNMAPPED;
-			if (!near)
-				near = pciem_dma_find_near(dma, addr);
+			near = pciem_dma_find_span(dma, addr);
+			f.in_span = near;
+			if (!near) {
+				near = pciem_dma_find_retired(dma, addr);
+				f.retired = near;
+				c->retired = f.retired;
+				if (!near)
+					near = pciem_dma_find_near(dma, addr);
+			}
 		}
-		if (near) {
-			c->valid = true;
-			c->map = *near;
-		}
-		return NULL;
 	}
-	if (len > m->len - (addr - m->iova)) {
-		*fault = PCIEM_DMA_F_BOUNDS;
-		*at = m->iova + m->len;
-	} else if (!dir_allows(m, op)) {
-		*fault = PCIEM_DMA_F_DIRECTION;
-	} else {
+	*fault = pciem_dma_judge(&f, op, addr, len, at);
+	if (*fault == PCIEM_DMA_OK)
 		return m;
+	if (m) {
+		/* a dying one is being unmapped: reported as retired */
+		c->valid = true;
+		c->retired = m->dying;
+		c->map = *m;
+	} else if (near) {
+		c->valid = true;
+		c->map = *near;
 	}
-	c->valid = true;
-	c->map = *m;
 	return NULL;
 }
 
@@ -302,14 +283,12 @@ static int xfer_one(struct pciem_function *fn, struct pciem_dma_xfer *x,
 	x->fault = 0;
 	x->fault_addr = 0;
 	x->result = 0;
-	if (x->op == PCIEM_DMA_FETCH_ADD || x->op == PCIEM_DMA_SWAP ||
-	    x->op == PCIEM_DMA_CAS) {
-		if ((x->len != 4 && x->len != 8) || x->addr % x->len) {
-			x->fault = PCIEM_DMA_F_ALIGNMENT;
+	if (pciem_dma_op_is_atomic(x->op)) {
+		x->fault = pciem_dma_atomic_shape(x->addr, x->len);
+		if (x->fault)
 			x->fault_addr = x->addr;
-		} else {
+		else
 			x->fault = move_locked(fn, x, x->addr, NULL, x->len, &c);
-		}
 		goto out;
 	}
 	if (x->len > PCIEM_DMA_MAX_LEN)

@@ -11,8 +11,7 @@
 // doorbell_device.hpp.
 #include <cstdio>
 
-#include <pciem/kernel_host.hpp>
-#include <pciem/serve.hpp>
+#include <pciem/pciem.hpp> // the SDK in one include
 
 #include "doorbell_device.hpp"
 

@@ -7,11 +7,18 @@
 
 #include <fmt/format.h>
 
+#include "pciem_dma_rules.h"
+
 namespace pciem {
 
 namespace {
 
 constexpr uint64_t page_size = 4096;
+
+// The shared rules take the kernel's direction values.
+static_assert(static_cast<uint8_t>(DmaDirection::bidirectional) == PCIEM_DMA_RULES_BIDIRECTIONAL &&
+              static_cast<uint8_t>(DmaDirection::to_device) == PCIEM_DMA_RULES_TO_DEVICE &&
+              static_cast<uint8_t>(DmaDirection::from_device) == PCIEM_DMA_RULES_FROM_DEVICE);
 
 uint64_t page_up(uint64_t v) {
     return (v + page_size - 1) & ~(page_size - 1);
@@ -138,43 +145,41 @@ DmaResult<void> SimDma::refuse(DmaFaultKind kind, uint64_t at, uint64_t address,
 
 DmaResult<void> SimDma::check(uint64_t address, uint64_t length, Access access,
                               std::vector<Piece>& pieces) {
-    if (!bus_master_) {
-        return refuse(DmaFaultKind::bus_master_off, address, address, length, access);
-    }
-    if (length == 0) {
-        return {};
-    }
+    // The lookups are this table's; the verdict is the kernel's own rule
+    // (kernel/rules/pciem_dma_rules.c), in the kernel's order: an access
+    // that wraps around the address space first, then the rules.
     if (address + length < address) {
         return refuse(DmaFaultKind::unmapped, address, address, length, access);
     }
+    pciem_dma_found found{};
+    found.bus_master = bus_master_;
+    const Mapping* hit = nullptr;
+    uint64_t hit_start = 0;
+    if (found.bus_master) {
+        auto it = live_.upper_bound(address);
+        if (it != live_.begin() && address < std::prev(it)->first + std::prev(it)->second.length) {
+            hit_start = std::prev(it)->first;
+            hit = &std::prev(it)->second;
+            found.live = true;
+            found.iova = hit_start;
+            found.len = hit->length;
+            found.dir = static_cast<uint8_t>(hit->dir);
+        } else if (span_of(address) != nullptr) {
+            found.in_span = true;
+        } else {
+            auto old = retired_.upper_bound(address);
+            found.retired =
+                old != retired_.begin() && address < std::prev(old)->first + std::prev(old)->second;
+        }
+    }
+    static constexpr uint32_t ops[] = {PCIEM_DMA_READ, PCIEM_DMA_WRITE, PCIEM_DMA_FETCH_ADD};
     uint64_t at = address;
-    const uint64_t end = address + length;
-    while (at < end) {
-        auto it = live_.upper_bound(at);
-        const bool inside = it != live_.begin() && at < std::prev(it)->first + std::prev(it)->second.length;
-        if (!inside) {
-            // Past the end of where it started, or in the pages around a
-            // live buffer: out of that mapping's bounds (as the kernel
-            // decides, before looking at unmapped ones).
-            if (at != address || span_of(at) != nullptr) {
-                return refuse(DmaFaultKind::bounds, at, address, length, access);
-            }
-            auto old = retired_.upper_bound(at);
-            if (old != retired_.begin() && at < std::prev(old)->first + std::prev(old)->second) {
-                return refuse(DmaFaultKind::stale, at, address, length, access);
-            }
-            return refuse(DmaFaultKind::unmapped, at, address, length, access);
-        }
-        const auto& [start, m] = *std::prev(it);
-        const bool ok = access == Access::read     ? m.dir != DmaDirection::from_device
-                        : access == Access::write  ? m.dir != DmaDirection::to_device
-                                                   : m.dir == DmaDirection::bidirectional;
-        if (!ok) {
-            return refuse(DmaFaultKind::direction, at, address, length, access);
-        }
-        const uint64_t n = std::min(end, start + m.length) - at;
-        pieces.push_back(Piece{m.memory + (at - start), static_cast<size_t>(n)});
-        at += n;
+    const uint32_t fault = pciem_dma_judge(&found, ops[static_cast<int>(access)], address, length, &at);
+    if (fault != PCIEM_DMA_OK) {
+        return refuse(dma_fault_kind(fault), at, address, length, access);
+    }
+    if (length != 0) {
+        pieces.push_back(Piece{hit->memory + (address - hit_start), static_cast<size_t>(length)});
     }
     return {};
 }
@@ -208,7 +213,7 @@ DmaResult<void> SimDma::write(uint64_t address, std::span<const std::byte> in) {
 template <class Op>
 DmaResult<uint64_t> SimDma::atomic(uint64_t address, unsigned size, Op op) {
     std::shared_lock guard(lock_);
-    if ((size != 4 && size != 8) || address % size != 0) {
+    if (pciem_dma_atomic_shape(address, size) != PCIEM_DMA_OK) {
         return std::unexpected(
             refuse(DmaFaultKind::alignment, address, address, size, Access::atomic).error());
     }
