@@ -2,15 +2,19 @@
 #include "host_cli.hpp"
 
 #include <sched.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "pciem/serve.hpp"
+#include "pciem/vfio_user_host.hpp"
 
 namespace pciem::devices {
 
@@ -28,6 +32,12 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
 void HostCli::add_options(CLI::App& app) {
     app.add_option("--ready-file", ready_file,
                    "Once the device exists, write its address to this file, atomically");
+    app.add_option("--vfio-user", vfio_user_socket,
+                   "Serve the device as a vfio-user server on this UNIX socket instead of on "
+                   "/dev/pciem (no pciem.ko, no root): pciem-proxy, QEMU's vfio-user-pci or any "
+                   "vfio-user client drives it; one client at a time, the next accepted when it "
+                   "leaves. The ready file then names the socket. The kernel-host options below "
+                   "do not apply");
     app.add_option("--read-timeout-us", read_timeout_us,
                    "Complete reads the model has not answered after this long as all-ones "
                    "(kernel default: 1 s)")
@@ -107,6 +117,9 @@ int HostCli::serve(const std::string& prog, DeviceModel& model,
         }
     }
     const sigset_t stop = block_stop_signals();
+    if (!vfio_user_socket.empty()) {
+        return serve_vfio_user(prog, model, stop);
+    }
     auto host = KernelHost::create(model, options);
     if (!host) {
         fmt::print(stderr, "{}: {}\n", prog, host.error().message);
@@ -126,6 +139,57 @@ int HostCli::serve(const std::string& prog, DeviceModel& model,
     if (stopped) {
         stopped();
     }
+    return 0;
+}
+
+int HostCli::serve_vfio_user(const std::string& prog, DeviceModel& model, const sigset_t& stop) {
+    auto host = VfioUserHost::create(model);
+    if (!host) {
+        fmt::print(stderr, "{}: {}\n", prog, host.error().message);
+        return 1;
+    }
+    auto listener = VfioUserHost::listen(vfio_user_socket);
+    if (!listener) {
+        fmt::print(stderr, "{}: {}\n", prog, listener.error().message);
+        return 1;
+    }
+    fmt::print("{}: serving vfio-user on {}\n", prog, vfio_user_socket);
+    std::fflush(stdout);
+    if (!ready_file.empty() && !write_ready_file(ready_file, vfio_user_socket + "\n")) {
+        fmt::print(stderr, "{}: cannot write the ready file {}\n", prog, ready_file);
+        return 1;
+    }
+    Result<void> loop_result;
+    std::atomic<bool> loop_done{false};
+    // The loop on its own thread, the signal waited for on this one (as
+    // serve_until_signal() does for the kernel host).
+    std::thread loop([&] {
+        loop_result = (*host)->run(listener->get(), [&prog](const std::string& what) {
+            fmt::print("{}: {}\n", prog, what);
+            std::fflush(stdout);
+        });
+        loop_done.store(true);
+    });
+    int sig = 0;
+    const timespec slice{0, 100'000'000};
+    while (!loop_done.load()) {
+        if (const int got = sigtimedwait(&stop, nullptr, &slice); got > 0) {
+            sig = got;
+            break;
+        }
+    }
+    (*host)->stop();
+    loop.join();
+    ::unlink(vfio_user_socket.c_str());
+    if (!loop_result) {
+        fmt::print(stderr, "{}: {}\n", prog, loop_result.error().message);
+        return 1;
+    }
+    const auto st = (*host)->stats();
+    fmt::print("{}: stopped by {}; {} clients, {} messages, {} region reads, {} region writes, "
+               "{} DMA messages, {} error replies\n",
+               prog, sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "its loop", st.clients, st.messages,
+               st.region_reads, st.region_writes, st.dma_messages, st.error_replies);
     return 0;
 }
 

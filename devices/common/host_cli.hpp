@@ -2,7 +2,8 @@
 //
 // What every device-model program's command line shares: where to write
 // the ready file, KernelHost options, pinning to a CPU, and the main loop
-// on /dev/pciem until SIGINT/SIGTERM.
+// until SIGINT/SIGTERM: on /dev/pciem, or with --vfio-user SOCKET as a
+// vfio-user server (VfioUserHost) for pciem-proxy, QEMU or any client.
 //
 //     CLI::App app{"..."};
 //     pciem::devices::HostCli host_cli;
@@ -32,6 +33,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 struct HostCli {
     std::string ready_file;
+    std::string vfio_user_socket; // --vfio-user: serve there instead of /dev/pciem
     uint32_t read_timeout_us = 0;
     int cpu = -1;
     uint32_t dma_window_mb = 0;
@@ -39,19 +41,22 @@ struct HostCli {
     // A program may set dma_window_mb and options.* before add_options():
     // they become its defaults, shown in --help.
 
-    // --ready-file, --read-timeout-us, --busy-poll, --control, --cpu,
-    // --dma-window-mb, --dma-window-no-bounce, --aer.
+    // --ready-file, --vfio-user, --read-timeout-us, --busy-poll, --control,
+    // --cpu, --dma-window-mb, --dma-window-no-bounce, --aer.
     void add_options(CLI::App& app);
     // Turns the parsed options into `options`; a contradiction is EINVAL
     // with a sentence (serve() exits 2 on it).
     [[nodiscard]] Result<void> resolve();
-    // Pins to --cpu, creates the function, serves it until SIGINT or
-    // SIGTERM and prints the host's counters (then `stopped`, if given).
-    // Returns main()'s exit status. Call before starting any thread.
+    // Pins to --cpu, creates the function (or, with --vfio-user, listens
+    // on the socket and serves one client after another), serves it until
+    // SIGINT or SIGTERM and prints the host's counters (then `stopped`, if
+    // given). Returns main()'s exit status. Call before starting any thread.
     int serve(const std::string& prog, DeviceModel& model,
               const std::function<void()>& stopped = {});
 
 private:
+    int serve_vfio_user(const std::string& prog, DeviceModel& model, const sigset_t& stop);
+
     bool no_bounce_given_ = false; // --dma-window-[no-]bounce on the command line
 };
 

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+//
+// BAR regions. RAM BARs are memfds shared with the client (and with the
+// model through ram()); the MSI-X table and PBA are the host's; every
+// other byte goes to the model through the dispatch every host uses. A
+// client's span is cut into the naturally aligned 1/2/4/8-byte accesses a
+// CPU's memcpy_toio/fromio would make, so registers see the sizes their
+// datasheet allows.
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <linux/pci_regs.h>
+
+#include "pciem/dispatch.hpp"
+#include "pciem/error_text.hpp"
+#include "server.hpp"
+
+namespace pciem {
+
+namespace {
+
+uint64_t ones(unsigned size) {
+    return size >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1;
+}
+
+} // namespace
+
+Result<void> VfioUserHost::Impl::make_ram_bars() {
+    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
+        const uint64_t size = cfg->bar_size[bar];
+        if ((cfg->bar_flags[bar] & PCIEM_BAR_RAM) == 0 || size == 0) {
+            continue;
+        }
+        const std::string name = fmt::format("pciem-bar{}", bar);
+        UniqueFd fd{::memfd_create(name.c_str(), MFD_CLOEXEC)};
+        if (!fd.valid() || ::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+            const int e = errno;
+            return fail(e, describe_errno(e, fmt::format("memory for RAM BAR {} ({} bytes)", bar,
+                                                         size)));
+        }
+        void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+        if (p == MAP_FAILED) {
+            const int e = errno;
+            return fail(e, describe_errno(e, fmt::format("mapping RAM BAR {}", bar)));
+        }
+        ram.at(bar) = std::span(static_cast<std::byte*>(p), size);
+        ram_fd.at(bar) = std::move(fd);
+        model.bind_ram(bar, ram.at(bar));
+    }
+    return {};
+}
+
+bool VfioUserHost::Impl::msix_access(unsigned bar, uint64_t offset, unsigned size, bool write,
+                                     uint64_t& value) {
+    if (msix_n == 0) {
+        return false;
+    }
+    const uint64_t tsize = uint64_t{msix_n} * PCI_MSIX_ENTRY_SIZE;
+    if (bar == table_bar && offset >= table_off && offset + size <= table_off + tsize) {
+        uint8_t* bytes = msix_table.data() + (offset - table_off);
+        if (write) {
+            std::memcpy(bytes, &value, size);
+        } else {
+            value = 0;
+            std::memcpy(&value, bytes, size);
+        }
+        return true;
+    }
+    const uint64_t psize = (uint64_t{msix_n} + 63) / 64 * 8;
+    if (bar == pba_bar && offset >= pba_off && offset + size <= pba_off + psize) {
+        if (!write) { // pending bits are the device's: writes are ignored
+            const uint64_t at = offset - pba_off;
+            const uint64_t word = irqs.msix_pending_word(static_cast<unsigned>(at / 8));
+            value = (word >> (8 * (at % 8))) & ones(size);
+        }
+        return true;
+    }
+    return false;
+}
+
+namespace {
+
+Result<void> check_bar(const pciem_cfg& cfg, unsigned bar, uint64_t offset, size_t len,
+                       const char* what) {
+    const uint64_t size = bar < PCIEM_MAX_BARS ? cfg.bar_size[bar] : 0;
+    if (size == 0 || offset > size || len > size - offset) {
+        return fail(EINVAL, fmt::format("BAR {} {} of {} bytes at {:#x}: the region has {} bytes",
+                                        bar, what, len, offset, size));
+    }
+    return {};
+}
+
+} // namespace
+
+Result<void> VfioUserHost::Impl::bar_read(unsigned bar, uint64_t offset, std::span<std::byte> out) {
+    if (auto ok = check_bar(*cfg, bar, offset, out.size(), "read"); !ok) {
+        return ok;
+    }
+    if (!ram.at(bar).empty()) {
+        std::memcpy(out.data(), ram[bar].data() + offset, out.size());
+        return {};
+    }
+    for (size_t done = 0; done < out.size();) {
+        const uint64_t at = offset + done;
+        const unsigned size = vfu::cycle(at, out.size() - done, 8);
+        uint64_t v = 0;
+        if (!msix_access(bar, at, size, false, v)) {
+            // A read the model leaves unanswered completes as all-ones,
+            // as after a completion timeout.
+            v = dispatch_mmio_read(model, bar, at, size).value_or(ones(size));
+        }
+        std::memcpy(out.data() + done, &v, size);
+        done += size;
+    }
+    if (model.auto_shadow_update()) {
+        model.shadow_update();
+    }
+    return {};
+}
+
+Result<void> VfioUserHost::Impl::bar_write(unsigned bar, uint64_t offset,
+                                           std::span<const std::byte> in) {
+    if (auto ok = check_bar(*cfg, bar, offset, in.size(), "write"); !ok) {
+        return ok;
+    }
+    if (!ram.at(bar).empty()) {
+        std::memcpy(ram[bar].data() + offset, in.data(), in.size());
+        return {};
+    }
+    for (size_t done = 0; done < in.size();) {
+        const uint64_t at = offset + done;
+        const unsigned size = vfu::cycle(at, in.size() - done, 8);
+        uint64_t v = 0;
+        std::memcpy(&v, in.data() + done, size);
+        if (!msix_access(bar, at, size, true, v)) {
+            dispatch_mmio_write(model, bar, at, size, v);
+        }
+        done += size;
+    }
+    if (model.auto_shadow_update()) {
+        model.shadow_update();
+    }
+    return {};
+}
+
+} // namespace pciem
