@@ -117,6 +117,9 @@ struct VfioUserHost::Impl {
     std::atomic<bool> stopping{false};
     mutable std::mutex stats_mutex;
     VfioUserStats stats;
+    // Last: destroyed first; ~Impl() also releases it before unmapping
+    // the RAM BARs the model was bound to.
+    ModelBinding binding;
 };
 
 } // namespace pciem

@@ -48,7 +48,7 @@ Result<void> VfioUserHost::Impl::make_ram_bars() {
         }
         ram.at(bar) = std::span(static_cast<std::byte*>(p), size);
         ram_fd.at(bar) = std::move(fd);
-        model.bind_ram(bar, ram.at(bar));
+        binding.ram(bar, ram.at(bar));
     }
     return {};
 }

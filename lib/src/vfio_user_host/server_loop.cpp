@@ -54,7 +54,7 @@ VfioUserHost::Impl::Impl(DeviceModel& m, std::unique_ptr<pciem_cfg> c, const Vfi
       dma([this](bool write, uint64_t address, std::span<std::byte> buf) {
           return dma_transfer(write, address, buf);
       }),
-      wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), binding(m) {
     irqs.set_wake_fd(wake_fd.get());
     const pciem_cfg_layout& l = cfg->layout;
     if (l.msix != 0) {
@@ -71,10 +71,8 @@ VfioUserHost::Impl::Impl(DeviceModel& m, std::unique_ptr<pciem_cfg> c, const Vfi
 
 VfioUserHost::Impl::~Impl() {
     model.on_stop();
-    model.bind_interrupts(nullptr);
-    model.bind_dma(nullptr);
+    binding.release(); // before the RAM BARs below go
     for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
-        model.bind_ram(bar, {});
         if (!ram[bar].empty()) {
             ::munmap(ram[bar].data(), ram[bar].size());
         }
@@ -99,8 +97,8 @@ Result<std::unique_ptr<VfioUserHost>> VfioUserHost::create(DeviceModel& model,
         return std::unexpected(ok.error());
     }
     impl->reset_function(true);
-    model.bind_interrupts(&impl->irqs);
-    model.bind_dma(&impl->dma);
+    impl->binding.interrupts(&impl->irqs);
+    impl->binding.dma(&impl->dma);
     model.on_start();
     return std::unique_ptr<VfioUserHost>(new VfioUserHost(std::move(impl)));
 }
