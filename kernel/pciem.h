@@ -27,6 +27,7 @@ struct pciem_recorder;
 
 #include <linux/pciem.h>
 #include "cfgspace/pciem_cfg.h"
+#include "pciem_arch_defs.h"
 
 #define PCIEM_NR_DEVFN		256
 
@@ -337,8 +338,9 @@ struct pciem_function {
 
 /**
  * struct pciem_host - PCIem's virtual host bridge and root bus
- * @bus:	root bus, in domain @sysdata.domain
- * @sysdata:	x86 carries the PCI domain number here
+ * @bus:	root bus, in domain @domain
+ * @domain:	its PCI domain (segment) number
+ * @arch:	what the architecture keeps per host (pciem_arch.h)
  * @win64:	window for 64-bit BARs, from request_free_mem_region()
  * @win32:	window below 4 GiB for 32-bit BARs (may be empty)
  * @busn:	the single bus number the root bus decodes
@@ -355,7 +357,8 @@ struct pciem_function {
  */
 struct pciem_host {
 	struct pci_bus *bus;
-	struct pci_sysdata sysdata;
+	int domain;
+	struct pciem_arch_host arch;
 	struct resource *win64;
 	struct resource win32;
 	struct resource busn;

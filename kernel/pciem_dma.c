@@ -36,10 +36,6 @@
 #include <linux/slab.h>
 #include <linux/stacktrace.h>
 
-#ifdef CONFIG_UNWINDER_ORC
-#include <asm/unwind.h>
-#endif
-
 #include "pciem.h"
 #include "pciem_trace.h"
 
@@ -268,38 +264,12 @@ module_param(dma_trace_depth, uint, 0644);
 MODULE_PARM_DESC(dma_trace_depth,
 		 "Stack frames recorded per streaming DMA map/unmap call for the DMA sanitizer's reports and debugfs (0-8; default 0: none, reports say '?'; 6 names the driver's function and its caller; coherent allocations always record 6 or more)");
 
-/*
- * Up to @depth return addresses of the calling chain, from the return
- * into our caller on. Inlined, so it adds no frame of its own. On x86
- * through the unwinder itself: stack_trace_save() also unwinds its own
- * two frames and calls back per frame, a quarter more under TCG.
- */
-static __always_inline void pciem_dma_stack(unsigned long *entries,
-					    unsigned int depth)
-{
-#ifdef CONFIG_UNWINDER_ORC
-	struct unwind_state state;
-	unsigned int n = 0;
-	unsigned long ret;
-
-	for (unwind_start(&state, current, NULL, NULL);
-	     n < depth && !unwind_done(&state); unwind_next_frame(&state)) {
-		ret = unwind_get_return_address(&state);
-		if (!ret)
-			break;
-		entries[n++] = ret;
-	}
-#else
-	stack_trace_save(entries, depth, 0);
-#endif
-}
-
 static void pciem_dma_trace_depth(struct pciem_dma_trace *t, unsigned int depth)
 {
 	memset(t, 0, sizeof(*t));
 	depth = min_t(unsigned int, depth, PCIEM_DMA_TRACE);
 	if (depth)
-		pciem_dma_stack(t->entries, depth);
+		pciem_arch_stack(t->entries, depth);
 }
 
 /* A streaming mapping, on every I/O: as deep as asked for. */
@@ -467,7 +437,7 @@ static void pciem_dma_caller(char *buf, size_t len)
 {
 	unsigned long trace[PCIEM_DMA_TRACE] = { 0 };
 
-	pciem_dma_stack(trace, PCIEM_DMA_TRACE);
+	pciem_arch_stack(trace, PCIEM_DMA_TRACE);
 	pciem_dma_print_trace(buf, len, trace);
 }
 

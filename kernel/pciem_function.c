@@ -30,6 +30,7 @@
 #include <linux/sysfs.h>
 
 #include "pciem.h"
+#include "pciem_arch.h"
 #include "cfgspace/pciem_cfg_decode.h"
 #include "pciem_trace.h"
 
@@ -280,8 +281,7 @@ struct pciem_function *pciem_function_config_target(struct pciem_host *host,
  */
 struct pciem_function *pciem_function_of_pdev(struct pci_dev *pdev)
 {
-	struct pciem_host *host = container_of(pdev->bus->sysdata,
-					       struct pciem_host, sysdata);
+	struct pciem_host *host = pciem_arch_bus_host(pdev->bus);
 	struct pciem_function *fn;
 	unsigned long flags;
 

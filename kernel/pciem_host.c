@@ -13,6 +13,7 @@
 #include <linux/sizes.h>
 
 #include "pciem.h"
+#include "pciem_arch.h"
 #include "pciem_trace.h"
 
 /* The first domain number tried; Linux gives firmware segments 0-0xffff. */
@@ -22,7 +23,7 @@
 
 static struct pciem_host *bus_to_host(struct pci_bus *bus)
 {
-	return container_of(bus->sysdata, struct pciem_host, sysdata);
+	return pciem_arch_bus_host(bus);
 }
 
 /*
@@ -157,7 +158,7 @@ static struct pci_ops pciem_pci_ops = {
 
 int pciem_host_domain(const struct pciem_host *host)
 {
-	return host->sysdata.domain;
+	return host->domain;
 }
 
 /* ---- memory windows --------------------------------------------------------- */
@@ -267,8 +268,7 @@ int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size)
 		ret = domain;
 		goto err_unlock;
 	}
-	host->sysdata.domain = domain;
-	host->sysdata.node = NUMA_NO_NODE;
+	host->domain = domain;
 	ret = pciem_irq_host_init(host);
 	if (ret)
 		goto err_unlock;
@@ -280,8 +280,7 @@ int pciem_host_init(struct pciem_host *host, u64 win64_size, u64 win32_size)
 	if (host->win32.parent)
 		pci_add_resource(&resources, &host->win32);
 
-	host->bus = pci_create_root_bus(NULL, 0, &pciem_pci_ops,
-					&host->sysdata, &resources);
+	host->bus = pciem_arch_create_root_bus(host, &pciem_pci_ops, &resources);
 	if (!host->bus) {
 		pci_free_resource_list(&resources);
 		pciem_irq_host_exit(host);

@@ -36,6 +36,7 @@
 #include <linux/version.h>
 
 #include "pciem.h"
+#include "pciem_arch.h"
 #include "pciem_trace.h"
 
 #define MSIX_ENTRY_SIZE		16
@@ -173,8 +174,7 @@ static const struct irq_domain_ops pciem_intx_ops = {
  */
 static int pciem_map_irq(const struct pci_dev *pdev, u8 slot, u8 pin)
 {
-	struct pciem_host *host = container_of(pdev->bus->sysdata,
-					       struct pciem_host, sysdata);
+	struct pciem_host *host = pciem_arch_bus_host(pdev->bus);
 	struct pciem_function *fn;
 	unsigned int virq;
 
@@ -755,7 +755,7 @@ void pciem_irq_detach(struct pciem_function *fn)
 int pciem_irq_host_init(struct pciem_host *host)
 {
 	host->msi_fwnode = irq_domain_alloc_named_id_fwnode("PCIem-MSI",
-							     host->sysdata.domain);
+							     host->domain);
 	if (!host->msi_fwnode)
 		return -ENOMEM;
 	host->msi_domain = pci_msi_create_irq_domain(host->msi_fwnode,

@@ -13,12 +13,12 @@
  *    cleared and every CPU's TLB is flushed, before ioremap returns;
  *  - a kprobe on iounmap(), which puts the saved entries back before
  *    the mapping is torn down, so vunmap finds what it expects;
- *  - a kprobe on bad_area_nosemaphore(), the point where the x86 fault
- *    handler gives up on a kernel address: for our ranges it redirects the
- *    call to pciem_mmio_fault(), which has the same arguments, decodes the
- *    faulting instruction, performs it through the device model, writes
- *    back the registers and returns past the instruction. Nothing is
- *    single-stepped, so no other CPU can slip an access past the trap.
+ *  - the architecture's hook on the point where its fault handler gives
+ *    up on a kernel address (kernel/arch/$(SRCARCH)/pciem_arch.c): for our
+ *    ranges it decodes the faulting instruction, performs it through
+ *    pciem_trap_read()/pciem_trap_write() below, writes back the registers
+ *    and returns past the instruction. Nothing is single-stepped, so no
+ *    other CPU can slip an access past the trap.
  *
  * The trap table is an RCU list: the fault path may run in any context.
  * A map is listed before its entries are cleared and its entries are
@@ -39,25 +39,18 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <asm/pgtable.h>
-#include <asm/tlbflush.h>
 
 #include "pciem.h"
-#include "insn/pciem_insn.h"
-#include "insn/pciem_insn_len.h"
+#include "pciem_arch.h"
 
 /**
  * struct trap_entry - one page-table leaf we changed
- * @ptr:	the entry (a PTE, or a PMD/PUD for huge ioremap mappings)
- * @val:	its value before we changed it
- * @level:	PG_LEVEL_4K, PG_LEVEL_2M or PG_LEVEL_1G
+ * @leaf:	the entry and its value before we changed it
  * @ram:	for a RAM BAR, the page it now maps instead of being cleared
  * @fn:		the function owning @ram, referenced while mapped
  */
 struct trap_entry {
-	void *ptr;
-	unsigned long val;
-	unsigned int level;
+	struct pciem_arch_leaf leaf;
 	struct page *ram;
 	struct pciem_function *fn;
 };
@@ -110,36 +103,6 @@ static bool phys_in_windows(phys_addr_t start, phys_addr_t end)
 	       end > host->win32.start;
 }
 
-static void flush_local(void *unused)
-{
-	__flush_tlb_all();
-}
-
-static unsigned long level_size(unsigned int level)
-{
-	return level == PG_LEVEL_1G ? PUD_SIZE :
-	       level == PG_LEVEL_2M ? PMD_SIZE : PAGE_SIZE;
-}
-
-/* Trap the leaf, or point it at the shared pages of a RAM BAR. */
-static void clear_entry(struct trap_entry *e)
-{
-	switch (e->level) {
-	case PG_LEVEL_1G:
-		set_pud(e->ptr, __pud(0));
-		break;
-	case PG_LEVEL_2M:
-		set_pmd(e->ptr, e->ram ? pfn_pmd(page_to_pfn(e->ram),
-						 PAGE_KERNEL_LARGE) :
-					 __pmd(0));
-		break;
-	default:
-		set_pte(e->ptr, e->ram ? pfn_pte(page_to_pfn(e->ram),
-						 PAGE_KERNEL) :
-					 __pte(0));
-	}
-}
-
 /*
  * Does the leaf at @phys belong to a RAM BAR? Then remember the page it
  * must map, keeping the function (and so the page) alive meanwhile.
@@ -154,9 +117,9 @@ static void find_ram(struct trap_entry *e, phys_addr_t phys)
 	if (!fn)
 		return;
 	if (fn->cfg.bar_flags[bar] & PCIEM_BAR_RAM) {
-		if (e->level != PG_LEVEL_1G)
+		if (e->leaf.size <= PMD_SIZE)
 			e->ram = pciem_rambar_page(fn, bar, off,
-						   e->level == PG_LEVEL_2M);
+						   e->leaf.size == PMD_SIZE);
 		if (e->ram) {
 			e->fn = fn;
 			return;
@@ -167,30 +130,16 @@ static void find_ram(struct trap_entry *e, phys_addr_t phys)
 	pciem_function_put(fn);
 }
 
-static void restore_entry(struct trap_entry *e)
-{
-	switch (e->level) {
-	case PG_LEVEL_1G:
-		set_pud(e->ptr, __pud(e->val));
-		break;
-	case PG_LEVEL_2M:
-		set_pmd(e->ptr, __pmd(e->val));
-		break;
-	default:
-		set_pte(e->ptr, __pte(e->val));
-	}
-}
-
 /*
  * Trap [va, end), just mapped to @phys. Runs in ioremap's return path,
  * before the caller can touch the mapping.
  */
 static void trap_arm(unsigned long va, unsigned long end, phys_addr_t phys)
 {
-	unsigned int level, n = 0, max;
+	unsigned int i, n = 0, max;
+	struct pciem_arch_leaf leaf;
 	struct trap_map *map;
 	unsigned long a;
-	pte_t *pte;
 
 	max = (end - va) >> PAGE_SHIFT;
 	map = kzalloc(struct_size(map, ent, max), GFP_ATOMIC);
@@ -202,15 +151,12 @@ static void trap_arm(unsigned long va, unsigned long end, phys_addr_t phys)
 	map->va = va;
 	map->end = end;
 	map->phys = phys;
-	for (a = va; a < end && n < max; a += level_size(level)) {
-		pte = lookup_address(a, &level);
-		if (!pte || !pte_present(*pte)) {
-			level = PG_LEVEL_4K;
+	for (a = va; a < end && n < max; a += leaf.size) {
+		if (!pciem_arch_leaf_lookup(a, &leaf)) {
+			leaf.size = PAGE_SIZE;
 			continue;
 		}
-		map->ent[n].ptr = pte;
-		map->ent[n].val = pte_val(*pte);
-		map->ent[n].level = level;
+		map->ent[n].leaf = leaf;
 		find_ram(&map->ent[n], phys + (a - va));
 		n++;
 	}
@@ -218,11 +164,11 @@ static void trap_arm(unsigned long va, unsigned long end, phys_addr_t phys)
 
 	spin_lock(&trap_write_lock);
 	list_add_rcu(&map->node, &trap_maps);
-	for (level = 0; level < n; level++)
-		clear_entry(&map->ent[level]);
+	for (i = 0; i < n; i++)
+		pciem_arch_leaf_trap(&map->ent[i].leaf, map->ent[i].ram);
 	spin_unlock(&trap_write_lock);
 	/* A translation still cached anywhere would let an access escape. */
-	on_each_cpu(flush_local, NULL, 1);
+	pciem_arch_flush_tlb_all();
 }
 
 /* Undo trap_arm() for the mapping that starts at @va, if it is ours. */
@@ -240,7 +186,7 @@ static void trap_disarm(unsigned long va)
 	}
 	if (found) {
 		for (i = 0; i < found->nent; i++)
-			restore_entry(&found->ent[i]);
+			pciem_arch_leaf_restore(&found->ent[i].leaf);
 		list_del_rcu(&found->node);
 	}
 	spin_unlock(&trap_write_lock);
@@ -265,9 +211,9 @@ static int ioremap_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct ioremap_args *args = (void *)ri->data;
 
-	args->addr = regs->di;
-	args->end = regs->si;
-	args->phys = regs->dx;
+	args->addr = regs_get_kernel_argument(regs, 0);
+	args->end = regs_get_kernel_argument(regs, 1);
+	args->phys = regs_get_kernel_argument(regs, 2);
 	/* Not our window: no need to see the return. */
 	return phys_in_windows(args->phys, args->phys + (args->end - args->addr)) ?
 	       0 : 1;
@@ -293,7 +239,7 @@ static struct kretprobe ioremap_probe = {
 /* iounmap(addr): restore before the teardown walks the page tables. */
 static int iounmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	trap_disarm(regs->di & PAGE_MASK);
+	trap_disarm(regs_get_kernel_argument(regs, 0) & PAGE_MASK);
 	return 0;
 }
 
@@ -302,14 +248,17 @@ static struct kprobe iounmap_probe = {
 	.pre_handler = iounmap_pre,
 };
 
-/* ---- the fault -------------------------------------------------------------- */
+/* ---- the fault: device and RAM accesses of an emulated instruction ---------- */
 
-struct fault_ctx {
-	bool may_sleep;
-	bool abort;		/* NMI: complete every device access as all-ones */
-	u8 insn;		/* enum pciem_insn_kind, for the trace */
-	struct pciem_function *fn;	/* last device touched, for log lines */
-};
+bool pciem_trap_owns(unsigned long addr)
+{
+	bool ours;
+
+	rcu_read_lock();
+	ours = trap_lookup(addr) != NULL;
+	rcu_read_unlock();
+	return ours;
+}
 
 static u64 all_ones(unsigned int size)
 {
@@ -342,7 +291,7 @@ static struct pciem_function *resolve(u64 addr, unsigned int *bar, u64 *off,
  * Keep the first function an instruction touched for log lines (its
  * reference is dropped when the fault is done); drop any other at once.
  */
-static void keep_fn(struct fault_ctx *ctx, struct pciem_function *fn)
+static void keep_fn(struct pciem_trap_ctx *ctx, struct pciem_function *fn)
 {
 	if (!fn)
 		return;
@@ -352,10 +301,9 @@ static void keep_fn(struct fault_ctx *ctx, struct pciem_function *fn)
 		pciem_function_put(fn);
 }
 
-static int fault_read(void *opaque, uint64_t addr, unsigned int size,
-		      uint64_t *val)
+int pciem_trap_read(void *opaque, u64 addr, unsigned int size, u64 *val)
 {
-	struct fault_ctx *ctx = opaque;
+	struct pciem_trap_ctx *ctx = opaque;
 	struct pciem_function *fn;
 	unsigned int bar;
 	bool trapped;
@@ -412,10 +360,9 @@ fault:
 	return -EFAULT;
 }
 
-static int fault_write(void *opaque, uint64_t addr, unsigned int size,
-		       uint64_t val)
+int pciem_trap_write(void *opaque, u64 addr, unsigned int size, u64 val)
 {
-	struct fault_ctx *ctx = opaque;
+	struct pciem_trap_ctx *ctx = opaque;
 	struct pciem_function *fn;
 	unsigned int bar;
 	bool trapped;
@@ -436,79 +383,20 @@ static int fault_write(void *opaque, uint64_t addr, unsigned int size,
 	return 0;
 }
 
-static const struct pciem_insn_ops fault_ops = {
-	.read = fault_read,
-	.write = fault_write,
-};
-
-/* pt_regs keeps GPRs in its own order; the emulator wants encoding order. */
-static unsigned long *gpr_slot(struct pt_regs *regs, unsigned int n)
+void pciem_trap_done(struct pciem_trap_ctx *ctx)
 {
-	switch (n) {
-	case PCIEM_RAX: return &regs->ax;
-	case PCIEM_RCX: return &regs->cx;
-	case PCIEM_RDX: return &regs->dx;
-	case PCIEM_RBX: return &regs->bx;
-	case PCIEM_RSP: return &regs->sp;
-	case PCIEM_RBP: return &regs->bp;
-	case PCIEM_RSI: return &regs->si;
-	case PCIEM_RDI: return &regs->di;
-	case PCIEM_R8: return &regs->r8;
-	case PCIEM_R9: return &regs->r9;
-	case PCIEM_R10: return &regs->r10;
-	case PCIEM_R11: return &regs->r11;
-	case PCIEM_R12: return &regs->r12;
-	case PCIEM_R13: return &regs->r13;
-	case PCIEM_R14: return &regs->r14;
-	default: return &regs->r15;
-	}
-}
-
-static void regs_in(struct pt_regs *regs, struct pciem_insn_regs *r)
-{
-	unsigned int i;
-
-	for (i = 0; i < PCIEM_NR_GPRS; i++)
-		r->gpr[i] = *gpr_slot(regs, i);
-	r->rip = regs->ip;
-	r->rflags = regs->flags;
-}
-
-static void regs_out(const struct pciem_insn_regs *r, struct pt_regs *regs)
-{
-	unsigned int i;
-
-	/* RSP is the kernel stack of the faulting context: never ours. */
-	for (i = 0; i < PCIEM_NR_GPRS; i++)
-		if (i != PCIEM_RSP)
-			*gpr_slot(regs, i) = r->gpr[i];
-	regs->ip = r->rip;
-}
-
-/* Copy up to 15 instruction bytes, stopping at an unreadable page. */
-static size_t fetch_insn(unsigned long ip, u8 *buf)
-{
-	size_t n;
-
-	for (n = 0; n < PCIEM_INSN_MAX_LEN; n++)
-		if (copy_from_kernel_nofault(&buf[n], (void *)(ip + n), 1))
-			break;
-	return n;
-}
-
-static const char *driver_name(struct pciem_function *fn)
-{
-	/* Best effort, for a log line; the driver may be going away. */
-	return fn ? fn->name : "?";
+	if (ctx->fn)
+		pciem_function_put(ctx->fn);
+	ctx->fn = NULL;
 }
 
 /*
- * The instruction cannot be emulated. Never guess: log it loudly and skip
- * it as an access that master-aborted (registers untouched: the decoder
- * does not know what a refused instruction would have written).
+ * Never guess: log the instruction loudly; the caller skips it as an
+ * access that master-aborted (registers untouched: the decoder does not
+ * know what a refused instruction would have written).
  */
-static bool refuse(struct pt_regs *regs, const u8 *buf, size_t avail,
-		   int why, unsigned long address, int len)
+void pciem_trap_refused(unsigned long ip, const u8 *bytes, size_t n,
+			const char *why, unsigned long address)
 {
 	struct pciem_function *fn;
 	unsigned int bar;
@@ -516,130 +404,15 @@ static bool refuse(struct pt_regs *regs, const u8 *buf, size_t avail,
 	u64 off;
 
 	fn = resolve(address, &bar, &off, &trapped);
-	pr_err_ratelimited("%s: cannot emulate instruction %*ph at %pS (error %d) accessing %#lx (BAR%u+%#llx): completed as a master abort\n",
-			   driver_name(fn), (int)avail, buf, (void *)regs->ip,
+	pr_err_ratelimited("%s: cannot emulate instruction %*ph at %pS (%s) accessing %#lx (BAR%u+%#llx): completed as a master abort\n",
+			   fn ? fn->name : "?", (int)n, bytes, (void *)ip,
 			   why, address, fn ? bar : 0, fn ? off : 0);
 	if (fn) {
 		WRITE_ONCE(fn->ring.hdr->stats.refused_insns,
 			   fn->ring.hdr->stats.refused_insns + 1);
 		pciem_function_put(fn);
 	}
-	if (len <= 0)
-		return false;
-	regs->ip += len;
-	return true;
 }
-
-/* Does the decoder agree with the hardware about the address? */
-static bool ea_matches(const struct pciem_insn *insn,
-		       const struct pciem_insn_regs *r, unsigned long address)
-{
-	u64 ea = pciem_insn_ea(insn, r);
-
-	if (address >= ea && address < ea + insn->width)
-		return true;
-	if (insn->kind == PCIEM_INSN_MOVS) {
-		ea = r->gpr[PCIEM_RDI];
-		return address >= ea && address < ea + insn->width;
-	}
-	return false;
-}
-
-/*
- * Runs instead of bad_area_nosemaphore() for faults on trapped mappings,
- * with its arguments, in the faulting context (interrupts off, as the
- * exception entry left them).
- */
-static void pciem_mmio_fault(struct pt_regs *regs, unsigned long error_code,
-			     unsigned long address)
-{
-	struct fault_ctx ctx = { 0 };
-	struct pciem_insn_regs r;
-	struct pciem_insn insn;
-	u8 buf[PCIEM_INSN_MAX_LEN];
-	size_t avail;
-	int ret;
-
-	avail = fetch_insn(regs->ip, buf);
-	ret = pciem_insn_decode(buf, avail, &insn);
-	regs_in(regs, &r);
-	if (!ret && !ea_matches(&insn, &r, address))
-		ret = PCIEM_INSN_EINVAL;
-	if (ret) {
-		/* fault_pre() made sure the length is known. */
-		refuse(regs, buf, avail, ret, address,
-		       pciem_insn_length(buf, avail));
-		return;
-	}
-
-	ctx.abort = in_nmi();
-	ctx.insn = insn.kind;
-	/*
-	 * Sleep for a slow model only where the faulting code could have
-	 * slept itself, exactly the rule the fault handler applies to
-	 * kernel accesses of user memory.
-	 */
-	ctx.may_sleep = !ctx.abort && (regs->flags & X86_EFLAGS_IF) &&
-			!faulthandler_disabled() && !in_interrupt();
-	if (ctx.may_sleep)
-		local_irq_enable();
-	ret = pciem_insn_emulate(&insn, &r, &fault_ops, &ctx);
-	if (ctx.may_sleep)
-		local_irq_disable();
-	regs_out(&r, regs);
-	if (ret) {
-		/* Only the RAM side can fail; never re-execute a trapped access. */
-		pr_err_ratelimited("%s: %*ph at %pS: the non-device operand at %#llx is not accessible (error %d): instruction skipped\n",
-				   driver_name(ctx.fn), (int)avail, buf,
-				   (void *)regs->ip, r.gpr[PCIEM_RDI], ret);
-		regs->ip = r.rip == regs->ip ? regs->ip + insn.len : r.rip;
-	}
-	if (ctx.fn)
-		pciem_function_put(ctx.fn);
-}
-
-/*
- * bad_area_nosemaphore(regs, error_code, address): for our addresses,
- * run pciem_mmio_fault() in its place. Setting the probe's ip to a
- * function with the same arguments is how ftrace-based kprobes replace a
- * call (the same mechanism livepatch uses).
- */
-static int fault_pre(struct kprobe *p, struct pt_regs *kregs)
-{
-	struct pt_regs *regs = (struct pt_regs *)kregs->di;
-	unsigned long address = kregs->dx;
-	struct pciem_insn insn;
-	u8 buf[PCIEM_INSN_MAX_LEN];
-	size_t avail;
-	bool ours;
-
-	if (user_mode(regs))
-		return 0;
-	rcu_read_lock();
-	ours = trap_lookup(address) != NULL;
-	rcu_read_unlock();
-	if (!ours)
-		return 0;
-	/*
-	 * An instruction we can neither emulate nor skip (its length is
-	 * unknown: VEX/EVEX encodings, say) is left to the kernel's own
-	 * handling of a bad kernel access, after saying why.
-	 */
-	avail = fetch_insn(regs->ip, buf);
-	if (pciem_insn_decode(buf, avail, &insn) &&
-	    pciem_insn_length(buf, avail) <= 0) {
-		pr_crit("instruction %*ph at %pS touches trapped MMIO at %#lx and can be neither emulated nor skipped\n",
-			(int)avail, buf, (void *)regs->ip, address);
-		return 0;
-	}
-	kregs->ip = (unsigned long)pciem_mmio_fault;
-	return 1;
-}
-
-static struct kprobe fault_probe = {
-	.symbol_name = "bad_area_nosemaphore",
-	.pre_handler = fault_pre,
-};
 
 /* ---- userspace mappings of trapped BARs ---------------------------------- */
 
@@ -656,11 +429,11 @@ static int pciem_refuse_mmap(struct pci_dev *pdev, int bar,
 
 static int mmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct pci_dev *pdev = (struct pci_dev *)regs->di;
+	struct pci_dev *pdev = (struct pci_dev *)regs_get_kernel_argument(regs, 0);
 
 	if (!trap_host || pdev->bus != trap_host->bus)
 		return 0;
-	regs->ip = (unsigned long)pciem_refuse_mmap;
+	instruction_pointer_set(regs, (unsigned long)pciem_refuse_mmap);
 	return 1;
 }
 
@@ -681,11 +454,11 @@ static int pciem_devmem_refused(unsigned long pagenr)
 
 static int devmem_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	phys_addr_t pa = (phys_addr_t)regs->di << PAGE_SHIFT;
+	phys_addr_t pa = (phys_addr_t)regs_get_kernel_argument(regs, 0) << PAGE_SHIFT;
 
 	if (!phys_in_windows(pa, pa + PAGE_SIZE))
 		return 0;
-	regs->ip = (unsigned long)pciem_devmem_refused;
+	instruction_pointer_set(regs, (unsigned long)pciem_devmem_refused);
 	return 1;
 }
 
@@ -709,8 +482,8 @@ static int traps_show(struct seq_file *m, void *unused)
 	list_for_each_entry_rcu(map, &trap_maps, node) {
 		n[0] = n[1] = n[2] = ram = 0;
 		for (i = 0; i < map->nent; i++) {
-			n[map->ent[i].level == PG_LEVEL_1G ? 2 :
-			  map->ent[i].level == PG_LEVEL_2M ? 1 : 0]++;
+			n[map->ent[i].leaf.size == PUD_SIZE ? 2 :
+			  map->ent[i].leaf.size == PMD_SIZE ? 1 : 0]++;
 			ram += map->ent[i].ram != NULL;
 		}
 		seq_printf(m, "%p-%p phys %pa 4K %u 2M %u 1G %u ram %u\n",
@@ -729,10 +502,10 @@ int pciem_trap_init(struct pciem_host *host)
 	int ret;
 
 	trap_host = host;
-	ret = register_kprobe(&fault_probe);
+	ret = register_kprobe(&pciem_arch_fault_probe);
 	if (ret) {
-		pr_err("cannot probe bad_area_nosemaphore (%d): MMIO trapping needs kprobes on the fault path\n",
-		       ret);
+		pr_err("cannot probe %s (%d): MMIO trapping needs kprobes on the fault path\n",
+		       pciem_arch_fault_probe.symbol_name, ret);
 		return ret;
 	}
 	ret = register_kprobe(&iounmap_probe);
@@ -752,7 +525,7 @@ int pciem_trap_init(struct pciem_host *host)
 err_iounmap:
 	unregister_kprobe(&iounmap_probe);
 err_fault:
-	unregister_kprobe(&fault_probe);
+	unregister_kprobe(&pciem_arch_fault_probe);
 	pr_err("cannot probe the ioremap family (%d)\n", ret);
 	return ret;
 }
@@ -770,6 +543,6 @@ void pciem_trap_exit(void)
 	 * is safe: an access to it oopses in the driver that leaked it.
 	 */
 	unregister_kprobe(&iounmap_probe);
-	unregister_kprobe(&fault_probe);
+	unregister_kprobe(&pciem_arch_fault_probe);
 	synchronize_rcu();
 }

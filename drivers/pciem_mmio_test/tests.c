@@ -10,6 +10,8 @@
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/io.h>
+#include <linux/io-64-nonatomic-hi-lo.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/slab.h>

@@ -13,6 +13,7 @@
  */
 #include "pciem_insn.h"
 #include "pciem_insn_len.h"
+#include "fuzz_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,29 +21,12 @@
 /* Keep REP loops short: the invariant is "bounded by RCX", not "fast". */
 #define RCX_CAP 64
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "insn_fuzz: %s:%d: %s\n", __FILE__, __LINE__, #cond);                  \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
 struct bus {
     uint64_t seed;
     unsigned int accesses;
     unsigned int fail_at; /* access number that fails; ~0u: none */
     const struct pciem_insn* insn;
 };
-
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
 
 static int check_access(struct bus* b, unsigned int size) {
     /* Every access is one element of the decoded width. */

@@ -5,6 +5,7 @@
 // instruction is assembled between two global labels, so its length is
 // the distance between them (nm), independent of our decoder.
 #include "pciem_insn_len.h"
+#include "tool_run.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,24 +19,9 @@
 
 namespace {
 
-bool have(const char* tool)
-{
-    return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
-}
+using pciem_test::run_capture;
 
-std::string capture(const std::string& cmd)
-{
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p)
-        return out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-        out.append(buf, n);
-    pclose(p);
-    return out;
-}
+using pciem_test::have_tool;
 
 // Instructions a driver might aim at MMIO that the emulator refuses,
 // with MEM standing for the memory operand.
@@ -71,7 +57,7 @@ const char* const kMems[] = {
 
 TEST(InsnLength, MatchesTheAssembler)
 {
-    if (!have("as") || !have("nm") || !have("objcopy"))
+    if (!have_tool("as") || !have_tool("nm") || !have_tool("objcopy"))
         GTEST_SKIP() << "GNU binutils (as, nm, objcopy) not installed";
     char dir[] = "/tmp/pciem-insnlen.XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
@@ -104,7 +90,7 @@ TEST(InsnLength, MatchesTheAssembler)
     ASSERT_EQ(std::system(("as --64 -o " + d + "/t.o " + d + "/t.s").c_str()), 0);
     ASSERT_EQ(std::system(("objcopy -O binary -j .text " + d + "/t.o " + d + "/t.bin").c_str()), 0);
     std::map<size_t, size_t> addr;
-    std::istringstream nm(capture("nm " + d + "/t.o"));
+    std::istringstream nm(run_capture("nm " + d + "/t.o"));
     std::string a, type, name;
     while (nm >> a >> type >> name)
         if (name[0] == 'L')

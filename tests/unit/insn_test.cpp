@@ -11,6 +11,7 @@
 // side shares code with the unit under test.
 
 #include "pciem_insn.h"
+#include "tool_run.h"
 
 #include <gtest/gtest.h>
 
@@ -86,23 +87,8 @@ uint64_t sext(uint64_t v, unsigned w) {
 // ---------------------------------------------------------------------------
 // Running the toolchain.
 
-bool have_tool(const char* name) {
-    std::string cmd = std::string("command -v ") + name + " >/dev/null 2>&1";
-    return std::system(cmd.c_str()) == 0;
-}
-
-std::string run_capture(const std::string& cmd) {
-    std::string out;
-    FILE* f = popen(cmd.c_str(), "r");
-    if (!f)
-        return out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        out.append(buf, n);
-    pclose(f);
-    return out;
-}
+using pciem_test::have_tool;
+using pciem_test::run_capture;
 
 std::vector<uint8_t> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
