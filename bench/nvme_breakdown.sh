@@ -40,6 +40,7 @@ Variants (pciem-nvme options):
   default    (none): adaptive polling, queues in the zero-copy window
   checked    --dma-window-mb 0: every DMA access checked (all traced)
   low-cpu    --low-cpu: woken by every doorbell
+  busy-poll  --busy-poll: the model spins all the time
 
 Options:
   --kernel 6.1|6.12   guest kernel (default 6.1)
@@ -57,6 +58,7 @@ declare -A variant_args=(
 	[default]=""
 	[checked]="--dma-window-mb 0"
 	[low-cpu]="--low-cpu"
+	[busy-poll]="--busy-poll"
 )
 guest_variants=()
 for v in $variants; do

@@ -93,7 +93,8 @@ install(FILES ${CMAKE_BINARY_DIR}/sdk/pciem.pc DESTINATION ${CMAKE_INSTALL_LIBDI
 # Programs: the CLI and the device models a user runs (pciem-rtl-dma only
 # where Verilator was found). Test programs stay in the tree.
 set(pciem_programs)
-foreach(t pciemctl pciem-testdev pciem-epf-test pciem-nvme pciem-rtl-dma)
+foreach(t pciemctl pciem-testdev pciem-epf-test pciem-nvme pciem-rtl-dma pciem-fb pciem-bochs
+          pciem-proxy)
     if(TARGET ${t})
         list(APPEND pciem_programs ${t})
     endif()

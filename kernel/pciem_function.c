@@ -30,6 +30,7 @@
 #include <linux/sysfs.h>
 
 #include "pciem.h"
+#include "cfgspace/pciem_cfg_decode.h"
 #include "pciem_trace.h"
 
 /* ---- references ------------------------------------------------------------ */
@@ -294,18 +295,6 @@ struct pciem_function *pciem_function_of_pdev(struct pci_dev *pdev)
 	return fn;
 }
 
-/* The bus address a memory BAR of @fn decodes now (0: not programmed). */
-static u64 bar_base(struct pciem_function *fn, unsigned int bar)
-{
-	u64 base = pciem_cfg_read(&fn->cfg, PCI_BASE_ADDRESS_0 + 4 * bar, 4);
-
-	if (fn->cfg.bar_flags[bar] & PCIEM_BAR_MEM64)
-		base |= (u64)pciem_cfg_read(&fn->cfg,
-					    PCI_BASE_ADDRESS_0 + 4 * bar + 4,
-					    4) << 32;
-	return base & PCI_BASE_ADDRESS_MEM_MASK;
-}
-
 /**
  * pciem_function_find_bar() - which function's BAR decodes @phys
  * @host:	host bridge
@@ -314,7 +303,8 @@ static u64 bar_base(struct pciem_function *fn, unsigned int bar)
  * @offset:	out: offset in the BAR
  *
  * Decodes the way hardware does, from the BAR registers as software last
- * programmed them. Any context but NMI.
+ * programmed them (pciem_cfg_bar_decode(), shared with the other hosts).
+ * Any context but NMI.
  *
  * Return: the function with a reference held, or NULL (master abort).
  */
@@ -324,26 +314,17 @@ struct pciem_function *pciem_function_find_bar(struct pciem_host *host,
 {
 	struct pciem_function *fn;
 	unsigned long flags;
-	unsigned int d, i;
-	u64 base;
+	unsigned int d;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	for (d = 0; d < PCIEM_NR_DEVFN; d++) {
 		fn = host->fn[d];
 		if (!fn)
 			continue;
-		for (i = 0; i < PCIEM_MAX_BARS; i++) {
-			if (!fn->cfg.bar_size[i])
-				continue;
-			base = bar_base(fn, i);
-			if (base && phys >= base &&
-			    phys - base < fn->cfg.bar_size[i]) {
-				pciem_function_get(fn);
-				raw_spin_unlock_irqrestore(&host->lock, flags);
-				*bar = i;
-				*offset = phys - base;
-				return fn;
-			}
+		if (pciem_cfg_bar_decode(&fn->cfg, phys, 1, bar, offset)) {
+			pciem_function_get(fn);
+			raw_spin_unlock_irqrestore(&host->lock, flags);
+			return fn;
 		}
 	}
 	raw_spin_unlock_irqrestore(&host->lock, flags);
@@ -363,7 +344,7 @@ bool pciem_function_decodes_memory(struct pciem_function *fn)
 	raw_spin_lock_irqsave(&fn->host->lock, flags);
 	on = (fn->state == PCIEM_FN_ADDING || fn->state == PCIEM_FN_ON_BUS) &&
 	     !READ_ONCE(fn->faults.link_down) &&
-	     (pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY);
+	     pciem_cfg_memory_enabled(&fn->cfg);
 	raw_spin_unlock_irqrestore(&fn->host->lock, flags);
 	return on;
 }

@@ -41,11 +41,14 @@ void HostCli::add_options(CLI::App& app) {
                    "model's shadow doorbells): no trapped doorbells, a wake-up every N us")
         ->check(CLI::Range(1u, 1000000u));
     app.add_option("--idle-poll-us", options.idle_poll_us,
-                   fmt::format("Adaptive polling, the default: after work, keep polling until N "
-                               "us pass with nothing to do, then sleep (default {}): busy "
-                               "polling's latency while the driver is busy, no CPU while it is "
-                               "idle; 0 sleeps at once",
-                               KernelHostOptions::default_idle_poll_us))
+                   fmt::format("Adaptive polling, the default: after work, keep polling until a "
+                               "spell passes with nothing to do, then sleep. Unset, the spell "
+                               "starts at {} us and follows the driver's rhythm up to {} us "
+                               "(requests every few hundred us never wait for a wake-up); N "
+                               "fixes it at N us, 0 sleeps at once. Busy polling's latency "
+                               "while the driver is busy, no CPU while it is idle",
+                               KernelHostOptions::default_idle_poll_us,
+                               KernelHostOptions::default_idle_poll_ceiling_us))
         ->check(CLI::Range(0u, 10000000u));
     app.add_flag("--low-cpu", options.low_cpu,
                  "Never spin: sleep between requests and be woken by each (the least CPU, a "

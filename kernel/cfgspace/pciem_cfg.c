@@ -8,51 +8,31 @@
  */
 #include "pciem_cfg.h"
 
+#include <linux/pci_regs.h>
+
 #ifdef __KERNEL__
 #include <linux/errno.h>
 #else
 #include <errno.h>
 #endif
 
-/* Type 0 header offsets (PCI 3.0 section 6.1). */
-#define H_VENDOR	0x00
-#define H_DEVICE	0x02
-#define H_COMMAND	0x04
-#define H_STATUS	0x06
-#define H_REVISION	0x08
-#define H_CLASS		0x09
-#define H_CACHE_LINE	0x0c
-#define H_HEADER_TYPE	0x0e
-#define H_BAR0		0x10
-#define H_SUBSYS_VENDOR	0x2c
-#define H_SUBSYS	0x2e
-#define H_CAP_PTR	0x34
-#define H_INT_LINE	0x3c
-#define H_INT_PIN	0x3d
+/* Header offsets, capability IDs: <linux/pci_regs.h>, as the rest of PCIem. */
 
 /*
  * Command bits software may set: memory space, bus master, parity error
  * response, SERR# enable, INTx disable. I/O space stays 0 because PCIem
  * has no I/O BARs; the rest are hardwired to 0 for PCIe functions.
  */
-#define CMD_WMASK	0x0546
-#define STATUS_CAP_LIST	0x0010
+#define CMD_WMASK	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | \
+			 PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
 /* Error bits in the status register are RW1C. */
 #define STATUS_W1C	0xf900
 
-/* Standard capability IDs and sizes. */
-#define CAP_ID_PM	0x01
-#define CAP_ID_VENDOR	0x09
-#define CAP_ID_PCIE	0x10
-#define CAP_ID_MSI	0x05
-#define CAP_ID_MSIX	0x11
+/* Capability sizes. */
 #define PM_SIZE		8
 #define MSIX_SIZE	12
 #define PCIE_SIZE	0x3c	/* v2 layout, through Link Status 2 */
 
-/* Extended capability IDs and sizes. */
-#define EXT_ID_AER	0x0001
-#define EXT_ID_DSN	0x0003
 #define DSN_SIZE	12
 #define AER_SIZE	0x38	/* through the TLP header log */
 
@@ -127,20 +107,20 @@ static int build_header(struct pciem_cfg *cfg, const struct pciem_create *req,
 	    req->vendor_id == 0xffff)
 		return fail(err, PCIEM_ERR_VENDOR_ID, 0);
 
-	reg(cfg, H_VENDOR, 2, req->vendor_id, 0, 0);
-	reg(cfg, H_DEVICE, 2, req->device_id, 0, 0);
-	reg(cfg, H_COMMAND, 2, 0, CMD_WMASK, 0);
-	reg(cfg, H_STATUS, 2, 0, 0, STATUS_W1C);
-	reg(cfg, H_REVISION, 1, req->revision, 0, 0);
-	reg(cfg, H_CLASS, 3, req->class_code, 0, 0);
+	reg(cfg, PCI_VENDOR_ID, 2, req->vendor_id, 0, 0);
+	reg(cfg, PCI_DEVICE_ID, 2, req->device_id, 0, 0);
+	reg(cfg, PCI_COMMAND, 2, 0, CMD_WMASK, 0);
+	reg(cfg, PCI_STATUS, 2, 0, 0, STATUS_W1C);
+	reg(cfg, PCI_REVISION_ID, 1, req->revision, 0, 0);
+	reg(cfg, PCI_CLASS_PROG, 3, req->class_code, 0, 0);
 	/* Cache line size is read-write storage with no effect on PCIe. */
-	reg(cfg, H_CACHE_LINE, 1, 0, 0xff, 0);
-	reg(cfg, H_HEADER_TYPE, 1, req->header_type, 0, 0);
-	reg(cfg, H_SUBSYS_VENDOR, 2, req->subsys_vendor_id, 0, 0);
-	reg(cfg, H_SUBSYS, 2, req->subsys_id, 0, 0);
+	reg(cfg, PCI_CACHE_LINE_SIZE, 1, 0, 0xff, 0);
+	reg(cfg, PCI_HEADER_TYPE, 1, req->header_type, 0, 0);
+	reg(cfg, PCI_SUBSYSTEM_VENDOR_ID, 2, req->subsys_vendor_id, 0, 0);
+	reg(cfg, PCI_SUBSYSTEM_ID, 2, req->subsys_id, 0, 0);
 	/* Interrupt Line is scratch storage for the OS. */
-	reg(cfg, H_INT_LINE, 1, 0, 0xff, 0);
-	reg(cfg, H_INT_PIN, 1, req->interrupt_pin, 0, 0);
+	reg(cfg, PCI_INTERRUPT_LINE, 1, 0, 0xff, 0);
+	reg(cfg, PCI_INTERRUPT_PIN, 1, req->interrupt_pin, 0, 0);
 	return 0;
 }
 
@@ -152,7 +132,7 @@ static int build_bars(struct pciem_cfg *cfg, const struct pciem_create *req,
 
 	for (i = 0; i < PCIEM_MAX_BARS; i++) {
 		const struct pciem_bar *b = &req->bars[i];
-		uint16_t off = H_BAR0 + 4 * i;
+		uint16_t off = PCI_BASE_ADDRESS_0 + 4 * i;
 		bool is64 = b->flags & PCIEM_BAR_MEM64;
 		uint64_t mask;
 		uint32_t type;
@@ -322,7 +302,7 @@ static int emit_pm(struct pciem_cfg *cfg, const struct pciem_cap *c,
 	}
 	if (f & PCIEM_PM_NO_SOFT_RESET)
 		pmcsr |= 1u << 3;
-	cfg->val[o] = CAP_ID_PM;
+	cfg->val[o] = PCI_CAP_ID_PM;
 	reg(cfg, o + 2, 2, pmc, 0, 0);
 	/* PME_Status (bit 15) is RW1C when PME is supported. */
 	reg(cfg, o + 4, 2, pmcsr, pmcsr_wmask,
@@ -341,7 +321,7 @@ static int emit_msi(struct pciem_cfg *cfg, const struct pciem_cap *c,
 
 	if ((f & ~PCIEM_MSI_FLAGS_ALL) || !is_pow2(n) || n > 32)
 		return fail(err, PCIEM_ERR_CAP_PARAM, idx);
-	cfg->val[o] = CAP_ID_MSI;
+	cfg->val[o] = PCI_CAP_ID_MSI;
 	/* Multiple Message Capable is log2(vectors); MME and Enable RW. */
 	ctl = (uint16_t)(ilog2_u32(n) << 1);
 	if (is64)
@@ -383,7 +363,7 @@ static int emit_msix(struct pciem_cfg *cfg, const struct pciem_cap *c,
 	/* ...and must not overlap each other. */
 	if (tb == pb && to < po + psz && po < to + tsz)
 		return fail(err, PCIEM_ERR_CAP_PARAM, idx);
-	cfg->val[o] = CAP_ID_MSIX;
+	cfg->val[o] = PCI_CAP_ID_MSIX;
 	/* Table Size RO; Function Mask (14) and Enable (15) RW. */
 	reg(cfg, o + 2, 2, n - 1, 0xc000, 0);
 	reg(cfg, o + 4, 4, to | tb, 0, 0);
@@ -410,7 +390,7 @@ static int emit_pcie(struct pciem_cfg *cfg, const struct pciem_cap *c,
 	/* Functions integrated in the root complex have no link. */
 	has_link = type != PCIEM_PCIE_RC_ENDPOINT && type != PCIEM_PCIE_RC_EC;
 
-	cfg->val[o] = CAP_ID_PCIE;
+	cfg->val[o] = PCI_CAP_ID_EXP;
 	/* PCI Express Capabilities: version 2, device/port type. */
 	reg(cfg, o + 0x02, 2, 0x2 | (type << 4), 0, 0);
 	devcap = c->pcie.max_payload;
@@ -465,23 +445,23 @@ static int emit_body(struct pciem_cfg *cfg, const struct pciem_cfg_cap_in *in,
 		/* The length byte counts the whole capability. */
 		if (c->body.id || c->body.version || 3u + c->body.len > 0xff)
 			return fail(err, PCIEM_ERR_CAP_PARAM, idx);
-		cfg->val[o] = CAP_ID_VENDOR;
+		cfg->val[o] = PCI_CAP_ID_VNDR;
 		cfg->val[o + 2] = (uint8_t)(3 + c->body.len);
 		hdr = 3;
 		break;
 	case PCIEM_CAP_RAW:
 		/* IDs PCIem emulates itself must use their own types. */
 		if (!c->body.id || c->body.id > 0xff ||
-		    c->body.id == CAP_ID_PM || c->body.id == CAP_ID_MSI ||
-		    c->body.id == CAP_ID_MSIX || c->body.id == CAP_ID_PCIE ||
+		    c->body.id == PCI_CAP_ID_PM || c->body.id == PCI_CAP_ID_MSI ||
+		    c->body.id == PCI_CAP_ID_MSIX || c->body.id == PCI_CAP_ID_EXP ||
 		    c->body.version)
 			return fail(err, PCIEM_ERR_CAP_PARAM, idx);
 		cfg->val[o] = (uint8_t)c->body.id;
 		hdr = 2;
 		break;
 	default: /* PCIEM_CAP_EXT_RAW */
-		if (!c->body.id || c->body.id == EXT_ID_AER ||
-		    c->body.id == EXT_ID_DSN || c->body.version > 0xf)
+		if (!c->body.id || c->body.id == PCI_EXT_CAP_ID_ERR ||
+		    c->body.id == PCI_EXT_CAP_ID_DSN || c->body.version > 0xf)
 			return fail(err, PCIEM_ERR_CAP_PARAM, idx);
 		put(cfg->val, o, 2, c->body.id);
 		cfg->val[o + 2] = c->body.version;
@@ -508,7 +488,7 @@ static int emit_body(struct pciem_cfg *cfg, const struct pciem_cfg_cap_in *in,
 static void emit_dsn(struct pciem_cfg *cfg, const struct pciem_cap *c,
 		     uint16_t o)
 {
-	put(cfg->val, o, 4, EXT_ID_DSN | (1u << 16));
+	put(cfg->val, o, 4, PCI_EXT_CAP_ID_DSN | (1u << 16));
 	put(cfg->val, o + 4, 4, (uint32_t)c->dsn.serial);
 	put(cfg->val, o + 8, 4, (uint32_t)(c->dsn.serial >> 32));
 	cfg->layout.dsn = o;
@@ -521,7 +501,7 @@ static void emit_aer(struct pciem_cfg *cfg, uint16_t o, bool root)
 	/* Correctable error bits (receiver, bad TLP/DLLP, ... header log). */
 	const uint32_t ce = 0x0000f1c1;
 
-	put(cfg->val, o, 4, EXT_ID_AER | (2u << 16));	/* version 2 */
+	put(cfg->val, o, 4, PCI_EXT_CAP_ID_ERR | (2u << 16));	/* version 2 */
 	reg(cfg, o + 0x04, 4, 0, 0, ue);	/* Uncorrectable Status */
 	reg(cfg, o + 0x08, 4, 0, ue, 0);	/* Uncorrectable Mask */
 	/* Severity defaults from the spec: DLP, SDES, FCP, RxOF, MalfTLP. */
@@ -547,7 +527,7 @@ static void emit_aer(struct pciem_cfg *cfg, uint16_t o, bool root)
 static void link_std(struct pciem_cfg *cfg, const uint16_t *offs,
 		     const struct pciem_cfg_cap_in *caps, unsigned int n)
 {
-	uint16_t prev = H_CAP_PTR;
+	uint16_t prev = PCI_CAPABILITY_LIST;
 	unsigned int off, i;
 
 	for (off = PCIEM_CFG_STD_CAP_START; off < PCIEM_CFG_STD_END; off += 4) {
@@ -555,14 +535,14 @@ static void link_std(struct pciem_cfg *cfg, const uint16_t *offs,
 			if (offs[i] != off || cap_is_ext(caps[i].cap->type))
 				continue;
 			/* Bits 1:0 of every pointer are reserved as zero. */
-			cfg->val[prev == H_CAP_PTR ? prev : prev + 1] =
+			cfg->val[prev == PCI_CAPABILITY_LIST ? prev : prev + 1] =
 				(uint8_t)off;
 			prev = (uint16_t)off;
 		}
 	}
-	if (prev != H_CAP_PTR)
-		put(cfg->val, H_STATUS, 2,
-		    get(cfg->val, H_STATUS, 2) | STATUS_CAP_LIST);
+	if (prev != PCI_CAPABILITY_LIST)
+		put(cfg->val, PCI_STATUS, 2,
+		    get(cfg->val, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST);
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "pciem/control.hpp"
 #include "pciem/dispatch.hpp"
 #include "pciem/error_text.hpp"
+#include "poll_spell.hpp"
 
 namespace pciem {
 
@@ -53,7 +54,8 @@ KernelHost::Mapping::~Mapping() {
 KernelHost::KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options)
     : model_(model), device_(std::move(device)), busy_poll_(options.busy_poll),
       poll_interval_us_(options.poll_interval_us),
-      idle_poll_us_(options.effective_idle_poll_us()) {}
+      idle_poll_us_(options.effective_idle_poll_us()),
+      idle_poll_ceiling_us_(options.effective_idle_poll_ceiling_us()), spell_us_(idle_poll_us_) {}
 
 KernelHost::~KernelHost() {
     if (starter_.joinable()) {
@@ -98,6 +100,11 @@ uint32_t KernelHostOptions::effective_idle_poll_us() const {
         return 0;
     }
     return idle_poll_us.value_or(default_idle_poll_us);
+}
+
+uint32_t KernelHostOptions::effective_idle_poll_ceiling_us() const {
+    const uint32_t base = effective_idle_poll_us();
+    return base != 0 && !idle_poll_us ? default_idle_poll_ceiling_us : base;
 }
 
 Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
@@ -450,7 +457,7 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
     // clock read is a system call and an HPET access that takes QEMU's big
     // lock, dearer than a turn of the loop.
     constexpr unsigned turns_per_clock_read = 32;
-    const auto idle = std::chrono::microseconds(idle_poll_us_);
+    const auto idle = std::chrono::microseconds(spell_us_);
     consumer_->set_polling(true); // the kernel skips wake-ups meanwhile
     unsigned empty_turns = 0;
     clock::time_point deadline{}; // valid once armed: at the first read after work
@@ -482,6 +489,7 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
         consumer_->set_polling(false);
         const bool late = consumer_->drain() != 0;
         if (!model_.on_idle() && !late) {
+            slept_at_ = now;
             return true;
         }
         consumer_->set_polling(true);
@@ -491,6 +499,19 @@ bool KernelHost::poll_until_idle(std::optional<Error>* error) {
     consumer_->set_polling(false);
     consumer_->drain();
     return false;
+}
+
+void KernelHost::adapt_spell() {
+    if (idle_poll_ceiling_us_ <= idle_poll_us_ || !slept_at_) {
+        return; // a fixed spell: no clock read
+    }
+    const auto slept = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - *slept_at_);
+    spell_us_ = static_cast<uint32_t>(
+        next_poll_spell({std::chrono::microseconds(idle_poll_us_),
+                         std::chrono::microseconds(idle_poll_ceiling_us_)},
+                        slept)
+            .count());
 }
 
 Result<void> KernelHost::run_sleeping() {
@@ -539,8 +560,11 @@ Result<void> KernelHost::run_sleeping() {
         if (poll_interval_us_ != 0) {
             (void)model_.on_poll();
         }
-        if (work && idle_poll_us_ != 0 && !poll_until_idle(&error)) {
-            break;
+        if (work && idle_poll_us_ != 0) {
+            adapt_spell();
+            if (!poll_until_idle(&error)) {
+                break;
+            }
         }
     }
     if (error) {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <linux/pci_regs.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "pciem/dispatch.hpp"
 #include "pciem/error_text.hpp"
+#include "pciem_cfg_decode.h"
 
 namespace pciem {
 
@@ -21,30 +23,8 @@ uint64_t all_ones(unsigned size) {
     return size >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1;
 }
 
-constexpr uint16_t cfg_command = 0x04;
-constexpr uint16_t cfg_status = 0x06;
-constexpr uint16_t cfg_bar0 = 0x10;
-constexpr uint16_t cfg_interrupt_pin = 0x3d;
-constexpr uint32_t command_memory = 1u << 1;
-constexpr uint32_t command_master = 1u << 2;
-constexpr uint32_t command_intx_disable = 1u << 10;
-constexpr uint32_t status_interrupt = 1u << 3;
-
-// Capability registers, as kernel/pciem_irq.c uses them.
-constexpr uint16_t msi_flags = 2;
-constexpr uint32_t msi_flags_enable = 0x0001;
-constexpr uint32_t msi_flags_qmask = 0x000e;
-constexpr uint32_t msi_flags_qsize = 0x0070;
-constexpr uint32_t msi_flags_maskbit = 0x0100;
-constexpr uint16_t msix_flags = 2;
-constexpr uint16_t msix_table = 4;
-constexpr uint16_t msix_pba = 8;
-constexpr uint32_t msix_flags_qsize = 0x07ff;
-constexpr uint32_t msix_flags_enable = 0x8000;
-constexpr uint32_t msix_flags_maskall = 0x4000;
-constexpr uint32_t msix_bir = 0x7;
-constexpr unsigned msix_entry_size = 16;
-constexpr uint8_t msix_ctrl_maskbit = 1;
+// Register names: <linux/pci_regs.h>, as pciem.ko and kernel/cfgspace use them.
+constexpr unsigned msix_entry_size = PCI_MSIX_ENTRY_SIZE;
 
 } // namespace
 
@@ -117,7 +97,7 @@ void SimHost::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
     pciem_cfg_write(cfg_.get(), offset, size, value);
     irq_cfg_written(offset, size);
     irq_post_events();
-    dma_.set_bus_master((pciem_cfg_read(cfg_.get(), cfg_command, 2) & command_master) != 0);
+    dma_.set_bus_master((pciem_cfg_read(cfg_.get(), PCI_COMMAND, 2) & PCI_COMMAND_MASTER) != 0);
 }
 
 // ---- interrupts: kernel/pciem_irq.c, rule for rule ---------------------------
@@ -125,30 +105,30 @@ void SimHost::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
 void SimHost::irq_init() {
     const pciem_cfg_layout& l = cfg_->layout;
     if (l.msix != 0) {
-        irq_.msix_n = (pciem_cfg_read(cfg_.get(), l.msix + msix_flags, 2) & msix_flags_qsize) + 1;
-        uint32_t v = pciem_cfg_read(cfg_.get(), l.msix + msix_table, 4);
-        irq_.table_bar = v & msix_bir;
-        irq_.table_off = v & ~msix_bir;
-        v = pciem_cfg_read(cfg_.get(), l.msix + msix_pba, 4);
-        irq_.pba_bar = v & msix_bir;
-        irq_.pba_off = v & ~msix_bir;
+        irq_.msix_n = (pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
+        uint32_t v = pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_TABLE, 4);
+        irq_.table_bar = v & PCI_MSIX_TABLE_BIR;
+        irq_.table_off = v & ~PCI_MSIX_TABLE_BIR;
+        v = pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_PBA, 4);
+        irq_.pba_bar = v & PCI_MSIX_TABLE_BIR;
+        irq_.pba_off = v & ~PCI_MSIX_TABLE_BIR;
         irq_.msix_table.assign(size_t{irq_.msix_n} * msix_entry_size, 0);
         irq_.msix_pba.assign((irq_.msix_n + 63) / 64, 0);
         // Every entry comes out of reset masked.
         for (unsigned i = 0; i < irq_.msix_n; ++i) {
-            irq_.msix_table[size_t{i} * msix_entry_size + 12] = msix_ctrl_maskbit;
+            irq_.msix_table[size_t{i} * msix_entry_size + 12] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
         }
     }
     if (l.msi != 0) {
         irq_.msi_maskable =
-            (pciem_cfg_read(cfg_.get(), l.msi + msi_flags, 2) & msi_flags_maskbit) != 0;
+            (pciem_cfg_read(cfg_.get(), l.msi + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_MASKBIT) != 0;
     }
-    irq_.intx_pin = pciem_cfg_read(cfg_.get(), cfg_interrupt_pin, 1) != 0;
+    irq_.intx_pin = pciem_cfg_read(cfg_.get(), PCI_INTERRUPT_PIN, 1) != 0;
 }
 
 bool SimHost::msix_masked_locked(unsigned vector) const {
     return irq_.msix_fmask ||
-           (irq_.msix_table[size_t{vector} * msix_entry_size + 12] & msix_ctrl_maskbit) != 0;
+           (irq_.msix_table[size_t{vector} * msix_entry_size + 12] & PCI_MSIX_ENTRY_CTRL_MASKBIT) != 0;
 }
 
 void SimHost::irq_deliver_locked(SimInterrupt::Kind kind, unsigned vector) {
@@ -236,8 +216,8 @@ void SimHost::irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value) {
             value = (irq_.msi_pending >> (8 * (offset - reg))) & mask;
         }
     }
-    if (offset <= cfg_status && offset + size > cfg_status && irq_.intx_level) {
-        value |= status_interrupt << (8 * (cfg_status - offset));
+    if (offset <= PCI_STATUS && offset + size > PCI_STATUS && irq_.intx_level) {
+        value |= PCI_STATUS_INTERRUPT << (8 * (PCI_STATUS - offset));
     }
 }
 
@@ -267,11 +247,11 @@ void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
     const pciem_cfg_layout& l = cfg_->layout;
     const unsigned where = offset;
     if (l.msix != 0 && where < l.msix + 4u && where + size > l.msix + 2u) {
-        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msix + msix_flags, 2);
+        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_FLAGS, 2);
         const bool was = irq_.msix_enabled;
         const bool fmask = irq_.msix_fmask;
-        irq_.msix_enabled = (ctl & msix_flags_enable) != 0;
-        irq_.msix_fmask = (ctl & msix_flags_maskall) != 0;
+        irq_.msix_enabled = (ctl & PCI_MSIX_FLAGS_ENABLE) != 0;
+        irq_.msix_fmask = (ctl & PCI_MSIX_FLAGS_MASKALL) != 0;
         if (irq_.msix_enabled && !was) {
             std::fill(irq_.msix_pba.begin(), irq_.msix_pba.end(), 0);
         }
@@ -282,13 +262,13 @@ void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
         }
     }
     if (l.msi != 0 && where < l.msi + 0x18u && where + size > l.msi + 2u) {
-        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msi + msi_flags, 2);
+        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msi + PCI_MSI_FLAGS, 2);
         const bool was = irq_.msi_enabled;
         const unsigned nvec = irq_.msi_nvec;
         const uint32_t data = irq_.msi_data;
         const uint32_t mask = irq_.msi_mask;
-        irq_.msi_enabled = (ctl & msi_flags_enable) != 0;
-        irq_.msi_nvec = 1u << ((ctl & msi_flags_qsize) >> 4);
+        irq_.msi_enabled = (ctl & PCI_MSI_FLAGS_ENABLE) != 0;
+        irq_.msi_nvec = 1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >> 4);
         irq_.msi_data = pciem_cfg_read(cfg_.get(), cfg_->layout.msi_data, 2);
         if (irq_.msi_maskable) {
             irq_.msi_mask = pciem_cfg_read(cfg_.get(), cfg_->layout.msi_data + 4u, 4);
@@ -306,10 +286,10 @@ void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
             irq_event_locked(PCIEM_IRQ_EV_MSI_MASK, 0, irq_.msi_mask);
         }
     }
-    if (where < cfg_command + 2u && where + size > cfg_command) {
+    if (where < PCI_COMMAND + 2u && where + size > PCI_COMMAND) {
         const bool was = irq_.intx_disabled;
         irq_.intx_disabled =
-            (pciem_cfg_read(cfg_.get(), cfg_command, 2) & command_intx_disable) != 0;
+            (pciem_cfg_read(cfg_.get(), PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE) != 0;
         if (irq_.intx_disabled != was) {
             irq_event_locked(PCIEM_IRQ_EV_INTX_DISABLE, 0, uint64_t{irq_.intx_disabled});
         }
@@ -346,8 +326,8 @@ bool SimHost::msix_access(unsigned bar, uint64_t offset, unsigned size, bool wri
             const uint8_t byte = static_cast<uint8_t>(value >> (8 * b));
             // Only the Mask bit of Vector Control is RW.
             if ((o & 15) == 12) {
-                bytes[o] = static_cast<uint8_t>((bytes[o] & ~msix_ctrl_maskbit) |
-                                                (byte & msix_ctrl_maskbit));
+                bytes[o] = static_cast<uint8_t>((bytes[o] & ~PCI_MSIX_ENTRY_CTRL_MASKBIT) |
+                                                (byte & PCI_MSIX_ENTRY_CTRL_MASKBIT));
             } else if ((o & 15) < 12) {
                 bytes[o] = byte;
             }
@@ -359,7 +339,7 @@ bool SimHost::msix_access(unsigned bar, uint64_t offset, unsigned size, bool wri
             uint32_t data = 0;
             std::memcpy(&data, entry + 8, 4);
             irq_event_locked(PCIEM_IRQ_EV_MSIX_ENTRY, i,
-                             uint64_t{data} << 32 | (entry[12] & msix_ctrl_maskbit));
+                             uint64_t{data} << 32 | (entry[12] & PCI_MSIX_ENTRY_CTRL_MASKBIT));
         }
         return true;
     }
@@ -603,31 +583,20 @@ void SimHost::write64(unsigned bar, uint64_t offset, uint64_t value) {
 }
 
 uint64_t SimHost::bar_address(unsigned bar) const {
-    if (bar >= PCIEM_MAX_BARS || cfg_->bar_size[bar] == 0) {
-        return 0;
-    }
-    const auto off = static_cast<uint16_t>(cfg_bar0 + 4 * bar);
-    uint64_t addr = pciem_cfg_read(cfg_.get(), off, 4) & ~uint64_t{0xf};
-    if ((cfg_->bar_flags[bar] & PCIEM_BAR_MEM64) != 0) {
-        addr |= uint64_t{pciem_cfg_read(cfg_.get(), static_cast<uint16_t>(off + 4), 4)} << 32;
-    }
-    return addr;
+    return pciem_cfg_bar_base(cfg_.get(), bar);
 }
 
 std::optional<std::pair<unsigned, uint64_t>> SimHost::decode(uint64_t address,
                                                              unsigned size) const {
-    if ((pciem_cfg_read(cfg_.get(), cfg_command, 2) & command_memory) == 0) {
+    // The kernel's own rule (kernel/cfgspace/pciem_cfg_decode.c), plus
+    // Memory Space Enable, which pciem.ko checks once it found the function.
+    unsigned bar = 0;
+    uint64_t offset = 0;
+    if (!pciem_cfg_memory_enabled(cfg_.get()) ||
+        !pciem_cfg_bar_decode(cfg_.get(), address, size, &bar, &offset)) {
         return std::nullopt;
     }
-    for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
-        const uint64_t base = bar_address(bar);
-        const uint64_t len = cfg_->bar_size[bar];
-        // Address 0 is "not assigned yet", as firmware leaves it.
-        if (len != 0 && base != 0 && address >= base && address - base <= len - size) {
-            return std::pair{bar, address - base};
-        }
-    }
-    return std::nullopt;
+    return std::pair{bar, offset};
 }
 
 uint64_t SimHost::bus_read(uint64_t address, unsigned size) {

@@ -5,6 +5,7 @@
 // semantics, write masks, RW1C bits and capability chains, checked
 // against the PCI and PCIe specifications' register layouts.
 #include "pciem_cfg.h"
+#include "pciem_cfg_decode.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -190,6 +191,61 @@ TEST(CfgBars, BarLargerThan4GiBHasReadOnlyLowAddressBits) {
     b.wr(0x1c, 0xffffffff);
     EXPECT_EQ(b.rd(0x18), 0x00000004u);
     EXPECT_EQ(b.rd(0x1c), 0xfffffffeu);
+}
+
+// BAR decode (pciem_cfg_decode.c), the rule pciem.ko's trap and the SimHost share.
+TEST(CfgDecode, HitsTheBarSoftwareProgrammed) {
+    Builder b;
+    b.req.bars[0] = {16384, 0, 0};
+    b.req.bars[2] = {1 << 20, PCIEM_BAR_MEM64, 0};
+    ASSERT_EQ(b.build(), 0);
+    unsigned bar = 99;
+    uint64_t off = 0;
+    EXPECT_EQ(pciem_cfg_bar_base(&b.cfg, 0), 0u) << "unassigned";
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0x100, 4, &bar, &off)) << "an unassigned BAR decodes nothing";
+    b.wr(0x10, 0xfe000000);
+    b.wr(0x18, 0x00000000);
+    b.wr(0x1c, 0x00000001); // BAR2 at 4 GiB, both halves
+    EXPECT_EQ(pciem_cfg_bar_base(&b.cfg, 0), 0xfe000000u);
+    EXPECT_EQ(pciem_cfg_bar_base(&b.cfg, 2), 0x100000000u);
+    EXPECT_EQ(pciem_cfg_bar_base(&b.cfg, 3), 0u) << "an upper half is no BAR";
+    EXPECT_EQ(pciem_cfg_bar_base(&b.cfg, PCIEM_MAX_BARS), 0u);
+    ASSERT_TRUE(pciem_cfg_bar_decode(&b.cfg, 0xfe000010, 4, &bar, &off));
+    EXPECT_EQ(bar, 0u);
+    EXPECT_EQ(off, 0x10u);
+    ASSERT_TRUE(pciem_cfg_bar_decode(&b.cfg, 0x1000ffff8, 8, &bar, &off));
+    EXPECT_EQ(bar, 2u);
+    EXPECT_EQ(off, 0xffff8u);
+}
+
+TEST(CfgDecode, AnAccessMustFitInsideTheBar) {
+    Builder b;
+    b.req.bars[0] = {4096, 0, 0};
+    ASSERT_EQ(b.build(), 0);
+    b.wr(0x10, 0xfe000000);
+    unsigned bar = 0;
+    uint64_t off = 0;
+    EXPECT_TRUE(pciem_cfg_bar_decode(&b.cfg, 0xfe000ffc, 4, &bar, &off));
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe000ffe, 4, &bar, &off)) << "straddles the end";
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe001000, 1, &bar, &off));
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfdffffff, 1, &bar, &off));
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe000000, 8192, &bar, &off)) << "longer than the BAR";
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe000000, 0, &bar, &off)) << "no bytes, no hit";
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, ~uint64_t{0}, 1, &bar, &off)) << "no overflow at the top";
+}
+
+TEST(CfgDecode, MemorySpaceEnableIsSeparate) {
+    Builder b;
+    b.req.bars[0] = {4096, 0, 0};
+    ASSERT_EQ(b.build(), 0);
+    b.wr(0x10, 0xfe000000);
+    EXPECT_FALSE(pciem_cfg_memory_enabled(&b.cfg));
+    unsigned bar = 0;
+    uint64_t off = 0;
+    EXPECT_TRUE(pciem_cfg_bar_decode(&b.cfg, 0xfe000000, 4, &bar, &off))
+        << "decode does not look at the command register: each host decides";
+    b.wr(0x04, 0x0002);
+    EXPECT_TRUE(pciem_cfg_memory_enabled(&b.cfg));
 }
 
 TEST(CfgBars, Validation) {

@@ -82,4 +82,5 @@ _pciem() {
 	esac
 }
 
-complete -F _pciem pciemctl pciem-nvme pciem-epf-test pciem-testdev pciem-rtl-dma
+complete -F _pciem pciemctl pciem-nvme pciem-epf-test pciem-testdev pciem-rtl-dma pciem-fb \
+	pciem-bochs pciem-proxy

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -58,10 +59,15 @@ struct KernelHostOptions {
     // microseconds pass with nothing to do, then on_idle() and sleep
     // (0: sleep at once). Busy polling's latency while the driver is
     // busy, no spinning CPU while it is not. Unset: the default, adaptive
-    // polling with default_idle_poll_us, unless busy_poll,
-    // poll_interval_us or low_cpu choose another loop.
+    // polling, unless busy_poll, poll_interval_us or low_cpu choose
+    // another loop: the spell starts at default_idle_poll_us and follows
+    // the driver's rhythm (twice the last gap between sleeping and the
+    // next request) up to default_idle_poll_ceiling_us, so that requests
+    // arriving every few hundred microseconds never wait for a wake-up.
+    // A value given here is a fixed spell.
     std::optional<uint32_t> idle_poll_us;
     static constexpr uint32_t default_idle_poll_us = 200;
+    static constexpr uint32_t default_idle_poll_ceiling_us = 2000;
     // Never spin: sleep between requests, woken by each one (the lowest
     // CPU use, a wake-up per access: trapped reads take several times as
     // long under load).
@@ -88,8 +94,10 @@ struct KernelHostOptions {
     // with what to drop or add). KernelHost::create() calls it too.
     [[nodiscard]] Result<void> validate() const;
     // The polling spell the loop uses after work: 0 when another loop
-    // (busy, interval, low-CPU) is chosen.
+    // (busy, interval, low-CPU) is chosen; its ceiling, the same value
+    // unless the spell is the default adaptive one.
     [[nodiscard]] uint32_t effective_idle_poll_us() const;
+    [[nodiscard]] uint32_t effective_idle_poll_ceiling_us() const;
 };
 
 class KernelHost {
@@ -167,12 +175,21 @@ private:
     // The polling spell after a wake with work (idle_poll_us): false
     // when the loop should leave.
     bool poll_until_idle(std::optional<Error>* error);
+    // Before a spell: the adaptive spell follows the gap since the last
+    // one ended.
+    void adapt_spell();
 
     DeviceModel& model_;
     Device device_;
     bool busy_poll_;
     uint32_t poll_interval_us_;
+    // The polling spell after work (0: none), its ceiling (the adaptive
+    // default grows it up to there, lib/src/poll_spell.hpp) and its
+    // current length; when the loop last went to sleep after a spell.
     uint32_t idle_poll_us_;
+    uint32_t idle_poll_ceiling_us_;
+    uint32_t spell_us_;
+    std::optional<std::chrono::steady_clock::time_point> slept_at_;
     std::optional<Mapping> ring_map_;
     std::vector<Mapping> shadow_maps_;
     std::vector<Mapping> ram_maps_;

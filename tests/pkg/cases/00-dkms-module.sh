@@ -20,8 +20,10 @@ same_module() {
 same_module pciem "$PKG_SHA256"
 same_module pciem_mmio_test "$PKG_SHA256_MMIO"
 same_module pciem_rtl_dma "$PKG_SHA256_RTL"
+same_module pciem_fb "$PKG_SHA256_FB"
 
-for m in pciem_mmio_test pciem_rtl_dma; do
+# pciem_fb pulls in DRM's helpers from the running kernel's own modules.
+for m in pciem_mmio_test pciem_rtl_dma pciem_fb; do
 	modprobe "$m" || fail "modprobe $m failed"
 	grep -q "^$m " /proc/modules || fail "$m is not loaded"
 	rmmod "$m" || fail "rmmod $m failed"
