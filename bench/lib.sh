@@ -75,6 +75,16 @@ bench_tmpdir() {
 	trap 'rm -rf "$bench_tmp"' EXIT
 }
 
+# bench_fio_guest SIZE_MB < GUEST-SCRIPT: for the NVMe benchmarks: the
+# guest script read from stdin, with the fio helpers (bench/fio_guest.sh)
+# in front, as $bench_tmp/guest.sh; img, a sparse SIZE_MB MiB raw file
+# in $bench_tmp for QEMU's -device nvme. Call bench_tmpdir first.
+bench_fio_guest() {
+	img="$bench_tmp/qemu-nvme.img"
+	truncate -s "${1}M" "$img"
+	{ cat "$bench_root/bench/fio_guest.sh"; cat; } >"$bench_tmp/guest.sh"
+}
+
 # bench_guest OUT GUEST-SCRIPT [PCIEM-VM-OPTION...] -- [ARG...]: boots one
 # guest with tools/pciem-vm, runs GUEST-SCRIPT (copied in) with the ARGs
 # under busybox sh, output to OUT. Shows the guest's output on stderr when

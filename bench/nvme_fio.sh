@@ -104,11 +104,9 @@ done
 ceiling_args=()
 [[ $ceiling == 1 ]] && ceiling_args=(--module null_blk)
 bench_tmpdir
-img="$bench_tmp/qemu-nvme.img"
-truncate -s "${size_mb}M" "$img"
 
 # ---- the part that runs in the guest (busybox sh) ----
-cat >"$bench_tmp/guest.sh" <<'GUEST'
+bench_fio_guest "$size_mb" <<'GUEST'
 . /pciem/tests/vm/lib.sh
 size_mb=$1 runtime=$2 ceiling=$3 runs=$4
 shift 4
@@ -116,36 +114,6 @@ err() { echo "BENCH-ERROR $*"; }
 for t in nvme fio pciem-nvme; do
 	command -v $t >/dev/null || { err "$t is not in the guest (pciem-vm --nvme-tools)"; exit 1; }
 done
-WORKLOADS="rand4k-qd1 rand4k-qd16 seq128k"
-
-prefill() { # DEV
-	fio --name=prefill --filename="$1" --direct=1 --ioengine=libaio --rw=write --bs=1M \
-		--iodepth=4 --size="${size_mb}M" >/tmp/prefill.log 2>&1 ||
-		{ cat /tmp/prefill.log; err "prefill of $1 failed"; return 1; }
-}
-
-# measure RUN LABEL DEV: every workload; "BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US"
-measure() {
-	for w in $WORKLOADS; do
-		case $w in
-		rand4k-qd1) args="--rw=randread --bs=4k --iodepth=1" ;;
-		rand4k-qd16) args="--rw=randread --bs=4k --iodepth=16" ;;
-		seq128k) args="--rw=read --bs=128k --iodepth=16" ;;
-		esac
-		# terse (v3): field 7 read KiB/s, 8 read IOPS, 40 read latency mean (us)
-		r=$(fio --name="$w" --filename="$3" --direct=1 --ioengine=libaio $args \
-			--size="${size_mb}M" --time_based --runtime="$runtime" --ramp_time=1 \
-			--cpus_allowed=1 --minimal 2>/tmp/fio.err | tail -n 1 |
-			awk -F';' 'NF > 40 { printf "%d %d %d", $8, $7, $40 }')
-		if [ -n "$r" ]; then
-			echo "BENCH $1 $2 $w $r"
-		else
-			cat /tmp/fio.err
-			err "fio $w on $2 ($3) failed"
-		fi
-	done
-}
-
 # verify RUN LABEL DEV: data written is data read back (crc32c), on the
 # same configuration as the figures; "BENCH-VERIFY RUN LABEL PASS|FAIL"
 verify() {
@@ -235,22 +203,11 @@ for v in $variants; do
 	legend+="$v=${variant_args[$v]:-(no options)}${p:+, pciem.ko $p};"
 done
 awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" \
-	-v clock="$clock" -v legend="$legend" -v runs="$runs" '
+	-v clock="$clock" -v legend="$legend" -v runs="$runs" "$(cat "$bench_root/bench/stats.awk")"'
 # BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US
 $1 == "BENCH" { k = $2 " " $3 " " $4; iops[k] = $5; kib[k] = $6; lat[k] = $7 }
 $1 == "BENCH-VERIFY" { verified[$3] = verified[$3] " " $4; if ($4 != "PASS") bad_verify = 1 }
 function val(k, w) { return w == "seq128k" ? kib[k] / 1024 : iops[k] }
-# sorted copy of a[1..n] into s[1..n] (n is small)
-function sort_into(a, n, s,   i, j, t) {
-	for (i = 1; i <= n; i++) s[i] = a[i]
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
-}
-function median(a, n,   s) { sort_into(a, n, s); return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2 }
-function lo(a, n,   s) { sort_into(a, n, s); return s[1] }
-function hi(a, n,   s) { sort_into(a, n, s); return s[n] }
-# spread A N: "median (min-max)" of ratios
-function spread(a, n) { return sprintf("%6.2fx (%.2f-%.2f)", median(a, n), lo(a, n), hi(a, n)) }
 END {
 	printf "NVMe with fio, Linux %s guest under TCG (clocksource %s), first %d MiB of each disk, %d s per run, %d runs\n",
 		kernel, clock, size, runtime, runs

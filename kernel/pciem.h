@@ -502,6 +502,7 @@ int pciem_ring_cfg_write(struct pciem_function *fn, unsigned int off,
 void pciem_ring_irq_event(struct pciem_function *fn, u32 event, u32 index,
 			  u64 data);
 void pciem_ring_command_event(struct pciem_function *fn, u16 cmd);
+void pciem_ring_reset_event(struct pciem_function *fn);
 
 /* pciem_rambar.c */
 int pciem_rambar_alloc(struct pciem_function *fn);

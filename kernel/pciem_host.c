@@ -142,8 +142,10 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	pciem_irq_post_events(fn, &ev);
 	if (cmd != cmd_was)
 		pciem_ring_command_event(fn, cmd);
-	if (flr)
+	if (flr) {
+		pciem_ring_reset_event(fn);
 		pciem_fault_reset(fn);
+	}
 	trace_pciem_config(fn, true, where, size, val, claimed);
 	pciem_record_access(fn, PCIEM_REC_CFG_WRITE, 0, size, where, val,
 			    claimed, blocked);

@@ -487,6 +487,22 @@ void pciem_ring_command_event(struct pciem_function *fn, u16 cmd)
 		  &seq);
 }
 
+/**
+ * pciem_ring_reset_event() - tell the model the driver reset the function
+ * @fn:		function
+ *
+ * An FLR resets the device behind the header; pciem.ko keeps emulating
+ * the header (the PCI core saves and restores it around the reset), so
+ * the model hears of it in order with the driver's accesses: those
+ * before the reset reached the old state, those after reach the new.
+ */
+void pciem_ring_reset_event(struct pciem_function *fn)
+{
+	u32 seq;
+
+	ring_post(&fn->ring, PCIEM_REQ_RESET, 0, 0, 0, 0, 0, &seq);
+}
+
 /* ---- file operations ------------------------------------------------------- */
 
 __poll_t pciem_ring_poll(struct pciem_ring *ring, struct file *file,

@@ -114,6 +114,17 @@ static bool is_edu(struct pmt_irqs *c)
 	return c->md->kind == PMT_EDU;
 }
 
+/*
+ * A function on PCIem's bus (domain 10000h and up: QEMU's edu forwarded
+ * by pciem-proxy) is answered by a process: an edu handler, which reads
+ * the device, must not run on that process's CPU (model_cpu) nor beside
+ * a test spinning on the other one, so its vectors go to the test CPU.
+ */
+static bool handler_waits_for_model(struct pmt_irqs *c)
+{
+	return is_edu(c) && pci_domain_nr(c->md->pdev->bus) >= 0x10000;
+}
+
 static const char *type_name(unsigned int type)
 {
 	return type == PCI_IRQ_MSIX ? "MSI-X" : type == PCI_IRQ_MSI ? "MSI" : "INTx";
@@ -272,6 +283,8 @@ static struct pmt_irqs *irqs_alloc(struct pmt_run *t, unsigned int type,
 			break;
 		}
 		c->requested++;
+		if (handler_waits_for_model(c))
+			irq_set_affinity(v->irq, cpumask_of(pmt_test_cpu()));
 	}
 	return c;
 }

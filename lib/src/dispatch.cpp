@@ -64,6 +64,9 @@ std::optional<uint64_t> dispatch_request(DeviceModel& model, const pciem_req& re
     case PCIEM_REQ_COMMAND:
         model.on_command(static_cast<uint16_t>(req.data));
         break;
+    case PCIEM_REQ_RESET:
+        model.on_reset();
+        break;
     default:
         // A type from a newer kernel: answer nothing rather than guess;
         // a read times out visibly in the kernel log.

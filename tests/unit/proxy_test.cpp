@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <linux/pci_regs.h>
 
@@ -291,4 +292,25 @@ TEST(ProxyClient, WrongIdRefusalAndSilenceAreFaultsInWords) {
         ASSERT_FALSE(c);
         EXPECT_NE(c.error().message.find("speaks vfio-user 1.0"), std::string::npos);
     }
+}
+
+// A version 1 PCIe capability (QEMU's e1000e has one: 20 bytes at E0h)
+// and AER at 100h: both left out, each with a note; the function is
+// still made from the rest.
+TEST(ProxyMirror, AVersion1PcieCapabilityIsLeftOut) {
+    px::ServerDevice d = nvme_like();
+    d.config.resize(4096, 0);
+    put16(d.config, 0x82, 0x0001); // version 1, endpoint
+    put32(d.config, 0x100, PCI_EXT_CAP_ID_ERR | (1u << 16));
+    d.regions[VFIO_PCI_CONFIG_REGION_INDEX].size = 4096;
+    auto m = px::mirror_device(d);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_FALSE(m->pcie);
+    auto req = m->spec.build();
+    ASSERT_TRUE(req) << req.error().message;
+    ASSERT_EQ(req->records().size(), 2u);
+    EXPECT_EQ(req->records()[0].type, PCIEM_CAP_MSIX);
+    EXPECT_EQ(req->records()[1].type, PCIEM_CAP_PM);
+    EXPECT_THAT(m->notes, ::testing::Contains(::testing::HasSubstr("version 1")));
+    EXPECT_THAT(m->notes, ::testing::Contains(::testing::HasSubstr("extended capabilities")));
 }

@@ -2,6 +2,7 @@
 // The KernelHost's ring protocol without a kernel: an in-memory ring
 // played by the test as pciem.ko would fill it.
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -183,6 +184,29 @@ TEST(RingConsumer, DrivesTheTestDeviceInDriverOrder) {
     EXPECT_EQ(ring.slot(h).done, 0u);
     EXPECT_EQ(ring.slot(k).done, ring.slot(k).seq);
     EXPECT_EQ(ring.slot(k).data, 0u);
+}
+
+// A model that notes, in order, what the header events told it.
+class HeaderEvents : public pciem::DeviceModel {
+public:
+    [[nodiscard]] pciem::DeviceSpec spec() const override { return pciem::DeviceSpec{}.ids(1, 2); }
+    void on_command(uint16_t value) override { seen.push_back("command " + std::to_string(value)); }
+    void on_reset() override { seen.push_back("reset"); }
+    std::vector<std::string> seen;
+};
+
+// The PCI core's FLR: Command cleared, the reset, Command restored; the
+// model hears all three in the order the driver made them.
+TEST(RingConsumer, DeliversAResetInOrderWithTheHeaderEvents) {
+    FakeRing ring(8);
+    HeaderEvents model;
+    pciem::RingConsumer c(
+        ring.view(), [&](const pciem_req& r) { return pciem::dispatch_request(model, r); }, [] {});
+    ring.post(PCIEM_REQ_COMMAND, 4, 2, 0x400);
+    ring.post(PCIEM_REQ_RESET, 0, 0);
+    ring.post(PCIEM_REQ_COMMAND, 4, 2, 0x6);
+    EXPECT_EQ(c.drain(), 3u);
+    EXPECT_THAT(model.seen, ::testing::ElementsAre("command 1024", "reset", "command 6"));
 }
 
 } // namespace

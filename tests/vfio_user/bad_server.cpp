@@ -219,7 +219,18 @@ bool misbehave(vu::Channel& ch, const std::string& fault, const vu::Message& m,
     return static_cast<bool>(ch.send(r));
 }
 
-int serve(const std::string& path, const std::string& fault, vu::Command on, unsigned after) {
+// Is `m` an access to a BAR (not config space, not the ROM)?
+bool bar_access(const vu::Message& m) {
+    const auto cmd = static_cast<vu::Command>(m.header.command);
+    if (cmd != vu::Command::region_read && cmd != vu::Command::region_write) {
+        return false;
+    }
+    auto req = vu::decode_region_access_request(m.payload, cmd);
+    return req && req->access.region <= VFIO_PCI_BAR5_REGION_INDEX;
+}
+
+int serve(const std::string& path, const std::string& fault, vu::Command on, unsigned after,
+          bool bar_only) {
     pciem::UniqueFd lfd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -245,8 +256,8 @@ int serve(const std::string& path, const std::string& fault, vu::Command on, uns
             return 0; // the client went away
         }
         const vu::Bytes good = dev.answer(*m);
-        const bool hit =
-            fault != "none" && m->header.command == static_cast<uint16_t>(on) && seen++ == after;
+        const bool hit = fault != "none" && m->header.command == static_cast<uint16_t>(on) &&
+                         (!bar_only || bar_access(*m)) && seen++ == after;
         if (hit) {
             fmt::print(stderr, "pciem-vfu-bad-server: {} for {}\n", fault,
                        vu::command_name(m->header.command));
@@ -274,10 +285,14 @@ int main(int argc, char** argv) {
     std::string path, fault = "none", on = "region-read";
     unsigned after = 0;
     bool list = false;
+    bool bar_only = false;
     app.add_option("--socket", path, "UNIX socket to listen on");
     app.add_option("--fault", fault, "What the faulty reply does (--list)");
     app.add_option("--on", on, "Which command's reply is faulty");
     app.add_option("--after", after, "Replies of that command sent correctly first");
+    app.add_flag("--bar-only", bar_only,
+                 "Count only REGION_READ/WRITEs of BARs (a driver's accesses after the "
+                 "function exists), not of config space");
     app.add_flag("--list", list, "List the faults and commands");
     CLI11_PARSE(app, argc, argv);
     if (list) {
@@ -296,5 +311,5 @@ int main(int argc, char** argv) {
                            "--list\n");
         return 2;
     }
-    return serve(path, fault, commands.at(on), after);
+    return serve(path, fault, commands.at(on), after, bar_only);
 }

@@ -76,6 +76,11 @@ Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
     return m;
 }
 
+bool Client::refused(const Error& e) {
+    return e.errnum != EPROTO && e.errnum != ETIMEDOUT && e.errnum != EPIPE &&
+           e.errnum != ECONNRESET;
+}
+
 Result<void> Client::collect_one_posted() {
     const Posted p = posted_.front();
     posted_.pop_front();
@@ -83,8 +88,7 @@ Result<void> Client::collect_one_posted() {
     if (!m) {
         // A refused write is the server's business (real hardware drops
         // it too); anything else is a broken connection.
-        if (m.error().errnum != EPROTO && m.error().errnum != ETIMEDOUT &&
-            m.error().errnum != EPIPE && m.error().errnum != ECONNRESET) {
+        if (refused(m.error())) {
             fmt::print(stderr, "pciem-proxy: {} ({} bytes at region {} offset {:#x})\n",
                        m.error().message, p.count, p.region, p.offset);
             return {};

@@ -51,6 +51,11 @@ public:
 
     [[nodiscard]] int socket_fd() const { return ch_.fd(); }
 
+    // Is `e` the server refusing one request (an error reply), rather
+    // than a broken connection? Hardware answers a refused read with
+    // all-ones and drops a refused write; the proxy does the same.
+    static bool refused(const Error& e);
+
 private:
     Client(vfio_user::Channel ch, std::chrono::milliseconds timeout)
         : ch_(std::move(ch)), timeout_(timeout) {}

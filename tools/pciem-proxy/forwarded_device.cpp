@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "forwarded_device.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -48,12 +49,20 @@ std::optional<uint64_t> ForwardedDevice::on_mmio_read(unsigned bar, uint64_t off
         return ones(size);
     }
     auto data = client_.region_read(bar, offset, size);
+    if (!data && Client::refused(data.error())) {
+        // The device refused this access (QEMU's edu: a 1-byte read of a
+        // 4-byte register): all-ones, as a refused read on hardware.
+        fmt::print(stderr, "pciem-proxy: {} ({} bytes at BAR {} offset {:#x}): read as all-ones\n",
+                   data.error().message, size, bar, offset);
+        return ones(size);
+    }
     if (!data) {
         report_fault(data.error().message);
         return ones(size);
     }
     uint64_t v = 0;
     std::memcpy(&v, data->data(), size);
+    settle_intx();
     return v;
 }
 
@@ -65,7 +74,46 @@ void ForwardedDevice::on_mmio_write(unsigned bar, uint64_t offset, unsigned size
     std::memcpy(bytes, &value, sizeof(bytes));
     if (auto ok = client_.region_write(bar, offset, std::span(bytes, size)); !ok) {
         report_fault(ok.error().message);
+        return;
     }
+    settle_intx();
+}
+
+void ForwardedDevice::settle_intx() {
+    if (!intx_ || !intx_->high()) {
+        return;
+    }
+    auto ok = intx_->settle([this]() -> Result<bool> {
+        auto status = client_.region_read(VFIO_PCI_CONFIG_REGION_INDEX, PCI_STATUS, 2);
+        if (!status) {
+            return std::unexpected(status.error());
+        }
+        return (std::to_integer<unsigned>((*status)[0]) & PCI_STATUS_INTERRUPT) != 0;
+    });
+    if (!ok) {
+        report_fault(fmt::format("following the server's INTx: {}", ok.error().message));
+    }
+}
+
+Result<void> ForwardedDevice::wire_intx_eventfd() {
+    const int fds[] = {intx_->eventfd()};
+    return client_.set_irq_eventfds(VFIO_PCI_INTX_IRQ_INDEX, 0, fds);
+}
+
+Result<void> ForwardedDevice::wire_intx() {
+    if (!mirror_.intx) {
+        return {};
+    }
+    auto line = IntxLine::create(irq());
+    if (!line) {
+        return std::unexpected(line.error());
+    }
+    const int fds[] = {(*line)->eventfd()};
+    if (auto ok = client_.set_irq_eventfds(VFIO_PCI_INTX_IRQ_INDEX, 0, fds); !ok) {
+        return ok;
+    }
+    intx_ = std::move(*line);
+    return {};
 }
 
 Result<void> ForwardedDevice::config_write(uint16_t offset, unsigned size, uint32_t value) {
@@ -94,7 +142,7 @@ Result<void> ForwardedDevice::program_server_header() {
     // Memory decoding on from the start: pciem.ko only sends BAR accesses
     // the driver's own Command register allows, and the server must
     // answer reads the kernel makes while the driver probes.
-    if (auto ok = config_write(PCI_COMMAND, 2, PCI_COMMAND_MEMORY); !ok) {
+    if (auto ok = config_write(PCI_COMMAND, 2, command_ | PCI_COMMAND_MEMORY); !ok) {
         return ok;
     }
     return client_.flush();
@@ -105,8 +153,11 @@ void ForwardedDevice::on_command(uint16_t value) {
         return;
     }
     // Memory Space stays on in the server (see program_server_header);
-    // Bus Master and Interrupt Disable follow the driver.
-    if (auto ok = config_write(PCI_COMMAND, 2, value | PCI_COMMAND_MEMORY); !ok) {
+    // Bus Master follows the driver. Interrupt Disable is pciem.ko's: a
+    // server that obeyed it would not signal an assertion at all, and
+    // Interrupt Status must still follow the line (PCI 3.0, 6.2.2).
+    command_ = value & ~PCI_COMMAND_INTX_DISABLE;
+    if (auto ok = config_write(PCI_COMMAND, 2, command_ | PCI_COMMAND_MEMORY); !ok) {
         report_fault(ok.error().message);
     }
 }
@@ -184,11 +235,49 @@ void ForwardedDevice::on_irq_config(const IrqConfigEvent& event) {
     } else if (event.kind == IrqConfigEvent::Kind::msi && mirror_.msi &&
                (event.enabled != msi_on_ || event.enabled)) {
         msi_on_ = event.enabled;
+        msi_vectors_ = event.vectors;
         ok = enable_msi(event.enabled, event.vectors);
+    }
+    // The server keeps one set of eventfds for whichever index is on
+    // (libvfio-user): MSI or MSI-X off, INTx needs its own again, as a
+    // VFIO client re-enables INTx after MSI.
+    if (ok && intx_ && !event.enabled &&
+        (event.kind == IrqConfigEvent::Kind::msix || event.kind == IrqConfigEvent::Kind::msi)) {
+        ok = wire_intx_eventfd();
     }
     // Masks, messages and Interrupt Disable are pciem.ko's business.
     if (!ok) {
         report_fault(fmt::format("wiring the server's interrupts: {}", ok.error().message));
+    }
+}
+
+// The PCI core brackets an FLR with a save and a restore of the header,
+// which pciem.ko keeps emulating throughout, so the writes of the restore
+// may change nothing pciem.ko reports: the server is brought back to
+// where the driver left it here, before the restore's own events arrive.
+void ForwardedDevice::on_reset() {
+    if (broken()) {
+        return;
+    }
+    Result<void> ok = client_.device_reset();
+    if (ok) {
+        ok = program_server_header();
+    }
+    if (ok && msix_on_) {
+        ok = enable_msix(true);
+    }
+    if (ok && msi_on_) {
+        ok = enable_msi(true, msi_vectors_);
+    }
+    if (ok && intx_ && !msix_on_ && !msi_on_) {
+        ok = wire_intx_eventfd();
+    }
+    if (ok) {
+        fmt::print("pciem-proxy: the driver reset the function: the server's device was reset\n");
+        std::fflush(stdout);
+    }
+    if (!ok) {
+        report_fault(fmt::format("resetting the server's device: {}", ok.error().message));
     }
 }
 

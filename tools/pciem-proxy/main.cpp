@@ -156,6 +156,9 @@ int run(const Options& o) {
             return complain(ok.error().message);
         }
     }
+    if (auto ok = device.wire_intx(); !ok) {
+        return complain(fmt::format("wiring the server's INTx: {}", ok.error().message));
+    }
     device.set_on_fault([h = host->get()] { h->stop(); });
     std::atomic<bool> done{false};
     std::thread watcher(watch_hangup, client->socket_fd(), std::cref(done), std::ref(device));
@@ -167,7 +170,8 @@ int run(const Options& o) {
     done.store(true);
     watcher.join();
     const auto fault = device.fault();
-    host->reset(); // the function goes before the proxy says why
+    device.unwire_intx(); // its thread raises the host's line
+    host->reset();        // the function goes before the proxy says why
     if (!sig) {
         return complain(sig.error().message);
     }

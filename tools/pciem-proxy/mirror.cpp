@@ -130,6 +130,16 @@ void mirror_cap(const ConfigView& cfg, uint8_t id, uint16_t at, size_t room, Mir
     }
     case PCI_CAP_ID_EXP: {
         const uint16_t flags = cfg.u16(at + PCI_EXP_FLAGS);
+        if ((flags & PCI_EXP_FLAGS_VERS) < 2 || room < PCI_CAP_EXP_ENDPOINT_SIZEOF_V2) {
+            // A version 1 capability (QEMU's e1000e: 20 bytes at E0h)
+            // has no room for the version 2 layout pciem.ko emulates,
+            // which alone may carry the PCIe ID: the function is shown
+            // as conventional PCI.
+            m.notes.push_back(fmt::format("the PCIe capability at {:#x} is version {}, too "
+                                          "short for PCIem's: left out (no FLR)",
+                                          at, flags & PCI_EXP_FLAGS_VERS));
+            return;
+        }
         const uint32_t devcap = cfg.u32(at + PCI_EXP_DEVCAP);
         const uint32_t lnkcap = cfg.u32(at + PCI_EXP_LNKCAP);
         uint8_t type = (flags & PCI_EXP_FLAGS_TYPE) >> 4;
@@ -140,6 +150,7 @@ void mirror_cap(const ConfigView& cfg, uint8_t id, uint16_t at, size_t room, Mir
                                           type));
             type = PCIEM_PCIE_ENDPOINT;
         }
+        m.pcie = true;
         uint32_t pflags = 0;
         pflags |= (devcap & PCI_EXP_DEVCAP_FLR) != 0 ? PCIEM_PCIE_FLR : 0;
         pflags |= (devcap & PCI_EXP_DEVCAP_EXT_TAG) != 0 ? PCIEM_PCIE_EXT_TAG : 0;
@@ -195,7 +206,14 @@ Result<void> mirror_caps(const ConfigView& cfg, Mirror& m) {
 }
 
 Result<void> mirror_ext_caps(const ConfigView& cfg, Mirror& m) {
-    if (cfg.size() <= 0x100) {
+    if (cfg.size() <= 0x100 || cfg.u32(0x100) == 0 || cfg.u32(0x100) == 0xffffffff) {
+        return {};
+    }
+    if (!m.pcie) {
+        // pciem.ko offers extended config space only beside the PCIe
+        // capability it emulates.
+        m.notes.push_back("the extended capabilities are left out: they need a version 2 PCIe "
+                          "capability");
         return {};
     }
     std::vector<std::pair<uint16_t, uint32_t>> chain;
@@ -262,6 +280,7 @@ Result<Mirror> mirror_device(const ServerDevice& dev, bool have_window32) {
     const uint8_t pin = cfg.u8(PCI_INTERRUPT_PIN);
     if (pin >= 1 && pin <= 4 && dev.irq_counts[VFIO_PCI_INTX_IRQ_INDEX] != 0) {
         m.spec.interrupt_pin(static_cast<InterruptPin>(pin));
+        m.intx = true;
     }
     mirror_bars(dev, cfg, have_window32, m);
     if (auto ok = mirror_caps(cfg, m); !ok) {

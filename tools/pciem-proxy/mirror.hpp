@@ -58,6 +58,10 @@ struct Mirror {
     // values do, its DMA space is separate).
     std::array<uint64_t, 6> server_bar_address{};
     std::array<bool, 6> bar_present{};
+    // The server has an INTx and the function shows its pin.
+    bool intx = false;
+    // The function has a (version 2) PCIe capability.
+    bool pcie = false;
     // Things the PCIem function cannot show (I/O BARs, the ROM), one
     // sentence each, for the proxy to print.
     std::vector<std::string> notes;

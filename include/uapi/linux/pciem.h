@@ -336,6 +336,11 @@ enum pciem_req_type {
 	PCIEM_REQ_COMMAND = 6,		/* posted: the driver changed the
 					 * Command register (emulated by
 					 * pciem.ko); data = its new value */
+	PCIEM_REQ_RESET = 7,		/* posted: the driver initiated a
+					 * Function Level Reset (Device
+					 * Control bit 15); the header stays
+					 * pciem.ko's, the model resets its
+					 * own state. Older models ignore it */
 };
 
 /*

@@ -96,6 +96,14 @@ public:
     // elsewhere (a forwarding proxy, into its device server) follows here.
     virtual void on_command(uint16_t /*value*/) {}
 
+    // The driver reset the function (a Function Level Reset through the
+    // PCIe capability's Device Control; the PCI core's reset paths,
+    // sysfs `reset` among them, use it when the function advertises FLR).
+    // The header, interrupts included, stays the host's; the model puts
+    // its own device state back to power-on. Posted in order with the
+    // driver's accesses.
+    virtual void on_reset() {}
+
     // A polling host calls this on the thread that delivers everything
     // else, so a model can poll what lives in host memory (shadow
     // doorbells, descriptor rings) instead of waiting for the driver's

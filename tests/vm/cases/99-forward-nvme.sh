@@ -3,47 +3,27 @@
 # vfio-user by QEMU's x-vfio-user-server inside the guest, put on the PCIem
 # bus by pciem-proxy. The stock nvme driver binds with MSI-X and the disk
 # works (id-ctrl is QEMU's, fio verifies 4k-128k writes at QD16 with two
-# jobs, ext4 made, mounted, written, read back); the
+# jobs, ext4 made, mounted, written, read back); an FLR from sysfs
+# resets the server's device and I/O goes on; the
 # data survives a restart of server and proxy on the same backing file.
 # Then the server is killed with SIGKILL under I/O: the proxy says why
 # and exits, the function is removed, the I/O fails rather than hangs and
 # the kernel log stays clean. The same with the proxy SIGKILLed.
 . /pciem/tests/vm/lib.sh
 . /pciem/tests/vm/nvme_lib.sh
+. /pciem/tests/vm/forward_lib.sh
 
-QEMU=/pciem/qemu-vfio-user/qemu-system-x86_64
 SOCK=/tmp/fwd-nvme.sock
 IMG=/tmp/fwd-nvme.img
-for t in "$QEMU" "$(command -v pciem-proxy)" "$(command -v nvme)"; do
-	[ -x "$t" ] || { fail "$t is not in the guest (tests/vm/run adds it for *forward*)"; finish; }
-done
-
-# start_server: QEMU's nvme on $IMG over vfio-user at $SOCK; SERVER_PID.
-start_server() {
-	rm -f "$SOCK"
-	"$QEMU" -machine x-remote,vfio-user=on -accel qtest -m 32M -nodefaults -display none -monitor none \
-		-device nvme,id=n0,serial=PCIEMFWD,drive=d0 \
-		-drive id=d0,if=none,file="$IMG",format=raw \
-		-object x-vfio-user-server,id=v0,type=unix,path="$SOCK",device=n0 \
-		>/tmp/fwd-server.log 2>&1 &
-	SERVER_PID=$!
-}
-
-# start_proxy: pciem-proxy on $SOCK until its function is on the bus.
-start_proxy() {
-	start_owner "pciem-proxy" pciem-proxy --socket "$SOCK" --connect-timeout-s 60 \
-		--ready-file @READY@
-}
-
-stop_all() {
-	stop_model
-	kill "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
+forward_tools "$(command -v nvme)"
+nvme_server() {
+	start_server -device nvme,id=d0,serial=PCIEMFWD,drive=img \
+		-drive id=img,if=none,file="$IMG",format=raw
 }
 
 log_mark
 dd if=/dev/zero of="$IMG" bs=1M count=64 2>/dev/null
-start_server
+nvme_server
 if start_proxy; then
 	addr=$(first_addr)
 	note "forwarded function at $addr"
@@ -66,6 +46,16 @@ if start_proxy; then
 		fio_dev=$dev
 		fio_verify fwd-randwrite --rw=randwrite --bsrange=4k-128k --iodepth=16 --numjobs=2 \
 			--size=8M --offset_increment=8M --group_reporting
+		# An FLR from sysfs (the nvme driver's reset_prepare and
+		# reset_done around it): the server's device is reset too and
+		# comes back with its BARs and MSI-X wired, so I/O goes on.
+		if echo 1 >"$(sysfs_dev "$addr")/reset"; then
+			grep -q "the driver reset the function: the server's device was reset" \
+				/tmp/owner.$$.log || { cat /tmp/owner.$$.log; fail "the FLR did not reach the server"; }
+			fio_verify fwd-after-flr --rw=randwrite --bs=4k --iodepth=16 --size=4M
+		else
+			fail "the sysfs reset of $addr failed"
+		fi
 		mkdir -p /mnt/fwd
 		if mkfs.ext4 -q -F "$dev" && mount -t ext4 "$dev" /mnt/fwd; then
 			dd if=/dev/urandom of=/tmp/fwd-ref bs=1M count=4 2>/dev/null
@@ -86,7 +76,7 @@ if start_proxy; then
 	wait_gone "$addr" || fail "$addr still there after the proxy stopped"
 
 	# The same disk again: a new server and proxy on the same file.
-	start_server
+	nvme_server
 	if start_proxy; then
 		addr=$(first_addr)
 		dev=$(disk_of PCIEMFWD)
@@ -102,18 +92,13 @@ if start_proxy; then
 		sleep 1
 		kill -KILL "$SERVER_PID"
 		wait "$SERVER_PID" 2>/dev/null
-		wait_exit "$MODEL_PID" 100 || fail "the proxy did not exit after its server died"
-		wait "$MODEL_PID"
-		expect_eq "proxy exit status after its server died" "$?" 1
-		grep -q "pciem-proxy: .*: the function was removed" /tmp/owner.$$.log ||
-			{ cat /tmp/owner.$$.log; fail "the proxy did not say why it stopped"; }
-		wait_gone "$addr" || fail "$addr still there after its server died"
+		proxy_gone "server killed" "$addr"
 		wait_exit "$io" 300 || fail "I/O to the dead disk hangs"
 		kill "$io" 2>/dev/null
 	fi
 	# The proxy killed with SIGKILL under I/O: the same removal, and the
 	# server, disconnected, exits.
-	start_server
+	nvme_server
 	if start_proxy; then
 		addr=$(first_addr)
 		dev=$(disk_of PCIEMFWD)

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+# Forwarding (tools/pciem-proxy) of QEMU's edu device, served over
+# vfio-user inside the guest: drivers/pciem_mmio_test binds to it as it
+# does to edu on QEMU's own bus, and its edu tests pass through the proxy
+# (every accessor width, the liveness register, rep movs); the factorial
+# engine computes 5! through the driver's trapped mapping; edu's MSI
+# arrives (the server signals PCIem's irqfd); its INTx arrives, level-
+# triggered (the server's eventfd raises PCIem's line, the proxy lowers it
+# once the driver's ack cleared edu's Interrupt Status), Interrupt Disable
+# gating it in pciem.ko. Then the server is killed with the driver bound:
+# the function goes, the kernel log stays clean.
+. /pciem/tests/vm/lib.sh
+
+DBG=/sys/kernel/debug/pciem_mmio_test
+# Server and proxy on CPU 0 (model_cpu), this script and so the driver's
+# tests on CPU 1, where pciem_mmio_test also puts the edu handlers, which
+# read the device: a read in a handler waits for the proxy, which must
+# have a CPU of its own.
+FWD_CPU=0
+taskset -p -c 1 $$ >/dev/null
+. /pciem/tests/vm/forward_lib.sh
+EDU_FACT=0x08
+EDU_STATUS=0x20
+
+forward_tools
+modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
+
+# reg DIR OFFSET [VALUE]: a 32-bit register through the driver's mapping
+# (debugfs `reg`); prints what a read returned.
+reg() {
+	echo "$2${3:+ $3}" >"$1/reg" && cat "$1/reg"
+}
+
+log_mark
+start_server -device edu,id=d0
+if start_proxy; then
+	addr=$(first_addr)
+	dir=$DBG/$addr
+	note "forwarded edu at $addr"
+	expect_eq "IDs of $addr" "$(cat "$(sysfs_dev "$addr")/vendor"):$(cat "$(sysfs_dev "$addr")/device")" "0x1234:0x11e8"
+	expect_eq "class of $addr" "$(cat "$(sysfs_dev "$addr")/class")" 0x00ff00
+	if wait_dir "$dir"; then
+		expect_eq "driver of $addr" "$(driver_of "$addr")" pciem_mmio_test
+		run_suite "$dir" run "edu-read edu-write edu-asm" 3
+
+		# edu's factorial engine: write N to 0x08, Status bit 0 is set
+		# while it computes, then 0x08 holds N!.
+		reg "$dir" $EDU_FACT 5 >/dev/null
+		i=0
+		while [ $(($(reg "$dir" $EDU_STATUS) & 1)) -ne 0 ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		expect_eq "5! from edu's factorial register" "$(reg "$dir" $EDU_FACT)" 0x00000078
+
+		run_suite "$dir" irq msi 1
+		run_suite "$dir" irq intx 1
+
+		# The server dies with the driver bound.
+		kill -KILL "$SERVER_PID"
+		wait "$SERVER_PID" 2>/dev/null
+		proxy_gone "server killed" "$addr" "closed"
+	else
+		fail "pciem_mmio_test did not bind to $addr"
+		cat /tmp/owner.$$.log
+	fi
+	stop_all
+fi
+log_clean "forwarded edu"
+finish

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+# Helpers of the forwarding guest cases (sourced after lib.sh): QEMU's
+# x-vfio-user-server in the guest (tests/vm/run brings it in for *forward*
+# cases) and pciem-proxy in front of it.
+
+QEMU=/pciem/qemu-vfio-user/qemu-system-x86_64
+SOCK=${SOCK:-/tmp/fwd.sock}
+FWD_CPU=${FWD_CPU:-}	# a CPU for server and proxy (benchmarks pin them)
+
+# on_fwd_cpu CMD... &: CMD, on $FWD_CPU if set. Background only: it
+# execs, so that $! is CMD itself (signals reach it).
+on_fwd_cpu() {
+	if [ -n "$FWD_CPU" ]; then
+		exec taskset -c "$FWD_CPU" "$@"
+	fi
+	exec "$@"
+}
+
+# forward_tools TOOL...: the server, pciem-proxy and each TOOL are there.
+forward_tools() {
+	for t in "$QEMU" "$(command -v pciem-proxy)" "$@"; do
+		[ -x "$t" ] || { fail "$t is not in the guest (tests/vm/run adds it for *forward*)"; finish; }
+	done
+}
+
+# start_server DEVICE-ARGS...: QEMU's model (its -device with id=d0, and
+# whatever it needs) served over vfio-user at $SOCK; SERVER_PID.
+start_server() {
+	rm -f "$SOCK"
+	on_fwd_cpu "$QEMU" -machine x-remote,vfio-user=on -accel qtest -m 32M -nodefaults -display none \
+		-monitor none "$@" -object x-vfio-user-server,id=v0,type=unix,path="$SOCK",device=d0 \
+		>/tmp/fwd-server.log 2>&1 &
+	SERVER_PID=$!
+}
+
+# start_proxy [ARGS...]: pciem-proxy on $SOCK until its function is on the bus.
+start_proxy() {
+	start_owner "pciem-proxy" on_fwd_cpu pciem-proxy --socket "$SOCK" --connect-timeout-s 60 \
+		--ready-file @READY@ "$@" || { cat /tmp/fwd-server.log; return 1; }
+}
+
+# stop_all: the proxy (the function goes), then the server.
+stop_all() {
+	stop_model
+	kill "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+}
+
+# proxy_gone WHAT ADDR [WORDS]: after a fault (WHAT, for the messages) the
+# proxy exits 1 with a message naming it (matching WORDS, a grep pattern),
+# and its function ADDR leaves the bus.
+proxy_gone() {
+	wait_exit "$MODEL_PID" 100 || fail "$1: the proxy did not exit"
+	wait "$MODEL_PID"
+	expect_eq "$1: proxy exit status" "$?" 1
+	grep -q "pciem-proxy: .*${3:-}.*: the function was removed" /tmp/owner.$$.log ||
+		{ cat /tmp/owner.$$.log; fail "$1: the proxy did not say why it stopped"; }
+	wait_gone "$2" || fail "$1: $2 still there"
+}
