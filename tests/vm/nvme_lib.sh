@@ -28,3 +28,20 @@ fio_verify() { # NAME FIO-ARGS...: fio over $fio_dev, verify=crc32c, must pass
 	fi
 	note "ok: fio $name: $(echo "$out" | grep -E '^ *(READ|WRITE):' | sed 's/  */ /g' | tr '\n' ';')"
 }
+
+# ext4_round_trip DEV MNT REF: a fresh ext4 on DEV takes a 4 MiB random
+# file (kept at REF for later checks), which must read back the same after
+# an unmount and a new mount.
+ext4_round_trip() {
+	mkdir -p "$2"
+	if ! { mkfs.ext4 -q -F "$1" && mount -t ext4 "$1" "$2"; }; then
+		fail "mkfs.ext4 or mount of $1 failed"
+		return 1
+	fi
+	dd if=/dev/urandom of="$3" bs=1M count=4 2>/dev/null
+	cp "$3" "$2/big" && sync
+	umount "$2"
+	mount -t ext4 "$1" "$2" && cmp -s "$3" "$2/big" ||
+		fail "the file read back differs"
+	umount "$2"
+}

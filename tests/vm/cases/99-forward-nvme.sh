@@ -56,17 +56,7 @@ if start_proxy; then
 		else
 			fail "the sysfs reset of $addr failed"
 		fi
-		mkdir -p /mnt/fwd
-		if mkfs.ext4 -q -F "$dev" && mount -t ext4 "$dev" /mnt/fwd; then
-			dd if=/dev/urandom of=/tmp/fwd-ref bs=1M count=4 2>/dev/null
-			cp /tmp/fwd-ref /mnt/fwd/big && sync
-			umount /mnt/fwd
-			mount -t ext4 "$dev" /mnt/fwd && cmp -s /tmp/fwd-ref /mnt/fwd/big ||
-				fail "the file read back differs"
-			umount /mnt/fwd
-		else
-			fail "mkfs.ext4 or mount of $dev failed"
-		fi
+		ext4_round_trip "$dev" /mnt/fwd /tmp/fwd-ref
 	else
 		fail "no namespace of serial PCIEMFWD appeared"
 		cat /tmp/owner.$$.log

@@ -52,17 +52,7 @@ if start_server && start_proxy; then
 		fio_dev=$dev
 		fio_verify vfu-randwrite --rw=randwrite --bsrange=4k-128k --iodepth=16 --numjobs=2 \
 			--size=8M --offset_increment=8M --group_reporting
-		mkdir -p /mnt/vfu
-		if mkfs.ext4 -q -F "$dev" && mount -t ext4 "$dev" /mnt/vfu; then
-			dd if=/dev/urandom of=/tmp/vfu-ref bs=1M count=4 2>/dev/null
-			cp /tmp/vfu-ref /mnt/vfu/big && sync
-			umount /mnt/vfu
-			mount -t ext4 "$dev" /mnt/vfu && cmp -s /tmp/vfu-ref /mnt/vfu/big ||
-				fail "the file read back differs"
-			umount /mnt/vfu
-		else
-			fail "mkfs.ext4 or mount of $dev failed"
-		fi
+		ext4_round_trip "$dev" /mnt/vfu /tmp/vfu-ref
 	else
 		fail "no namespace of serial $SERIAL appeared"
 		cat /tmp/owner.$$.log /tmp/vfu-server.log
