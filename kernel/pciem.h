@@ -27,6 +27,7 @@ struct pciem_recorder;
 
 #include <linux/pciem.h>
 #include "cfgspace/pciem_cfg.h"
+#include "rules/pciem_irq_rules.h"
 #include "pciem_arch_defs.h"
 
 #define PCIEM_NR_DEVFN		256
@@ -104,29 +105,18 @@ struct pciem_vec {
 
 /**
  * struct pciem_irq - interrupt state of a function
- * @lock:	guards the mirrors, the MSI-X table and pending bits. Taken
- *		inside the host lock by config writes, a leaf otherwise
- * @msix_n:	MSI-X table size (0: no MSI-X)
- * @msix_table:	the table, served from here through the trap
- * @msix_pba:	pending bits
- * @msix_enabled, @msix_fmask: mirrors of MSI-X Enable and Function Mask
- * @msi_enabled, @msi_nvec, @msi_mask, @msi_maskable: MSI mirrors
- * @msi_pending: MSI Pending Bits, device-owned
- * @msi_data:	Message Data the model was last told of
- * @intx_*:	INTx line, its Linux IRQ, Interrupt Disable, chip mask
+ * @lock:	guards @rules. Taken inside the host lock by config writes, a leaf otherwise
+ * @rules:	the interrupt rules' state (kernel/rules/pciem_irq_rules.h):
+ *		capabilities, the MSI-X table and PBA, the MSI and INTx mirrors
+ * @intx_masked: the INTx chip's mask, set while its handler runs
+ * @intx_virq:	the Linux IRQ of INTx
+ * @intx_vec:	INTx delivery
  * @vec:	per-vector delivery, max(MSI, MSI-X) of them
  */
 struct pciem_irq {
 	raw_spinlock_t lock;
-	u32 msix_n;
-	u8 table_bar, pba_bar;
-	u32 table_off, pba_off;
-	u32 *msix_table;
-	unsigned long *msix_pba;
-	bool msix_enabled, msix_fmask;
-	bool msi_enabled, msi_maskable;
-	u32 msi_nvec, msi_mask, msi_pending, msi_data;
-	bool intx_level, intx_disabled, intx_masked;
+	struct pciem_irq_rules rules;
+	bool intx_masked;
 	unsigned int intx_virq;
 	struct pciem_vec intx_vec;
 	struct pciem_vec *vec;
@@ -524,22 +514,13 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 void pciem_irq_cfg_read(struct pciem_function *fn, unsigned int where,
 			unsigned int size, u32 *val);
 /*
- * Interrupt configuration changes a config write made, found under the
+ * Interrupt configuration changes a config write made are found under the
  * host lock and told to the model (pciem_irq_post_events()) after it.
  */
-struct pciem_irq_events {
-	unsigned int n;
-	struct {
-		u32 event;
-		u32 index;
-		u64 data;
-	} ev[4];
-};
-
 void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
-			   unsigned int size, struct pciem_irq_events *ev);
+			   unsigned int size, struct pciem_irq_rules_events *ev);
 void pciem_irq_post_events(struct pciem_function *fn,
-			   const struct pciem_irq_events *ev);
+			   const struct pciem_irq_rules_events *ev);
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);

@@ -106,7 +106,7 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 			      int where, int size, u32 val)
 {
 	struct pciem_host *host = bus_to_host(bus);
-	struct pciem_irq_events ev = { 0 };
+	struct pciem_irq_rules_events ev = { 0 };
 	struct pciem_function *fn;
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
