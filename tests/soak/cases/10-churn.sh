@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+# For $PCIEM_SOAK_MINUTES (default 10): 64 functions of mixed models
+# created, bound to their drivers, used and destroyed, cycle after cycle:
+# 2 NVMe controllers (the stock nvme driver; a write and read-back on
+# each), 6 test devices (pciem_mmio_test; its MMIO tests on one) and 56
+# functions from one `pciemctl run` (pci-stub). Owners end by SIGTERM and
+# SIGKILL in turn, one NVMe model while its disk is being written.
+. /pciem/tests/vm/lib.sh
+. /pciem/tests/soak/soak_lib.sh
+. /pciem/tests/vm/nvme_lib.sh
+
+MINUTES=${PCIEM_SOAK_MINUTES:-10}
+NVME=2
+TESTDEV=6
+STUB=$((64 - NVME - TESTDEV))
+SIZE_MB=16
+DBG=/sys/kernel/debug/pciem_mmio_test
+
+lsmod | grep -q '^pciem_mmio_test' || modprobe pciem_mmio_test model_cpu=0 ||
+	{ fail "modprobe pciem_mmio_test failed"; finish; }
+[ -d /sys/bus/pci/drivers/pci-stub ] || modprobe pci-stub
+echo "1b36 7e00" >/sys/bus/pci/drivers/pci-stub/new_id
+specs=""
+i=0
+while [ $i -lt $STUB ]; do specs="$specs /pciem/examples/minimal.json"; i=$((i + 1)); done
+
+end=$(($(date +%s) + MINUTES * 60))
+cycles=0
+created=0
+while [ "$(date +%s)" -lt "$end" ] && [ "$FAILED" -eq 0 ]; do
+	cycles=$((cycles + 1))
+	owners=""
+	# shellcheck disable=SC2086
+	start_model $specs || break
+	owners="$MODEL_PID"
+	stubs=$MODEL_ADDRS
+	t=0
+	tdev=""
+	while [ $t -lt $TESTDEV ]; do
+		start_testdev || break
+		owners="$owners $MODEL_PID"
+		tdev="$tdev $(first_addr)"
+		t=$((t + 1))
+	done
+	n=0
+	nvme_pids=""
+	while [ $n -lt $NVME ]; do
+		start_nvme --serial "SOAK-$cycles-$n" || break
+		owners="$owners $MODEL_PID"
+		nvme_pids="$nvme_pids $MODEL_PID"
+		n=$((n + 1))
+	done
+	have=$(pciem_functions)
+	created=$((created + have))
+	[ "$have" -eq 64 ] || fail "cycle $cycles: $have functions, want 64"
+
+	# drivers bound, and used
+	for a in $stubs; do
+		[ "$(driver_of "$a")" = pci-stub ] || { fail "cycle $cycles: $a not bound to pci-stub"; break; }
+	done
+	for a in $tdev; do
+		wait_dir "$DBG/$a" || fail "cycle $cycles: pciem_mmio_test not bound to $a"
+	done
+	first=$(echo $tdev | cut -d' ' -f1)
+	echo "all" >"$DBG/$first/run" && ! grep -q '^FAIL' "$DBG/$first/run" ||
+		fail "cycle $cycles: MMIO tests failed on $first"
+	disks=0
+	for d in /dev/nvme0n1 /dev/nvme1n1; do
+		wait_disk "$d" || { fail "cycle $cycles: no $d"; continue; }
+		dd if=/dev/urandom of=/tmp/soak.ref bs=64k count=16 2>/dev/null
+		dd if=/tmp/soak.ref of="$d" bs=64k conv=fsync 2>/dev/null
+		echo 1 >/proc/sys/vm/drop_caches
+		dd if="$d" of=/tmp/soak.back bs=64k count=16 2>/dev/null
+		cmp -s /tmp/soak.ref /tmp/soak.back || fail "cycle $cycles: $d read back differs"
+		disks=$((disks + 1))
+	done
+	# one NVMe model killed while its disk is written
+	dd if=/dev/zero of=/dev/nvme0n1 bs=64k count=256 2>/dev/null &
+	writer=$!
+	sleep 0.3
+	k=0
+	for p in $owners; do
+		if [ $((k % 2)) -eq 0 ]; then kill -KILL "$p"; else kill -TERM "$p"; fi
+		k=$((k + 1))
+	done
+	for p in $owners; do wait "$p" 2>/dev/null; done
+	wait "$writer" 2>/dev/null
+	wait_no_functions 600 || fail "cycle $cycles: $(pciem_functions) function(s) left 60 s after their owners ended"
+done
+echo "1b36 7e00" >/sys/bus/pci/drivers/pci-stub/remove_id
+note "$cycles cycles in $MINUTES min: $created functions created, bound and destroyed"
+echo "SOAK churn: $cycles cycles, $created functions"
+finish
