@@ -43,12 +43,17 @@ void ChaosModel::storm() {
 void ChaosModel::random_dma() {
     stats_.random_dmas.fetch_add(1, std::memory_order_relaxed);
     uint64_t address = recalled();
+    uint64_t len = mischief_dice_.between(1, options_.dma_max_bytes);
     if (address == 0 || mischief_dice_.roll(0.25)) {
         address = mischief_dice_.any(); // anywhere at all
+    } else if (mischief_dice_.roll(0.5)) {
+        // inside the mapping, most likely: what the sanitizer lets through
+        address += mischief_dice_.between(0, 63) * 8;
+        len = std::min<uint64_t>(len, 64);
     } else {
-        address += mischief_dice_.between(0, 16384) - 8192; // around a real mapping
+        address += mischief_dice_.between(0, 16384) - 8192; // around it: bounds, guards
     }
-    std::vector<std::byte> buf(mischief_dice_.between(1, options_.dma_max_bytes));
+    std::vector<std::byte> buf(len);
     bool ok = false;
     switch (mischief_dice_.between(0, 3)) {
     case 0:

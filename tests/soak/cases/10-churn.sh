@@ -3,7 +3,7 @@
 # created, bound to their drivers, used and destroyed, cycle after cycle:
 # 2 NVMe controllers (the stock nvme driver; a write and read-back on
 # each), 6 test devices (pciem_mmio_test; its MMIO tests on one) and 56
-# functions from one `pciemctl run` (pci-stub). Owners end by SIGTERM and
+# functions in 7 multi-function slots from one `pciemctl run` (pci-stub). Owners end by SIGTERM and
 # SIGKILL in turn, one NVMe model while its disk is being written.
 . /pciem/tests/vm/lib.sh
 . /pciem/tests/soak/soak_lib.sh
@@ -20,9 +20,21 @@ lsmod | grep -q '^pciem_mmio_test' || modprobe pciem_mmio_test model_cpu=0 ||
 	{ fail "modprobe pciem_mmio_test failed"; finish; }
 [ -d /sys/bus/pci/drivers/pci-stub ] || modprobe pci-stub
 echo "1b36 7e00" >/sys/bus/pci/drivers/pci-stub/new_id
-specs=""
-i=0
-while [ $i -lt $STUB ]; do specs="$specs /pciem/examples/minimal.json"; i=$((i + 1)); done
+# A bus has 32 slots: the stubs are 7 multi-function slots of 8 (24-30).
+specs=/tmp/soak-stubs.json
+{
+	echo '{"devices": ['
+	i=0
+	while [ $i -lt $STUB ]; do
+		[ $i -eq 0 ] || echo ','
+		mf=false
+		[ $((i % 8)) -eq 0 ] && mf=true
+		printf '{"vendor": "0x1b36", "device": "0x7e00", "class": "0xff0000", "slot": %d, "function": %d, "multi_function": %s, "bars": [{"index": 0, "size": "4K"}]}' \
+			$((24 + i / 8)) $((i % 8)) $mf
+		i=$((i + 1))
+	done
+	echo ']}'
+} >$specs
 
 end=$(($(date +%s) + MINUTES * 60))
 cycles=0
@@ -30,7 +42,6 @@ created=0
 while [ "$(date +%s)" -lt "$end" ] && [ "$FAILED" -eq 0 ]; do
 	cycles=$((cycles + 1))
 	owners=""
-	# shellcheck disable=SC2086
 	start_model $specs || break
 	owners="$MODEL_PID"
 	stubs=$MODEL_ADDRS

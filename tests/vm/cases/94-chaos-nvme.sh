@@ -12,6 +12,8 @@
 
 SEEDS=${PCIEM_CHAOS_SEEDS:-1 2 3}
 RUN_S=${PCIEM_CHAOS_SECONDS:-15}
+# the nvme driver's probe alone takes seconds under TCG, more with resets
+NVME_S=${PCIEM_CHAOS_NVME_SECONDS:-30}
 SIZE_MB=32
 here=/pciem/tests/vm
 
@@ -63,7 +65,9 @@ begin_run() {
 # end_run ID SEED WHAT: the model killed if still alive, its summary and
 # WHAT printed, its function gone within 30 s, the window closed.
 end_run() {
-	kill -KILL "$CHAOS_PID" 2>/dev/null
+	# SIGTERM first, so that it prints what it did; SIGKILL if it hangs
+	kill -TERM "$CHAOS_PID" 2>/dev/null
+	wait_exit "$CHAOS_PID" 50 || kill -KILL "$CHAOS_PID" 2>/dev/null
 	wait "$CHAOS_PID" 2>/dev/null
 	grep -E 'seed [0-9]+:' "/tmp/chaos.$2.log" | tail -n 1 | sed 's/^/    /'
 	note "$1: $3"
@@ -96,10 +100,10 @@ end_window() {
 for seed in $SEEDS; do
 	# odd seeds also die at a random moment of the run
 	die=""
-	[ $((seed % 2)) -eq 1 ] && die="--die-within-ms $((RUN_S * 1000))"
+	[ $((seed % 2)) -eq 1 ] && die="--die-within-ms $((NVME_S * 1000))"
 	# shellcheck disable=SC2086
 	begin_run "nvme-$seed" nvme "$seed" --size "${SIZE_MB}M" $die || continue
-	end=$(($(date +%s) + RUN_S))
+	end=$(($(date +%s) + NVME_S))
 	ios=0
 	while [ "$(date +%s)" -lt "$end" ]; do
 		dev=$(ls /dev/nvme*n1 2>/dev/null | head -n 1)
