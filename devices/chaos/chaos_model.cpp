@@ -26,11 +26,11 @@ class ChaosModel::ChaosInterrupts final : public Interrupts {
 public:
     explicit ChaosInterrupts(ChaosModel& m) : m_(m) {}
     Result<void> raise(unsigned vector) override {
-        if (m_.dice_.roll(m_.options_.drop_irq)) {
+        if (m_.roll(m_.options_.drop_irq)) {
             m_.stats_.dropped_irqs.fetch_add(1, std::memory_order_relaxed);
             return {}; // lost on the way: the model believes it signalled
         }
-        if (m_.dice_.roll(m_.options_.duplicate_irq)) {
+        if (m_.roll(m_.options_.duplicate_irq)) {
             m_.stats_.duplicated_irqs.fetch_add(1, std::memory_order_relaxed);
             (void)m_.irq().raise(vector);
         }
@@ -54,7 +54,7 @@ public:
             return std::unexpected(*refused);
         }
         auto r = m_.dma().read(address, out);
-        if (r && !out.empty() && m_.dice_.roll(m_.options_.dma_corrupt)) {
+        if (r && !out.empty() && m_.roll(m_.options_.dma_corrupt)) {
             m_.stats_.corrupted_dmas.fetch_add(1, std::memory_order_relaxed);
             out[m_.dice_.between(0, out.size() - 1)] ^=
                 std::byte{static_cast<uint8_t>(1u << m_.dice_.between(0, 7))};
@@ -90,7 +90,7 @@ public:
 
 private:
     std::optional<DmaFault> refuse(uint64_t address) {
-        if (!m_.dice_.roll(m_.options_.dma_fail)) {
+        if (!m_.roll(m_.options_.dma_fail)) {
             return std::nullopt;
         }
         m_.stats_.failed_dmas.fetch_add(1, std::memory_order_relaxed);
@@ -128,6 +128,7 @@ ChaosModel::~ChaosModel() {
 }
 
 void ChaosModel::on_start() {
+    calm_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.calm_ms);
     // The host bound RAM BARs to the wrapper; the wrapped model owns them.
     for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
         inner_.bind_ram(bar, ram(bar));
@@ -156,7 +157,7 @@ std::optional<uint64_t> ChaosModel::on_mmio_read(unsigned bar, uint64_t offset, 
     // The wrapped model answers first, so read side effects (FIFO pops,
     // read-to-clear) happen whatever the driver ends up seeing.
     uint64_t value = dispatch_mmio_read(inner_, bar, offset, size).value_or(size_mask(size));
-    if (dice_.roll(options_.wrong_read)) {
+    if (roll(options_.wrong_read)) {
         stats_.wrong_reads.fetch_add(1, std::memory_order_relaxed);
         switch (dice_.between(0, 3)) {
         case 0: value = dice_.any(); break;
@@ -165,12 +166,12 @@ std::optional<uint64_t> ChaosModel::on_mmio_read(unsigned bar, uint64_t offset, 
         default: value ^= uint64_t{1} << dice_.between(0, 8 * size - 1); break;
         }
     }
-    if (dice_.roll(options_.never_read)) {
+    if (roll(options_.never_read)) {
         // Past the kernel's timeout: the read has completed as all-ones
         // by the time this answer arrives; pciem.ko must drop it.
         stats_.never_reads.fetch_add(1, std::memory_order_relaxed);
         sleep_us(options_.read_timeout_us + dice_.between(1000, 20'000));
-    } else if (dice_.roll(options_.late_read)) {
+    } else if (roll(options_.late_read)) {
         stats_.late_reads.fetch_add(1, std::memory_order_relaxed);
         sleep_us(dice_.between(0, 2ull * options_.read_timeout_us));
     }
@@ -179,11 +180,11 @@ std::optional<uint64_t> ChaosModel::on_mmio_read(unsigned bar, uint64_t offset, 
 
 void ChaosModel::on_mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
     stats_.writes.fetch_add(1, std::memory_order_relaxed);
-    if (dice_.roll(options_.drop_write)) {
+    if (roll(options_.drop_write)) {
         stats_.dropped_writes.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    if (dice_.roll(options_.corrupt_write)) {
+    if (roll(options_.corrupt_write)) {
         stats_.corrupted_writes.fetch_add(1, std::memory_order_relaxed);
         value ^= uint64_t{1} << dice_.between(0, 8 * size - 1);
     }

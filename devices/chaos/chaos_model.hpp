@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -97,6 +98,13 @@ private:
 
     ChaosModel(DeviceModel& inner, const ChaosOptions& options);
 
+    // Still in the calm start (ChaosOptions::calm_ms): no misbehaviour.
+    [[nodiscard]] bool calm() const {
+        return std::chrono::steady_clock::now() < calm_until_;
+    }
+    // A roll of the access dice that never comes up while calm.
+    bool roll(double p) { return !calm() && dice_.roll(p); }
+
     // mischief.cpp: the background thread.
     void mischief_loop();
     void storm();
@@ -118,6 +126,7 @@ private:
     std::vector<uint64_t> seen_; // ring of recent addresses
     size_t seen_next_ = 0;
 
+    std::chrono::steady_clock::time_point calm_until_{};
     std::atomic<bool> stop_{false};
     std::thread mischief_;
 };

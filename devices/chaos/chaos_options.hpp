@@ -13,6 +13,10 @@ namespace pciem::devices {
 
 struct ChaosOptions {
     uint64_t seed = 1;
+    // For this many ms after the start the model behaves (no misbehaviour
+    // per access, no mischief; death may still come): a driver whose probe
+    // the chaos would end at once gets as far as I/O first.
+    uint32_t calm_ms = 0;
 
     // Per MMIO read of the wrapped model (its side effects still happen).
     double wrong_read = 0.02;   // answered with a wrong value

@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"nvme", "testdev"}))
         ->capture_default_str();
     app.add_option("--seed", chaos.seed, "Seed of every random decision")->capture_default_str();
+    app.add_option("--calm-ms", chaos.calm_ms,
+                   "Behave for this many ms after the start (the driver's probe gets through), "
+                   "then misbehave; --die-within-ms still counts from the start")
+        ->capture_default_str();
     app.add_option("--size", size, "With --model nvme: the namespace's size (in memory)")
         ->transform(CLI::AsSizeValue(false))
         ->capture_default_str();

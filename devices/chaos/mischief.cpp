@@ -92,7 +92,7 @@ void ChaosModel::mischief_loop() {
             std::fflush(stdout);
             std::raise(SIGKILL);
         }
-        if (options_.mischief) {
+        if (options_.mischief && !calm()) {
             switch (mischief_dice_.between(0, 3)) {
             case 0: storm(); break;
             case 1:

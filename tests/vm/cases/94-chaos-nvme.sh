@@ -102,7 +102,8 @@ for seed in $SEEDS; do
 	die=""
 	[ $((seed % 2)) -eq 1 ] && die="--die-within-ms $((NVME_S * 1000))"
 	# shellcheck disable=SC2086
-	begin_run "nvme-$seed" nvme "$seed" --size "${SIZE_MB}M" $die || continue
+	# calm for its first 10 s: the driver's probe gets through to I/O
+	begin_run "nvme-$seed" nvme "$seed" --size "${SIZE_MB}M" --calm-ms 10000 $die || continue
 	end=$(($(date +%s) + NVME_S))
 	ios=0
 	while [ "$(date +%s)" -lt "$end" ]; do
