@@ -45,32 +45,31 @@ while [ "$(date +%s)" -lt "$end" ] && [ "$FAILED" -eq 0 ]; do
 	start_model $specs || break
 	owners="$MODEL_PID"
 	stubs=$MODEL_ADDRS
-	t=0
+	td=0
 	tdev=""
-	while [ $t -lt $TESTDEV ]; do
+	while [ $td -lt $TESTDEV ]; do
 		start_testdev || break
 		owners="$owners $MODEL_PID"
 		tdev="$tdev $(first_addr)"
-		t=$((t + 1))
+		td=$((td + 1))
 	done
-	n=0
-	nvme_pids=""
-	while [ $n -lt $NVME ]; do
-		start_nvme --serial "SOAK-$cycles-$n" || break
+	# (lib.sh's helpers use i, k, n and a: loop counters here are others)
+	nv=0
+	while [ $nv -lt $NVME ]; do
+		start_nvme --serial "SOAK-$cycles-$nv" || break
 		owners="$owners $MODEL_PID"
-		nvme_pids="$nvme_pids $MODEL_PID"
-		n=$((n + 1))
+		nv=$((nv + 1))
 	done
 	have=$(pciem_functions)
 	created=$((created + have))
 	[ "$have" -eq 64 ] || fail "cycle $cycles: $have functions, want 64"
 
 	# drivers bound, and used
-	for a in $stubs; do
-		[ "$(driver_of "$a")" = pci-stub ] || { fail "cycle $cycles: $a not bound to pci-stub"; break; }
+	for f in $stubs; do
+		[ "$(driver_of "$f")" = pci-stub ] || { fail "cycle $cycles: $f not bound to pci-stub"; break; }
 	done
-	for a in $tdev; do
-		wait_dir "$DBG/$a" || fail "cycle $cycles: pciem_mmio_test not bound to $a"
+	for f in $tdev; do
+		wait_dir "$DBG/$f" || fail "cycle $cycles: pciem_mmio_test not bound to $f"
 	done
 	first=$(echo $tdev | cut -d' ' -f1)
 	echo "all" >"$DBG/$first/run" && ! grep -q '^FAIL' "$DBG/$first/run" ||
@@ -89,10 +88,10 @@ while [ "$(date +%s)" -lt "$end" ] && [ "$FAILED" -eq 0 ]; do
 	dd if=/dev/zero of=/dev/nvme0n1 bs=64k count=256 2>/dev/null &
 	writer=$!
 	sleep 0.3
-	k=0
+	sig=KILL
 	for p in $owners; do
-		if [ $((k % 2)) -eq 0 ]; then kill -KILL "$p"; else kill -TERM "$p"; fi
-		k=$((k + 1))
+		kill -$sig "$p"
+		if [ $sig = KILL ]; then sig=TERM; else sig=KILL; fi
 	done
 	for p in $owners; do wait "$p" 2>/dev/null; done
 	wait "$writer" 2>/dev/null

@@ -8,23 +8,24 @@
 
 KILLS=${PCIEM_SOAK_KILLS:-100}
 SIZE_MB=16
-i=0
+round=0
 killed=0
-while [ $i -lt "$KILLS" ] && [ "$FAILED" -eq 0 ]; do
-	i=$((i + 1))
-	start_nvme --serial "KILL-$i" || break
+# (lib.sh's wait_for counts with i: this loop counts rounds)
+while [ $round -lt "$KILLS" ] && [ "$FAILED" -eq 0 ]; do
+	round=$((round + 1))
+	start_nvme --serial "KILL-$round" || break
 	addr=$(first_addr)
-	wait_disk /dev/nvme0n1 || { fail "kill $i: no disk"; stop_model KILL; continue; }
+	wait_disk /dev/nvme0n1 || { fail "kill $round: no disk"; stop_model KILL; continue; }
 	fio --name=kill --filename=/dev/nvme0n1 --direct=1 --ioengine=libaio --rw=randrw \
 		--bs=4k --iodepth=16 --size=8M --time_based --runtime=60 >/dev/null 2>&1 &
 	io=$!
 	# a moment into the I/O, different every time
-	sleep "0.$((200 + (i * 37) % 800))"
-	kill -0 "$io" 2>/dev/null || fail "kill $i: fio ended before the kill"
+	sleep "0.$((200 + (round * 37) % 800))"
+	kill -0 "$io" 2>/dev/null || fail "kill $round: fio ended before the kill"
 	stop_model KILL
 	killed=$((killed + 1))
-	wait_for 300 ! -e "/sys/bus/pci/devices/$addr" || fail "kill $i: $addr still present 30 s after SIGKILL"
-	wait_exit "$io" 600 || { fail "kill $i: fio hangs 60 s after the model died"; kill -KILL "$io"; }
+	wait_for 300 ! -e "/sys/bus/pci/devices/$addr" || fail "kill $round: $addr still present 30 s after SIGKILL"
+	wait_exit "$io" 600 || { fail "kill $round: fio hangs 60 s after the model died"; kill -KILL "$io"; }
 	wait "$io" 2>/dev/null
 done
 note "$killed models killed mid-I/O"
