@@ -15,8 +15,17 @@ while [ $round -lt "$KILLS" ] && [ "$FAILED" -eq 0 ]; do
 	round=$((round + 1))
 	start_nvme --serial "KILL-$round" || break
 	addr=$(first_addr)
-	wait_disk /dev/nvme0n1 || { fail "kill $round: no disk"; stop_model KILL; continue; }
-	fio --name=kill --filename=/dev/nvme0n1 --direct=1 --ioengine=libaio --rw=randrw \
+	# the controller's number may move on while the last one's disk is
+	# released: take whichever namespace appears
+	disk=""
+	t=0
+	while [ -z "$disk" ] && [ $t -lt 300 ]; do
+		disk=$(ls /dev/nvme*n1 2>/dev/null | head -n 1)
+		[ -n "$disk" ] || sleep 0.1
+		t=$((t + 1))
+	done
+	[ -b "$disk" ] || { fail "kill $round: no disk"; stop_model KILL; continue; }
+	fio --name=kill --filename="$disk" --direct=1 --ioengine=libaio --rw=randrw \
 		--bs=4k --iodepth=16 --size=8M --time_based --runtime=60 >/dev/null 2>&1 &
 	io=$!
 	# a moment into the I/O, different every time
