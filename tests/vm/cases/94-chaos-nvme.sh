@@ -10,7 +10,9 @@
 # which are findings, printed with the seed that reproduces them.
 . /pciem/tests/vm/lib.sh
 
-SEEDS=${PCIEM_CHAOS_SEEDS:-1 2 3}
+# Two seeds by default (the odd one dies under nvme, the even one under
+# the test driver); the soak and debug-kernel runs may give more.
+SEEDS=${PCIEM_CHAOS_SEEDS:-1 2}
 RUN_S=${PCIEM_CHAOS_SECONDS:-15}
 # the nvme driver's probe alone takes seconds under TCG, more with resets
 NVME_S=${PCIEM_CHAOS_NVME_SECONDS:-30}
