@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // pciem-vfu-bad-server: a small vfio-user server that serves a plain PCI
-// device (1b36:0005, one 4 KiB memory BAR of scratch registers, MSI) well
+// device (1b36:0005, one 4 KiB memory BAR of scratch registers, MSI, PM) well
 // until told to misbehave: the (N+1)-th message of one command gets a
 // faulty reply. pciem-proxy must then exit with a message naming the
 // fault, and remove its function (tests/vfio_user/proxy_faults.sh on the
@@ -94,7 +94,13 @@ public:
         put32(PCI_CLASS_REVISION, 0x00ff0001);
         config_[PCI_CAPABILITY_LIST] = 0x40;
         config_[0x40] = PCI_CAP_ID_MSI;
+        config_[0x41] = 0x50;
         put16(0x42, PCI_MSI_FLAGS_64BIT);
+        // PM, No_Soft_Reset clear: D3hot -> D0 resets the device
+        // (guest case 99-forward-pm-reset).
+        config_[0x50] = PCI_CAP_ID_PM;
+        put16(0x52, 3); // version 3
+        put16(0x54, 0); // PMCSR: D0
     }
 
     // DMA_MAP (--dma-probe): the region's memory, mapped as a server would.

@@ -338,7 +338,9 @@ enum pciem_req_type {
 					 * pciem.ko); data = its new value */
 	PCIEM_REQ_RESET = 7,		/* posted: the driver initiated a
 					 * Function Level Reset (Device
-					 * Control bit 15); the header stays
+					 * Control bit 15) or a D3hot -> D0
+					 * move without No_Soft_Reset
+					 * (PMCSR); the header stays
 					 * pciem.ko's, the model resets its
 					 * own state. Older models ignore it */
 };
