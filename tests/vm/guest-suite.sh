@@ -37,6 +37,48 @@ after_timeout() {
 	done
 }
 
+# left_behind BEFORE: the processes a finished case left running (not in
+# BEFORE), each with its state and CPU time, then killed. A model or a
+# load generator left spinning would slow every later case, and under
+# TCG turn their waits into timeouts far from the cause.
+left_behind() {
+	found=""
+	for p in $(user_pids); do
+		echo " $1 " | grep -q " $p " && continue
+		[ "$p" = "$$" ] || [ ! -e "/proc/$p/cmdline" ] && continue
+		# fields 14 and 15 of stat: user and system time in clock ticks
+		ticks=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)
+		state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
+		found="$found  $p $state ${ticks:-?} ticks $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
+"
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -z "$found" ] && return 0
+	echo "--- processes the case left running (pid state cpu command), killed:"
+	printf '%s' "$found"
+	return 1
+}
+
+# dev_files: regular files directly in /dev. A program told to write to
+# a disk that has just gone (fio, dd) creates a plain file of that name in
+# devtmpfs instead, and the file then hides the next disk of that name
+# from every later case.
+dev_files() {
+	find /dev -maxdepth 1 -type f 2>/dev/null | sort
+}
+dev_files_at_start=$(dev_files)
+
+# stray_dev_files: the files dev_files finds that were not there at the
+# start, removed. Fails if there were any.
+stray_dev_files() {
+	stray=$(dev_files | grep -vxF "$dev_files_at_start")
+	[ -z "$stray" ] && return 0
+	echo "--- regular files the case left in /dev, where device nodes belong, removed:"
+	echo "$stray" | sed 's/^/  /'
+	echo "$stray" | while read -r f; do rm -f "$f"; done
+	return 1
+}
+
 run_case() {
 	name=$1
 	shift
@@ -47,6 +89,16 @@ run_case() {
 	# is killed 20 s later.
 	timeout -k 20 "$case_timeout" "$@" >/tmp/case.log 2>&1
 	rc=$?
+	if [ $rc -eq 0 ] && ! left_behind "$before" >/tmp/left.log; then
+		cat /tmp/left.log >>/tmp/case.log
+		echo "  FAILED: the case left processes running" >>/tmp/case.log
+		rc=1
+	fi
+	if ! stray_dev_files >/tmp/left.log; then
+		cat /tmp/left.log >>/tmp/case.log
+		echo "  FAILED: the case left files in /dev" >>/tmp/case.log
+		[ $rc -eq 0 ] && rc=1
+	fi
 	if [ $rc -eq 0 ]; then
 		[ -n "$PCIEM_VERBOSE" ] && cat /tmp/case.log
 		echo "PASS $name ($(($(date +%s) - start)) s)"
@@ -64,6 +116,7 @@ run_case() {
 			return
 		fi
 	fi
+	left_behind "$before"
 	echo "FAIL $name"
 	failed=$((failed + 1))
 }

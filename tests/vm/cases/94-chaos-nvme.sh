@@ -118,7 +118,7 @@ for seed in $SEEDS; do
 	while [ "$(date +%s)" -lt "$end" ]; do
 		dev=$(ls /dev/nvme*n1 2>/dev/null | head -n 1)
 		if [ -b "$dev" ]; then
-			timeout 8 fio --name=chaos --filename="$dev" --direct=1 --ioengine=libaio \
+			timeout 8 fio --allow_file_create=0 --name=chaos --filename="$dev" --direct=1 --ioengine=libaio \
 				--rw=randrw --bs=4k --iodepth=8 --size=4M --time_based --runtime=2 \
 				>/dev/null 2>&1
 			timeout 5 dd if="$dev" of=/dev/null bs=64k count=8 2>/dev/null

@@ -57,7 +57,7 @@ log_wait "timeout, completion polled" 100 && note "ok: the driver's timeout hand
 fio_verify after-lost-irq --rw=randwrite --bs=4k --iodepth=8 --size=8M
 
 section "AER non-fatal and fatal in the middle of a verifying fio"
-fio --name=aer --filename="$fio_dev" --direct=1 --ioengine=libaio --rw=randwrite --bs=4k \
+fio --allow_file_create=0 --name=aer --filename="$fio_dev" --direct=1 --ioengine=libaio --rw=randwrite --bs=4k \
 	--iodepth=8 --size=16M --verify=crc32c --do_verify=1 --verify_fatal=1 \
 	>/tmp/fio-aer.log 2>&1 &
 fio_pid=$!
