@@ -41,11 +41,33 @@ after_timeout() {
 # BEFORE), each with its state and CPU time, then killed. A model or a
 # load generator left spinning would slow every later case, and under
 # TCG turn their waits into timeouts far from the cause.
+# running PID: the process exists and is not a zombie waiting for its
+# parent (init here, which reaps late).
+running() {
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 left_behind() {
-	found=""
+	# Busybox's timeout leaves a watcher that notices within a second that
+	# the case ended: what is new gets 3 s to go by itself.
+	new=""
 	for p in $(user_pids); do
 		echo " $1 " | grep -q " $p " && continue
 		[ "$p" = "$$" ] || [ ! -e "/proc/$p/cmdline" ] && continue
+		new="$new $p"
+	done
+	i=0
+	while [ $i -lt 30 ]; do
+		alive=""
+		for p in $new; do running "$p" && alive="$alive $p"; done
+		[ -z "$alive" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	found=""
+	for p in $alive; do
+		running "$p" || continue
 		# fields 14 and 15 of stat: user and system time in clock ticks
 		ticks=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)
 		state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
