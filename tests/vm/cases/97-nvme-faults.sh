@@ -46,7 +46,7 @@ log_mark
 section "a lost completion interrupt"
 start_nvme --serial PCIEM-FAULTS-1 --aer || finish
 addr=$(first_addr)
-fio_dev=$(disk_of PCIEM-FAULTS-1) || { fail "the disk did not appear"; stop_model; finish; }
+fio_dev=$(disk_of PCIEM-FAULTS-1) || { fail "the disk did not appear"; stuck_tasks; stop_model; finish; }
 ctrl=$(ctrl_of "$addr")
 note "controller $ctrl, disk $fio_dev at $addr"
 # One read alone in flight: nothing else comes to deliver its completion.

@@ -125,6 +125,7 @@ if start_nvme; then
 	else
 		fail "/dev/nvme0n1 did not appear"
 		dmesg | grep -i nvme | tail -n 10
+		stuck_tasks
 	fi
 	log_clean "binding, ext4, fio, reset"
 
