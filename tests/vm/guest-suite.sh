@@ -19,44 +19,50 @@ user_pids() {
 	done
 }
 
+# proc_state PID: the one-letter state of the process (R, S, D, Z...).
+proc_state() {
+	sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null
+}
+
+# new_pids BEFORE: the user processes now that are not in the list BEFORE
+# (nor this shell).
+new_pids() {
+	for p in $(user_pids); do
+		echo " $1 " | grep -q " $p " && continue
+		[ "$p" = "$$" ] || [ ! -e "/proc/$p/cmdline" ] && continue
+		echo "$p"
+	done
+}
+
 # after_timeout BEFORE: a case ran out of time. Say what every process it
 # left is doing (state, where it waits in the kernel, the kernel stack of
 # those in D state), then kill them, so that one stuck case costs its own
 # time and not the rest of the suite's.
 after_timeout() {
-	before=$1
 	echo "--- processes the case left behind (pid state wchan command):"
-	left=$(user_pids)
-	for p in $left; do
-		echo " $before " | grep -q " $p " && continue
-		[ "$p" = "$$" ] || [ ! -e "/proc/$p/cmdline" ] && continue
-		state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
+	for p in $(new_pids "$1"); do
+		state=$(proc_state "$p")
 		echo "  $p $state $(cat "/proc/$p/wchan" 2>/dev/null) $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
 		[ "$state" = D ] && sed 's/^/      /' "/proc/$p/stack" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 	done
 }
 
+# running PID: the process exists and is not a zombie waiting for its
+# parent (init here, which reaps late).
+running() {
+	st=$(proc_state "$1")
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 # left_behind BEFORE: the processes a finished case left running (not in
 # BEFORE), each with its state and CPU time, then killed. A model or a
 # load generator left spinning would slow every later case, and under
 # TCG turn their waits into timeouts far from the cause.
-# running PID: the process exists and is not a zombie waiting for its
-# parent (init here, which reaps late).
-running() {
-	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
 left_behind() {
 	# Busybox's timeout leaves a watcher that notices within a second that
 	# the case ended: what is new gets 3 s to go by itself.
-	new=""
-	for p in $(user_pids); do
-		echo " $1 " | grep -q " $p " && continue
-		[ "$p" = "$$" ] || [ ! -e "/proc/$p/cmdline" ] && continue
-		new="$new $p"
-	done
+	new=$(new_pids "$1")
 	i=0
 	while [ $i -lt 30 ]; do
 		alive=""
@@ -70,7 +76,7 @@ left_behind() {
 		running "$p" || continue
 		# fields 14 and 15 of stat: user and system time in clock ticks
 		ticks=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)
-		state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
+		state=$(proc_state "$p")
 		found="$found  $p $state ${ticks:-?} ticks $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
 "
 		kill -KILL "$p" 2>/dev/null
