@@ -19,7 +19,6 @@
 #include "forwarded_device.hpp"
 #include "mirror.hpp"
 #include "pciem/control.hpp"
-#include "pciem/kernel_dma.hpp"
 #include "pciem/kernel_host.hpp"
 #include "pciem/serve.hpp"
 #include "probe.hpp"
