@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Accessor and register-semantics tests. Each checks values against the
- * register map in tests/common/testdev_regs.h: a wrong width, a lost or
+ * register map in devices/testdev/testdev_regs.h: a wrong width, a lost or
  * duplicated read, a reordered write or a missed side effect shows up as
  * "got X, want Y".
  */
