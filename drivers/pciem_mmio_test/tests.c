@@ -538,31 +538,6 @@ static enum hrtimer_restart atomic_timer_fn(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
-/*
- * A read in atomic context spins until the model answers, so the model
- * must be able to run elsewhere: the atomic reads run on a CPU other than
- * model_cpu (module parameter; the test pins the model there).
- */
-static int model_cpu = -1;
-module_param(model_cpu, int, 0644);
-MODULE_PARM_DESC(model_cpu, "CPU the device model runs on (-1: unknown)");
-
-/* The CPU atomic and interrupt tests run on: the last one not the model's. */
-unsigned int pmt_test_cpu(void)
-{
-	unsigned int cpu, last = 0;
-
-	for_each_online_cpu(cpu)
-		if ((int)cpu != model_cpu)
-			last = cpu;
-	return last;
-}
-
-int pmt_model_cpu(void)
-{
-	return READ_ONCE(model_cpu);
-}
-
 static unsigned int pick_other_cpu(unsigned int test_cpu)
 {
 	unsigned int cpu = cpumask_any_but(cpu_online_mask, test_cpu);
