@@ -5,7 +5,7 @@
 //     sudo build/bin/pciem-example-counter &     # prints the address
 //     setpci/devmem2, or a driver, on its BAR0
 //
-// The same class runs in-process in tests/unit/counter_example_test.cpp.
+// The same class runs in-process in examples/tests/counter_example_test.cpp.
 #include <cstdio>
 
 #include <pciem/kernel_host.hpp>

@@ -8,7 +8,7 @@
 #include "testdev.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Run the PCIem test device (tests/common/testdev_regs.h) on /dev/pciem until "
+    CLI::App app{"Run the PCIem test device (devices/testdev/testdev_regs.h) on /dev/pciem until "
                  "SIGINT or SIGTERM. Needs pciem.ko and root."};
     pciem::devices::HostCli host_cli;
     host_cli.add_options(app);

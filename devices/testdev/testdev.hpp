@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// The PCIem test device (tests/common/testdev_regs.h): a BAR of
+// The PCIem test device (testdev_regs.h): a BAR of
 // registers whose semantics a wrong emulation would break, a RAM BAR and
 // interrupts (MSI, MSI-X, INTx, irqfd storms), for the kernel test driver
 // that runs every MMIO accessor and interrupt path against it.

@@ -38,37 +38,6 @@
 
 static struct dentry *pmt_root;
 
-__printf(4, 5) bool pmt_eq(struct pmt_run *t, u64 got, u64 want,
-			   const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (got == want)
-		return true;
-	if (t->failed)
-		return false;
-	t->failed = true;
-	va_start(ap, fmt);
-	n = vscnprintf(t->detail, sizeof(t->detail), fmt, ap);
-	va_end(ap);
-	scnprintf(t->detail + n, sizeof(t->detail) - n,
-		  ": got %#llx, want %#llx", got, want);
-	return false;
-}
-
-__printf(2, 3) void pmt_fail(struct pmt_run *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (t->failed)
-		return;
-	t->failed = true;
-	va_start(ap, fmt);
-	vscnprintf(t->detail, sizeof(t->detail), fmt, ap);
-	va_end(ap);
-}
-
 static const struct pmt_test *pmt_find(const struct pmt_test *list,
 				     const char *name)
 {

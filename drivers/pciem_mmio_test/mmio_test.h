@@ -120,16 +120,18 @@ struct pmt_test {
 	unsigned int flags;
 };
 
+/* check.c: what every suite shares (the checks, the CPUs) */
 __printf(4, 5) bool pmt_eq(struct pmt_run *t, u64 got, u64 want,
 			  const char *fmt, ...);
 __printf(2, 3) void pmt_fail(struct pmt_run *t, const char *fmt, ...);
+unsigned int pmt_test_cpu(void);
+int pmt_model_cpu(void);
 
+/* The suites (tests.c, asm_tests_$(SRCARCH).c, irq_tests.c, dma_tests.c) */
 extern const struct pmt_test pmt_tests[];
 extern const struct pmt_test pmt_asm_tests[];
 extern const struct pmt_test pmt_irq_tests[];
-
-unsigned int pmt_test_cpu(void);
-int pmt_model_cpu(void);
+extern const struct pmt_test pmt_dma_tests[];
 
 /**
  * struct pmt_suite_file - a test suite behind debugfs files (suite.c)
@@ -158,8 +160,6 @@ size_t pmt_run_all(struct pmt_dev *md, const struct pmt_test *list,
 ssize_t pmt_copy_cmd(const char __user *ubuf, size_t count, char *buf);
 void pmt_list_tests(struct seq_file *s, struct pmt_dev *md,
 		    const struct pmt_test *list);
-
-extern const struct pmt_test pmt_dma_tests[];
 
 /* Most iterations one `bench` command runs. */
 #define PMT_BENCH_MAX_N	10000000u

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Accessor and register-semantics tests. Each checks values against the
- * register map in tests/common/testdev_regs.h: a wrong width, a lost or
+ * register map in devices/testdev/testdev_regs.h: a wrong width, a lost or
  * duplicated read, a reordered write or a missed side effect shows up as
  * "got X, want Y".
  */
@@ -536,31 +536,6 @@ static enum hrtimer_restart atomic_timer_fn(struct hrtimer *timer)
 	atomic_reads(a->t, a->where);
 	complete(&a->done);
 	return HRTIMER_NORESTART;
-}
-
-/*
- * A read in atomic context spins until the model answers, so the model
- * must be able to run elsewhere: the atomic reads run on a CPU other than
- * model_cpu (module parameter; the test pins the model there).
- */
-static int model_cpu = -1;
-module_param(model_cpu, int, 0644);
-MODULE_PARM_DESC(model_cpu, "CPU the device model runs on (-1: unknown)");
-
-/* The CPU atomic and interrupt tests run on: the last one not the model's. */
-unsigned int pmt_test_cpu(void)
-{
-	unsigned int cpu, last = 0;
-
-	for_each_online_cpu(cpu)
-		if ((int)cpu != model_cpu)
-			last = cpu;
-	return last;
-}
-
-int pmt_model_cpu(void)
-{
-	return READ_ONCE(model_cpu);
 }
 
 static unsigned int pick_other_cpu(unsigned int test_cpu)
