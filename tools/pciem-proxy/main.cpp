@@ -5,6 +5,7 @@
 // SIGINT/SIGTERM or until the server goes away; either way the function
 // is removed (a surprise removal for its driver).
 #include <poll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,10 +16,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bar_backing.hpp"
 #include "client.hpp"
 #include "forwarded_device.hpp"
 #include "mirror.hpp"
 #include "pciem/control.hpp"
+#include "pciem/device.hpp"
 #include "pciem/kernel_dma.hpp"
 #include "pciem/kernel_host.hpp"
 #include "pciem/serve.hpp"
@@ -56,6 +59,27 @@ void watch_hangup(int fd, const std::atomic<bool>& done, pciem::proxy::Forwarded
             dev.report_fault("the server closed the connection");
             return;
         }
+    }
+}
+
+// The server's mmap()able BAR pieces become memory shared with the
+// driver (before the function starts: the kernel takes them only then).
+// A piece the kernel refuses stays trapped, as it always was.
+void back_bars(const pciem::proxy::ServerDevice& server,
+                              const pciem::proxy::BackingPlan& plan, int device_fd) {
+    std::vector<std::string> notes = plan.notes;
+    const uint64_t backed = pciem::proxy::apply_bar_backing(
+        server, plan,
+        [device_fd](const pciem::proxy::BackingPiece& p, void* addr) {
+            return pciem::back_bar(device_fd, p.bar, p.bar_offset, addr, p.len);
+        },
+        notes);
+    for (const auto& n : notes) {
+        fmt::print(stderr, "pciem-proxy: note: {}\n", n);
+    }
+    if (backed != 0) {
+        fmt::print("pciem-proxy: {} bytes of BAR memory shared with the server, not trapped\n",
+                   backed);
     }
 }
 
@@ -135,6 +159,8 @@ int run(const Options& o) {
         label = "vfio-user:..." + o.socket.substr(o.socket.size() - (PCIEM_LABEL_LEN - 14));
     }
     mirror->spec.label(label).origin(o.socket);
+    const auto backing = pciem::proxy::plan_bar_backing(
+        *server, *mirror, static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
 
     pciem::proxy::ForwardedDevice device(*client, std::move(*mirror));
     if (auto ok = device.program_server_header(); !ok) {
@@ -147,6 +173,7 @@ int run(const Options& o) {
     if (!host) {
         return complain(host.error().message);
     }
+    back_bars(*server, backing, (*host)->device().fd());
     if (o.dma_window_mb != 0) {
         auto win = pciem::dma_window_file((*host)->device().fd());
         if (!win) {
