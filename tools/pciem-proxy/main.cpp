@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -39,6 +40,7 @@ struct Options {
     unsigned dma_window_mb = 64;
     std::string control_path = PCIEM_CONTROL_NODE;
     bool probe_only = false;
+    bool trap_all = false;
 };
 
 constexpr int exit_fault = 1;
@@ -65,8 +67,8 @@ void watch_hangup(int fd, const std::atomic<bool>& done, pciem::proxy::Forwarded
 // The server's mmap()able BAR pieces become memory shared with the
 // driver (before the function starts: the kernel takes them only then).
 // A piece the kernel refuses stays trapped, as it always was.
-void back_bars(const pciem::proxy::ServerDevice& server,
-                              const pciem::proxy::BackingPlan& plan, int device_fd) {
+void back_bars(const pciem::proxy::ServerDevice& server, const pciem::proxy::BackingPlan& plan,
+               int device_fd) {
     std::vector<std::string> notes = plan.notes;
     const uint64_t backed = pciem::proxy::apply_bar_backing(
         server, plan,
@@ -80,6 +82,24 @@ void back_bars(const pciem::proxy::ServerDevice& server,
     if (backed != 0) {
         fmt::print("pciem-proxy: {} bytes of BAR memory shared with the server, not trapped\n",
                    backed);
+    }
+}
+
+// On the way out: the BAR accesses that were trapped and forwarded, so a
+// test can tell shared BAR memory (none counted) from forwarded BARs.
+void print_forwarded(const pciem::proxy::ForwardedDevice& device,
+                     const std::array<bool, 6>& bar_present) {
+    std::string line;
+    for (unsigned bar = 0; bar < bar_present.size(); ++bar) {
+        if (bar_present[bar]) {
+            const auto f = device.forwarded(bar);
+            line += fmt::format("{}BAR{} {} reads {} writes", line.empty() ? "" : ", ", bar,
+                                f.reads, f.writes);
+        }
+    }
+    if (!line.empty()) {
+        fmt::print("pciem-proxy: forwarded: {}\n", line);
+        std::fflush(stdout);
     }
 }
 
@@ -162,6 +182,7 @@ int run(const Options& o) {
     const auto backing = pciem::proxy::plan_bar_backing(
         *server, *mirror, static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
 
+    const auto bar_present = mirror->bar_present;
     pciem::proxy::ForwardedDevice device(*client, std::move(*mirror));
     if (auto ok = device.program_server_header(); !ok) {
         return complain(ok.error().message);
@@ -173,7 +194,9 @@ int run(const Options& o) {
     if (!host) {
         return complain(host.error().message);
     }
-    back_bars(*server, backing, (*host)->device().fd());
+    if (!o.trap_all) {
+        back_bars(*server, backing, (*host)->device().fd());
+    }
     if (o.dma_window_mb != 0) {
         auto win = pciem::dma_window_file((*host)->device().fd());
         if (!win) {
@@ -196,6 +219,7 @@ int run(const Options& o) {
     auto sig = pciem::serve_until_signal(**host, stop, o.ready_file);
     done.store(true);
     watcher.join();
+    print_forwarded(device, bar_present);
     const auto fault = device.fault();
     device.unwire_intx(); // its thread raises the host's line
     host->reset();        // the function goes before the proxy says why
@@ -239,6 +263,9 @@ int main(int argc, char** argv) {
     app.add_flag("--probe-only", o.probe_only,
                  "Print what the server offers and the PCIem function that would stand for it, "
                  "then exit (needs no PCIem)");
+    app.add_flag("--trap-all", o.trap_all,
+                 "Forward every BAR access, even to what the server offers as mmap()able (no "
+                 "shared BAR memory: the reference for benchmarks, or to see each access)");
     app.add_option("--control", o.control_path, "PCIem control node")->capture_default_str();
     try {
         app.parse(argc, argv);
