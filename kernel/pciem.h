@@ -40,17 +40,23 @@ struct pciem_recorder;
 /* mmap offset of the shadow area: far above the ring, page aligned. */
 #define PCIEM_SHADOW_MMAP_OFFSET	(16ul << 20)
 
+/**
+ * struct pciem_shadow_range - BAR bytes whose reads the kernel serves itself
+ * @bar, @offset, @len: the range (PCIEM_IOC_SHADOW)
+ * @area_off:	where its copy lives in the ring's shadow area
+ */
 struct pciem_shadow_range {
 	u8 bar;
 	u32 offset;
 	u32 len;
-	u32 area_off;		/* where it lives in the shadow area */
+	u32 area_off;
 };
 
 /**
  * struct pciem_ring - the request ring a device model consumes
- * @hdr:	shared header page, followed by the slots (vmalloc_user)
- * @slots:	the slots
+ * @hdr:	shared header page, followed by the slots; one vmalloc_user()
+ *		area the model mmap()s at offset 0
+ * @slots:	the slots, the page after @hdr
  * @size:	bytes of @hdr's mapping
  * @lock:	serialises producers; raw since faults come in any context.
  *		A leaf: nothing else is taken under it, and interrupt events
@@ -61,10 +67,16 @@ struct pciem_shadow_range {
  * @model_wq:	poll() on the device fd waits here
  * @answer_wq:	kernel readers that sleep for an answer wait here
  * @sleepers:	how many of those there are (@hdr->kernel_waiting)
- * @evfd:	optional eventfd to signal instead of/as well as @model_wq
+ * @evfd:	optional eventfd (PCIEM_IOC_SET_EVENTFD), signalled besides
+ *		waking @model_wq; RCU, set under @lock
  * @dead:	the owner is gone: every access completes as a master abort
  * @read_timeout_ns: give up on an answer after this long
  * @spin_ns:	spin this long before sleeping, where sleeping is allowed
+ * @shadow:	the shadow area (vmalloc_user, PCIEM_SHADOW_AREA bytes),
+ *		mmap()ed at PCIEM_SHADOW_MMAP_OFFSET, which the model keeps current
+ * @shadows:	the ranges served from it, @nshadows of them (only added
+ *		to, so readers walk them without the lock)
+ * @shadow_used: bytes of @shadow handed out so far
  */
 struct pciem_ring {
 	struct pciem_ring_header *hdr;
@@ -113,7 +125,10 @@ struct pciem_vec {
  * @intx_masked: the INTx chip's mask, set while its handler runs
  * @intx_virq:	the Linux IRQ of INTx
  * @intx_vec:	INTx delivery
- * @vec:	per-vector delivery, max(MSI, MSI-X) of them
+ * @vec:	per-vector delivery, @nvec = max(MSI, MSI-X) of them
+ * @delivered:	handlers run; @lost: deliveries that found no Linux IRQ or
+ *		handler; @dropped: raises refused (no MSI/MSI-X enabled, no
+ *		such vector)
  */
 struct pciem_irq {
 	raw_spinlock_t lock;
@@ -128,8 +143,10 @@ struct pciem_irq {
 
 /**
  * struct pciem_rambar - pages backing a BAR's plain memory
- * @pages:	one per 4 KiB of the BAR: for a PCIEM_BAR_RAM BAR the
- *		kernel's, physically contiguous per 2 MiB; for @pinned the
+ * @pages:	one per page of the BAR (or of a DMA window, which is
+ *		backed the same way): for a PCIEM_BAR_RAM BAR or a window the
+ *		kernel's, physically contiguous per 2 MiB when the size is at
+ *		least that, so it can be mapped with PMDs; for @pinned the
  *		owner's, NULL where the page stays trapped
  * @npages:	entries in @pages
  * @pinned:	user pages pinned by PCIEM_IOC_BAR_BACKING, unpinned (in
@@ -144,6 +161,11 @@ struct pciem_rambar {
 #define PCIEM_DMA_TRACE		8	/* stack frames kept per map/unmap */
 #define PCIEM_DMA_HISTORY	256	/* unmapped mappings remembered */
 
+/* The call chain of one DMA API call (pciem_dma_chain.c), 0-terminated. */
+struct pciem_dma_trace {
+	unsigned long entries[PCIEM_DMA_TRACE];
+};
+
 enum pciem_dma_kind {
 	PCIEM_DMA_SINGLE,		/* dma_map_page/single/resource */
 	PCIEM_DMA_SG,			/* one segment of dma_map_sg */
@@ -152,7 +174,7 @@ enum pciem_dma_kind {
 
 /**
  * struct pciem_dma_map - one mapping a driver made (or made and unmapped)
- * @node:	in &pciem_dma.live, by @start
+ * @node:	in &pciem_dma.live, by @start (pciem_dma_table.c)
  * @iova:	bus address of the first byte, what the driver got
  * @len:	bytes mapped
  * @start:	first byte of the bus address space it occupies (page aligned)
@@ -163,9 +185,11 @@ enum pciem_dma_kind {
  * @dir:	enum dma_data_direction
  * @kind:	enum pciem_dma_kind
  * @copying:	device copies into or out of it under way outside the table's
- *		lock (PCIEM_IOC_DMA); an unmap that finds some marks it
- * @dying:	(refused to the device as unmapped) and waits for none
- * @map_trace:	where it was mapped
+ *		lock (PCIEM_IOC_DMA)
+ * @dying:	an unmap found copies under way: it is refused to the device
+ *		as unmapped from now on, and the unmap waits for @copying to
+ *		drop to zero before it retires the mapping
+ * @map_trace:	where it was mapped (pciem_dma_chain.c)
  * @unmap_trace: where it was unmapped (history only)
  */
 struct pciem_dma_map {
@@ -225,22 +249,30 @@ struct pciem_dma_confine {
 
 /**
  * struct pciem_dma - DMA mapping table of a function (IOMMU-like)
- * @lock:	guards everything here; taken with interrupts off since
- *		drivers map and unmap from interrupt handlers. A leaf
- * @live:	live mappings by bus address
+ * @lock:	guards the table (@live, @cursor, @history, @dead) and the
+ *		window's pool; taken with interrupts off since drivers map and
+ *		unmap from interrupt handlers. A leaf. The counters are
+ *		atomic, @bus_master and @bounce lock-free (READ_ONCE, xchg),
+ *		and @confine has locks of its own
+ * @live:	live mappings by bus address (pciem_dma_table.c)
  * @cursor:	next bus address to try, low (32-bit masks) and high
+ *		(pciem_dma_iova.c)
  * @history:	the last PCIEM_DMA_HISTORY unmapped mappings, a ring
  * @hist_next:	next slot of @history to use
- * @bus_master:	mirror of Bus Master Enable
+ * @bus_master:	mirror of Bus Master Enable, set under the host lock
  * @dead:	the function is being removed: nothing maps any more
  * @maps:	mappings made, @faults: device accesses refused
- * @win_pages:	zero-copy window (PCIEM_IOC_DMA_WINDOW): its pages,
+ * @win_pages:	zero-copy window (PCIEM_IOC_DMA_WINDOW, pciem_dma_window.c):
+ *		its pages,
  * @win:	their vmap, @win_base: its bus address, @win_size: bytes,
+ * @win_no_bounce: PCIEM_DMA_WINDOW_F_NO_BOUNCE: streaming buffers keep
+ *		addresses outside the window instead of being bounced
  * @win_pool:	what is free in it; NULL without a window
  * @win_perm:	what the device may do to each window page, shared with the
  *		model read-only (struct pciem_dma_perm, then a byte a page)
  * @bounce:	a PCIEM_IOC_DMA bounce buffer kept between calls, or NULL
- * @confine:	what device servers reach of the window
+ *		(pciem_dma_access.c)
+ * @confine:	what device servers reach of the window (pciem_dma_confine.c)
  */
 struct pciem_dma {
 	spinlock_t lock;
@@ -254,7 +286,7 @@ struct pciem_dma {
 	struct pciem_rambar win_pages;
 	void *win;
 	u64 win_base, win_size;
-	bool win_no_bounce;	/* PCIEM_DMA_WINDOW_F_NO_BOUNCE */
+	bool win_no_bounce;
 	struct gen_pool *win_pool;
 	struct pciem_dma_perm *win_perm;
 	void *bounce;
@@ -315,8 +347,11 @@ struct pciem_faults {
 
 /**
  * struct pciem_function - one emulated PCI function
- * @ref:	the device fd, in-flight faults and config cycles, queued
- *		interrupt deliveries and trap entries hold references
+ * @ref:	held by the device fd and each DMA window file; by every
+ *		lookup for as long as it runs (a trapped access, a config
+ *		cycle, a DMA API call, an ioctl naming the function, the bus
+ *		notifier); by trap entries; and by queued interrupt
+ *		deliveries, delayed interrupts and confinement zaps
  * @rcu:	the last reference may drop in atomic context: free later
  * @host:	the host bridge it lives under
  * @devfn:	its slot and function on the root bus
@@ -385,6 +420,9 @@ struct pciem_function {
  * @win64:	window for 64-bit BARs, from request_free_mem_region()
  * @win32:	window below 4 GiB for 32-bit BARs (may be empty)
  * @busn:	the single bus number the root bus decodes
+ * @msi_fwnode:	names @msi_domain
+ * @msi_domain:	the MSI/MSI-X irq domain of the root bus (pciem_irq.c)
+ * @intx_domain: one Linux IRQ per devfn for INTx
  * @lock:	guards @fn, and each function's @state and config space; a
  *		raw lock because the PCI core calls config accessors under
  *		pci_lock with interrupts off
@@ -580,16 +618,67 @@ int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);
 
-/* pciem_dma.c */
+/* pciem_dma_table.c: the mapping table */
 void pciem_dma_init(struct pciem_function *fn);
 void pciem_dma_free(struct pciem_function *fn);
-void pciem_dma_attach(struct pciem_function *fn, struct pci_dev *pdev);
-void pciem_dma_host_init(struct pciem_host *host);
 struct pciem_dma_map *pciem_dma_find(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_span(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_retired(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr);
 void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *m);
+struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
+				       struct pciem_dma_map *m,
+				       const struct pciem_dma_trace *t);
+
+/* pciem_dma_iova.c: bus addresses outside a window */
+void pciem_dma_iova_init(struct pciem_dma *dma);
+bool pciem_dma_iova_mask_ok(u64 mask);
+bool pciem_dma_iova_place(struct pciem_dma *dma, struct pciem_dma_map *m,
+			  unsigned long offset, u64 mask);
+
+/* pciem_dma_ops.c: the dma_map_ops drivers call */
+void pciem_dma_attach(struct pciem_function *fn, struct pci_dev *pdev);
+
+/* pciem_dma_chain.c: call chains of DMA API calls, names for log lines */
+extern unsigned int pciem_dma_trace_depth;
+
+/*
+ * The chain of a DMA API call, taken before any lock. Inlined into the
+ * dma_map_ops callbacks, so that the first frame kept is their caller's.
+ */
+static __always_inline void pciem_dma_trace_take(struct pciem_dma_trace *t,
+						 unsigned int depth)
+{
+	memset(t, 0, sizeof(*t));
+	depth = min_t(unsigned int, depth, PCIEM_DMA_TRACE);
+	if (depth)
+		pciem_arch_stack(t->entries, depth);
+}
+
+/* A streaming mapping, on every I/O: as deep as dma_trace_depth asks. */
+static __always_inline void pciem_dma_trace_here(struct pciem_dma_trace *t)
+{
+	pciem_dma_trace_take(t, READ_ONCE(pciem_dma_trace_depth));
+}
+
+/*
+ * Coherent memory is allocated once per queue or ring, at probe or setup,
+ * never per I/O: its chains are always recorded, deep enough to name the
+ * driver's function.
+ */
+static __always_inline void pciem_dma_trace_coherent(struct pciem_dma_trace *t)
+{
+	pciem_dma_trace_take(t, max_t(unsigned int,
+				      READ_ONCE(pciem_dma_trace_depth), 6));
+}
+
+void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
+void pciem_dma_caller(char *buf, size_t len);
+const char *pciem_dma_dir_name(unsigned int dir);
+const char *pciem_dma_kind_name(unsigned int kind);
+
+/* pciem_dma_debugfs.c */
+void pciem_dma_host_init(struct pciem_host *host);
 
 /* pciem_dma_confine.c */
 void pciem_dma_confine_init(struct pciem_dma *dma);
@@ -615,9 +704,6 @@ void pciem_dma_set_bus_master(struct pciem_dma *dma, bool on);
 void pciem_dma_window_destroy(struct pciem_dma *dma);
 long pciem_dma_window_ioctl(struct pciem_function *fn, void __user *uarg);
 long pciem_dma_window_fd_ioctl(struct pciem_function *fn, void __user *uarg);
-const char *pciem_dma_dir_name(unsigned int dir);
-const char *pciem_dma_kind_name(unsigned int kind);
-void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
 
 /* pciem_dma_access.c */
 long pciem_dma_ioctl(struct pciem_function *fn, void __user *uarg);

@@ -29,7 +29,7 @@ MODULE_PARM_DESC(window32_mb,
 static struct pciem_host pciem_host;
 
 /*
- * /sys/kernel/debug/pciem: traps (pciem_trap.c), dma (pciem_dma.c),
+ * /sys/kernel/debug/pciem: traps (pciem_trap.c), dma (pciem_dma_debugfs.c),
  * faults (pciem_fault.c).
  */
 struct dentry *pciem_debugfs;

@@ -105,9 +105,9 @@ ChaosModel::ChaosModel(DeviceModel& inner, const ChaosOptions& options)
     : inner_(inner), options_(options), dice_(options.seed),
       mischief_dice_(options.seed ^ 0x9e3779b97f4a7c15ull),
       irq_(std::make_unique<ChaosInterrupts>(*this)), dma_(std::make_unique<ChaosDma>(*this)),
-      seen_(64, 0) {
-    inner_.bind_interrupts(irq_.get());
-    inner_.bind_dma(dma_.get());
+      seen_(64, 0), inner_binding_(inner) {
+    inner_binding_.interrupts(irq_.get());
+    inner_binding_.dma(dma_.get());
 }
 
 Result<std::unique_ptr<ChaosModel>> ChaosModel::create(DeviceModel& inner,
@@ -123,15 +123,13 @@ ChaosModel::~ChaosModel() {
     if (mischief_.joinable()) {
         mischief_.join();
     }
-    inner_.bind_interrupts(nullptr);
-    inner_.bind_dma(nullptr);
 }
 
 void ChaosModel::on_start() {
     calm_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.calm_ms);
     // The host bound RAM BARs to the wrapper; the wrapped model owns them.
     for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
-        inner_.bind_ram(bar, ram(bar));
+        inner_binding_.ram(bar, ram(bar));
     }
     inner_.on_start();
     if (options_.mischief || options_.die_within_ms != 0) {
@@ -148,7 +146,7 @@ void ChaosModel::on_stop() {
     }
     inner_.on_stop();
     for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
-        inner_.bind_ram(bar, {});
+        inner_binding_.ram(bar, {});
     }
 }
 

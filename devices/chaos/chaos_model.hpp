@@ -129,6 +129,10 @@ private:
     std::chrono::steady_clock::time_point calm_until_{};
     std::atomic<bool> stop_{false};
     std::thread mischief_;
+    // Last: this layer is the wrapped model's host. Destroyed first (after
+    // the destructor stopped the mischief thread), it unbinds the wrapped
+    // model from irq_, dma_ and the RAM BARs before they go.
+    ModelBinding inner_binding_;
 };
 
 } // namespace pciem::devices

@@ -2,6 +2,7 @@
 #include "pciem/device.hpp"
 
 #include <cerrno>
+#include <cstring>
 
 #include <sys/ioctl.h>
 
@@ -78,6 +79,23 @@ Result<void> Device::start() {
 
 std::string Device::address() const {
     return format_pci_address(info_.domain, info_.bus, info_.devfn);
+}
+
+Result<DmaWindowFile> dma_window_file(int device_fd, bool confined) {
+    pciem_dma_window_fd req{};
+    req.size = sizeof(req);
+    req.flags = confined ? PCIEM_DMA_WINDOW_FD_F_CONFINED : 0;
+    if (::ioctl(device_fd, PCIEM_IOC_DMA_WINDOW_FD, &req) != 0) {
+        const int e = errno;
+        return fail(e, e == ENXIO ? std::string("the function has no DMA window to hand out "
+                                                "(create it with a window first)")
+                                  : fmt::format("PCIEM_IOC_DMA_WINDOW_FD: {}", std::strerror(e)));
+    }
+    DmaWindowFile w;
+    w.fd = UniqueFd(req.fd);
+    w.size = req.window_size;
+    w.bus_base = req.bus_base;
+    return w;
 }
 
 } // namespace pciem

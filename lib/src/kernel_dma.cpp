@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "pciem/kernel_dma.hpp"
+#include "kernel_dma.hpp"
 
 #include <algorithm>
 #include <array>
@@ -35,23 +35,6 @@ pciem_dma_xfer transfer(uint32_t op, uint64_t address, uint64_t len, const void*
 }
 
 } // namespace
-
-Result<DmaWindowFile> dma_window_file(int device_fd, bool confined) {
-    pciem_dma_window_fd req{};
-    req.size = sizeof(req);
-    req.flags = confined ? PCIEM_DMA_WINDOW_FD_F_CONFINED : 0;
-    if (::ioctl(device_fd, PCIEM_IOC_DMA_WINDOW_FD, &req) != 0) {
-        const int e = errno;
-        return fail(e, e == ENXIO ? std::string("the function has no DMA window to hand out "
-                                                "(create it with a window first)")
-                                  : fmt::format("PCIEM_IOC_DMA_WINDOW_FD: {}", std::strerror(e)));
-    }
-    DmaWindowFile w;
-    w.fd = UniqueFd(req.fd);
-    w.size = req.window_size;
-    w.bus_base = req.bus_base;
-    return w;
-}
 
 DmaResult<uint64_t> KernelDma::run(pciem_dma_xfer& x) {
     return run_batch(std::span(&x, 1));

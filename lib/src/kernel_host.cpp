@@ -1,26 +1,25 @@
 // SPDX-License-Identifier: MIT
 //
-// The syscall-facing part of the kernel host: create, mmap, poll, ioctl.
-// The ring protocol itself is in ring_consumer.cpp, where tests reach it.
+// The kernel host's setup: create the function, map what the model
+// shares with the kernel (ring, shadows, RAM BARs, DMA window), bind the
+// model, and the ioctls a tool may call afterwards. The loop is in
+// kernel_host_loop.cpp, the ring protocol in ring_consumer.cpp (where
+// tests reach it).
 #include "pciem/kernel_host.hpp"
 
 #include <cerrno>
-#include <chrono>
 
-#include <poll.h>
-#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "kernel_host_impl.hpp"
 #include "pciem/control.hpp"
 #include "pciem/dispatch.hpp"
 #include "pciem/error_text.hpp"
-#include "poll_spell.hpp"
 
 namespace pciem {
 
@@ -37,28 +36,22 @@ Result<void*> map_fd(int fd, size_t len, uint64_t offset, const char* what,
     return p;
 }
 
-void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 } // namespace
 
-KernelHost::Mapping::~Mapping() {
+KernelHost::Impl::Mapping::~Mapping() {
     if (addr != nullptr) {
         ::munmap(addr, len);
     }
 }
 
-KernelHost::KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options)
+KernelHost::Impl::Impl(DeviceModel& model, Device device, const KernelHostOptions& options)
     : model_(model), device_(std::move(device)), busy_poll_(options.busy_poll),
       poll_interval_us_(options.poll_interval_us),
       idle_poll_us_(options.effective_idle_poll_us()),
       idle_poll_ceiling_us_(options.effective_idle_poll_ceiling_us()), spell_us_(idle_poll_us_),
       binding_(model) {}
 
-KernelHost::~KernelHost() {
+KernelHost::Impl::~Impl() {
     if (starter_.joinable()) {
         starter_.join();
     }
@@ -123,7 +116,7 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     if (!device) {
         return std::unexpected(device.error());
     }
-    std::unique_ptr<KernelHost> host(new KernelHost(model, std::move(*device), options));
+    auto host = std::make_unique<Impl>(model, std::move(*device), options);
     if (auto ok = host->map_ring(); !ok) {
         return std::unexpected(ok.error());
     }
@@ -169,10 +162,38 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     host->irq_ = std::make_unique<KernelInterrupts>(host->device_.fd());
     host->binding_.interrupts(host->irq_.get());
     host->binding_.dma(host->dma_.get());
-    return host;
+    return std::unique_ptr<KernelHost>(new KernelHost(std::move(host)));
 }
 
-Result<void> KernelHost::map_ring() {
+KernelHost::KernelHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+KernelHost::~KernelHost() = default;
+
+Result<void> KernelHost::run() {
+    return impl_->run();
+}
+
+void KernelHost::stop() noexcept {
+    impl_->stop();
+}
+
+Result<void> KernelHost::wait_started() {
+    return impl_->wait_started();
+}
+
+Result<pciem_dev_config> KernelHost::configure(pciem_dev_config config) {
+    return impl_->configure(config);
+}
+
+pciem_ring_stats KernelHost::stats() const {
+    return impl_->stats();
+}
+
+const Device& KernelHost::device() const {
+    return impl_->device_;
+}
+
+Result<void> KernelHost::Impl::map_ring() {
     const int fd = device_.fd();
     const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
     // The header says how big the whole ring is: map it alone first.
@@ -208,7 +229,7 @@ Result<void> KernelHost::map_ring() {
     return {};
 }
 
-Result<void> KernelHost::map_shadows() {
+Result<void> KernelHost::Impl::map_shadows() {
     const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     for (auto& s : model_.shadows()) {
         pciem_shadow req{};
@@ -237,7 +258,7 @@ Result<void> KernelHost::map_shadows() {
     return {};
 }
 
-Result<void> KernelHost::map_dma_window(uint64_t bytes, bool no_bounce) {
+Result<void> KernelHost::Impl::map_dma_window(uint64_t bytes, bool no_bounce) {
     pciem_dma_window req{};
     req.size = sizeof(req);
     req.flags = no_bounce ? PCIEM_DMA_WINDOW_F_NO_BOUNCE : 0;
@@ -267,7 +288,7 @@ Result<void> KernelHost::map_dma_window(uint64_t bytes, bool no_bounce) {
     return {};
 }
 
-Result<void> KernelHost::map_ram() {
+Result<void> KernelHost::Impl::map_ram() {
     const DeviceSpec spec = model_.spec();
     for (unsigned bar = 0; bar < PCIEM_MAX_BARS; ++bar) {
         const auto b = spec.bar_at(bar);
@@ -285,59 +306,7 @@ Result<void> KernelHost::map_ram() {
     return {};
 }
 
-// ---- interrupts ---------------------------------------------------------
-
-Result<void> KernelHost::KernelInterrupts::raise(unsigned vector) {
-    pciem_irq_req req{};
-    req.size = sizeof(req);
-    req.value = vector;
-    if (::ioctl(fd_, PCIEM_IOC_RAISE, &req) < 0) {
-        const int e = errno;
-        if (e == EAGAIN) {
-            return fail(e, fmt::format("cannot raise vector {}: neither MSI nor MSI-X is "
-                                       "enabled, so the function cannot signal (EAGAIN)",
-                                       vector));
-        }
-        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_RAISE of vector {}", vector)));
-    }
-    return {};
-}
-
-Result<void> KernelHost::KernelInterrupts::set_intx(bool level) {
-    pciem_irq_req req{};
-    req.size = sizeof(req);
-    req.value = level ? 1 : 0;
-    if (::ioctl(fd_, PCIEM_IOC_SET_INTX, &req) < 0) {
-        const int e = errno;
-        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_SET_INTX to {}", req.value)));
-    }
-    return {};
-}
-
-Result<int> KernelHost::KernelInterrupts::eventfd(unsigned vector) {
-    const std::lock_guard lock(mutex_);
-    if (auto it = eventfds_.find(vector); it != eventfds_.end()) {
-        return it->second.get();
-    }
-    UniqueFd efd{::eventfd(0, EFD_CLOEXEC)};
-    if (!efd.valid()) {
-        const int e = errno;
-        return fail(e, describe_errno(e, fmt::format("eventfd for vector {}", vector)));
-    }
-    pciem_irqfd_req req{};
-    req.size = sizeof(req);
-    req.fd = efd.get();
-    req.vector = vector;
-    if (::ioctl(fd_, PCIEM_IOC_IRQFD, &req) < 0) {
-        const int e = errno;
-        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_IRQFD for vector {}", vector)));
-    }
-    const int fd = efd.get();
-    eventfds_.emplace(vector, std::move(efd));
-    return fd;
-}
-
-Result<pciem_dev_config> KernelHost::configure(pciem_dev_config config) {
+Result<pciem_dev_config> KernelHost::Impl::configure(pciem_dev_config config) {
     config.size = sizeof(config);
     if (::ioctl(device_.fd(), PCIEM_IOC_DEV_CONFIG, &config) < 0) {
         const int e = errno;
@@ -346,7 +315,7 @@ Result<pciem_dev_config> KernelHost::configure(pciem_dev_config config) {
     return config;
 }
 
-pciem_ring_stats KernelHost::stats() const {
+pciem_ring_stats KernelHost::Impl::stats() const {
     // The kernel bumps these with WRITE_ONCE; relaxed word-sized loads
     // see whole values.
     auto load = [](__u64& counter) {
@@ -364,224 +333,5 @@ pciem_ring_stats KernelHost::stats() const {
     return out;
 }
 
-void KernelHost::stop() noexcept {
-    stop_.store(true, std::memory_order_relaxed);
-    // write(2) on an eventfd is async-signal-safe and wakes poll().
-    const uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(stop_fd_.get(), &one, sizeof(one));
-}
-
-// ---- the start -------------------------------------------------------------
-
-void KernelHost::begin_start() {
-    {
-        const std::lock_guard lock(start_mutex_);
-        if (start_state_ != StartState::idle) {
-            return;
-        }
-        start_state_ = StartState::starting;
-    }
-    // PCIEM_IOC_START blocks while drivers probe, and their reads come to
-    // this thread's loop: issue it from a helper.
-    starter_ = std::thread([this] {
-        auto ok = device_.start();
-        {
-            const std::lock_guard lock(start_mutex_);
-            if (ok) {
-                start_state_ = StartState::started;
-            } else {
-                start_state_ = StartState::failed;
-                start_error_ = ok.error();
-            }
-        }
-        start_settled_.store(true, std::memory_order_release);
-        start_cv_.notify_all();
-        const uint64_t one = 1;
-        [[maybe_unused]] const ssize_t n = ::write(start_fd_.get(), &one, sizeof(one));
-    });
-}
-
-Result<void> KernelHost::wait_started() {
-    std::unique_lock lock(start_mutex_);
-    start_cv_.wait(lock, [this] {
-        return start_state_ == StartState::started || start_state_ == StartState::failed;
-    });
-    if (start_state_ == StartState::failed) {
-        return std::unexpected(*start_error_);
-    }
-    return {};
-}
-
-bool KernelHost::should_leave(std::optional<Error>* error) {
-    const bool settled = start_settled_.load(std::memory_order_acquire);
-    if (settled) {
-        const std::lock_guard lock(start_mutex_);
-        if (start_state_ == StartState::failed) {
-            *error = start_error_;
-            return true;
-        }
-    }
-    return settled && stop_.load(std::memory_order_relaxed);
-}
-
-// ---- the loop ---------------------------------------------------------------
-
-Result<void> KernelHost::run_polling() {
-    consumer_->set_polling(true);
-    std::optional<Error> error;
-    while (!should_leave(&error)) {
-        const bool ring_work = consumer_->drain() != 0;
-        if (!model_.on_poll() && !ring_work) {
-            cpu_relax();
-        }
-    }
-    consumer_->set_polling(false);
-    // Requests posted while the flag was still set got no wake-up.
-    consumer_->drain();
-    if (error) {
-        return std::unexpected(*error);
-    }
-    return {};
-}
-
-bool KernelHost::poll_until_idle(std::optional<Error>* error) {
-    using clock = std::chrono::steady_clock;
-    // The clock is read once per this many empty turns, never while there
-    // is work: without a TSC clocksource (the kernel's choice under TCG) a
-    // clock read is a system call and an HPET access that takes QEMU's big
-    // lock, dearer than a turn of the loop.
-    constexpr unsigned turns_per_clock_read = 32;
-    const auto idle = std::chrono::microseconds(spell_us_);
-    consumer_->set_polling(true); // the kernel skips wake-ups meanwhile
-    unsigned empty_turns = 0;
-    clock::time_point deadline{}; // valid once armed: at the first read after work
-    bool armed = false;
-    while (!should_leave(error)) {
-        const bool ring_work = consumer_->drain() != 0;
-        if (model_.on_poll() || ring_work) {
-            empty_turns = 0;
-            armed = false;
-            continue;
-        }
-        // Not cpu_relax(): the thread that will bring the next request
-        // (the driver's, or a vCPU's) may be waiting for this very CPU;
-        // yielding lets it run, and costs nothing when nobody waits.
-        ::sched_yield();
-        if (++empty_turns % turns_per_clock_read != 0) {
-            continue;
-        }
-        const auto now = clock::now();
-        if (!armed) {
-            deadline = now + idle;
-            armed = true;
-        }
-        if (now < deadline) {
-            continue;
-        }
-        // Idle long enough. Wake-ups on again first, then what was posted
-        // while they were off, then the model's own last look.
-        consumer_->set_polling(false);
-        const bool late = consumer_->drain() != 0;
-        if (!model_.on_idle() && !late) {
-            slept_at_ = now;
-            return true;
-        }
-        consumer_->set_polling(true);
-        empty_turns = 0;
-        armed = false;
-    }
-    consumer_->set_polling(false);
-    consumer_->drain();
-    return false;
-}
-
-void KernelHost::adapt_spell() {
-    if (idle_poll_ceiling_us_ <= idle_poll_us_ || !slept_at_) {
-        return; // a fixed spell: no clock read
-    }
-    const auto slept = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - *slept_at_);
-    spell_us_ = static_cast<uint32_t>(
-        next_poll_spell({std::chrono::microseconds(idle_poll_us_),
-                         std::chrono::microseconds(idle_poll_ceiling_us_)},
-                        slept)
-            .count());
-}
-
-Result<void> KernelHost::run_sleeping() {
-    pollfd fds[3] = {
-        {device_.fd(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {start_fd_.get(), POLLIN, 0}};
-    // Timed polling: the model's on_poll() after every wake, and a wake
-    // at least every interval. The default 50 us of timer slack would
-    // double a short interval.
-    const timespec interval{.tv_sec = poll_interval_us_ / 1000000,
-                            .tv_nsec = long{poll_interval_us_ % 1000000} * 1000};
-    if (poll_interval_us_ != 0) {
-        ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
-    }
-    std::optional<Error> error;
-    while (!should_leave(&error)) {
-        // Level-triggered: POLLIN holds while prod != cons, so slots
-        // posted while we were draining wake the next poll at once. The
-        // stop eventfd is never read (once signalled, should_leave()
-        // decides; while a start is still in flight it is not polled).
-        const bool settled = start_settled_.load(std::memory_order_acquire);
-        fds[1].events = stop_.load(std::memory_order_relaxed) && !settled ? 0 : POLLIN;
-        if (::ppoll(fds, 3, poll_interval_us_ != 0 ? &interval : nullptr, nullptr) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            const int e = errno;
-            return fail(e, describe_errno(e, "poll on the device fd"));
-        }
-        bool work = false;
-        if ((fds[0].revents & POLLIN) != 0) {
-            work = consumer_->drain() != 0;
-        }
-        if ((fds[2].revents & POLLIN) != 0) {
-            uint64_t n = 0;
-            [[maybe_unused]] const ssize_t got = ::read(start_fd_.get(), &n, sizeof(n));
-        }
-        if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
-            // The PCI core removed the function (sysfs remove), or the
-            // kernel is removing it: either way nothing is left to model.
-            auto info = device_.info();
-            const bool detached = info && info->state == PCIEM_STATE_DETACHED;
-            return fail(ENODEV, fmt::format("{}: {}; stopping its model", device_.address(),
-                                            detached ? "removed by the PCI core (sysfs remove)"
-                                                     : "the device is being removed"));
-        }
-        if (poll_interval_us_ != 0) {
-            (void)model_.on_poll();
-        }
-        if (work && idle_poll_us_ != 0) {
-            adapt_spell();
-            if (!poll_until_idle(&error)) {
-                break;
-            }
-        }
-    }
-    if (error) {
-        return std::unexpected(*error);
-    }
-    return {};
-}
-
-Result<void> KernelHost::run() {
-    model_.on_start();
-    begin_start();
-    Result<void> result;
-    if (busy_poll_) {
-        result = run_polling();
-    } else {
-        result = run_sleeping();
-    }
-    if (starter_.joinable()) {
-        // Only after a removal: the start returns once the function is gone.
-        starter_.join();
-    }
-    model_.on_stop();
-    return result;
-}
 
 } // namespace pciem

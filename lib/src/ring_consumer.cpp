@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "pciem/ring_consumer.hpp"
+#include "ring_consumer.hpp"
 
 #include <atomic>
 #include <cerrno>

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "pciem/dispatch.hpp"
-#include "pciem/ring_consumer.hpp"
+#include "ring_consumer.hpp"
 #include "testdev.hpp"
 
 #include <testdev_regs.h>

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pciem/kernel_dma.hpp"
+#include "kernel_dma.hpp"
 
 namespace {
 

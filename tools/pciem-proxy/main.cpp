@@ -23,7 +23,6 @@
 #include "mirror.hpp"
 #include "pciem/control.hpp"
 #include "pciem/device.hpp"
-#include "pciem/kernel_dma.hpp"
 #include "pciem/kernel_host.hpp"
 #include "pciem/serve.hpp"
 #include "probe.hpp"

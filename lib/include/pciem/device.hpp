@@ -8,6 +8,7 @@
 // and outstanding reads complete with all-ones.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <linux/pciem.h>
@@ -52,6 +53,18 @@ Result<pciem_dev_info> query_dev_info(int device_fd);
 // pages until the function goes, so the mapping may be dropped after the
 // call; the driver's accesses to them are no longer trapped.
 Result<void> back_bar(int device_fd, unsigned bar, uint64_t offset, void* addr, uint64_t len);
+
+// PCIEM_IOC_DMA_WINDOW_FD: the function's DMA window as a file of its own
+// (mmap()able, MAP_SHARED, nothing else), for an external device server.
+// Confined (the default), the file reaches only the driver's live mappings,
+// in their direction; any other access is a DMA fault that the kernel logs
+// and answers with SIGBUS (docs/abi.md).
+struct DmaWindowFile {
+    UniqueFd fd;
+    uint64_t size = 0;
+    uint64_t bus_base = 0;
+};
+[[nodiscard]] Result<DmaWindowFile> dma_window_file(int device_fd, bool confined = true);
 
 // A PCIEM_STATE_* in a word: "present", "detached", "not-started",
 // "removing", "pulled" ("state-N" for one this build does not know).

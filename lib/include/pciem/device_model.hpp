@@ -157,11 +157,8 @@ public:
     // Whether hosts refresh shadows after every request. Models with
     // large shadows turn it off and call shadow_update() themselves.
     [[nodiscard]] bool auto_shadow_update() const { return auto_shadow_update_; }
-    // Hosts bind their interrupt delivery (nullptr unbinds) and the
-    // backing of each RAM BAR (an empty span unbinds).
-    void bind_interrupts(Interrupts* sink) { irq_sink_ = sink; }
-    void bind_dma(Dma* dma) { dma_ = dma; }
-    void bind_ram(unsigned bar, std::span<std::byte> bytes);
+    // Hosts bind interrupt delivery, DMA, RAM BARs and shadows through a
+    // ModelBinding (below), the only way in.
 
 protected:
     // Declares the register map of a BAR; size must match spec().
@@ -171,6 +168,11 @@ protected:
     void set_auto_shadow_update(bool on) { auto_shadow_update_ = on; }
 
 private:
+    friend class ModelBinding;
+    // nullptr / an empty span unbinds.
+    void bind_interrupts(Interrupts* sink) { irq_sink_ = sink; }
+    void bind_dma(Dma* dma) { dma_ = dma; }
+    void bind_ram(unsigned bar, std::span<std::byte> bytes);
     [[nodiscard]] Result<void> check_shadow(const ShadowRange& s) const;
 
     std::array<std::unique_ptr<RegisterMap>, PCIEM_MAX_BARS> maps_;
@@ -181,11 +183,23 @@ private:
     Dma* dma_ = nullptr;
 };
 
-// A host's hold on a model: everything it bound (interrupt delivery, DMA,
-// the backing of RAM BARs and shadows) is unbound when the binding goes,
-// so no host can forget a step and leave the model pointing into freed
-// memory. A host declares it after the members those pointers lead into,
-// so that it is destroyed, and unbinds, first.
+// A host's hold on a model, and the only way to bind one: everything it
+// bound (interrupt delivery, DMA, the backing of RAM BARs and shadows) is
+// unbound when the binding goes, so no host can forget a step and leave
+// the model pointing into freed memory. A host (or a model that hosts
+// another, as the chaos layer does) declares it after the members those
+// pointers lead into, so that it is destroyed, and unbinds, first.
+//
+//     class MyHost {
+//         ...
+//         MyInterrupts irq_;
+//         MyDma dma_;
+//         pciem::ModelBinding binding_;   // last
+//     };
+//     MyHost::MyHost(DeviceModel& m) : binding_(m) {
+//         binding_.interrupts(&irq_);
+//         binding_.dma(&dma_);
+//     }
 class ModelBinding {
 public:
     explicit ModelBinding(DeviceModel& model) : model_(model) {}

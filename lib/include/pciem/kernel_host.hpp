@@ -19,28 +19,22 @@
 // inside that call and their reads must be answered) and serves until
 // stop(); destroying the host removes the function (a surprise removal
 // for its driver).
+//
+// What it is made of (the ring consumer, the checked DMA, the interrupt
+// ioctls, the mappings, the start thread) is libpciem's own business,
+// behind KernelHost::Impl (lib/src/kernel_host_impl.hpp).
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <linux/pciem.h>
 
 #include "pciem/device.hpp"
 #include "pciem/device_model.hpp"
 #include "pciem/error.hpp"
-#include "pciem/kernel_dma.hpp"
-#include "pciem/ring_consumer.hpp"
-#include "pciem/unique_fd.hpp"
 
 namespace pciem {
 
@@ -128,91 +122,13 @@ public:
     Result<pciem_dev_config> configure(pciem_dev_config config);
     // A snapshot of the kernel's counters for this device.
     [[nodiscard]] pciem_ring_stats stats() const;
-    [[nodiscard]] const Device& device() const { return device_; }
+    [[nodiscard]] const Device& device() const;
+
+    struct Impl;
 
 private:
-    // One mmap()ed region, unmapped on destruction.
-    struct Mapping {
-        void* addr = nullptr;
-        size_t len = 0;
-        Mapping() = default;
-        Mapping(void* a, size_t l) : addr(a), len(l) {}
-        Mapping(Mapping&& o) noexcept : addr(o.addr), len(o.len) { o.addr = nullptr; }
-        Mapping& operator=(Mapping&&) = delete;
-        Mapping(const Mapping&) = delete;
-        Mapping& operator=(const Mapping&) = delete;
-        ~Mapping();
-    };
-
-    // The model's irq(): PCIEM_IOC_RAISE/SET_INTX, and one eventfd per
-    // vector bound with PCIEM_IOC_IRQFD on first use.
-    class KernelInterrupts final : public Interrupts {
-    public:
-        explicit KernelInterrupts(int device_fd) : fd_(device_fd) {}
-        Result<void> raise(unsigned vector) override;
-        Result<void> set_intx(bool level) override;
-        Result<int> eventfd(unsigned vector) override;
-
-    private:
-        int fd_;
-        std::mutex mutex_;
-        std::map<unsigned, UniqueFd> eventfds_;
-    };
-
-    enum class StartState { idle, starting, started, failed };
-
-    KernelHost(DeviceModel& model, Device device, const KernelHostOptions& options);
-    Result<void> map_ring();
-    Result<void> map_shadows();
-    Result<void> map_ram();
-    Result<void> map_dma_window(uint64_t bytes, bool no_bounce);
-    void begin_start();
-    // Whether run() may return now: stop() was called and no start is
-    // in flight. Sets *error when the start failed.
-    bool should_leave(std::optional<Error>* error);
-    Result<void> run_polling();
-    Result<void> run_sleeping();
-    // The polling spell after a wake with work (idle_poll_us): false
-    // when the loop should leave.
-    bool poll_until_idle(std::optional<Error>* error);
-    // Before a spell: the adaptive spell follows the gap since the last
-    // one ended.
-    void adapt_spell();
-
-    DeviceModel& model_;
-    Device device_;
-    bool busy_poll_;
-    uint32_t poll_interval_us_;
-    // The polling spell after work (0: none), its ceiling (the adaptive
-    // default grows it up to there, lib/src/poll_spell.hpp) and its
-    // current length; when the loop last went to sleep after a spell.
-    uint32_t idle_poll_us_;
-    uint32_t idle_poll_ceiling_us_;
-    uint32_t spell_us_;
-    std::optional<std::chrono::steady_clock::time_point> slept_at_;
-    std::optional<Mapping> ring_map_;
-    std::vector<Mapping> shadow_maps_;
-    std::vector<Mapping> ram_maps_;
-    std::optional<Mapping> dma_window_map_;
-    std::optional<Mapping> dma_perm_map_;
-    std::unique_ptr<RingConsumer> consumer_;
-    RingView ring_;
-    UniqueFd stop_fd_;
-    std::atomic<bool> stop_{false};
-    std::unique_ptr<KernelInterrupts> irq_;
-    std::unique_ptr<KernelDma> dma_;
-    // The start: state and result under start_mutex_; start_fd_ wakes a
-    // sleeping loop when the helper thread is done.
-    std::mutex start_mutex_;
-    std::condition_variable start_cv_;
-    StartState start_state_ = StartState::idle;
-    std::optional<Error> start_error_;
-    std::atomic<bool> start_settled_{false};
-    UniqueFd start_fd_;
-    std::thread starter_;
-    // Last: destroyed first, it unbinds the model from the mappings,
-    // interrupts and DMA above before they go.
-    ModelBinding binding_;
+    explicit KernelHost(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
 };
 
 } // namespace pciem

@@ -4,6 +4,7 @@
 // docs/abi.md "The request ring"), with no system calls in it: the
 // KernelHost points it at the mmap()ed ring, unit tests at a ring in a
 // std::vector. Only this file knows the ring's memory-ordering rules.
+// Private to libpciem (and its unit test): no model or tool sees the ring.
 #pragma once
 
 #include <cstddef>
