@@ -142,15 +142,20 @@ struct pciem_irq {
 };
 
 /**
- * struct pciem_rambar - pages backing a PCIEM_BAR_RAM BAR
+ * struct pciem_rambar - pages backing a BAR's plain memory
  * @pages:	one per page of the BAR (or of a DMA window, which is
- *		backed the same way); physically contiguous per 2 MiB when
- *		the size is at least that, so it can be mapped with PMDs
+ *		backed the same way): for a PCIEM_BAR_RAM BAR or a window the
+ *		kernel's, physically contiguous per 2 MiB when the size is at
+ *		least that, so it can be mapped with PMDs; for @pinned the
+ *		owner's, NULL where the page stays trapped
  * @npages:	entries in @pages
+ * @pinned:	user pages pinned by PCIEM_IOC_BAR_BACKING, unpinned (in
+ *		process context) when the function is freed
  */
 struct pciem_rambar {
 	struct page **pages;
 	unsigned long npages;
+	bool pinned;
 };
 
 #define PCIEM_DMA_TRACE		8	/* stack frames kept per map/unmap */
@@ -375,6 +380,8 @@ struct pciem_faults {
  * @owner_comm:	that process's command name
  * @label:	free text from its creator, shown in listings
  * @name:	"DDDDD:BB:DD.F", for log lines from any context
+ * @free_work:	frees it in process context when pinned pages must be
+ *		let go (pciem_wq)
  */
 struct pciem_function {
 	struct kref ref;
@@ -402,6 +409,7 @@ struct pciem_function {
 	char owner_comm[TASK_COMM_LEN];
 	char label[PCIEM_LABEL_LEN];
 	char name[16];
+	struct work_struct free_work;
 };
 
 /**
@@ -580,6 +588,10 @@ int pciem_rambar_alloc(struct pciem_function *fn);
 void pciem_rambar_free(struct pciem_function *fn);
 struct page *pciem_rambar_page(struct pciem_function *fn, unsigned int bar,
 			       u64 off, bool huge);
+bool pciem_rambar_pinned(struct pciem_function *fn);
+struct page **pciem_rambar_chunk(struct pciem_function *fn, unsigned int bar,
+				 u64 off);
+long pciem_bar_backing_ioctl(struct pciem_function *fn, void __user *uarg);
 int pciem_pages_alloc(struct pciem_rambar *rb, u64 size);
 void pciem_pages_free(struct pciem_rambar *rb);
 
@@ -707,6 +719,8 @@ void pciem_trap_exit(void);
 
 /* pciem_main.c */
 extern struct dentry *pciem_debugfs;
+/* Work that must run in process context and be done before unload. */
+extern struct workqueue_struct *pciem_wq;
 
 /* pciem_abi.c */
 int pciem_copy_struct_in(void *dst, size_t ksize, size_t minsize,

@@ -252,6 +252,8 @@ static long pciem_dev_ioctl(struct file *file, unsigned int cmd,
 		return pciem_dma_window_ioctl(fn, uarg);
 	case _IOC_NR(PCIEM_IOC_DMA_WINDOW_FD):
 		return pciem_dma_window_fd_ioctl(fn, uarg);
+	case _IOC_NR(PCIEM_IOC_BAR_BACKING):
+		return pciem_bar_backing_ioctl(fn, uarg);
 	}
 	return pciem_ring_ioctl(fn, _IOC_NR(cmd), uarg);
 }

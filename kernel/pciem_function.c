@@ -36,17 +36,34 @@
 
 /* ---- references ------------------------------------------------------------ */
 
-static void pciem_function_free_rcu(struct rcu_head *rcu)
+static void pciem_function_free_now(struct pciem_function *fn)
 {
-	struct pciem_function *fn = container_of(rcu, struct pciem_function,
-						 rcu);
-
 	pciem_ring_free(&fn->ring);
 	pciem_rambar_free(fn);
 	pciem_irq_free(fn);
 	pciem_faults_free(fn);
 	kvfree(fn->create_rec);
 	kvfree(fn);
+}
+
+static void pciem_function_free_work(struct work_struct *work)
+{
+	pciem_function_free_now(container_of(work, struct pciem_function,
+					     free_work));
+}
+
+static void pciem_function_free_rcu(struct rcu_head *rcu)
+{
+	struct pciem_function *fn = container_of(rcu, struct pciem_function,
+						 rcu);
+
+	/* Unpinning marks the pages dirty under their lock, which sleeps. */
+	if (pciem_rambar_pinned(fn)) {
+		INIT_WORK(&fn->free_work, pciem_function_free_work);
+		queue_work(pciem_wq, &fn->free_work);
+		return;
+	}
+	pciem_function_free_now(fn);
 }
 
 /*

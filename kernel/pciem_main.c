@@ -33,6 +33,7 @@ static struct pciem_host pciem_host;
  * faults (pciem_fault.c).
  */
 struct dentry *pciem_debugfs;
+struct workqueue_struct *pciem_wq;
 
 static int pciem_ctl_open(struct inode *inode, struct file *file)
 {
@@ -112,11 +113,15 @@ static int __init pciem_init(void)
 		pr_err("window_mb must be > 0 and window32_mb a power of two\n");
 		return -EINVAL;
 	}
+	pciem_wq = alloc_workqueue("pciem", 0, 0);
+	if (!pciem_wq)
+		return -ENOMEM;
 	pciem_debugfs = debugfs_create_dir("pciem", NULL);
 	ret = pciem_host_init(&pciem_host, (u64)window_mb * SZ_1M,
 			      (u64)window32_mb * SZ_1M);
 	if (ret) {
 		debugfs_remove_recursive(pciem_debugfs);
+		destroy_workqueue(pciem_wq);
 		return ret;
 	}
 	ret = pciem_trap_init(&pciem_host);
@@ -133,6 +138,7 @@ err_trap:
 err_host:
 	pciem_host_exit(&pciem_host);
 	debugfs_remove_recursive(pciem_debugfs);
+	destroy_workqueue(pciem_wq);
 	return ret;
 }
 
@@ -146,6 +152,8 @@ static void __exit pciem_exit(void)
 	pciem_host_exit(&pciem_host);
 	/* Functions are freed from RCU callbacks: let them finish. */
 	rcu_barrier();
+	/* ... and those with pinned pages from work items they queued. */
+	destroy_workqueue(pciem_wq);
 }
 
 module_init(pciem_init);

@@ -71,7 +71,9 @@ static void find_region(struct pciem_function *fn, unsigned long pgoff,
 	} else if (pgoff >= bar0) {
 		bar = (pgoff >> BAR_SHIFT) - 1;
 		r->first = (bar + 1) << BAR_SHIFT;
-		if (bar < PCIEM_MAX_BARS && fn->ram[bar].pages) {
+		/* Not a BAR backed by its owner's pages: they are not ours to hand out. */
+		if (bar < PCIEM_MAX_BARS &&
+		    (fn->cfg.bar_flags[bar] & PCIEM_BAR_RAM)) {
 			r->pages = &fn->ram[bar];
 			r->npages = r->pages->npages;
 		}

@@ -47,11 +47,16 @@
  * struct trap_entry - one page-table leaf we changed
  * @leaf:	the entry and its value before we changed it
  * @ram:	for a RAM BAR, the page it now maps instead of being cleared
- * @fn:		the function owning @ram, referenced while mapped
+ * @split:	for a 2 MiB leaf over pinned pages (PCIEM_IOC_BAR_BACKING),
+ *		the page slots a table of our own maps, NULL ones trapped
+ * @table:	that table, pointed to by the leaf's entry while armed
+ * @fn:		the function owning @ram or @split, referenced while mapped
  */
 struct trap_entry {
 	struct pciem_arch_leaf leaf;
 	struct page *ram;
+	struct page **split;
+	void *table;
 	struct pciem_function *fn;
 };
 
@@ -116,7 +121,16 @@ static void find_ram(struct trap_entry *e, phys_addr_t phys)
 	fn = pciem_function_find_bar(trap_host, phys, &bar, &off);
 	if (!fn)
 		return;
-	if (fn->cfg.bar_flags[bar] & PCIEM_BAR_RAM) {
+	if (fn->ram[bar].pinned) {
+		if (e->leaf.size == PAGE_SIZE)
+			e->ram = pciem_rambar_page(fn, bar, off, false);
+		else if (e->leaf.size == PMD_SIZE)
+			e->split = pciem_rambar_chunk(fn, bar, off);
+		if (e->ram || e->split) {
+			e->fn = fn;
+			return;
+		}
+	} else if (fn->cfg.bar_flags[bar] & PCIEM_BAR_RAM) {
 		if (e->leaf.size <= PMD_SIZE)
 			e->ram = pciem_rambar_page(fn, bar, off,
 						   e->leaf.size == PMD_SIZE);
@@ -128,6 +142,23 @@ static void find_ram(struct trap_entry *e, phys_addr_t phys)
 				    fn->name, bar);
 	}
 	pciem_function_put(fn);
+}
+
+/*
+ * A 2 MiB leaf over pinned pages: a table of our own maps the backed ones
+ * and leaves the rest trapped. Without one (no memory, or an architecture
+ * that does not split) the whole leaf is trapped: slower, still correct.
+ */
+static void split_table(struct trap_entry *e)
+{
+	e->table = pciem_arch_table_make(e->split);
+	if (e->table)
+		return;
+	pr_warn_ratelimited("%s: cannot split a 2 MiB mapping of a backed BAR into 4 KiB pages: trapping it instead\n",
+			    e->fn->name);
+	e->split = NULL;
+	pciem_function_put(e->fn);
+	e->fn = NULL;
 }
 
 /*
@@ -158,14 +189,22 @@ static void trap_arm(unsigned long va, unsigned long end, phys_addr_t phys)
 		}
 		map->ent[n].leaf = leaf;
 		find_ram(&map->ent[n], phys + (a - va));
+		if (map->ent[n].split)
+			split_table(&map->ent[n]);
 		n++;
 	}
 	map->nent = n;
 
 	spin_lock(&trap_write_lock);
 	list_add_rcu(&map->node, &trap_maps);
-	for (i = 0; i < n; i++)
-		pciem_arch_leaf_trap(&map->ent[i].leaf, map->ent[i].ram);
+	for (i = 0; i < n; i++) {
+		if (map->ent[i].table)
+			pciem_arch_leaf_split(&map->ent[i].leaf,
+					      map->ent[i].table);
+		else
+			pciem_arch_leaf_trap(&map->ent[i].leaf,
+					     map->ent[i].ram);
+	}
 	spin_unlock(&trap_write_lock);
 	/* A translation still cached anywhere would let an access escape. */
 	pciem_arch_flush_tlb_all();
@@ -175,6 +214,7 @@ static void trap_arm(unsigned long va, unsigned long end, phys_addr_t phys)
 static void trap_disarm(unsigned long va)
 {
 	struct trap_map *map, *found = NULL;
+	bool tables = false;
 	unsigned int i;
 
 	spin_lock(&trap_write_lock);
@@ -193,8 +233,16 @@ static void trap_disarm(unsigned long va)
 	if (!found)
 		return;
 	for (i = 0; i < found->nent; i++)
+		tables |= found->ent[i].table != NULL;
+	/* No CPU may still walk a table of ours when it is freed. */
+	if (tables)
+		pciem_arch_flush_tlb_all();
+	for (i = 0; i < found->nent; i++) {
+		if (found->ent[i].table)
+			pciem_arch_table_free(found->ent[i].table);
 		if (found->ent[i].fn)
 			pciem_function_put(found->ent[i].fn);
+	}
 	kfree_rcu(found, rcu);
 }
 
@@ -484,7 +532,7 @@ static int traps_show(struct seq_file *m, void *unused)
 		for (i = 0; i < map->nent; i++) {
 			n[map->ent[i].leaf.size == PUD_SIZE ? 2 :
 			  map->ent[i].leaf.size == PMD_SIZE ? 1 : 0]++;
-			ram += map->ent[i].ram != NULL;
+			ram += map->ent[i].ram || map->ent[i].table;
 		}
 		seq_printf(m, "%p-%p phys %pa 4K %u 2M %u 1G %u ram %u\n",
 			   (void *)map->va, (void *)map->end, &map->phys,

@@ -23,6 +23,22 @@ Result<pciem_dev_info> query_dev_info(int device_fd) {
     return info;
 }
 
+Result<void> back_bar(int device_fd, unsigned bar, uint64_t offset, void* addr, uint64_t len) {
+    pciem_bar_backing req{};
+    req.size = sizeof(req);
+    req.bar = bar;
+    req.offset = offset;
+    req.len = len;
+    req.addr = reinterpret_cast<uintptr_t>(addr);
+    if (::ioctl(device_fd, PCIEM_IOC_BAR_BACKING, &req) < 0) {
+        const int e = errno;
+        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_BAR_BACKING of BAR {} bytes "
+                                                     "{:#x}..{:#x}",
+                                                     bar, offset, offset + len)));
+    }
+    return {};
+}
+
 std::string state_name(uint32_t state) {
     switch (state) {
     case PCIEM_STATE_PRESENT:

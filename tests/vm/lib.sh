@@ -261,3 +261,45 @@ fbcon_abab() {
 	printf '\033[2J\033[H\033[?25lABAB' >/dev/tty1
 	screen_is "fbcon text ABAB ($1)" text "$snap" 0 0 4
 }
+
+# ---- models served over vfio-user behind pciem-proxy ----
+# start_served LABEL SOCK CMD...: CMD (a model program) serving vfio-user
+# on SOCK, then pciem-proxy putting it on the bus. Sets SERVER_PID,
+# PROXY_PID, and MODEL_PID/MODEL_ADDRS as start_owner does (the proxy);
+# the proxy's output is in /tmp/owner.$$.log.
+start_served() {
+	label=$1
+	sock=$2
+	shift 2
+	rm -f /tmp/served.ready "$sock"
+	"$@" --vfio-user "$sock" --ready-file /tmp/served.ready >/tmp/served.log 2>&1 &
+	SERVER_PID=$!
+	if ! wait_for 200 -s /tmp/served.ready; then
+		cat /tmp/served.log
+		fail "$label did not serve on $sock"
+		return 1
+	fi
+	start_owner pciem-proxy pciem-proxy --socket "$sock" --ready-file @READY@ || return 1
+	PROXY_PID=$MODEL_PID
+}
+# same_as_direct WHAT PNG: the snapshot is bit for bit PNG (a direct run's).
+same_as_direct() {
+	if pciem_fb_client same "$snap" "$2" >/tmp/check.log 2>&1; then
+		note "ok: $1: the picture is the direct run's: $(tail -n 1 /tmp/check.log)"
+	else
+		cat /tmp/check.log
+		fail "$1: the picture differs from the direct run's"
+	fi
+}
+# stop_served: the proxy stops: its function goes, the server stays; then
+# the server ends on SIGTERM with status 0.
+stop_served() {
+	addr=$(first_addr)
+	MODEL_PID=$PROXY_PID
+	stop_model
+	wait_gone "$addr" || fail "$addr still there after the proxy stopped"
+	kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited when its client left"
+	kill "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID"
+	expect_eq "server exit status on SIGTERM" "$?" 0
+}

@@ -48,6 +48,9 @@ std::optional<uint64_t> ForwardedDevice::on_mmio_read(unsigned bar, uint64_t off
     if (broken()) {
         return ones(size);
     }
+    if (bar < forwarded_reads_.size()) {
+        forwarded_reads_[bar].fetch_add(1, std::memory_order_relaxed);
+    }
     auto data = client_.region_read(bar, offset, size);
     if (!data && Client::refused(data.error())) {
         // The device refused this access (QEMU's edu: a 1-byte read of a
@@ -72,6 +75,9 @@ void ForwardedDevice::on_mmio_write(unsigned bar, uint64_t offset, unsigned size
     }
     std::byte bytes[8];
     std::memcpy(bytes, &value, sizeof(bytes));
+    if (bar < forwarded_writes_.size()) {
+        forwarded_writes_[bar].fetch_add(1, std::memory_order_relaxed);
+    }
     if (auto ok = client_.region_write(bar, offset, std::span(bytes, size)); !ok) {
         report_fault(ok.error().message);
         return;

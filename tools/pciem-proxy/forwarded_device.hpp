@@ -15,6 +15,9 @@
 // from then on, and on_fault runs once so the proxy removes the function.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -24,6 +27,8 @@
 #include "intx_line.hpp"
 #include "mirror.hpp"
 #include "pciem/device_model.hpp"
+
+#include <linux/pciem.h>
 
 namespace pciem::proxy {
 
@@ -57,6 +62,18 @@ public:
     // Records a fault met outside the model (the socket watcher).
     void report_fault(const std::string& what);
 
+    // Trapped accesses forwarded per BAR so far (REGION_READ/REGION_WRITE
+    // sent): what the driver did to BAR memory shared with the server
+    // (bar_backing.hpp) never counts here.
+    struct Forwarded {
+        uint64_t reads = 0;
+        uint64_t writes = 0;
+    };
+    [[nodiscard]] Forwarded forwarded(unsigned bar) const {
+        return {forwarded_reads_[bar].load(std::memory_order_relaxed),
+                forwarded_writes_[bar].load(std::memory_order_relaxed)};
+    }
+
 private:
     // Writes `size` bytes of the server's config space.
     Result<void> config_write(uint16_t offset, unsigned size, uint32_t value);
@@ -81,6 +98,9 @@ private:
     mutable std::mutex fault_mutex_;
     std::optional<std::string> fault_;
     std::function<void()> on_fault_;
+    // Indexed by BAR; the model's callbacks may run on several threads.
+    std::array<std::atomic<uint64_t>, PCIEM_MAX_BARS> forwarded_reads_{};
+    std::array<std::atomic<uint64_t>, PCIEM_MAX_BARS> forwarded_writes_{};
 };
 
 } // namespace pciem::proxy

@@ -5,7 +5,9 @@
 // SIGINT/SIGTERM or until the server goes away; either way the function
 // is removed (a surprise removal for its driver).
 #include <poll.h>
+#include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -15,10 +17,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bar_backing.hpp"
 #include "client.hpp"
 #include "forwarded_device.hpp"
 #include "mirror.hpp"
 #include "pciem/control.hpp"
+#include "pciem/device.hpp"
 #include "pciem/kernel_host.hpp"
 #include "pciem/serve.hpp"
 #include "probe.hpp"
@@ -35,6 +39,7 @@ struct Options {
     unsigned dma_window_mb = 64;
     std::string control_path = PCIEM_CONTROL_NODE;
     bool probe_only = false;
+    bool trap_all = false;
 };
 
 constexpr int exit_fault = 1;
@@ -55,6 +60,45 @@ void watch_hangup(int fd, const std::atomic<bool>& done, pciem::proxy::Forwarded
             dev.report_fault("the server closed the connection");
             return;
         }
+    }
+}
+
+// The server's mmap()able BAR pieces become memory shared with the
+// driver (before the function starts: the kernel takes them only then).
+// A piece the kernel refuses stays trapped, as it always was.
+void back_bars(const pciem::proxy::ServerDevice& server, const pciem::proxy::BackingPlan& plan,
+               int device_fd) {
+    std::vector<std::string> notes = plan.notes;
+    const uint64_t backed = pciem::proxy::apply_bar_backing(
+        server, plan,
+        [device_fd](const pciem::proxy::BackingPiece& p, void* addr) {
+            return pciem::back_bar(device_fd, p.bar, p.bar_offset, addr, p.len);
+        },
+        notes);
+    for (const auto& n : notes) {
+        fmt::print(stderr, "pciem-proxy: note: {}\n", n);
+    }
+    if (backed != 0) {
+        fmt::print("pciem-proxy: {} bytes of BAR memory shared with the server, not trapped\n",
+                   backed);
+    }
+}
+
+// On the way out: the BAR accesses that were trapped and forwarded, so a
+// test can tell shared BAR memory (none counted) from forwarded BARs.
+void print_forwarded(const pciem::proxy::ForwardedDevice& device,
+                     const std::array<bool, 6>& bar_present) {
+    std::string line;
+    for (unsigned bar = 0; bar < bar_present.size(); ++bar) {
+        if (bar_present[bar]) {
+            const auto f = device.forwarded(bar);
+            line += fmt::format("{}BAR{} {} reads {} writes", line.empty() ? "" : ", ", bar,
+                                f.reads, f.writes);
+        }
+    }
+    if (!line.empty()) {
+        fmt::print("pciem-proxy: forwarded: {}\n", line);
+        std::fflush(stdout);
     }
 }
 
@@ -134,7 +178,10 @@ int run(const Options& o) {
         label = "vfio-user:..." + o.socket.substr(o.socket.size() - (PCIEM_LABEL_LEN - 14));
     }
     mirror->spec.label(label).origin(o.socket);
+    const auto backing = pciem::proxy::plan_bar_backing(
+        *server, *mirror, static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
 
+    const auto bar_present = mirror->bar_present;
     pciem::proxy::ForwardedDevice device(*client, std::move(*mirror));
     if (auto ok = device.program_server_header(); !ok) {
         return complain(ok.error().message);
@@ -145,6 +192,9 @@ int run(const Options& o) {
     auto host = pciem::KernelHost::create(device, hopts);
     if (!host) {
         return complain(host.error().message);
+    }
+    if (!o.trap_all) {
+        back_bars(*server, backing, (*host)->device().fd());
     }
     if (o.dma_window_mb != 0) {
         auto win = pciem::dma_window_file((*host)->device().fd());
@@ -168,6 +218,7 @@ int run(const Options& o) {
     auto sig = pciem::serve_until_signal(**host, stop, o.ready_file);
     done.store(true);
     watcher.join();
+    print_forwarded(device, bar_present);
     const auto fault = device.fault();
     device.unwire_intx(); // its thread raises the host's line
     host->reset();        // the function goes before the proxy says why
@@ -211,6 +262,9 @@ int main(int argc, char** argv) {
     app.add_flag("--probe-only", o.probe_only,
                  "Print what the server offers and the PCIem function that would stand for it, "
                  "then exit (needs no PCIem)");
+    app.add_flag("--trap-all", o.trap_all,
+                 "Forward every BAR access, even to what the server offers as mmap()able (no "
+                 "shared BAR memory: the reference for benchmarks, or to see each access)");
     app.add_option("--control", o.control_path, "PCIem control node")->capture_default_str();
     try {
         app.parse(argc, argv);

@@ -637,6 +637,39 @@ struct pciem_dma_window_fd {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Device fd: BAR pages backed by the caller's memory                      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * PCIEM_IOC_BAR_BACKING: before the function is on the bus (create it
+ * with PCIEM_CREATE_F_DEFER_ADD, call this, then PCIEM_IOC_START), make
+ * len bytes at offset of trapped memory BAR `bar` plain memory: the pages
+ * of the caller's mapping at addr (a MAP_SHARED mapping of memory another
+ * process shares, such as a vfio-user server's mmap()able region). The
+ * kernel pins them (long-term, for writing) until the function is freed,
+ * and the driver's ioremap of those BAR pages maps them: its accesses are
+ * not trapped and the model sees no requests for them, only the bytes.
+ * The rest of the BAR stays trapped. Call it once per piece (sparse mmap).
+ *
+ * offset, len and addr are page aligned, len is not 0, the piece lies in
+ * the BAR, and no page of it is backed already. The BAR is a memory BAR
+ * without PCIEM_BAR_RAM (a RAM BAR's pages are the kernel's) of at most
+ * PCIEM_MAX_RAM_BAR bytes; the device fd cannot mmap it (its owner has
+ * the memory already). Errors: EINVAL (arguments, or not such a BAR),
+ * EBUSY (the function is on the bus, or a page is backed already),
+ * EFAULT (addr..addr+len is not mapped writable, or cannot be pinned).
+ */
+struct pciem_bar_backing {
+	__u32 size;
+	__u32 flags;			/* none defined yet: 0 */
+	__u32 bar;			/* BAR index, 0..5 */
+	__u32 reserved;
+	__u64 offset;			/* in the BAR, page aligned */
+	__u64 len;			/* bytes, page aligned, not 0 */
+	__u64 addr;			/* user address, page aligned */
+};
+
+/* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_LIST (control fd): the functions that exist now               */
 /* ---------------------------------------------------------------------- */
 
@@ -913,5 +946,6 @@ struct pciem_record_req {
 #define PCIEM_IOC_DMA		_IOWR(PCIEM_IOC_MAGIC, 0x49, struct pciem_dma_req)
 #define PCIEM_IOC_DMA_WINDOW	_IOWR(PCIEM_IOC_MAGIC, 0x4a, struct pciem_dma_window)
 #define PCIEM_IOC_DMA_WINDOW_FD	_IOWR(PCIEM_IOC_MAGIC, 0x4b, struct pciem_dma_window_fd)
+#define PCIEM_IOC_BAR_BACKING	_IOW(PCIEM_IOC_MAGIC, 0x4c, struct pciem_bar_backing)
 
 #endif /* _UAPI_LINUX_PCIEM_H */

@@ -139,6 +139,24 @@ void pciem_arch_leaf_trap(const struct pciem_arch_leaf *leaf, struct page *ram)
 	}
 }
 
+/*
+ * Not on arm64 yet: replacing a live block with a table needs the
+ * break-before-make sequence, which is not written (nor tested) here. A
+ * 2 MiB leaf over a backed BAR is trapped whole instead.
+ */
+void *pciem_arch_table_make(struct page *const *pages)
+{
+	return NULL;
+}
+
+void pciem_arch_leaf_split(const struct pciem_arch_leaf *leaf, void *table)
+{
+}
+
+void pciem_arch_table_free(void *table)
+{
+}
+
 void pciem_arch_leaf_restore(const struct pciem_arch_leaf *leaf)
 {
 	switch (leaf->size) {

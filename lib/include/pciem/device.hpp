@@ -46,6 +46,14 @@ private:
 // PCIEM_IOC_DEV_INFO on any device fd.
 Result<pciem_dev_info> query_dev_info(int device_fd);
 
+// PCIEM_IOC_BAR_BACKING on a device fd, between creation (with
+// PCIEM_CREATE_F_DEFER_ADD) and start: `len` bytes at `offset` of trapped
+// BAR `bar` become the memory at `addr` (page aligned, a writable shared
+// mapping, e.g. of a device server's region fd). The kernel pins those
+// pages until the function goes, so the mapping may be dropped after the
+// call; the driver's accesses to them are no longer trapped.
+Result<void> back_bar(int device_fd, unsigned bar, uint64_t offset, void* addr, uint64_t len);
+
 // PCIEM_IOC_DMA_WINDOW_FD: the function's DMA window as a file of its own
 // (mmap()able, MAP_SHARED, nothing else), for an external device server.
 // Confined (the default), the file reaches only the driver's live mappings,

@@ -2,8 +2,9 @@
 /*
  * The operations an input is made of: hostile create requests (BAR sizes,
  * capability lists), every device-fd ioctl with arguments near and past
- * their limits, mmaps of the ring, BARs, shadows and DMA window at odd
- * offsets and lengths, config space through sysfs, remove/rescan, and the
+ * their limits (BAR backing with the fuzzer's own mappings among them),
+ * mmaps of the ring, BARs, shadows and DMA window at odd offsets and
+ * lengths, config space through sysfs, remove/rescan, and the
  * lifetime races: a fork whose child closes or exits holding the fds, a
  * close while another thread is inside a call on the same file, create/
  * destroy storms from several threads.
@@ -233,6 +234,47 @@ static void op_create(struct prog *pr)
 
 /* ---- device-fd calls ------------------------------------------------------ */
 
+/*
+ * PCIEM_IOC_BAR_BACKING: anonymous memory, the fuzzer's own mappings of
+ * device fds (ring, BARs, windows), misaligned, NULL or kernel addresses,
+ * over BARs and ranges near their limits.
+ */
+static void bar_backing(struct prog *pr, int fd)
+{
+	static void *anon;
+	const size_t anon_len = 4u << 20;
+	struct pciem_bar_backing b;
+	void *mapped = maps[take8(pr) % MAPS].addr;
+
+	if (!anon) {
+		anon = mmap(NULL, anon_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (anon == MAP_FAILED)
+			anon = NULL;
+	}
+	memset(&b, 0, sizeof(b));
+	b.size = struct_size(pr, sizeof(b));
+	b.flags = take8(pr) > 0xf0;
+	b.reserved = take8(pr) > 0xf0;
+	b.bar = (uint32_t)PICK(pr, 0, 1, 2, 3, 5, 6, ~0u);
+	b.offset = PICK(pr, 0, 4096, 2 << 20, 1, 0xfff, 1ull << 40, ~0ull & ~0xfffull);
+	b.len = PICK(pr, 4096, 8192, 2 << 20, 4 << 20, 0, 4095, PCIEM_MAX_RAM_BAR,
+		     ~0ull & ~0xfffull);
+	switch (take8(pr) % 5) {
+	case 0:
+		b.addr = anon ? (uintptr_t)anon + (take8(pr) % 4) * 4096ull : 0;
+		break;
+	case 1:
+		b.addr = (uintptr_t)mapped;
+		break;
+	case 2:
+		b.addr = (uintptr_t)scratch + take16(pr) % SCRATCH_PTR_RANGE;
+		break;
+	default:
+		b.addr = PICK(pr, 0, 4096, 0xdead000000000000ull, 0xffff888000000000ull);
+	}
+	call(fd, PCIEM_IOC_BAR_BACKING, &b);
+}
+
 static void op_dev_misc(struct prog *pr)
 {
 	int fd = slot_fd(pr);
@@ -319,6 +361,10 @@ static void op_dev_misc(struct prog *pr)
 		break;
 	}
 	default:
+		if (take8(pr) & 1) {
+			bar_backing(pr, fd);
+			break;
+		}
 		/* an unknown command number on the device fd */
 		call(fd, _IOWR(PCIEM_IOC_MAGIC, 0x40 + take8(pr) % 64, struct pciem_dev_info), &u);
 		break;
