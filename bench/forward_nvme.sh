@@ -26,17 +26,23 @@ on
   - pciem-nvme --memory --cpu 0: PCIem's own NVMe model, its defaults;
   - forwarded: QEMU's nvme model in a second QEMU inside the guest
     (-machine x-remote -accel qtest, image in the guest's RAM) behind
-    pciem-proxy; server and proxy on CPU 0.
+    pciem-proxy; server and proxy on CPU 0;
+  - served: PCIem's NVMe model as a vfio-user server (pciem-nvme
+    --vfio-user, libpciem's third host) behind pciem-proxy, both on CPU 0:
+    the same model as pciem-nvme, one socket between it and the bus.
 Then the per-access round trip, through drivers/pciem_mmio_test's debugfs
 'bench' file (N readl() of BAR0 offset 0, N writel() to a scratch register
 and one read; the fastest of --reps, on CPU 1):
   - edu: QEMU's edu on the VM (a TCG MMIO exit, no trap): the reference;
   - PCIem model: pciem-testdev --cpu 0, its defaults (trap, ring, model);
   - forwarded: QEMU's edu model inside the guest behind pciem-proxy (trap,
-    ring, proxy, REGION_READ/WRITE on the socket, the server).
+    ring, proxy, REGION_READ/WRITE on the socket, the server);
+  - served: pciem-testdev --vfio-user behind pciem-proxy (the PCIem model's
+    register, one vfio-user message away).
 Ratios: forwarded / QEMU nvme, forwarded / pciem-nvme, pciem-nvme / QEMU
-nvme (each run's QEMU figure is the mean of its first and last); the
-forwarded access against the PCIem model's and edu's. Absolute figures
+nvme, served / pciem-nvme (each run's QEMU figure is the mean of its first
+and last); the forwarded and served accesses against the PCIem model's and
+edu's, and what one vfio-user message adds to a read. Absolute figures
 depend on the host and TCG; only ratios from the same run mean anything.
 Exits non-zero if a figure is missing.
 
@@ -112,6 +118,27 @@ while [ $run -le "$runs" ]; do
 		err "the forwarded nvme did not start"
 	fi
 
+	# the same model served over vfio-user, behind the proxy
+	rm -f /tmp/vfu-bench.sock /tmp/vfu-bench.ready
+	taskset -c 0 pciem-nvme --memory --size "${size_mb}M" --serial PCIEM-VFU \
+		--vfio-user /tmp/vfu-bench.sock --ready-file /tmp/vfu-bench.ready >/tmp/vfu-bench.log 2>&1 &
+	vfu_pid=$!
+	if wait_for 200 -s /tmp/vfu-bench.ready &&
+		start_owner pciem-proxy taskset -c 0 pciem-proxy --socket /tmp/vfu-bench.sock --ready-file @READY@; then
+		if dev=$(disk_of PCIEM-VFU); then
+			prefill "$dev" && measure $run served "$dev"
+		else
+			err "the served pciem-nvme has no disk"
+		fi
+		stop_model
+		wait_gone "$(first_addr)" || err "the served nvme still present after its proxy exited"
+	else
+		cat /tmp/vfu-bench.log >&2
+		err "the served pciem-nvme did not start"
+	fi
+	kill "$vfu_pid" 2>/dev/null
+	wait "$vfu_pid" 2>/dev/null
+
 	measure $run qemu-last "$qemu_dev"
 	run=$((run + 1))
 done
@@ -157,6 +184,21 @@ else
 	err "the forwarded edu did not come up bound to pciem_mmio_test"
 fi
 stop_all
+rm -f /tmp/vfu-bench.sock /tmp/vfu-bench.ready
+taskset -c 0 pciem-testdev --vfio-user /tmp/vfu-bench.sock --ready-file /tmp/vfu-bench.ready \
+	>/tmp/vfu-bench.log 2>&1 &
+vfu_pid=$!
+if wait_for 200 -s /tmp/vfu-bench.ready &&
+	start_owner pciem-proxy taskset -c 0 pciem-proxy --socket /tmp/vfu-bench.sock --ready-file @READY@ &&
+	wait_dir "$dbg/$(first_addr)"; then
+	roundtrip served "$dbg/$(first_addr)"
+else
+	cat /tmp/vfu-bench.log >&2
+	err "the served pciem-testdev did not come up bound to pciem_mmio_test"
+fi
+stop_model
+kill "$vfu_pid" 2>/dev/null
+wait "$vfu_pid" 2>/dev/null
 GUEST
 
 out="$bench_tmp/out"
@@ -205,7 +247,7 @@ function access(label, who, op, ref, refname,   p, e) {
 	printf "  %-22s %9d ns/op   vs %-10s %8.2fx\n", label, p, refname, (e > 0 ? p / e : 0)
 }
 END {
-	printf "Forwarded NVMe (pciem-proxy + QEMU x-vfio-user-server), Linux %s guest under TCG,\n", kernel
+	printf "Forwarded NVMe (pciem-proxy + QEMU x-vfio-user-server, and pciem-nvme --vfio-user), Linux %s guest under TCG,\n", kernel
 	printf "first %d MiB of each disk, %d s per fio run, %d runs; figures are medians of the runs,\n",
 		size, runtime, runs
 	printf "ratios median (min-max) over the runs, each against the same run'"'"'s reference\n"
@@ -219,6 +261,8 @@ END {
 		row("pciem-nvme", w, "pciem-nvme", "qemu", "QEMU")
 		row("forwarded nvme", w, "forwarded", "qemu", "QEMU")
 		row("forwarded nvme", w, "forwarded", "pciem-nvme", "pciem-nvme")
+		row("served pciem-nvme", w, "served", "qemu", "QEMU")
+		row("served pciem-nvme", w, "served", "pciem-nvme", "pciem-nvme")
 	}
 	printf "\nOne register access (fastest of the repetitions, %d per measurement)\n", rtn
 	for (j = 1; j <= 2; j++) {
@@ -228,10 +272,14 @@ END {
 		access("PCIem model", "model", op, "edu", "edu")
 		access("forwarded edu", "forwarded", op, "edu", "edu")
 		access("forwarded edu", "forwarded", op, "model", "model")
+		access("served testdev", "served", op, "model", "model")
 	}
 	if (("forwarded reads" in rt) && ("model reads" in rt))
 		printf "\nthe proxy and the socket add %d ns to each forwarded read\n",
 			rt["forwarded reads"] - rt["model reads"]
+	if (("served reads" in rt) && ("model reads" in rt))
+		printf "one vfio-user message (model served, behind the proxy) adds %d ns to each read\n",
+			rt["served reads"] - rt["model reads"]
 	exit missing
 }' "$out" || exit 1
 exit "$bench_status"

@@ -10,6 +10,7 @@
 #define PCIEM_H
 
 #include <linux/completion.h>
+#include <linux/fs.h>
 #include <linux/irq_work.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
@@ -24,9 +25,11 @@ struct pciem_recorder;
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <linux/pciem.h>
 #include "cfgspace/pciem_cfg.h"
+#include "rules/pciem_irq_rules.h"
 #include "pciem_arch_defs.h"
 
 #define PCIEM_NR_DEVFN		256
@@ -104,29 +107,18 @@ struct pciem_vec {
 
 /**
  * struct pciem_irq - interrupt state of a function
- * @lock:	guards the mirrors, the MSI-X table and pending bits. Taken
- *		inside the host lock by config writes, a leaf otherwise
- * @msix_n:	MSI-X table size (0: no MSI-X)
- * @msix_table:	the table, served from here through the trap
- * @msix_pba:	pending bits
- * @msix_enabled, @msix_fmask: mirrors of MSI-X Enable and Function Mask
- * @msi_enabled, @msi_nvec, @msi_mask, @msi_maskable: MSI mirrors
- * @msi_pending: MSI Pending Bits, device-owned
- * @msi_data:	Message Data the model was last told of
- * @intx_*:	INTx line, its Linux IRQ, Interrupt Disable, chip mask
+ * @lock:	guards @rules. Taken inside the host lock by config writes, a leaf otherwise
+ * @rules:	the interrupt rules' state (kernel/rules/pciem_irq_rules.h):
+ *		capabilities, the MSI-X table and PBA, the MSI and INTx mirrors
+ * @intx_masked: the INTx chip's mask, set while its handler runs
+ * @intx_virq:	the Linux IRQ of INTx
+ * @intx_vec:	INTx delivery
  * @vec:	per-vector delivery, max(MSI, MSI-X) of them
  */
 struct pciem_irq {
 	raw_spinlock_t lock;
-	u32 msix_n;
-	u8 table_bar, pba_bar;
-	u32 table_off, pba_off;
-	u32 *msix_table;
-	unsigned long *msix_pba;
-	bool msix_enabled, msix_fmask;
-	bool msi_enabled, msi_maskable;
-	u32 msi_nvec, msi_mask, msi_pending, msi_data;
-	bool intx_level, intx_disabled, intx_masked;
+	struct pciem_irq_rules rules;
+	bool intx_masked;
 	unsigned int intx_virq;
 	struct pciem_vec intx_vec;
 	struct pciem_vec *vec;
@@ -187,6 +179,45 @@ struct pciem_dma_map {
 	unsigned long unmap_trace[PCIEM_DMA_TRACE];
 };
 
+/* A window piece held back from reuse until the server's view is zapped. */
+struct pciem_dma_held {
+	u32 first;	/* window page */
+	u32 pages;
+};
+
+#define PCIEM_CONFINE_ZAP_ALL	0	/* @flags bit: Bus Master Enable went off */
+
+/**
+ * struct pciem_dma_confine - device servers' window mappings kept to the
+ *	driver's live mappings (PCIEM_DMA_WINDOW_FD_F_CONFINED,
+ *	pciem_dma_confine.c)
+ * @on:		a confined file was made; the rest is set up (release)
+ * @start_lock:	serialises the first confined file's setup
+ * @mapping:	f_mapping of every confined file of the window: its i_mmap
+ *		finds the servers' mappings to zap. Lives as long as the
+ *		function (the mappings' files hold it)
+ * @zap_sem:	read: a fault from checking its page to mapping it;
+ *		write: a zap
+ * @work:	zaps pages the driver unmapped, then frees @held; holds a
+ *		reference on the function while queued
+ * @flags:	PCIEM_CONFINE_ZAP_ALL
+ * @stale:	window pages revoked since the last zap (table's lock)
+ * @snap:	the work's copy of @stale
+ * @held:	freed window pieces waiting for the zap (table's lock),
+ *		@held_len of @held_cap
+ */
+struct pciem_dma_confine {
+	bool on;
+	struct mutex start_lock;
+	struct address_space mapping;
+	struct rw_semaphore zap_sem;
+	struct work_struct work;
+	unsigned long flags;
+	unsigned long *stale, *snap;
+	struct pciem_dma_held *held;
+	unsigned int held_len, held_cap;
+};
+
 /**
  * struct pciem_dma - DMA mapping table of a function (IOMMU-like)
  * @lock:	guards everything here; taken with interrupts off since
@@ -204,6 +235,7 @@ struct pciem_dma_map {
  * @win_perm:	what the device may do to each window page, shared with the
  *		model read-only (struct pciem_dma_perm, then a byte a page)
  * @bounce:	a PCIEM_IOC_DMA bounce buffer kept between calls, or NULL
+ * @confine:	what device servers reach of the window
  */
 struct pciem_dma {
 	spinlock_t lock;
@@ -221,6 +253,7 @@ struct pciem_dma {
 	struct gen_pool *win_pool;
 	struct pciem_dma_perm *win_perm;
 	void *bounce;
+	struct pciem_dma_confine confine;
 };
 
 /**
@@ -524,22 +557,13 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 void pciem_irq_cfg_read(struct pciem_function *fn, unsigned int where,
 			unsigned int size, u32 *val);
 /*
- * Interrupt configuration changes a config write made, found under the
+ * Interrupt configuration changes a config write made are found under the
  * host lock and told to the model (pciem_irq_post_events()) after it.
  */
-struct pciem_irq_events {
-	unsigned int n;
-	struct {
-		u32 event;
-		u32 index;
-		u64 data;
-	} ev[4];
-};
-
 void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
-			   unsigned int size, struct pciem_irq_events *ev);
+			   unsigned int size, struct pciem_irq_rules_events *ev);
 void pciem_irq_post_events(struct pciem_function *fn,
-			   const struct pciem_irq_events *ev);
+			   const struct pciem_irq_rules_events *ev);
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);
@@ -554,6 +578,16 @@ struct pciem_dma_map *pciem_dma_find_span(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_retired(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr);
 void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *m);
+
+/* pciem_dma_confine.c */
+void pciem_dma_confine_init(struct pciem_dma *dma);
+int pciem_dma_confine_start(struct pciem_dma *dma, struct file *file);
+void pciem_dma_confine_mmap(struct vm_area_struct *vma);
+void pciem_dma_confine_revoke(struct pciem_dma *dma, u64 first, u64 n);
+void pciem_dma_confine_bus_master_off(struct pciem_dma *dma);
+bool pciem_dma_confine_hold(struct pciem_dma *dma, unsigned long addr,
+			    size_t size);
+void pciem_dma_confine_end(struct pciem_dma *dma);
 
 /* pciem_dma_window.c */
 bool pciem_dma_window_holds(struct pciem_dma *dma, const void *kaddr);
@@ -575,6 +609,7 @@ void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
 
 /* pciem_dma_access.c */
 long pciem_dma_ioctl(struct pciem_function *fn, void __user *uarg);
+u32 pciem_dma_report(struct pciem_function *fn, u32 op, u64 addr);
 
 /* pciem_irqfd.c */
 long pciem_irqfd_ioctl(struct pciem_function *fn, void __user *uarg);

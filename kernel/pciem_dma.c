@@ -57,6 +57,7 @@ void pciem_dma_init(struct pciem_function *fn)
 	dma->live = RB_ROOT;
 	dma->cursor[0] = DMA_LOW_START;
 	dma->cursor[1] = DMA_HIGH_START;
+	pciem_dma_confine_init(dma);
 }
 
 /**
@@ -331,6 +332,7 @@ void pciem_dma_free(struct pciem_function *fn)
 	live = dma->live;
 	dma->live = RB_ROOT;
 	spin_unlock_irqrestore(&dma->lock, flags);
+	pciem_dma_confine_end(dma);	/* before the window's pool goes */
 	rbtree_postorder_for_each_entry_safe(m, next, &live, node) {
 		if (dma->win_pool)
 			pciem_dma_window_forget(dma, m);

@@ -132,6 +132,32 @@ static void log_fault(struct pciem_function *fn, const struct pciem_dma_xfer *x,
 		c->retired ? ", unmapped by " : "", c->retired ? gone : "");
 }
 
+/**
+ * pciem_dma_report() - the sanitizer's verdict on one byte a device reached
+ *	outside PCIEM_IOC_DMA (a device server in its window), logged
+ * @fn:		function
+ * @op:		PCIEM_DMA_READ or PCIEM_DMA_WRITE
+ * @addr:	bus address
+ *
+ * Return: the fault, PCIEM_DMA_OK when the table allows the byte (the
+ * refusal was for its page).
+ */
+u32 pciem_dma_report(struct pciem_function *fn, u32 op, u64 addr)
+{
+	struct pciem_dma_xfer x = { .op = op, .len = 1, .addr = addr };
+	struct culprit c = {};
+	unsigned long flags;
+	u32 fault;
+	u64 at;
+
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	check(fn, op, addr, 1, &fault, &at, &c);
+	spin_unlock_irqrestore(&fn->dma.lock, flags);
+	if (fault != PCIEM_DMA_OK)
+		log_fault(fn, &x, fault, at, &c);
+	return fault;
+}
+
 /* An atomic on naturally aligned host memory, as a locked instruction. */
 static u64 do_atomic(void *p, const struct pciem_dma_xfer *x)
 {

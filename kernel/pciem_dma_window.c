@@ -66,6 +66,8 @@ static void window_perm(struct pciem_dma *dma, struct pciem_dma_map *m,
 
 	for (i = 0; i < n; i++)
 		WRITE_ONCE(perm[first + i], bits);
+	if (!bits)	/* and out of device servers' page tables */
+		pciem_dma_confine_revoke(dma, first, n);
 }
 
 static u8 perm_of(unsigned int dir)
@@ -88,12 +90,19 @@ void pciem_dma_window_revoke(struct pciem_dma *dma, struct pciem_dma_map *m)
 		window_perm(dma, m, 0);
 }
 
-/* Bus Master Enable changed: mirrored for the model's own checks. */
+/*
+ * Bus Master Enable changed: mirrored for the model's own checks; a
+ * device server loses the window while it is off. Under raw spinlocks.
+ */
 void pciem_dma_set_bus_master(struct pciem_dma *dma, bool on)
 {
+	bool was = READ_ONCE(dma->bus_master);
+
 	WRITE_ONCE(dma->bus_master, on);
 	if (dma->win_perm)
 		WRITE_ONCE(dma->win_perm->bus_master, on);
+	if (was && !on)
+		pciem_dma_confine_bus_master_off(dma);
 }
 
 /**
@@ -151,8 +160,10 @@ void pciem_dma_window_release(struct pciem_dma *dma, struct pciem_dma_map *m)
 		return;
 	if (m->dir == DMA_FROM_DEVICE || m->dir == DMA_BIDIRECTIONAL)
 		memcpy(m->orig, m->kaddr, m->len);
-	gen_pool_free(dma->win_pool, (unsigned long)m->kaddr - off,
-		      piece_size(off, m->len));
+	if (!pciem_dma_confine_hold(dma, (unsigned long)m->kaddr - off,
+				    piece_size(off, m->len)))
+		gen_pool_free(dma->win_pool, (unsigned long)m->kaddr - off,
+			      piece_size(off, m->len));
 }
 
 /**
@@ -203,7 +214,12 @@ void *pciem_dma_window_alloc(struct pciem_dma *dma, size_t size)
 
 void pciem_dma_window_free(struct pciem_dma *dma, void *kaddr, size_t size)
 {
-	gen_pool_free(dma->win_pool, (unsigned long)kaddr, piece_size(0, size));
+	unsigned long flags;
+
+	spin_lock_irqsave(&dma->lock, flags);
+	if (!pciem_dma_confine_hold(dma, (unsigned long)kaddr, piece_size(0, size)))
+		gen_pool_free(dma->win_pool, (unsigned long)kaddr, piece_size(0, size));
+	spin_unlock_irqrestore(&dma->lock, flags);
 }
 
 /* At the function's end, after its driver is gone. Process context. */
@@ -337,6 +353,7 @@ static const struct vm_operations_struct window_file_vm_ops = {
 static int window_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct pciem_function *fn = file->private_data;
+	bool confined = file->f_mapping == &fn->dma.confine.mapping;
 	unsigned long npages = fn->dma.win_pages.npages;
 
 	/* A private mapping would be a copy the device never sees. */
@@ -345,7 +362,10 @@ static int window_file_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff > npages || vma_pages(vma) > npages - vma->vm_pgoff)
 		return -EINVAL;
 	pciem_vma_fixed(vma);
-	vma->vm_ops = &window_file_vm_ops;
+	if (confined)
+		pciem_dma_confine_mmap(vma);
+	else
+		vma->vm_ops = &window_file_vm_ops;
 	return 0;
 }
 
@@ -378,7 +398,7 @@ long pciem_dma_window_fd_ioctl(struct pciem_function *fn, void __user *uarg)
 	usize = pciem_copy_struct_in(&req, sizeof(req), sizeof(req), uarg);
 	if (usize < 0)
 		return usize;
-	if (req.flags || req.reserved)
+	if ((req.flags & ~PCIEM_DMA_WINDOW_FD_F_CONFINED) || req.reserved)
 		return -EINVAL;
 	/* Pairs with window_create()'s release: pages and sizes are set. */
 	if (!smp_load_acquire(&fn->dma.win_pool))
@@ -393,6 +413,15 @@ long pciem_dma_window_fd_ioctl(struct pciem_function *fn, void __user *uarg)
 		pciem_function_put(fn);
 		put_unused_fd(fd);
 		return PTR_ERR(file);
+	}
+	if (req.flags & PCIEM_DMA_WINDOW_FD_F_CONFINED) {
+		int ret = pciem_dma_confine_start(&fn->dma, file);
+
+		if (ret) {
+			fput(file);	/* its release drops the function */
+			put_unused_fd(fd);
+			return ret;
+		}
 	}
 	req.fd = fd;
 	req.window_size = fn->dma.win_size;

@@ -48,6 +48,32 @@ static bool starts_flr(struct pciem_function *fn, int where, int size, u32 val)
 	       ((val >> (8 * (b - where))) & 0x80);
 }
 
+/* PMCSR PowerState values (pci_power_t is a kernel-internal type). */
+enum { PM_D0 = 0, PM_D3HOT = 3 };
+
+/* PMCSR's PowerState, or -1 without a PM capability. Host lock held. */
+static int power_state(struct pciem_function *fn)
+{
+	u16 pm = fn->cfg.layout.pm;
+
+	return pm ? (int)(pciem_cfg_read(&fn->cfg, pm + PCI_PM_CTRL, 2) &
+			  PCI_PM_CTRL_STATE_MASK) : -1;
+}
+
+/*
+ * A move from D3hot to D0 resets a function whose PMCSR does not set
+ * No_Soft_Reset (PCI PM 1.2, 5.4.1): the same internal reset as an FLR
+ * for the model, the PCI core restoring the header as around an FLR.
+ */
+static bool soft_reset(struct pciem_function *fn, int was)
+{
+	u16 pm = fn->cfg.layout.pm;
+
+	return was == PM_D3HOT && power_state(fn) == PM_D0 &&
+	       !(pciem_cfg_read(&fn->cfg, pm + PCI_PM_CTRL, 2) &
+		 PCI_PM_CTRL_NO_SOFT_RESET);
+}
+
 /*
  * Called by the PCI core with pci_lock held and interrupts off, so only
  * the raw host lock may be taken here. An absent devfn answers all-ones
@@ -106,12 +132,13 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 			      int where, int size, u32 val)
 {
 	struct pciem_host *host = bus_to_host(bus);
-	struct pciem_irq_events ev = { 0 };
+	struct pciem_irq_rules_events ev = { 0 };
 	struct pciem_function *fn;
 	unsigned long flags;
 	int ret = PCIBIOS_SUCCESSFUL;
 	bool claimed = false, blocked = false, flr = false;
 	u16 cmd_was = 0, cmd = 0;
+	int pm_was;
 
 	raw_spin_lock_irqsave(&host->lock, flags);
 	fn = pciem_function_config_target(host, devfn);
@@ -123,8 +150,10 @@ static int pciem_cfg_write_op(struct pci_bus *bus, unsigned int devfn,
 	if (fn && !blocked && !claimed) {
 		flr = starts_flr(fn, where, size, val);
 		cmd_was = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2);
+		pm_was = power_state(fn);
 		pciem_cfg_write(&fn->cfg, where, size, val);
 		cmd = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2);
+		flr = flr || soft_reset(fn, pm_was);
 		pciem_irq_cfg_written(fn, where, size, &ev);
 		/* Device-side DMA checks Bus Master Enable locklessly. */
 		pciem_dma_set_bus_master(&fn->dma,

@@ -10,16 +10,15 @@
  * context on the CPU the IRQ's affinity names: irq_work for the local
  * CPU, an async IPI for another.
  *
- * Masking follows the PCI spec. An MSI-X vector that is masked (per
- * entry, or by Function Mask) sets its PBA bit instead and fires once
- * when unmasked; likewise an MSI vector with per-vector masking and its
- * Pending bit. The MSI-X table and PBA live in the BAR the capability
- * names; the trap serves those ranges here, in the kernel, so masking an
- * interrupt never waits for the model.
+ * The rules (MSI / MSI-X enable, masking, the MSI-X table and PBA,
+ * pending bits, Interrupt Disable) are kernel/rules/pciem_irq_rules.c,
+ * shared with the SimHost and the vfio-user host; this file wraps them
+ * with a lock and delivery. The trap hands the MSI-X table and PBA
+ * ranges here, in the kernel, so masking an interrupt never waits for
+ * the model.
  *
  * INTx is level-triggered: the model drives the line; while it stays
- * high after the handler returns, it fires again. Interrupt Disable in
- * the command register gates it and Interrupt Status reflects it.
+ * high after the handler returns, it fires again.
  *
  * Every raise is delivered exactly once: a per-vector counter of pending
  * deliveries is drained by the handler-side callback, so concurrent
@@ -38,15 +37,6 @@
 #include "pciem.h"
 #include "pciem_arch.h"
 #include "pciem_trace.h"
-
-#define MSIX_ENTRY_SIZE		16
-#define MSIX_CTRL_MASKBIT	1
-#define MSI_FLAGS_ENABLE	0x0001
-#define MSI_FLAGS_MME_SHIFT	4
-#define MSIX_FLAGS_ENABLE	0x8000
-#define MSIX_FLAGS_MASKALL	0x4000
-#define STATUS_INTERRUPT	0x0008
-#define COMMAND_INTX_DISABLE	0x0400
 
 /* hwirq of a vector: devfn and index, unique on our single root bus. */
 static irq_hw_number_t vec_hwirq(u8 devfn, unsigned int index)
@@ -286,32 +276,24 @@ static void vec_fire(struct pciem_vec *v)
 		pciem_function_put(v->fn);
 }
 
-/* ---- MSI-X ---------------------------------------------------------------------- */
+/* ---- the rules -------------------------------------------------------------------- */
 
-static u32 *msix_entry(struct pciem_irq *irq, unsigned int i)
+/* The rules' delivery: under irq->lock, send MSI / MSI-X vector @vector. */
+static void rules_fire(void *ctx, u32 vector)
 {
-	return &irq->msix_table[i * (MSIX_ENTRY_SIZE / 4)];
+	struct pciem_function *fn = ctx;
+
+	vec_fire(&fn->irq.vec[vector]);
 }
 
-static bool msix_entry_masked(struct pciem_irq *irq, unsigned int i)
+static void trace_mask_flips(struct pciem_function *fn,
+			     const struct pciem_irq_rules_events *ev)
 {
-	return irq->msix_fmask || (msix_entry(irq, i)[3] & MSIX_CTRL_MASKBIT);
-}
+	unsigned long bits = ev->msi_mask_flips;
+	unsigned int v;
 
-/* Deliver what became deliverable. Caller holds irq->lock. */
-static void msix_flush_pending(struct pciem_function *fn)
-{
-	struct pciem_irq *irq = &fn->irq;
-	unsigned int i;
-
-	if (!irq->msix_enabled || irq->msix_fmask)
-		return;
-	for_each_set_bit(i, irq->msix_pba, irq->msix_n) {
-		if (msix_entry_masked(irq, i))
-			continue;
-		__clear_bit(i, irq->msix_pba);
-		vec_fire(&irq->vec[i]);
-	}
+	for_each_set_bit(v, &bits, 32)
+		trace_pciem_irq_mask(fn, v, fn->irq.rules.msi_mask & BIT(v));
 }
 
 /**
@@ -329,92 +311,26 @@ bool pciem_irq_msix_access(struct pciem_function *fn, unsigned int bar,
 			   u64 off, unsigned int size, bool write, u64 *val)
 {
 	struct pciem_irq *irq = &fn->irq;
+	struct pciem_irq_rules_events ev = { 0 };
 	unsigned long flags;
-	u64 tsize = (u64)irq->msix_n * MSIX_ENTRY_SIZE;
-	u64 psize = BITS_TO_LONGS(irq->msix_n) * sizeof(long);
-	u32 before[MSIX_ENTRY_SIZE / 4], entry_data = 0, entry_mask = 0;
-	unsigned int i, b;
-	bool changed = false;
-	u8 *bytes;
+	bool served;
 
-	if (!irq->msix_n)
+	/* The shape is fixed at init: most accesses miss without the lock. */
+	if (!irq->rules.msix_n ||
+	    (bar != irq->rules.table_bar && bar != irq->rules.pba_bar))
 		return false;
-	if (bar == irq->table_bar && off >= irq->table_off &&
-	    off + size <= irq->table_off + tsize) {
-		off -= irq->table_off;
-		raw_spin_lock_irqsave(&irq->lock, flags);
-		bytes = (u8 *)irq->msix_table;
-		if (!write) {
-			*val = 0;
-			for (b = 0; b < size; b++)
-				*val |= (u64)bytes[off + b] << (8 * b);
-		} else {
-			i = off / MSIX_ENTRY_SIZE;
-			memcpy(before, msix_entry(irq, i), MSIX_ENTRY_SIZE);
-			for (b = 0; b < size; b++) {
-				u64 o = off + b;
-
-				/* Only the Mask bit of Vector Control is RW. */
-				if ((o & 15) >= 12 && ((o & 15) != 12))
-					continue;
-				if ((o & 15) == 12)
-					bytes[o] = (bytes[o] & ~MSIX_CTRL_MASKBIT) |
-						   ((*val >> (8 * b)) & MSIX_CTRL_MASKBIT);
-				else
-					bytes[o] = *val >> (8 * b);
-			}
-			if (test_bit(i, irq->msix_pba) && !msix_entry_masked(irq, i))
-				msix_flush_pending(fn);
-			changed = memcmp(before, msix_entry(irq, i), MSIX_ENTRY_SIZE);
-			entry_data = msix_entry(irq, i)[2];
-			entry_mask = msix_entry(irq, i)[3] & MSIX_CTRL_MASKBIT;
-		}
-		raw_spin_unlock_irqrestore(&irq->lock, flags);
-		/* Entries can be written in any size; the model sees whole ones. */
-		if (changed) {
-			if ((before[3] & MSIX_CTRL_MASKBIT) != entry_mask)
-				trace_pciem_irq_mask(fn, i, entry_mask);
-			pciem_ring_irq_event(fn, PCIEM_IRQ_EV_MSIX_ENTRY, i,
-					     (u64)entry_data << 32 | entry_mask);
-		}
-		return true;
+	raw_spin_lock_irqsave(&irq->lock, flags);
+	served = pciem_irq_rules_msix_access(&irq->rules, bar, off, size, write,
+					     val, &ev);
+	raw_spin_unlock_irqrestore(&irq->lock, flags);
+	/* An entry changed: its index, data and Mask bit are in the event. */
+	if (ev.n) {
+		if (ev.msix_mask_flip)
+			trace_pciem_irq_mask(fn, ev.ev[0].index,
+					     ev.ev[0].data & 1);
+		pciem_irq_post_events(fn, &ev);
 	}
-	if (bar == irq->pba_bar && off >= irq->pba_off &&
-	    off + size <= irq->pba_off + psize) {
-		/* Pending bits are the device's: writes are ignored. */
-		if (!write) {
-			bytes = (u8 *)irq->msix_pba;
-			raw_spin_lock_irqsave(&irq->lock, flags);
-			*val = 0;
-			for (b = 0; b < size; b++)
-				*val |= (u64)bytes[off - irq->pba_off + b] << (8 * b);
-			raw_spin_unlock_irqrestore(&irq->lock, flags);
-		}
-		return true;
-	}
-	return false;
-}
-
-/* ---- MSI ------------------------------------------------------------------------- */
-
-static bool msi_vector_masked(struct pciem_irq *irq, unsigned int v)
-{
-	return irq->msi_maskable && (irq->msi_mask & (1u << v));
-}
-
-static void msi_flush_pending(struct pciem_function *fn)
-{
-	struct pciem_irq *irq = &fn->irq;
-	unsigned int v;
-
-	if (!irq->msi_enabled)
-		return;
-	for (v = 0; v < irq->msi_nvec; v++) {
-		if ((irq->msi_pending & (1u << v)) && !msi_vector_masked(irq, v)) {
-			irq->msi_pending &= ~(1u << v);
-			vec_fire(&irq->vec[v]);
-		}
-	}
+	return served;
 }
 
 /* ---- config space hooks ----------------------------------------------------------- */
@@ -432,81 +348,11 @@ static void msi_flush_pending(struct pciem_function *fn)
 void pciem_irq_cfg_read(struct pciem_function *fn, unsigned int where,
 			unsigned int size, u32 *val)
 {
-	struct pciem_irq *irq = &fn->irq;
-	u32 mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
-	unsigned int reg;
+	unsigned long flags;
 
-	/* Accesses are naturally aligned: one never straddles a dword. */
-	if (irq->msi_maskable) {
-		reg = fn->cfg.layout.msi_data + 8;	/* Pending Bits */
-		if (where >= reg && where < reg + 4)
-			*val = (READ_ONCE(irq->msi_pending) >>
-				(8 * (where - reg))) & mask;
-	}
-	if (where <= PCI_STATUS && where + size > PCI_STATUS &&
-	    READ_ONCE(irq->intx_level))
-		*val |= STATUS_INTERRUPT << (8 * (PCI_STATUS - where));
-}
-
-static void add_event(struct pciem_irq_events *ev, u32 event, u32 index,
-		      u64 data)
-{
-	if (WARN_ON_ONCE(ev->n >= ARRAY_SIZE(ev->ev)))
-		return;
-	ev->ev[ev->n].event = event;
-	ev->ev[ev->n].index = index;
-	ev->ev[ev->n].data = data;
-	ev->n++;
-}
-
-/* MSI control or message written: mirror it, note what changed. */
-static void msi_written(struct pciem_function *fn, struct pciem_irq_events *ev)
-{
-	struct pciem_irq *irq = &fn->irq;
-	bool was = irq->msi_enabled;
-	u32 nvec = irq->msi_nvec, data = irq->msi_data, mask = irq->msi_mask;
-	u32 ctl = pciem_cfg_read(&fn->cfg, fn->cfg.layout.msi + PCI_MSI_FLAGS, 2);
-
-	irq->msi_enabled = ctl & MSI_FLAGS_ENABLE;
-	irq->msi_nvec = 1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >> MSI_FLAGS_MME_SHIFT);
-	irq->msi_data = pciem_cfg_read(&fn->cfg, fn->cfg.layout.msi_data, 2);
-	if (irq->msi_maskable)
-		irq->msi_mask = pciem_cfg_read(&fn->cfg,
-					       fn->cfg.layout.msi_data + 4, 4);
-	if (irq->msi_enabled && !was)
-		irq->msi_pending = 0;
-	msi_flush_pending(fn);
-	if (irq->msi_enabled != was || irq->msi_nvec != nvec ||
-	    irq->msi_data != data)
-		add_event(ev, PCIEM_IRQ_EV_MSI, 0,
-			  (u64)irq->msi_data << 32 | irq->msi_nvec << 8 |
-			  irq->msi_enabled);
-	if (irq->msi_mask != mask) {
-		unsigned long bits = irq->msi_mask ^ mask;
-		unsigned int v;
-
-		for_each_set_bit(v, &bits, 32)
-			trace_pciem_irq_mask(fn, v, irq->msi_mask & BIT(v));
-		add_event(ev, PCIEM_IRQ_EV_MSI_MASK, 0, irq->msi_mask);
-	}
-}
-
-/* MSI-X control written: mirror Enable and Function Mask. */
-static void msix_written(struct pciem_function *fn,
-			 struct pciem_irq_events *ev)
-{
-	struct pciem_irq *irq = &fn->irq;
-	bool was = irq->msix_enabled, fmask = irq->msix_fmask;
-	u32 ctl = pciem_cfg_read(&fn->cfg, fn->cfg.layout.msix + PCI_MSIX_FLAGS, 2);
-
-	irq->msix_enabled = ctl & MSIX_FLAGS_ENABLE;
-	irq->msix_fmask = ctl & MSIX_FLAGS_MASKALL;
-	if (irq->msix_enabled && !was)
-		bitmap_zero(irq->msix_pba, irq->msix_n);
-	msix_flush_pending(fn);
-	if (irq->msix_enabled != was || irq->msix_fmask != fmask)
-		add_event(ev, PCIEM_IRQ_EV_MSIX, 0,
-			  irq->msix_enabled | irq->msix_fmask << 1);
+	raw_spin_lock_irqsave(&fn->irq.lock, flags);
+	pciem_irq_rules_cfg_read(&fn->irq.rules, &fn->cfg, where, size, val);
+	raw_spin_unlock_irqrestore(&fn->irq.lock, flags);
 }
 
 /**
@@ -521,30 +367,18 @@ static void msix_written(struct pciem_function *fn,
  * unmask made deliverable.
  */
 void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
-			   unsigned int size, struct pciem_irq_events *ev)
+			   unsigned int size, struct pciem_irq_rules_events *ev)
 {
 	struct pciem_irq *irq = &fn->irq;
-	const struct pciem_cfg_layout *l = &fn->cfg.layout;
 	unsigned long flags;
-	bool was;
 
 	raw_spin_lock_irqsave(&irq->lock, flags);
-	if (l->msix && where < l->msix + 4 && where + size > l->msix + 2)
-		msix_written(fn, ev);
-	if (l->msi && where < l->msi + 0x18 && where + size > l->msi + 2)
-		msi_written(fn, ev);
-	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND) {
-		was = irq->intx_disabled;
-		irq->intx_disabled = pciem_cfg_read(&fn->cfg, PCI_COMMAND, 2) &
-				     COMMAND_INTX_DISABLE;
-		if (irq->intx_disabled != was)
-			add_event(ev, PCIEM_IRQ_EV_INTX_DISABLE, 0,
-				  irq->intx_disabled);
-		raw_spin_unlock_irqrestore(&irq->lock, flags);
-		intx_deliver(fn);
-		return;
-	}
+	pciem_irq_rules_cfg_written(&irq->rules, &fn->cfg, where, size, ev);
 	raw_spin_unlock_irqrestore(&irq->lock, flags);
+	trace_mask_flips(fn, ev);
+	/* Interrupt Disable cleared with the line high: it fires. */
+	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND)
+		intx_deliver(fn);
 }
 
 /**
@@ -553,7 +387,7 @@ void pciem_irq_cfg_written(struct pciem_function *fn, unsigned int where,
  * @ev:		the changes
  */
 void pciem_irq_post_events(struct pciem_function *fn,
-			   const struct pciem_irq_events *ev)
+			   const struct pciem_irq_rules_events *ev)
 {
 	unsigned int i;
 
@@ -600,53 +434,48 @@ int pciem_irq_raise(struct pciem_function *fn, unsigned int vector)
 int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector)
 {
 	struct pciem_irq *irq = &fn->irq;
-	struct pciem_vec *fire = NULL;
 	unsigned long flags;
-	int ret = 0;
+	int ret;
 
-	raw_spin_lock_irqsave(&irq->lock, flags);
-	if (irq->msix_enabled) {
-		if (vector >= irq->msix_n)
-			ret = -EINVAL;
-		else if (msix_entry_masked(irq, vector))
-			__set_bit(vector, irq->msix_pba);
-		else
-			fire = &irq->vec[vector];
-		if (!ret && test_bit(vector, irq->msix_pba))
-			ret = 1;	/* for the trace: pending */
-	} else if (irq->msi_enabled) {
-		if (vector >= irq->msi_nvec)
-			ret = -EINVAL;
-		else if (msi_vector_masked(irq, vector))
-			irq->msi_pending |= 1u << vector;
-		else
-			fire = &irq->vec[vector];
-		if (!ret && (irq->msi_pending & BIT(vector)))
-			ret = 1;
-	} else {
-		ret = -EAGAIN;
-	}
 	/*
-	 * Traced before the message is sent: its handler may run at once,
-	 * on another CPU or here as soon as interrupts are on again, and a
-	 * trace must not show the delivery before the raise.
+	 * Traced under the lock, before the handler can run (the rules fire
+	 * the message at once; it runs on another CPU, or here as soon as
+	 * interrupts are on again): a trace must not show the delivery
+	 * before the raise. The trace gets 1 for pending.
 	 */
+	raw_spin_lock_irqsave(&irq->lock, flags);
+	switch (pciem_irq_rules_raise(&irq->rules, vector)) {
+	case PCIEM_IRQ_SENT:
+		ret = 0;
+		break;
+	case PCIEM_IRQ_PENDING:
+		ret = 1;
+		break;
+	case PCIEM_IRQ_NO_VECTOR:
+		ret = -EINVAL;
+		break;
+	default:
+		ret = -EAGAIN;
+		break;
+	}
 	trace_pciem_irq_raise(fn, vector, ret);
-	if (fire)
-		vec_fire(fire);
 	raw_spin_unlock_irqrestore(&irq->lock, flags);
-	if (ret == -EAGAIN || ret == -EINVAL)
+	if (ret < 0)
 		atomic64_inc(&irq->dropped);
 	return ret < 0 ? ret : 0;
 }
 
-/* Fire INTx if the line is high, enabled and not masked by the handler. */
+/* Fire INTx if the line is on and not masked by the handler. */
 static void intx_deliver(struct pciem_function *fn)
 {
 	struct pciem_irq *irq = &fn->irq;
+	unsigned long flags;
+	bool on;
 
-	if (READ_ONCE(irq->intx_level) && !READ_ONCE(irq->intx_disabled) &&
-	    !READ_ONCE(irq->intx_masked) && READ_ONCE(irq->intx_virq) &&
+	raw_spin_lock_irqsave(&irq->lock, flags);
+	on = pciem_irq_rules_intx_on(&irq->rules);
+	raw_spin_unlock_irqrestore(&irq->lock, flags);
+	if (on && !READ_ONCE(irq->intx_masked) && READ_ONCE(irq->intx_virq) &&
 	    !atomic_read(&irq->intx_vec.pending))
 		vec_fire(&irq->intx_vec);
 }
@@ -658,9 +487,14 @@ static void intx_deliver(struct pciem_function *fn)
  */
 int pciem_irq_set_intx(struct pciem_function *fn, bool level)
 {
-	if (!pciem_cfg_read(&fn->cfg, PCI_INTERRUPT_PIN, 1))
+	unsigned long flags;
+	bool pin;
+
+	raw_spin_lock_irqsave(&fn->irq.lock, flags);
+	pin = pciem_irq_rules_set_intx(&fn->irq.rules, level);
+	raw_spin_unlock_irqrestore(&fn->irq.lock, flags);
+	if (!pin)
 		return -EINVAL;
-	WRITE_ONCE(fn->irq.intx_level, level);
 	intx_deliver(fn);
 	pciem_record_irq(fn, level, 0, true);
 	return 0;
@@ -683,35 +517,22 @@ static void vec_init(struct pciem_vec *v, struct pciem_function *fn,
 int pciem_irq_init(struct pciem_function *fn)
 {
 	struct pciem_irq *irq = &fn->irq;
-	const struct pciem_cfg_layout *l = &fn->cfg.layout;
-	unsigned int i, n = 0;
-	u32 v;
+	struct pciem_irq_rules *r = &irq->rules;
+	unsigned int i, n;
 
 	raw_spin_lock_init(&irq->lock);
-	if (l->msix) {
-		irq->msix_n = (pciem_cfg_read(&fn->cfg, l->msix + PCI_MSIX_FLAGS, 2) &
-			       PCI_MSIX_FLAGS_QSIZE) + 1;
-		v = pciem_cfg_read(&fn->cfg, l->msix + PCI_MSIX_TABLE, 4);
-		irq->table_bar = v & PCI_MSIX_TABLE_BIR;
-		irq->table_off = v & PCI_MSIX_TABLE_OFFSET;
-		v = pciem_cfg_read(&fn->cfg, l->msix + PCI_MSIX_PBA, 4);
-		irq->pba_bar = v & PCI_MSIX_PBA_BIR;
-		irq->pba_off = v & PCI_MSIX_PBA_OFFSET;
-		irq->msix_table = kvzalloc(irq->msix_n * MSIX_ENTRY_SIZE,
-					   GFP_KERNEL);
-		irq->msix_pba = bitmap_zalloc(irq->msix_n, GFP_KERNEL);
-		if (!irq->msix_table || !irq->msix_pba)
+	pciem_irq_rules_shape(r, &fn->cfg);
+	r->fire = rules_fire;
+	r->ctx = fn;
+	if (r->msix_n) {
+		r->msix_table = kvzalloc(pciem_irq_rules_table_bytes(r), GFP_KERNEL);
+		r->msix_pba = kvcalloc(pciem_irq_rules_pba_words(r), sizeof(u64),
+				       GFP_KERNEL);
+		if (!r->msix_table || !r->msix_pba)
 			return -ENOMEM;
-		/* Every entry comes out of reset masked. */
-		for (i = 0; i < irq->msix_n; i++)
-			msix_entry(irq, i)[3] = MSIX_CTRL_MASKBIT;
-		n = irq->msix_n;
 	}
-	if (l->msi) {
-		v = pciem_cfg_read(&fn->cfg, l->msi + PCI_MSI_FLAGS, 2);
-		irq->msi_maskable = v & PCI_MSI_FLAGS_MASKBIT;
-		n = max(n, 1u << ((v & PCI_MSI_FLAGS_QMASK) >> 1));
-	}
+	pciem_irq_rules_reset(r);
+	n = max(r->msix_n, r->msi_max);
 	irq->nvec = n;
 	if (n) {
 		irq->vec = kvcalloc(n, sizeof(*irq->vec), GFP_KERNEL);
@@ -733,16 +554,19 @@ void pciem_irq_free(struct pciem_function *fn)
 	struct pciem_irq *irq = &fn->irq;
 
 	kvfree(irq->vec);
-	kvfree(irq->msix_table);
-	bitmap_free(irq->msix_pba);
+	kvfree(irq->rules.msix_table);
+	kvfree(irq->rules.msix_pba);
 }
 
 /* The function left the bus: its INTx mapping goes too. */
 void pciem_irq_detach(struct pciem_function *fn)
 {
 	unsigned int virq = READ_ONCE(fn->irq.intx_virq);
+	unsigned long flags;
 
-	WRITE_ONCE(fn->irq.intx_level, false);
+	raw_spin_lock_irqsave(&fn->irq.lock, flags);
+	fn->irq.rules.intx_level = false;
+	raw_spin_unlock_irqrestore(&fn->irq.lock, flags);
 	if (virq) {
 		WRITE_ONCE(fn->irq.intx_virq, 0);
 		synchronize_irq(virq);

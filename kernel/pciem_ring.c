@@ -129,6 +129,41 @@ static void wake_model(struct pciem_ring *ring)
 }
 
 /*
+ * The read timeout's clock. local_clock() is cheap, but once the TSC is
+ * found unstable (as under TCG) it runs at most one tick past the last
+ * tick: with interrupts off on every CPU it stands still, and a wait
+ * measured by it alone never ends (seen: e1000e reading its clock under a
+ * spinlock on both vCPUs). ktime_get_mono_fast_ns() reads the clocksource
+ * itself in any context, but under TCG that is the HPET, an exit into
+ * QEMU, so it is read only every 256th turn, and first only then.
+ */
+struct wait_clock {
+	u64 start;
+	u64 fast_start;
+	unsigned int turns;
+};
+
+static void wait_clock_start(struct wait_clock *c)
+{
+	c->start = local_clock();
+	c->fast_start = 0;
+	c->turns = 0;
+}
+
+static u64 wait_clock_elapsed(struct wait_clock *c)
+{
+	u64 elapsed = local_clock() - c->start;
+	u64 now;
+
+	if (++c->turns % 256)
+		return elapsed;
+	now = ktime_get_mono_fast_ns();
+	if (!c->fast_start)
+		c->fast_start = now;
+	return max(elapsed, now - c->fast_start);
+}
+
+/*
  * Publish one request. Returns the slot index, or -ENODEV when the model
  * is gone or -ETIMEDOUT when it left the ring full for a whole read
  * timeout. Callable from any context but NMI.
@@ -139,20 +174,22 @@ static int ring_post(struct pciem_ring *ring, u16 type, u32 rflags,
 {
 	struct pciem_req *req;
 	unsigned long flags;
-	u64 deadline = 0;
+	struct wait_clock clock;
+	bool waiting = false;
 	u32 slot;
 
 	raw_spin_lock_irqsave(&ring->lock, flags);
 	while (!ring_has_room(ring)) {
 		if (READ_ONCE(ring->dead))
 			goto dead;
-		if (!deadline) {
+		if (!waiting) {
 			stat_inc(&ring->hdr->stats.ring_full_waits);
 			trace_pciem_ring_full(container_of(ring,
 							   struct pciem_function,
 							   ring));
-			deadline = local_clock() + ring->read_timeout_ns;
-		} else if (local_clock() > deadline) {
+			wait_clock_start(&clock);
+			waiting = true;
+		} else if (wait_clock_elapsed(&clock) > ring->read_timeout_ns) {
 			raw_spin_unlock_irqrestore(&ring->lock, flags);
 			return -ETIMEDOUT;
 		}
@@ -190,31 +227,39 @@ dead:
 /* ---- waiting for the model ----------------------------------------------- */
 
 /*
+ * Readers waiting with preemption off, over all functions. Once there are
+ * as many as online CPUs, no model can run until one of them gives up, so
+ * the one that completes the set gives up at once (all-ones, as a read
+ * timeout) instead of all of them spinning out the timeout together.
+ */
+static atomic_t atomic_waiters = ATOMIC_INIT(0);
+
+/*
  * Wait until @done() holds, the model dies or the read timeout passes.
  * Spin first; then sleep if allowed, with hdr->kernel_waiting raised so
  * the model knows to call PCIEM_IOC_WAKE. Returns 0, -ENODEV or
  * -ETIMEDOUT.
  */
-static int ring_wait(struct pciem_ring *ring,
-		     bool (*done)(struct pciem_ring *ring, u32 arg), u32 arg,
-		     bool may_sleep)
+static int ring_wait_clocked(struct pciem_ring *ring,
+			     bool (*done)(struct pciem_ring *ring, u32 arg),
+			     u32 arg, bool may_sleep)
 {
 	/*
-	 * local_clock(), not ktime_get_ns(): this loop reads the clock on
-	 * every turn, and with the HPET as clocksource (the kernel's choice
-	 * under TCG) each ktime read is an exit into QEMU under its big lock,
-	 * slowing the very model we wait for. A timeout needs no more than
-	 * the scheduler's clock.
+	 * Not ktime_get_ns() on every turn: with the HPET as clocksource
+	 * (the kernel's choice under TCG) each ktime read is an exit into
+	 * QEMU under its big lock, slowing the very model we wait for.
 	 */
-	u64 start = local_clock(), now;
+	struct wait_clock clock;
+	u64 elapsed;
 
+	wait_clock_start(&clock);
 	for (;;) {
 		if (done(ring, arg))
 			return 0;
 		if (READ_ONCE(ring->dead))
 			return -ENODEV;
-		now = local_clock();
-		if (now - start > ring->read_timeout_ns)
+		elapsed = wait_clock_elapsed(&clock);
+		if (elapsed > ring->read_timeout_ns)
 			return -ETIMEDOUT;
 		/*
 		 * Spin only while it can help: once another task is runnable
@@ -222,10 +267,10 @@ static int ring_wait(struct pciem_ring *ring,
 		 * polls; the scheduler likes to put it beside the thread it
 		 * answers), spinning keeps it from answering. Sleep instead.
 		 */
-		if (may_sleep && (now - start > ring->spin_ns ||
+		if (may_sleep && (elapsed > ring->spin_ns ||
 				  !single_task_running())) {
 			long left = nsecs_to_jiffies(ring->read_timeout_ns -
-						     (now - start)) + 1;
+						     elapsed) + 1;
 
 			WRITE_ONCE(ring->hdr->kernel_waiting,
 				   atomic_inc_return(&ring->sleepers));
@@ -243,6 +288,23 @@ static int ring_wait(struct pciem_ring *ring,
 		}
 		cpu_relax();
 	}
+}
+
+static int ring_wait(struct pciem_ring *ring,
+		     bool (*done)(struct pciem_ring *ring, u32 arg), u32 arg,
+		     bool may_sleep)
+{
+	int ret;
+
+	if (may_sleep)
+		return ring_wait_clocked(ring, done, arg, true);
+	if (atomic_inc_return(&atomic_waiters) >= num_online_cpus() &&
+	    !done(ring, arg))
+		ret = -EDEADLK;
+	else
+		ret = ring_wait_clocked(ring, done, arg, false);
+	atomic_dec(&atomic_waiters);
+	return ret;
 }
 
 static bool slot_answered(struct pciem_ring *ring, u32 slot)
@@ -298,6 +360,10 @@ static void log_read_failure(struct pciem_function *fn, unsigned int bar,
 				    fn->name, bar == PCIEM_CFG_BAR ? "config" : "BAR",
 				    bar == PCIEM_CFG_BAR ? 0 : bar, off, size,
 				    fn->ring.read_timeout_ns / NSEC_PER_USEC);
+	else if (err == -EDEADLK)
+		pr_warn_ratelimited("%s: read of %s%u+%#llx (%u bytes) with preemption off while every other CPU waits so too: no model can run to answer it, completed as all-ones\n",
+				    fn->name, bar == PCIEM_CFG_BAR ? "config" : "BAR",
+				    bar == PCIEM_CFG_BAR ? 0 : bar, off, size);
 }
 
 static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
@@ -393,7 +459,7 @@ static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
 		return 0;
 	}
 fail:
-	if (ret == -ETIMEDOUT)
+	if (ret == -ETIMEDOUT || ret == -EDEADLK)
 		stat_inc(&ring->hdr->stats.read_timeouts);
 	stat_inc(&ring->hdr->stats.master_aborts);
 	log_read_failure(fn, type == PCIEM_REQ_CFG_READ ? PCIEM_CFG_BAR : bar,

@@ -25,10 +25,12 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     display.add_options(app);
     host_cli.add_options(app);
-    CLI11_PARSE(app, argc, argv);
+    if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
+        return *done;
+    }
     if ((vram_mb & (vram_mb - 1)) != 0) {
         fmt::print(stderr, "pciem-bochs: --vram-mb {} is not a power of two\n", vram_mb);
-        return 1;
+        return 2;
     }
     pciem::bochs::BochsDisplay model(vram_mb << 20);
     auto pictures = display.start("pciem-bochs", [&model] { return model.picture(); });

@@ -34,12 +34,14 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     display.add_options(app);
     host_cli.add_options(app);
-    CLI11_PARSE(app, argc, argv);
+    if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
+        return *done;
+    }
 
     if ((vram_mb & (vram_mb - 1)) != 0) {
         fmt::print(stderr, "pciem-fb: --vram-mb {} is not a power of two (a BAR's size is)\n",
                    vram_mb);
-        return 1;
+        return 2;
     }
     fb.vram_bytes = vram_mb << 20;
     if (std::sscanf(preferred.c_str(), "%ux%u", &fb.preferred_width, &fb.preferred_height) != 2 ||
@@ -47,7 +49,7 @@ int main(int argc, char** argv) {
         fb.preferred_height > fb.max_height) {
         fmt::print(stderr, "pciem-fb: --preferred '{}' is not WIDTHxHEIGHT within {}x{}\n",
                    preferred, fb.max_width, fb.max_height);
-        return 1;
+        return 2;
     }
 
     pciem::fb::FbDevice model(fb);

@@ -416,6 +416,7 @@ static int pmt_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	debugfs_create_file("stress", 0600, md->dir, md, &stress_fops);
 	debugfs_create_file("tests", 0400, md->dir, md, &tests_fops);
 	pmt_errors_create(md);
+	pmt_dmabuf_create(md);
 	ret = pmt_suite_create(md, "irq", pmt_irq_tests);
 	if (!ret)
 		ret = pmt_suite_create(md, "dma", pmt_dma_tests);
@@ -444,6 +445,7 @@ static void pmt_remove(struct pci_dev *pdev)
 	mutex_lock(&md->lock);
 	pmt_stress_stop(md);	/* no access may follow the unmap */
 	pmt_irq_remove(md);	/* vectors `irq hold` kept */
+	pmt_dmabuf_remove(md);
 	mutex_unlock(&md->lock);
 	pci_iounmap(pdev, md->regs);
 	pci_release_regions(pdev);

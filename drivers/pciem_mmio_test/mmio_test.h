@@ -7,6 +7,7 @@
 #ifndef PCIEM_MMIO_TEST_H
 #define PCIEM_MMIO_TEST_H
 
+#include <linux/dma-direction.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/pci.h>
@@ -58,6 +59,13 @@ struct pmt_errors {
 	u32 reg;
 };
 
+/* debugfs `dmabuf` (dmabuf.c): a page mapped by hand; @bus 0 when unmapped */
+struct pmt_dmabuf {
+	void *page;
+	dma_addr_t bus;
+	enum dma_data_direction dir;
+};
+
 struct pmt_dev {
 	struct pci_dev *pdev;
 	enum pmt_kind kind;
@@ -72,11 +80,16 @@ struct pmt_dev {
 	atomic64_t stress_ones;
 	struct pmt_irqs *held;
 	struct pmt_errors errs;
+	struct pmt_dmabuf dmabuf;
 };
 
 /* errors.c */
 extern const struct pci_error_handlers pmt_err_handlers;
 void pmt_errors_create(struct pmt_dev *md);
+
+/* dmabuf.c */
+void pmt_dmabuf_create(struct pmt_dev *md);
+void pmt_dmabuf_remove(struct pmt_dev *md);
 
 /**
  * struct pmt_run - state of one test while it runs

@@ -6,6 +6,7 @@
  * "got X, want Y".
  */
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
@@ -805,6 +806,77 @@ out:
 	pmt_eq(t, readl(t->r + TESTDEV_ID), TESTDEV_ID_VALUE, "readl(ID) after the iounmaps");
 }
 
+/* ---- every CPU reading with interrupts off ------------------------------------ */
+
+/*
+ * All online CPUs meet in an IPI (interrupts off) and each reads SCRATCH,
+ * which the model answers. No model can run while every CPU waits so:
+ * pciem.ko must see that and give one read up at once (all-ones, with a
+ * log line) rather than spin, and every read must end. Before it did, the
+ * read timeout was measured on a clock that stops when every CPU has
+ * interrupts off (an unstable TSC, as under TCG), and the guest froze.
+ */
+#define ALLCPU_MEET_US	(200 * USEC_PER_MSEC)
+
+struct pmt_allcpu {
+	void __iomem *r;
+	atomic_t arrived;
+	u32 *vals;		/* by CPU id */
+	bool *met;		/* by CPU id: all CPUs were in the IPI before the read */
+};
+
+static void allcpu_read(void *data)
+{
+	struct pmt_allcpu *a = data;
+	unsigned int cpu = smp_processor_id(), us = 0;
+
+	atomic_inc(&a->arrived);
+	/* udelay, not a clock: clocks are what this test does not trust */
+	while (atomic_read(&a->arrived) < num_online_cpus() && us++ < ALLCPU_MEET_US)
+		udelay(1);
+	a->met[cpu] = atomic_read(&a->arrived) >= num_online_cpus();
+	a->vals[cpu] = readl(a->r + S);
+}
+
+static void test_all_cpus_atomic(struct pmt_run *t)
+{
+	struct pmt_allcpu a = { .r = t->r };
+	unsigned int cpu, ones = 0, answered = 0;
+	const u32 want = 0x5a11c0de;
+
+	a.vals = kcalloc(nr_cpu_ids, sizeof(*a.vals), GFP_KERNEL);
+	a.met = kcalloc(nr_cpu_ids, sizeof(*a.met), GFP_KERNEL);
+	if (!a.vals || !a.met) {
+		pmt_fail(t, "out of memory");
+		goto out;
+	}
+	if (num_online_cpus() < 2) {
+		pmt_fail(t, "needs two CPUs or more, has %u", num_online_cpus());
+		goto out;
+	}
+	writel(want, t->r + S);
+	pmt_eq(t, readl(t->r + S), want, "SCRATCH before");
+	cpus_read_lock();
+	atomic_set(&a.arrived, 0);
+	on_each_cpu(allcpu_read, &a, 1);
+	for_each_online_cpu(cpu) {
+		if (!a.met[cpu])
+			pmt_fail(t, "CPU %u read before every CPU was in the IPI", cpu);
+		if (a.vals[cpu] == ~0u)
+			ones++;
+		else if (pmt_eq(t, a.vals[cpu], want, "readl(SCRATCH) on CPU %u", cpu))
+			answered++;
+	}
+	cpus_read_unlock();
+	/* the read that completed the set of waiters was given up */
+	if (!ones)
+		pmt_fail(t, "every CPU's read was answered (%u), none given up", answered);
+	pmt_eq(t, readl(t->r + S), want, "SCRATCH after, with interrupts on");
+out:
+	kfree(a.met);
+	kfree(a.vals);
+}
+
 /* ---- explicit tests: need model configuration ------------------------------- */
 
 static void test_hang(struct pmt_run *t)
@@ -991,6 +1063,7 @@ const struct pmt_test pmt_tests[] = {
 	{ "concurrency", test_concurrency, PMT_F_TESTDEV },
 	{ "mappings", test_mappings, PMT_F_TESTDEV },
 	{ "ram-bar", test_ram_bar, PMT_F_TESTDEV },
+	{ "all-cpus-atomic", test_all_cpus_atomic, PMT_F_TESTDEV },
 	{ "hang", test_hang, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ "slow", test_slow, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ "edu-read", test_edu_read, PMT_F_EDU },

@@ -36,9 +36,10 @@ pciem_dma_xfer transfer(uint32_t op, uint64_t address, uint64_t len, const void*
 
 } // namespace
 
-Result<DmaWindowFile> dma_window_file(int device_fd) {
+Result<DmaWindowFile> dma_window_file(int device_fd, bool confined) {
     pciem_dma_window_fd req{};
     req.size = sizeof(req);
+    req.flags = confined ? PCIEM_DMA_WINDOW_FD_F_CONFINED : 0;
     if (::ioctl(device_fd, PCIEM_IOC_DMA_WINDOW_FD, &req) != 0) {
         const int e = errno;
         return fail(e, e == ENXIO ? std::string("the function has no DMA window to hand out "

@@ -14,6 +14,7 @@
 #include "pciem/dispatch.hpp"
 #include "pciem/error_text.hpp"
 #include "pciem_cfg_decode.h"
+#include "pciem_irq_rules.h"
 
 namespace pciem {
 
@@ -22,9 +23,6 @@ namespace {
 uint64_t all_ones(unsigned size) {
     return size >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1;
 }
-
-// Register names: <linux/pci_regs.h>, as pciem.ko and kernel/cfgspace use them.
-constexpr unsigned msix_entry_size = PCI_MSIX_ENTRY_SIZE;
 
 } // namespace
 
@@ -93,35 +91,25 @@ void SimHost::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
     dma_.set_bus_master((pciem_cfg_read(cfg_.get(), PCI_COMMAND, 2) & PCI_COMMAND_MASTER) != 0);
 }
 
-// ---- interrupts: kernel/pciem_irq.c, rule for rule ---------------------------
+// ---- interrupts: the rules of kernel/rules/pciem_irq_rules.c --------------
 
 void SimHost::irq_init() {
-    const pciem_cfg_layout& l = cfg_->layout;
-    if (l.msix != 0) {
-        irq_.msix_n = (pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
-        uint32_t v = pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_TABLE, 4);
-        irq_.table_bar = v & PCI_MSIX_TABLE_BIR;
-        irq_.table_off = v & ~PCI_MSIX_TABLE_BIR;
-        v = pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_PBA, 4);
-        irq_.pba_bar = v & PCI_MSIX_TABLE_BIR;
-        irq_.pba_off = v & ~PCI_MSIX_TABLE_BIR;
-        irq_.msix_table.assign(size_t{irq_.msix_n} * msix_entry_size, 0);
-        irq_.msix_pba.assign((irq_.msix_n + 63) / 64, 0);
-        // Every entry comes out of reset masked.
-        for (unsigned i = 0; i < irq_.msix_n; ++i) {
-            irq_.msix_table[size_t{i} * msix_entry_size + 12] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
-        }
-    }
-    if (l.msi != 0) {
-        irq_.msi_maskable =
-            (pciem_cfg_read(cfg_.get(), l.msi + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_MASKBIT) != 0;
-    }
-    irq_.intx_pin = pciem_cfg_read(cfg_.get(), PCI_INTERRUPT_PIN, 1) != 0;
-}
-
-bool SimHost::msix_masked_locked(unsigned vector) const {
-    return irq_.msix_fmask ||
-           (irq_.msix_table[size_t{vector} * msix_entry_size + 12] & PCI_MSIX_ENTRY_CTRL_MASKBIT) != 0;
+    irq_.rules = std::make_unique<pciem_irq_rules>();
+    pciem_irq_rules& r = *irq_.rules;
+    pciem_irq_rules_shape(&r, cfg_.get());
+    irq_.msix_table.assign(pciem_irq_rules_table_bytes(&r), 0);
+    irq_.msix_pba.assign(pciem_irq_rules_pba_words(&r), 0);
+    r.msix_table = irq_.msix_table.data();
+    r.msix_pba = irq_.msix_pba.data();
+    pciem_irq_rules_reset(&r);
+    r.ctx = this;
+    // Called under irq_mutex_: what pciem.ko sends as a message, recorded.
+    r.fire = [](void* ctx, uint32_t vector) {
+        auto* host = static_cast<SimHost*>(ctx);
+        host->irq_deliver_locked(host->irq_.rules->msix_enabled ? SimInterrupt::Kind::msix
+                                                                : SimInterrupt::Kind::msi,
+                                 vector);
+    };
 }
 
 void SimHost::irq_deliver_locked(SimInterrupt::Kind kind, unsigned vector) {
@@ -129,36 +117,9 @@ void SimHost::irq_deliver_locked(SimInterrupt::Kind kind, unsigned vector) {
     ++irq_.counts[{static_cast<int>(kind), vector}];
 }
 
-void SimHost::msix_flush_locked() {
-    if (!irq_.msix_enabled || irq_.msix_fmask) {
-        return;
-    }
-    for (unsigned i = 0; i < irq_.msix_n; ++i) {
-        uint64_t& word = irq_.msix_pba[i / 64];
-        const uint64_t bit = uint64_t{1} << (i % 64);
-        if ((word & bit) == 0 || msix_masked_locked(i)) {
-            continue;
-        }
-        word &= ~bit;
-        irq_deliver_locked(SimInterrupt::Kind::msix, i);
-    }
-}
-
-void SimHost::msi_flush_locked() {
-    if (!irq_.msi_enabled) {
-        return;
-    }
-    for (unsigned v = 0; v < irq_.msi_nvec; ++v) {
-        const uint32_t bit = 1u << v;
-        if ((irq_.msi_pending & bit) != 0 && !(irq_.msi_maskable && (irq_.msi_mask & bit) != 0)) {
-            irq_.msi_pending &= ~bit;
-            irq_deliver_locked(SimInterrupt::Kind::msi, v);
-        }
-    }
-}
-
+// INTx as an edge in the recording: one interrupt per assertion.
 void SimHost::intx_update_locked() {
-    const bool asserted = irq_.intx_level && !irq_.intx_disabled;
+    const bool asserted = pciem_irq_rules_intx_on(irq_.rules.get());
     if (asserted && !irq_.intx_asserted) {
         irq_deliver_locked(SimInterrupt::Kind::intx, 0);
     }
@@ -166,33 +127,23 @@ void SimHost::intx_update_locked() {
 }
 
 Result<void> SimHost::irq_raise_locked(unsigned vector) {
-    if (irq_.msix_enabled) {
-        if (vector >= irq_.msix_n) {
-            ++irq_.dropped;
+    const pciem_irq_rules& r = *irq_.rules;
+    switch (pciem_irq_rules_raise(irq_.rules.get(), vector)) {
+    case PCIEM_IRQ_SENT:
+    case PCIEM_IRQ_PENDING:
+        return {};
+    case PCIEM_IRQ_NO_VECTOR:
+        ++irq_.dropped;
+        if (r.msix_enabled) {
             return fail(EINVAL, fmt::format("cannot raise vector {}: the MSI-X table has {} "
                                             "entries (EINVAL)",
-                                            vector, irq_.msix_n));
+                                            vector, r.msix_n));
         }
-        if (msix_masked_locked(vector)) {
-            irq_.msix_pba[vector / 64] |= uint64_t{1} << (vector % 64);
-        } else {
-            irq_deliver_locked(SimInterrupt::Kind::msix, vector);
-        }
-        return {};
-    }
-    if (irq_.msi_enabled) {
-        if (vector >= irq_.msi_nvec) {
-            ++irq_.dropped;
-            return fail(EINVAL, fmt::format("cannot raise vector {}: MSI has {} vector(s) "
-                                            "enabled (EINVAL)",
-                                            vector, irq_.msi_nvec));
-        }
-        if (irq_.msi_maskable && (irq_.msi_mask & (1u << vector)) != 0) {
-            irq_.msi_pending |= 1u << vector;
-        } else {
-            irq_deliver_locked(SimInterrupt::Kind::msi, vector);
-        }
-        return {};
+        return fail(EINVAL, fmt::format("cannot raise vector {}: MSI has {} vector(s) "
+                                        "enabled (EINVAL)",
+                                        vector, r.msi_nvec));
+    case PCIEM_IRQ_DISABLED:
+        break;
     }
     ++irq_.dropped;
     return fail(EAGAIN, fmt::format("cannot raise vector {}: neither MSI nor MSI-X is enabled, "
@@ -202,25 +153,18 @@ Result<void> SimHost::irq_raise_locked(unsigned vector) {
 
 void SimHost::irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value) {
     const std::lock_guard lock(irq_mutex_);
-    const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
-    if (cfg_->layout.msi != 0 && irq_.msi_maskable) {
-        const unsigned reg = cfg_->layout.msi_data + 8u; // Pending Bits
-        if (offset >= reg && offset < reg + 4) {
-            value = (irq_.msi_pending >> (8 * (offset - reg))) & mask;
-        }
-    }
-    if (offset <= PCI_STATUS && offset + size > PCI_STATUS && irq_.intx_level) {
-        value |= PCI_STATUS_INTERRUPT << (8 * (PCI_STATUS - offset));
-    }
+    pciem_irq_rules_cfg_read(irq_.rules.get(), cfg_.get(), offset, size, &value);
 }
 
-void SimHost::irq_event_locked(uint32_t event, uint32_t index, uint64_t data) {
-    pciem_req req{};
-    req.type = PCIEM_REQ_IRQ_CONFIG;
-    req.flags = event;
-    req.offset = index;
-    req.data = data;
-    irq_events_.push_back(req);
+void SimHost::irq_events_locked(const pciem_irq_rules_events& ev) {
+    for (unsigned i = 0; i < ev.n; ++i) {
+        pciem_req req{};
+        req.type = PCIEM_REQ_IRQ_CONFIG;
+        req.flags = ev.ev[i].event;
+        req.offset = ev.ev[i].index;
+        req.data = ev.ev[i].data;
+        irq_events_.push_back(req);
+    }
 }
 
 void SimHost::irq_post_events() {
@@ -237,117 +181,28 @@ void SimHost::irq_post_events() {
 
 void SimHost::irq_cfg_written(uint16_t offset, unsigned size) {
     const std::lock_guard lock(irq_mutex_);
-    const pciem_cfg_layout& l = cfg_->layout;
-    const unsigned where = offset;
-    if (l.msix != 0 && where < l.msix + 4u && where + size > l.msix + 2u) {
-        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msix + PCI_MSIX_FLAGS, 2);
-        const bool was = irq_.msix_enabled;
-        const bool fmask = irq_.msix_fmask;
-        irq_.msix_enabled = (ctl & PCI_MSIX_FLAGS_ENABLE) != 0;
-        irq_.msix_fmask = (ctl & PCI_MSIX_FLAGS_MASKALL) != 0;
-        if (irq_.msix_enabled && !was) {
-            std::fill(irq_.msix_pba.begin(), irq_.msix_pba.end(), 0);
-        }
-        msix_flush_locked();
-        if (irq_.msix_enabled != was || irq_.msix_fmask != fmask) {
-            irq_event_locked(PCIEM_IRQ_EV_MSIX, 0,
-                             uint64_t{irq_.msix_enabled} | uint64_t{irq_.msix_fmask} << 1);
-        }
-    }
-    if (l.msi != 0 && where < l.msi + 0x18u && where + size > l.msi + 2u) {
-        const uint32_t ctl = pciem_cfg_read(cfg_.get(), l.msi + PCI_MSI_FLAGS, 2);
-        const bool was = irq_.msi_enabled;
-        const unsigned nvec = irq_.msi_nvec;
-        const uint32_t data = irq_.msi_data;
-        const uint32_t mask = irq_.msi_mask;
-        irq_.msi_enabled = (ctl & PCI_MSI_FLAGS_ENABLE) != 0;
-        irq_.msi_nvec = 1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >> 4);
-        irq_.msi_data = pciem_cfg_read(cfg_.get(), cfg_->layout.msi_data, 2);
-        if (irq_.msi_maskable) {
-            irq_.msi_mask = pciem_cfg_read(cfg_.get(), cfg_->layout.msi_data + 4u, 4);
-        }
-        if (irq_.msi_enabled && !was) {
-            irq_.msi_pending = 0;
-        }
-        msi_flush_locked();
-        if (irq_.msi_enabled != was || irq_.msi_nvec != nvec || irq_.msi_data != data) {
-            irq_event_locked(PCIEM_IRQ_EV_MSI, 0,
-                             uint64_t{irq_.msi_data} << 32 | uint64_t{irq_.msi_nvec} << 8 |
-                                 uint64_t{irq_.msi_enabled});
-        }
-        if (irq_.msi_mask != mask) {
-            irq_event_locked(PCIEM_IRQ_EV_MSI_MASK, 0, irq_.msi_mask);
-        }
-    }
-    if (where < PCI_COMMAND + 2u && where + size > PCI_COMMAND) {
-        const bool was = irq_.intx_disabled;
-        irq_.intx_disabled =
-            (pciem_cfg_read(cfg_.get(), PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE) != 0;
-        if (irq_.intx_disabled != was) {
-            irq_event_locked(PCIEM_IRQ_EV_INTX_DISABLE, 0, uint64_t{irq_.intx_disabled});
-        }
-        intx_update_locked();
-    }
+    pciem_irq_rules_events ev{};
+    pciem_irq_rules_cfg_written(irq_.rules.get(), cfg_.get(), offset, size, &ev);
+    irq_events_locked(ev);
+    intx_update_locked();
 }
 
 bool SimHost::msix_access(unsigned bar, uint64_t offset, unsigned size, bool write,
                           uint64_t& value) {
-    if (irq_.msix_n == 0) {
+    if (irq_.msix_table.empty()) {
         return false;
     }
-    const std::lock_guard lock(irq_mutex_);
-    const uint64_t tsize = uint64_t{irq_.msix_n} * msix_entry_size;
-    // The kernel's PBA is a bitmap of longs: whole 8-byte words.
-    const uint64_t psize = irq_.msix_pba.size() * 8;
-    if (bar == irq_.table_bar && offset >= irq_.table_off &&
-        offset + size <= irq_.table_off + tsize) {
-        const uint64_t off = offset - irq_.table_off;
-        uint8_t* bytes = irq_.msix_table.data();
-        const auto i = static_cast<unsigned>(off / msix_entry_size);
-        uint8_t* entry = bytes + size_t{i} * msix_entry_size;
-        if (!write) {
-            value = 0;
-            for (unsigned b = 0; b < size; ++b) {
-                value |= uint64_t{bytes[off + b]} << (8 * b);
-            }
-            return true;
-        }
-        std::array<uint8_t, msix_entry_size> before{};
-        std::memcpy(before.data(), entry, msix_entry_size);
-        for (unsigned b = 0; b < size; ++b) {
-            const uint64_t o = off + b;
-            const uint8_t byte = static_cast<uint8_t>(value >> (8 * b));
-            // Only the Mask bit of Vector Control is RW.
-            if ((o & 15) == 12) {
-                bytes[o] = static_cast<uint8_t>((bytes[o] & ~PCI_MSIX_ENTRY_CTRL_MASKBIT) |
-                                                (byte & PCI_MSIX_ENTRY_CTRL_MASKBIT));
-            } else if ((o & 15) < 12) {
-                bytes[o] = byte;
-            }
-        }
-        if ((irq_.msix_pba[i / 64] & (uint64_t{1} << (i % 64))) != 0 && !msix_masked_locked(i)) {
-            msix_flush_locked();
-        }
-        if (std::memcmp(before.data(), entry, msix_entry_size) != 0) {
-            uint32_t data = 0;
-            std::memcpy(&data, entry + 8, 4);
-            irq_event_locked(PCIEM_IRQ_EV_MSIX_ENTRY, i,
-                             uint64_t{data} << 32 | (entry[12] & PCI_MSIX_ENTRY_CTRL_MASKBIT));
-        }
-        return true;
+    bool served = false;
+    {
+        const std::lock_guard lock(irq_mutex_);
+        pciem_irq_rules_events ev{};
+        served = pciem_irq_rules_msix_access(irq_.rules.get(), bar, offset, size, write, &value,
+                                             &ev);
+        irq_events_locked(ev);
     }
-    if (bar == irq_.pba_bar && offset >= irq_.pba_off && offset + size <= irq_.pba_off + psize) {
-        // Pending bits are the device's: writes are ignored.
-        if (!write) {
-            const auto* bytes = reinterpret_cast<const uint8_t*>(irq_.msix_pba.data());
-            value = 0;
-            for (unsigned b = 0; b < size; ++b) {
-                value |= uint64_t{bytes[offset - irq_.pba_off + b]} << (8 * b);
-            }
-        }
-        return true;
-    }
-    return false;
+    // As pciem.ko does: the model hears of a changed entry at once.
+    irq_post_events();
+    return served;
 }
 
 void SimHost::poll_interrupts() {
@@ -398,19 +253,18 @@ uint64_t SimHost::interrupt_count(SimInterrupt::Kind kind, unsigned vector) {
 bool SimHost::msix_pending(unsigned vector) {
     poll_interrupts();
     const std::lock_guard lock(irq_mutex_);
-    return vector < irq_.msix_n &&
-           (irq_.msix_pba[vector / 64] & (uint64_t{1} << (vector % 64))) != 0;
+    return pciem_irq_rules_msix_pending(irq_.rules.get(), vector);
 }
 
 bool SimHost::msi_pending(unsigned vector) {
     poll_interrupts();
     const std::lock_guard lock(irq_mutex_);
-    return vector < 32 && (irq_.msi_pending & (1u << vector)) != 0;
+    return vector < 32 && (irq_.rules->msi_pending & (1u << vector)) != 0;
 }
 
 bool SimHost::intx_level() {
     const std::lock_guard lock(irq_mutex_);
-    return irq_.intx_level;
+    return irq_.rules->intx_level;
 }
 
 bool SimHost::intx_asserted() {
@@ -432,10 +286,9 @@ Result<void> SimHost::SimInterrupts::raise(unsigned vector) {
 
 Result<void> SimHost::SimInterrupts::set_intx(bool level) {
     const std::lock_guard lock(host_.irq_mutex_);
-    if (!host_.irq_.intx_pin) {
+    if (!pciem_irq_rules_set_intx(host_.irq_.rules.get(), level)) {
         return fail(EINVAL, "cannot drive INTx: the function has no interrupt pin (EINVAL)");
     }
-    host_.irq_.intx_level = level;
     host_.intx_update_locked();
     return {};
 }

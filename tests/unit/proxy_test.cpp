@@ -4,7 +4,9 @@
 // what it leaves out and why) and the Client against a scripted server
 // on a socketpair (posted writes stay ordered with reads; a reply with
 // the wrong id, a refusal, silence).
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -17,6 +19,7 @@
 
 #include "client.hpp"
 #include "mirror.hpp"
+#include "pciem/vfio_user/server_wire.hpp"
 
 namespace vu = pciem::vfio_user;
 namespace px = pciem::proxy;
@@ -313,4 +316,50 @@ TEST(ProxyMirror, AVersion1PcieCapabilityIsLeftOut) {
     EXPECT_EQ(req->records()[1].type, PCIEM_CAP_PM);
     EXPECT_THAT(m->notes, ::testing::Contains(::testing::HasSubstr("version 1")));
     EXPECT_THAT(m->notes, ::testing::Contains(::testing::HasSubstr("extended capabilities")));
+}
+
+// A region offered as mmap()able (VfioUserHost's RAM BARs, a BAR with a
+// sparse mmap capability) comes with its fd beside the REGION_INFO reply:
+// the client keeps it with the areas, where it used to refuse the reply.
+// A descriptor beside any other reply is still a protocol fault.
+TEST(ProxyClient, RegionInfoKeepsTheMmapFdAndOtherRepliesMayNotCarryOne) {
+    ScriptedServer s([](vu::Channel& ch) {
+        answer_version(ch);
+        auto m = ch.receive(2000ms);
+        ASSERT_TRUE(m);
+        ASSERT_EQ(m->header.command, static_cast<uint16_t>(vu::Command::get_region_info));
+        pciem::UniqueFd mem(::memfd_create("bar", MFD_CLOEXEC));
+        ASSERT_TRUE(mem.valid());
+        ASSERT_EQ(::ftruncate(mem.get(), 8192), 0);
+        ASSERT_EQ(::pwrite(mem.get(), "vram", 4, 4096), 4);
+        vfio_region_info info{};
+        info.index = 2;
+        info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+                     VFIO_REGION_INFO_FLAG_MMAP;
+        info.size = 8192;
+        const vu::MmapArea areas[] = {{4096, 4096}};
+        const uint32_t argsz = 256;
+        const int fds[] = {mem.get()};
+        ASSERT_TRUE(ch.send(vu::encode_region_info_reply(m->header, argsz, info, areas), fds));
+        // A REGION_READ answered with a descriptor beside it.
+        m = ch.receive(2000ms);
+        ASSERT_TRUE(m);
+        ASSERT_TRUE(ch.send(access_reply(*m, 0), fds));
+    });
+    auto c = px::Client::negotiate(vu::Channel(std::move(s.client_end)), 2000ms);
+    ASSERT_TRUE(c) << c.error().message;
+    pciem::UniqueFd fd;
+    auto r = c->region_info(2, &fd);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->size, 8192u);
+    EXPECT_EQ(r->mmap_areas, (std::vector<vu::MmapArea>{{4096, 4096}}));
+    ASSERT_TRUE(fd.valid());
+    char got[4] = {};
+    EXPECT_EQ(::pread(fd.get(), got, 4, static_cast<off_t>(r->offset + 4096)), 4);
+    EXPECT_EQ(std::string(got, 4), "vram"); // the server's memory, not a copy
+    auto rd = c->region_read(2, 0, 4);
+    ASSERT_FALSE(rd);
+    EXPECT_EQ(rd.error().errnum, EPROTO);
+    EXPECT_NE(rd.error().message.find("file descriptors"), std::string::npos)
+        << rd.error().message;
 }

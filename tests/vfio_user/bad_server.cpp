@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // pciem-vfu-bad-server: a small vfio-user server that serves a plain PCI
-// device (1b36:0005, one 4 KiB memory BAR of scratch registers, MSI) well
+// device (1b36:0005, one 4 KiB memory BAR of scratch registers, MSI, PM) well
 // until told to misbehave: the (N+1)-th message of one command gets a
 // faulty reply. pciem-proxy must then exit with a message naming the
 // fault, and remove its function (tests/vfio_user/proxy_faults.sh on the
@@ -9,7 +9,16 @@
 // function exists).
 //
 //     pciem-vfu-bad-server --socket S --fault wrong-id --on region-read --after 3
+//
+// With --dma-probe it is also a device that reaches into the DMA region
+// DMA_MAP gives it when the driver asks, wherever the driver points it,
+// as a hostile or buggy device would: BAR registers 0x00/0x04 hold a bus
+// address (low, high), writing 0x08 runs a command (1: read the 32-bit
+// word there into 0x0c, 2: write 0x0c's value there), with no check of
+// its own: PCIem's confinement must stop what the driver has not mapped
+// (guest case 99-forward-dma-confine).
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -85,7 +94,32 @@ public:
         put32(PCI_CLASS_REVISION, 0x00ff0001);
         config_[PCI_CAPABILITY_LIST] = 0x40;
         config_[0x40] = PCI_CAP_ID_MSI;
+        config_[0x41] = 0x50;
         put16(0x42, PCI_MSI_FLAGS_64BIT);
+        // PM, No_Soft_Reset clear: D3hot -> D0 resets the device
+        // (guest case 99-forward-pm-reset).
+        config_[0x50] = PCI_CAP_ID_PM;
+        put16(0x52, 3); // version 3
+        put16(0x54, 0); // PMCSR: D0
+    }
+
+    // DMA_MAP (--dma-probe): the region's memory, mapped as a server would.
+    void map_dma(const vu::Message& m) {
+        auto d = vu::decode_dma_map(m.payload, m.fds.size());
+        if (!d || m.fds.empty()) {
+            return;
+        }
+        void* p = ::mmap(nullptr, d->size, PROT_READ | PROT_WRITE, MAP_SHARED, m.fds[0].get(),
+                         static_cast<off_t>(d->offset));
+        if (p == MAP_FAILED) {
+            fmt::print(stderr, "pciem-vfu-bad-server: mmap of the DMA region: {}\n",
+                       std::strerror(errno));
+            return;
+        }
+        win_ = static_cast<std::byte*>(p);
+        win_bus_ = d->addr;
+        win_size_ = d->size;
+        fmt::print(stderr, "pciem-vfu-bad-server: DMA region {:#x}+{:#x}\n", win_bus_, win_size_);
     }
 
     // The correct reply payload to `m`.
@@ -150,6 +184,9 @@ private:
             // Config writes are accepted and ignored: the header is the proxy's.
             if (inside && req->access.region == 0) {
                 std::memcpy(mem.data() + a.offset, req->data.data(), a.count);
+                if (a.offset == probe_cmd && a.count == 4) {
+                    probe();
+                }
             }
             return p;
         }
@@ -161,8 +198,37 @@ private:
         return p;
     }
 
+    static constexpr uint64_t probe_addr = 0x00, probe_cmd = 0x08, probe_data = 0x0c;
+
+    uint32_t reg(uint64_t off) const {
+        uint32_t v;
+        std::memcpy(&v, bar_.data() + off, 4);
+        return v;
+    }
+
+    // The probe's command: touch the DMA region, unchecked.
+    void probe() {
+        uint64_t addr = reg(probe_addr) | (uint64_t{reg(probe_addr + 4)} << 32);
+        uint32_t v = 0xffffffff;
+        if (win_ == nullptr || addr < win_bus_ || addr - win_bus_ > win_size_ - 4) {
+            std::memcpy(bar_.data() + probe_data, &v, 4);
+            return;
+        }
+        auto* word = reinterpret_cast<volatile uint32_t*>(win_ + (addr - win_bus_));
+        fmt::print(stderr, "pciem-vfu-bad-server: DMA {} at {:#x}\n",
+                   reg(probe_cmd) == 1 ? "read" : "write", addr);
+        if (reg(probe_cmd) == 1) {
+            v = *word;
+            std::memcpy(bar_.data() + probe_data, &v, 4);
+        } else if (reg(probe_cmd) == 2) {
+            *word = reg(probe_data);
+        }
+    }
+
     std::array<uint8_t, 256> config_{};
     std::array<std::byte, 4096> bar_{};
+    std::byte* win_ = nullptr;
+    uint64_t win_bus_ = 0, win_size_ = 0;
 };
 
 // Sends the faulty form of the reply `good` to `m`. False: stop serving.
@@ -230,7 +296,7 @@ bool bar_access(const vu::Message& m) {
 }
 
 int serve(const std::string& path, const std::string& fault, vu::Command on, unsigned after,
-          bool bar_only) {
+          bool bar_only, bool dma_probe) {
     pciem::UniqueFd lfd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -254,6 +320,9 @@ int serve(const std::string& path, const std::string& fault, vu::Command on, uns
         auto m = ch.receive(std::chrono::hours(24));
         if (!m) {
             return 0; // the client went away
+        }
+        if (dma_probe && m->header.command == static_cast<uint16_t>(vu::Command::dma_map)) {
+            dev.map_dma(*m);
         }
         const vu::Bytes good = dev.answer(*m);
         const bool hit = fault != "none" && m->header.command == static_cast<uint16_t>(on) &&
@@ -286,6 +355,7 @@ int main(int argc, char** argv) {
     unsigned after = 0;
     bool list = false;
     bool bar_only = false;
+    bool dma_probe = false;
     app.add_option("--socket", path, "UNIX socket to listen on");
     app.add_option("--fault", fault, "What the faulty reply does (--list)");
     app.add_option("--on", on, "Which command's reply is faulty");
@@ -293,6 +363,9 @@ int main(int argc, char** argv) {
     app.add_flag("--bar-only", bar_only,
                  "Count only REGION_READ/WRITEs of BARs (a driver's accesses after the "
                  "function exists), not of config space");
+    app.add_flag("--dma-probe", dma_probe,
+                 "Map the DMA region and touch it where the driver's BAR writes say "
+                 "(registers 0x00-0x0c)");
     app.add_flag("--list", list, "List the faults and commands");
     CLI11_PARSE(app, argc, argv);
     if (list) {
@@ -311,5 +384,5 @@ int main(int argc, char** argv) {
                            "--list\n");
         return 2;
     }
-    return serve(path, fault, commands.at(on), after, bar_only);
+    return serve(path, fault, commands.at(on), after, bar_only, dma_probe);
 }

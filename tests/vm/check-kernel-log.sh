@@ -10,10 +10,30 @@
 # UBSAN ("UBSAN:"), DEBUG_ATOMIC_SLEEP ("BUG: sleeping function called
 # from invalid context"), DEBUG_OBJECTS ("ODEBUG:"), DEBUG_LIST ("list_add
 # corruption", "list_del corruption").
+# The chaos case (94-chaos-nvme) brackets each run in the log with
+# "pciem-chaos-window-begin ID" and "pciem-chaos-window-end ID"; it adds
+# "tolerated" to the end marker when every report inside was the stock nvme
+# driver's own (a finding, not a PCIem bug: classify-reports.sh). Only such
+# windows are left out here; reports in any other window fail as always.
+klog() {
+	dmesg | awk '
+		/pciem-chaos-window-end [^ ]+ tolerated/ { ok[$(NF - 1)] = 1 }
+		{ line[NR] = $0 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				if (line[i] ~ /pciem-chaos-window-begin /) {
+					n = split(line[i], f, " ")
+					if (f[n] in ok) { skip = 1; continue }
+				}
+				if (skip && line[i] ~ /pciem-chaos-window-end /) { skip = 0; continue }
+				if (!skip) print line[i]
+			}
+		}'
+}
 pattern='BUG:|WARNING:|Oops|general protection|KASAN|KFENCE|UBSAN|ODEBUG|list_add corruption|list_del corruption|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|rcu_sched self-detected|rcu: INFO|scheduling while atomic|blocked for more than|Call Trace'
-if dmesg | grep -E "$pattern"; then
+if klog | grep -E "$pattern"; then
 	echo "kernel log has the report(s) above; full log:"
-	dmesg | tail -n 200
+	klog | tail -n 200
 	exit 1
 fi
 echo "kernel log clean ($(dmesg | wc -l) lines)"

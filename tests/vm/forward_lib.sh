@@ -24,19 +24,25 @@ forward_tools() {
 }
 
 # start_server DEVICE-ARGS...: QEMU's model (its -device with id=d0, and
-# whatever it needs) served over vfio-user at $SOCK; SERVER_PID.
+# whatever it needs) served over vfio-user at $SOCK, its output in
+# $SERVER_LOG; SERVER_PID.
+# $SERVER_ACCEL: qtest (no translation buffer) unless the device needs
+# QEMU's virtual clock to run: under qtest it moves only when told, so
+# timers (e1000e's link autonegotiation) never fire.
+SERVER_LOG=${SERVER_LOG:-/tmp/fwd-server.log}
+SERVER_ACCEL=${SERVER_ACCEL:-qtest}
 start_server() {
 	rm -f "$SOCK"
-	on_fwd_cpu "$QEMU" -machine x-remote,vfio-user=on -accel qtest -m 32M -nodefaults -display none \
+	on_fwd_cpu "$QEMU" -machine x-remote,vfio-user=on -accel "$SERVER_ACCEL" -m 32M -nodefaults -display none \
 		-monitor none "$@" -object x-vfio-user-server,id=v0,type=unix,path="$SOCK",device=d0 \
-		>/tmp/fwd-server.log 2>&1 &
+		>"$SERVER_LOG" 2>&1 &
 	SERVER_PID=$!
 }
 
 # start_proxy [ARGS...]: pciem-proxy on $SOCK until its function is on the bus.
 start_proxy() {
 	start_owner "pciem-proxy" on_fwd_cpu pciem-proxy --socket "$SOCK" --connect-timeout-s 60 \
-		--ready-file @READY@ "$@" || { cat /tmp/fwd-server.log; return 1; }
+		--ready-file @READY@ "$@" || { cat "$SERVER_LOG"; return 1; }
 }
 
 # stop_all: the proxy (the function goes), then the server.

@@ -67,8 +67,9 @@ Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
                     fmt::format("the server refused {} (id {}): {}", name(command), id,
                                 std::strerror(static_cast<int>(m->header.error))));
     }
-    // Only DMA_MAP-style requests carry descriptors; no reply does.
-    if (!m->fds.empty()) {
+    // Only DMA_MAP-style requests carry descriptors, and among replies
+    // REGION_INFO's: the fd of an mmap()able region, which the caller keeps.
+    if (!m->fds.empty() && command != vu::Command::get_region_info) {
         return fail(EPROTO, fmt::format("the server's reply to {} came with {} file "
                                         "descriptors, where none belong",
                                         name(command), m->fds.size()));
@@ -139,7 +140,7 @@ Result<vu::DeviceInfo> Client::device_info() {
     return *d;
 }
 
-Result<vu::RegionInfo> Client::region_info(uint32_t index) {
+Result<vu::RegionInfo> Client::region_info(uint32_t index, UniqueFd* fd) {
     // Room for a capability chain; a server needing more says so in argsz
     // and is asked again.
     uint32_t argsz = 256;
@@ -156,6 +157,10 @@ Result<vu::RegionInfo> Client::region_info(uint32_t index) {
                                             index, r.error()));
         }
         if (r->argsz <= argsz || r->argsz > 65536) {
+            // decode_region_info() allowed at most one, and only with MMAP.
+            if (fd != nullptr && !m->fds.empty()) {
+                *fd = std::move(m->fds.front());
+            }
             return *r;
         }
         argsz = r->argsz;

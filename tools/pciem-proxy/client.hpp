@@ -34,7 +34,9 @@ public:
     [[nodiscard]] const vfio_user::Version& server_version() const { return version_; }
 
     Result<vfio_user::DeviceInfo> device_info();
-    Result<vfio_user::RegionInfo> region_info(uint32_t index);
+    // The region's description; an mmap()able region's fd goes to `fd`
+    // (closed when `fd` is null).
+    Result<vfio_user::RegionInfo> region_info(uint32_t index, UniqueFd* fd = nullptr);
     Result<vfio_user::IrqInfo> irq_info(uint32_t index);
     // `count` bytes from the region (at most the server's transfer size).
     Result<std::vector<std::byte>> region_read(uint32_t region, uint64_t offset, uint32_t count);

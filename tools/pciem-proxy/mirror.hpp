@@ -20,6 +20,7 @@
 
 #include "pciem/device_spec.hpp"
 #include "pciem/error.hpp"
+#include "pciem/unique_fd.hpp"
 #include "pciem/vfio_user/wire.hpp"
 
 namespace pciem::proxy {
@@ -30,6 +31,8 @@ struct ServerDevice {
     vfio_user::DeviceInfo info{};
     // BAR0..5, ROM, CONFIG; size 0 where the server has no such region.
     std::array<vfio_user::RegionInfo, VFIO_PCI_NUM_REGIONS> regions{};
+    // The fd of each region the server offers as mmap()able (else -1).
+    std::array<UniqueFd, VFIO_PCI_NUM_REGIONS> region_fds{};
     // INTx, MSI, MSI-X: vector counts (0 where absent).
     std::array<uint32_t, 3> irq_counts{};
     // The server's config space (256 or 4096 bytes).

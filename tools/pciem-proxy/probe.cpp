@@ -25,7 +25,7 @@ Result<ServerDevice> probe_server(Client& client) {
                                         info->num_regions, VFIO_PCI_CONFIG_REGION_INDEX));
     }
     for (uint32_t i = 0; i <= VFIO_PCI_CONFIG_REGION_INDEX; ++i) {
-        auto r = client.region_info(i);
+        auto r = client.region_info(i, &dev.region_fds[i]);
         if (!r) {
             return std::unexpected(r.error());
         }

@@ -338,7 +338,9 @@ enum pciem_req_type {
 					 * pciem.ko); data = its new value */
 	PCIEM_REQ_RESET = 7,		/* posted: the driver initiated a
 					 * Function Level Reset (Device
-					 * Control bit 15); the header stays
+					 * Control bit 15) or a D3hot -> D0
+					 * move without No_Soft_Reset
+					 * (PMCSR); the header stays
 					 * pciem.ko's, the model resets its
 					 * own state. Older models ignore it */
 };
@@ -611,10 +613,23 @@ struct pciem_dma_perm {
  * mapping already reached stay with that mapping (nothing else uses them
  * any more) and any other access to the window raises SIGBUS.
  * ENXIO: the function has no window (PCIEM_IOC_DMA_WINDOW).
+ *
+ * PCIEM_DMA_WINDOW_FD_F_CONFINED: the file reaches the driver's live
+ * mappings and nothing else, as an IOMMU would confine the device: a page
+ * is mapped only while a live mapping covers it, and writable only if
+ * that mapping lets the device write; Bus Master Enable off closes it all.
+ * Any other access is a DMA fault, logged by the sanitizer with the
+ * mapping's history, that raises SIGBUS in the process that made it. After
+ * an unmap the pages leave the process's page tables within a work item's
+ * run (unmaps come from interrupt handlers), and the window memory they
+ * held is not reused until they have: the IOMMU's lazy mode. Granularity
+ * is the page.
  */
+#define PCIEM_DMA_WINDOW_FD_F_CONFINED	(1u << 0)
+
 struct pciem_dma_window_fd {
 	__u32 size;
-	__u32 flags;			/* none defined yet: 0 */
+	__u32 flags;			/* PCIEM_DMA_WINDOW_FD_F_* */
 	__s32 fd;			/* out: the window's file descriptor */
 	__u32 reserved;
 	__u64 window_size;		/* out: bytes */

@@ -15,12 +15,15 @@ namespace pciem {
 
 // PCIEM_IOC_DMA_WINDOW_FD: the function's DMA window as a file of its own
 // (mmap()able, MAP_SHARED, nothing else), for an external device server.
+// Confined (the default), the file reaches only the driver's live mappings,
+// in their direction; any other access is a DMA fault that the kernel logs
+// and answers with SIGBUS (docs/abi.md).
 struct DmaWindowFile {
     UniqueFd fd;
     uint64_t size = 0;
     uint64_t bus_base = 0;
 };
-[[nodiscard]] Result<DmaWindowFile> dma_window_file(int device_fd);
+[[nodiscard]] Result<DmaWindowFile> dma_window_file(int device_fd, bool confined = true);
 
 class KernelDma final : public Dma {
 public:

@@ -55,6 +55,10 @@
 #include "pciem/sim_dma.hpp"
 #include "pciem/unique_fd.hpp"
 
+// kernel/rules/pciem_irq_rules.h, private to libpciem.
+struct pciem_irq_rules;
+struct pciem_irq_rules_events;
+
 namespace pciem {
 
 // One interrupt the SimHost delivered to the "driver".
@@ -165,18 +169,12 @@ private:
         SimHost& host_;
     };
 
-    // pciem.ko's struct pciem_irq, and the same rules (kernel/pciem_irq.c).
+    // The interrupt rules pciem.ko runs (kernel/rules/pciem_irq_rules.h),
+    // with this host's storage and recording around them.
     struct IrqState {
-        unsigned msix_n = 0;
-        unsigned table_bar = 0, pba_bar = 0;
-        uint64_t table_off = 0, pba_off = 0;
-        std::vector<uint8_t> msix_table; // msix_n * 16 bytes
-        std::vector<uint64_t> msix_pba;  // one bit per vector
-        bool msix_enabled = false, msix_fmask = false;
-        bool msi_maskable = false, msi_enabled = false;
-        unsigned msi_nvec = 0;
-        uint32_t msi_mask = 0, msi_pending = 0, msi_data = 0;
-        bool intx_pin = false, intx_level = false, intx_disabled = false;
+        std::unique_ptr<pciem_irq_rules> rules;
+        std::vector<uint8_t> msix_table; // the rules' MSI-X table
+        std::vector<uint64_t> msix_pba;  // and pending bits
         bool intx_asserted = false;
         uint64_t dropped = 0;
         std::vector<SimInterrupt> log;
@@ -188,13 +186,10 @@ private:
     // Callers hold irq_mutex_.
     Result<void> irq_raise_locked(unsigned vector);
     void irq_deliver_locked(SimInterrupt::Kind kind, unsigned vector);
-    [[nodiscard]] bool msix_masked_locked(unsigned vector) const;
-    void msix_flush_locked();
-    void msi_flush_locked();
     void intx_update_locked();
     // Interrupt configuration events (PCIEM_REQ_IRQ_CONFIG), queued under
     // irq_mutex_ and handed to the model after it, as the kernel does.
-    void irq_event_locked(uint32_t event, uint32_t index, uint64_t data);
+    void irq_events_locked(const pciem_irq_rules_events& ev);
     void irq_post_events();
     void irq_cfg_read(uint16_t offset, unsigned size, uint32_t& value);
     void irq_cfg_written(uint16_t offset, unsigned size);

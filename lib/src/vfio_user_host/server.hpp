@@ -26,6 +26,7 @@
 #include "pciem/vfio_user/server_wire.hpp"
 #include "pciem/vfio_user_host.hpp"
 #include "server_dma.hpp"
+#include "pciem_irq_rules.h"
 #include "server_irqs.hpp"
 
 namespace pciem {
@@ -92,10 +93,12 @@ struct VfioUserHost::Impl {
     // RAM BARs: a memfd each, mapped here and offered to the client.
     std::array<UniqueFd, PCIEM_MAX_BARS> ram_fd;
     std::array<std::span<std::byte>, PCIEM_MAX_BARS> ram;
-    // MSI-X table bytes (the client's to use; masking is SET_IRQS's).
-    unsigned msix_n = 0, table_bar = 0, pba_bar = 0;
-    uint64_t table_off = 0, pba_off = 0;
+    // The MSI-X table and PBA as every host serves them (kernel/rules).
+    // The table is the client's to use: masking is SET_IRQS's (VFIO's),
+    // and the pending bits are irqs'.
+    pciem_irq_rules rules{};
     std::vector<uint8_t> msix_table;
+    std::vector<uint64_t> msix_pba;
 
     // What the model was last told.
     uint16_t command = 0;

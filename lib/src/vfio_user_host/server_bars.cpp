@@ -55,30 +55,19 @@ Result<void> VfioUserHost::Impl::make_ram_bars() {
 
 bool VfioUserHost::Impl::msix_access(unsigned bar, uint64_t offset, unsigned size, bool write,
                                      uint64_t& value) {
-    if (msix_n == 0) {
+    if (rules.msix_n == 0) {
         return false;
     }
-    const uint64_t tsize = uint64_t{msix_n} * PCI_MSIX_ENTRY_SIZE;
-    if (bar == table_bar && offset >= table_off && offset + size <= table_off + tsize) {
-        uint8_t* bytes = msix_table.data() + (offset - table_off);
-        if (write) {
-            std::memcpy(bytes, &value, size);
-        } else {
-            value = 0;
-            std::memcpy(&value, bytes, size);
+    // The pending bits are irqs' (SET_IRQS masking): bring the PBA up to date.
+    if (!write) {
+        for (size_t w = 0; w < msix_pba.size(); ++w) {
+            msix_pba[w] = irqs.msix_pending_word(static_cast<unsigned>(w));
         }
-        return true;
     }
-    const uint64_t psize = (uint64_t{msix_n} + 63) / 64 * 8;
-    if (bar == pba_bar && offset >= pba_off && offset + size <= pba_off + psize) {
-        if (!write) { // pending bits are the device's: writes are ignored
-            const uint64_t at = offset - pba_off;
-            const uint64_t word = irqs.msix_pending_word(static_cast<unsigned>(at / 8));
-            value = (word >> (8 * (at % 8))) & ones(size);
-        }
-        return true;
-    }
-    return false;
+    // The model is not told of entry writes here: the client owns the
+    // table's meaning (it masks through SET_IRQS).
+    pciem_irq_rules_events ev{};
+    return pciem_irq_rules_msix_access(&rules, bar, offset, size, write, &value, &ev);
 }
 
 namespace {

@@ -113,11 +113,7 @@ void VfioUserHost::Impl::reset_function(bool client_left) {
         *cfg = **fresh;
     }
     irqs.reset(client_left);
-    std::fill(msix_table.begin(), msix_table.end(), 0);
-    for (unsigned i = 0; i < msix_n; ++i) {
-        msix_table[size_t{i} * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
-            PCI_MSIX_ENTRY_CTRL_MASKBIT;
-    }
+    pciem_irq_rules_reset(&rules); // every entry masked, as out of reset
     if (client_left) {
         dma.unmap_all();
     }

@@ -56,17 +56,14 @@ VfioUserHost::Impl::Impl(DeviceModel& m, std::unique_ptr<pciem_cfg> c, const Vfi
       }),
       wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), binding(m) {
     irqs.set_wake_fd(wake_fd.get());
-    const pciem_cfg_layout& l = cfg->layout;
-    if (l.msix != 0) {
-        msix_n = irqs.count(VFIO_PCI_MSIX_IRQ_INDEX);
-        const uint32_t t = pciem_cfg_read(cfg.get(), l.msix + PCI_MSIX_TABLE, 4);
-        const uint32_t p = pciem_cfg_read(cfg.get(), l.msix + PCI_MSIX_PBA, 4);
-        table_bar = t & PCI_MSIX_TABLE_BIR;
-        table_off = t & PCI_MSIX_TABLE_OFFSET;
-        pba_bar = p & PCI_MSIX_PBA_BIR;
-        pba_off = p & PCI_MSIX_PBA_OFFSET;
-        msix_table.assign(size_t{msix_n} * PCI_MSIX_ENTRY_SIZE, 0);
-    }
+    pciem_irq_rules_shape(&rules, cfg.get());
+    msix_table.assign(pciem_irq_rules_table_bytes(&rules), 0);
+    msix_pba.assign(pciem_irq_rules_pba_words(&rules), 0);
+    rules.msix_table = msix_table.data();
+    rules.msix_pba = msix_pba.data();
+    // Never called: delivery is irqs' (MSI-X is never enabled in rules).
+    rules.fire = [](void*, uint32_t) {};
+    pciem_irq_rules_reset(&rules);
 }
 
 VfioUserHost::Impl::~Impl() {

@@ -83,6 +83,9 @@ expect_model_refusal 'size' pciem-nvme --memory --size lots
 expect_model_refusal 'cpu' pciem-testdev --cpu -1
 expect_model_refusal 'unknown-flag' pciem-epf-test --unknown-flag
 expect_model_refusal 'read-timeout' pciem-rtl-dma --read-timeout-us 0
+expect_model_refusal 'power of two' pciem-fb --vram-mb 3
+expect_model_refusal 'WIDTHxHEIGHT' pciem-fb --preferred 0x0
+expect_model_refusal 'power of two' pciem-bochs --vram-mb 12
 n=$(pciemctl list --json | grep -c '"address"')
 expect_eq "functions left behind by refused models" "$n" 0
 

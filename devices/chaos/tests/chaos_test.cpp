@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+//
+// The chaos layer on the SimHost, around the test device: it is the
+// wrapped device when told to do nothing, misbehaves when told to, the
+// same way for the same seed, and its mischief thread storms, DMAs and
+// dies as asked.
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "chaos_model.hpp"
+#include "pciem/sim_host.hpp"
+#include "testdev.hpp"
+
+namespace pciem::devices {
+namespace {
+
+ChaosOptions calm(uint64_t seed = 1) {
+    ChaosOptions o;
+    o.seed = seed;
+    o.wrong_read = o.late_read = o.never_read = 0;
+    o.drop_write = o.corrupt_write = 0;
+    o.drop_irq = o.duplicate_irq = 0;
+    o.dma_fail = o.dma_corrupt = 0;
+    o.mischief = false;
+    return o;
+}
+
+struct Rig {
+    explicit Rig(const ChaosOptions& o) {
+        auto m = ChaosModel::create(dev, o);
+        EXPECT_TRUE(m.has_value());
+        model = std::move(*m);
+        auto h = SimHost::create(*model);
+        EXPECT_TRUE(h.has_value());
+        host = std::move(*h);
+    }
+    TestDev dev;
+    std::unique_ptr<ChaosModel> model;
+    std::unique_ptr<SimHost> host;
+};
+
+std::vector<uint32_t> ids(const ChaosOptions& o, int n) {
+    Rig r(o);
+    std::vector<uint32_t> v;
+    for (int i = 0; i < n; ++i) {
+        v.push_back(r.host->read32(0, TESTDEV_ID));
+    }
+    return v;
+}
+
+TEST(Chaos, CalmIsTheWrappedDevice) {
+    Rig r(calm());
+    EXPECT_EQ(r.host->cfg_read(0, 2), r.dev.spec().vendor_id());
+    EXPECT_EQ(r.host->read32(0, TESTDEV_ID), TESTDEV_ID_VALUE);
+    const uint32_t c = r.host->read32(0, TESTDEV_COUNTER);
+    EXPECT_EQ(r.host->read32(0, TESTDEV_COUNTER), c + 1) << "read side effects reach the model";
+    r.host->write32(0, TESTDEV_SCRATCH, 0xfeedbeef);
+    EXPECT_EQ(r.host->read32(0, TESTDEV_SCRATCH), 0xfeedbeefu);
+    EXPECT_EQ(r.model->stats().reads.load(), 4u);
+}
+
+TEST(Chaos, WrongReadsAreWrong) {
+    ChaosOptions o = calm();
+    o.wrong_read = 1;
+    for (uint32_t id : ids(o, 100)) {
+        EXPECT_NE(id, TESTDEV_ID_VALUE);
+    }
+}
+
+TEST(Chaos, ASeedIsOneSequenceOfDecisions) {
+    ChaosOptions o = calm(42);
+    o.wrong_read = 0.5;
+    const auto a = ids(o, 200);
+    EXPECT_EQ(ids(o, 200), a);
+    int wrong = 0;
+    for (uint32_t id : a) {
+        wrong += id != TESTDEV_ID_VALUE ? 1 : 0;
+    }
+    EXPECT_GT(wrong, 50);
+    EXPECT_LT(wrong, 150);
+    o.seed = 43;
+    EXPECT_NE(ids(o, 200), a);
+}
+
+TEST(Chaos, DroppedWritesNeverArrive) {
+    ChaosOptions o = calm();
+    o.drop_write = 1;
+    Rig r(o);
+    const uint32_t before = r.host->read32(0, TESTDEV_SCRATCH);
+    r.host->write32(0, TESTDEV_SCRATCH, ~before);
+    EXPECT_EQ(r.host->read32(0, TESTDEV_SCRATCH), before);
+    EXPECT_EQ(r.model->stats().dropped_writes.load(), 1u);
+}
+
+TEST(Chaos, NeverAnsweredReadsAreCounted) {
+    ChaosOptions o = calm();
+    o.never_read = 1;
+    o.read_timeout_us = 2000;
+    Rig r(o);
+    // The SimHost waits for any answer; the kernel would have given up.
+    EXPECT_EQ(r.host->read32(0, TESTDEV_ID), TESTDEV_ID_VALUE);
+    EXPECT_EQ(r.model->stats().never_reads.load(), 1u);
+}
+
+TEST(Chaos, MischiefStormsAndDmasUntilStopped) {
+    ChaosOptions o = calm();
+    o.mischief = true;
+    o.tick_ms_max = 2;
+    o.storm_max = 50;
+    Rig r(o);
+    for (int i = 0; i < 400 && (r.model->stats().storms.load() == 0 ||
+                                r.model->stats().random_dmas.load() == 0);
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_GT(r.model->stats().storm_raises.load(), 0u);
+    // No mapping on the SimHost yet: every random DMA is refused.
+    EXPECT_EQ(r.model->stats().random_dmas_refused.load(), r.model->stats().random_dmas.load());
+    r.host.reset(); // on_stop() joins the thread
+    const uint64_t storms = r.model->stats().storms.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(r.model->stats().storms.load(), storms);
+}
+
+TEST(ChaosDeathTest, DiesByItsOwnHandWithinTheLimit) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    ChaosOptions o = calm();
+    o.die_within_ms = 50;
+    EXPECT_EXIT(
+        {
+            Rig r(o);
+            std::this_thread::sleep_for(std::chrono::seconds(5));
+            std::exit(0);
+        },
+        testing::KilledBySignal(SIGKILL), "");
+}
+
+} // namespace
+} // namespace pciem::devices
