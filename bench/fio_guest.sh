@@ -6,7 +6,7 @@
 WORKLOADS="rand4k-qd1 rand4k-qd16 seq128k"
 
 prefill() { # DEV
-	fio --name=prefill --filename="$1" --direct=1 --ioengine=libaio --rw=write --bs=1M \
+	fio --allow_file_create=0 --name=prefill --filename="$1" --direct=1 --ioengine=libaio --rw=write --bs=1M \
 		--iodepth=4 --size="${size_mb}M" >/tmp/prefill.log 2>&1 ||
 		{ cat /tmp/prefill.log; err "prefill of $1 failed"; return 1; }
 }
@@ -20,7 +20,7 @@ measure() {
 		seq128k) args="--rw=read --bs=128k --iodepth=16" ;;
 		esac
 		# terse (v3): field 7 read KiB/s, 8 read IOPS, 40 read latency mean (us)
-		r=$(fio --name="$w" --filename="$3" --direct=1 --ioengine=libaio $args \
+		r=$(fio --allow_file_create=0 --name="$w" --filename="$3" --direct=1 --ioengine=libaio $args \
 			--size="${size_mb}M" --time_based --runtime="$runtime" --ramp_time=1 \
 			--cpus_allowed=1 --minimal 2>/tmp/fio.err | tail -n 1 |
 			awk -F';' 'NF > 40 { printf "%d %d %d", $8, $7, $40 }')

@@ -81,7 +81,7 @@ EVENTS="block/block_rq_issue block/block_rq_complete pciem/pciem_mmio pciem/pcie
 	pciem/pciem_dma_access pciem/pciem_irq_raise pciem/pciem_irq_deliver"
 
 fio_qd1() { # DEV: fio's mean completion latency in us
-	fio --name=qd1 --filename="$1" --direct=1 --ioengine=libaio --rw=randread --bs=4k \
+	fio --allow_file_create=0 --name=qd1 --filename="$1" --direct=1 --ioengine=libaio --rw=randread --bs=4k \
 		--iodepth=1 --size=64M --time_based --runtime="$runtime" --cpus_allowed=1 \
 		--minimal 2>/tmp/fio.err | tail -n 1 | awk -F';' 'NF > 40 { printf "%d", $40 }'
 }
@@ -95,7 +95,7 @@ while [ $# -ge 2 ]; do
 	start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size 64M \
 		--serial "$serial" --ready-file @READY@ $extra || { err "pciem-nvme ($v) did not start"; continue; }
 	dev=$(disk_of "$serial") || { err "pciem-nvme ($v) has no disk"; stop_model; continue; }
-	fio --name=fill --filename="$dev" --direct=1 --ioengine=libaio --rw=write --bs=1M \
+	fio --allow_file_create=0 --name=fill --filename="$dev" --direct=1 --ioengine=libaio --rw=write --bs=1M \
 		--size=64M >/dev/null 2>&1 || err "prefill of $dev failed"
 	plain=$(fio_qd1 "$dev")
 	[ -n "$plain" ] || { cat /tmp/fio.err; err "fio on $dev failed"; }

@@ -117,7 +117,7 @@ done
 # verify RUN LABEL DEV: data written is data read back (crc32c), on the
 # same configuration as the figures; "BENCH-VERIFY RUN LABEL PASS|FAIL"
 verify() {
-	if fio --name=verify --filename="$3" --direct=1 --ioengine=libaio --rw=randwrite \
+	if fio --allow_file_create=0 --name=verify --filename="$3" --direct=1 --ioengine=libaio --rw=randwrite \
 		--bs=4k --iodepth=16 --size=32M --verify=crc32c --do_verify=1 \
 		--verify_fatal=1 >/tmp/verify.log 2>&1; then
 		echo "BENCH-VERIFY $1 $2 PASS"

@@ -9,6 +9,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ioport.h>
+#include <linux/mmzone.h>
+#include <linux/slab.h>
 #include <linux/pci.h>
 #include <linux/sizes.h>
 
@@ -194,6 +196,47 @@ int pciem_host_domain(const struct pciem_host *host)
 
 /* ---- memory windows --------------------------------------------------------- */
 
+#ifdef CONFIG_GET_FREE_REGION
+static struct resource *free_mem_region(u64 size)
+{
+	return request_free_mem_region(&iomem_resource, size, "PCIem window");
+}
+#else
+/*
+ * request_free_mem_region() exists only where ZONE_DEVICE's
+ * DEVICE_PRIVATE or CXL regions select GET_FREE_REGION: Debian's kernels
+ * have it, a kernel trimmed from tinyconfig (the reliability lane's debug
+ * kernel) does not. The same search by hand: section-sized steps down
+ * from the highest address the CPU can reach (x86 sets iomem_resource's
+ * end to it, which is what ioremap() accepts), the first range no
+ * top-level resource overlaps.
+ */
+static struct resource *free_mem_region(u64 size)
+{
+	const u64 section = 1ULL << PA_SECTION_SHIFT;
+	u64 top = min_t(u64, iomem_resource.end, (1ULL << MAX_PHYSMEM_BITS) - 1);
+	struct resource *res;
+	u64 addr;
+
+	size = ALIGN(size, section);
+	if (size > top + 1 - SZ_4G)
+		return ERR_PTR(-ERANGE);
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return ERR_PTR(-ENOMEM);
+	res->name = "PCIem window";
+	res->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	for (addr = ALIGN_DOWN(top + 1 - size, section); addr >= SZ_4G; addr -= section) {
+		res->start = addr;
+		res->end = addr + size - 1;
+		if (!request_resource(&iomem_resource, res))
+			return res;
+	}
+	kfree(res);
+	return ERR_PTR(-ERANGE);
+}
+#endif
+
 /*
  * 64-bit BARs live in a window above the top of RAM found at runtime
  * (no memmap= carving). request_free_mem_region() marks its result busy
@@ -204,7 +247,7 @@ static int take_window64(struct pciem_host *host, u64 size)
 {
 	struct resource *res;
 
-	res = request_free_mem_region(&iomem_resource, size, "PCIem window");
+	res = free_mem_region(size);
 	if (IS_ERR(res))
 		return PTR_ERR(res);
 	res->flags &= ~IORESOURCE_BUSY;

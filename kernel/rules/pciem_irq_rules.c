@@ -201,11 +201,17 @@ static bool msi_masked(const struct pciem_irq_rules *r, uint32_t v)
 	return r->msi_maskable && (r->msi_mask >> v & 1);
 }
 
+/*
+ * Deliver what MSI masking held back. Not while MSI-X is enabled too
+ * (software's error, which the spec leaves undefined): raise() then uses
+ * MSI-X, and a vector fired now would reach the host as an MSI-X entry,
+ * perhaps a masked one. It stays pending until MSI is alone again.
+ */
 static void msi_flush(struct pciem_irq_rules *r)
 {
 	uint32_t v;
 
-	if (!r->msi_enabled)
+	if (!r->msi_enabled || r->msix_enabled)
 		return;
 	for (v = 0; v < r->msi_nvec; v++) {
 		if ((r->msi_pending >> v & 1) && !msi_masked(r, v)) {
@@ -272,6 +278,9 @@ static void msix_written(struct pciem_irq_rules *r, const struct pciem_cfg *cfg,
 		for (w = 0; w < pciem_irq_rules_pba_words(r); w++)
 			r->msix_pba[w] = 0;
 	msix_flush(r);
+	/* MSI alone again: what it held back while MSI-X was on goes now. */
+	if (was && !r->msix_enabled)
+		msi_flush(r);
 	if (r->msix_enabled != was || r->msix_fmask != fmask)
 		add_event(ev, PCIEM_IRQ_EV_MSIX, 0, r->msix_enabled | r->msix_fmask << 1);
 }

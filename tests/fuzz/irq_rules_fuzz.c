@@ -111,7 +111,8 @@ static void check_state(const struct fuzz *f, const struct pciem_irq_rules_event
 		for (i = 0; i < r->msix_n; i++)
 			CHECK(!pciem_irq_rules_msix_pending(r, i) ||
 			      pciem_irq_rules_msix_masked(r, i));
-	if (r->msi_enabled) {
+	/* (MSI holds its vectors while MSI-X is on too: raise() uses MSI-X.) */
+	if (r->msi_enabled && !r->msix_enabled) {
 		uint32_t live = r->msi_nvec >= 32 ? ~0u : (1u << r->msi_nvec) - 1;
 
 		CHECK(!(r->msi_pending & live & ~(r->msi_maskable ? r->msi_mask : 0)));

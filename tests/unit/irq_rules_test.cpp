@@ -289,6 +289,21 @@ TEST(IrqRules, MsixTakesPrecedenceOverMsi) {
     EXPECT_EQ(pciem_irq_rules_raise(&f.r, 7), PCIEM_IRQ_PENDING) << "an MSI-X entry, masked";
 }
 
+// Found by tests/fuzz/irq_rules_fuzz.c: an MSI vector pending from before
+// MSI-X was enabled fired when the MSI mask was cleared, while MSI-X (which
+// raise() prefers) was on and its entry masked.
+TEST(IrqRules, PendingMsiStaysPendingWhileMsixIsEnabled) {
+    Fn f;
+    f.msi_ctl(PCI_MSI_FLAGS_ENABLE);
+    f.msi_mask(1);
+    EXPECT_EQ(pciem_irq_rules_raise(&f.r, 0), PCIEM_IRQ_PENDING);
+    f.msix_ctl(PCI_MSIX_FLAGS_ENABLE);
+    f.msi_mask(0);
+    EXPECT_TRUE(f.fired.empty()) << "fired MSI vector " << f.fired.front();
+    f.msix_ctl(0);
+    EXPECT_EQ(f.fired, (std::vector<uint32_t>{0})) << "MSI alone again: the pending vector goes";
+}
+
 TEST(IrqRules, IntxLevelShowsInStatusAndInterruptDisableGatesIt) {
     Fn f;
     EXPECT_TRUE(pciem_irq_rules_set_intx(&f.r, true));

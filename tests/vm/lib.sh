@@ -92,6 +92,23 @@ wait_for() {
 	test "$@"
 }
 
+# stuck_tasks: what every task in D state waits on (kernel stack), and the
+# nvme driver's workers' stacks too. Printed when a device's disk or
+# directory does not come, so a CI log says where the probe stands.
+stuck_tasks() {
+	echo "--- tasks in D state, and nvme/scan workers (pid comm: kernel stack)"
+	for d in /proc/[0-9]*; do
+		st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$d/status" 2>/dev/null)
+		stack=$(cat "$d/stack" 2>/dev/null)
+		case "$st:$stack" in
+		D:* | *nvme*) echo "  ${d#/proc/} $(cat "$d/comm" 2>/dev/null) ($st):"
+			echo "$stack" | sed 's/^/      /' ;;
+		esac
+	done
+	echo "--- PCIem interrupts"
+	grep PCIem /proc/interrupts | sed 's/^/  /'
+}
+
 # wait_exit PID TENTHS: process PID ends within TENTHS tenths of a second.
 wait_exit() {
 	i=0

@@ -18,7 +18,7 @@ fio_dev=/dev/nvme0n1
 fio_verify() { # NAME FIO-ARGS...: fio over $fio_dev, verify=crc32c, must pass
 	name=$1
 	shift
-	out=$(fio --name="$name" --filename="$fio_dev" --direct=1 --ioengine=libaio \
+	out=$(fio --allow_file_create=0 --name="$name" --filename="$fio_dev" --direct=1 --ioengine=libaio \
 		--verify=crc32c --do_verify=1 --verify_fatal=1 "$@" 2>&1)
 	rc=$?
 	if [ $rc -ne 0 ] || echo "$out" | grep -qiE 'verify: bad|crc32c: verify failed|err= *[1-9]'; then

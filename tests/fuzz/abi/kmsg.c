@@ -19,7 +19,7 @@ static const char *const patterns[] = {
 	"BUG:", "WARNING:", "Oops", "general protection", "KASAN", "KFENCE", "UBSAN",
 	"ODEBUG", "list_add corruption", "list_del corruption", "possible circular locking",
 	"possible recursive locking", "inconsistent lock state", "scheduling while atomic",
-	"Call Trace",
+	"rcu_sched self-detected", "rcu: INFO", "blocked for more than", "Call Trace",
 };
 
 int kmsg_open(void)

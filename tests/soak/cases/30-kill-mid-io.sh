@@ -25,7 +25,7 @@ while [ $round -lt "$KILLS" ] && [ "$FAILED" -eq 0 ]; do
 		t=$((t + 1))
 	done
 	[ -b "$disk" ] || { fail "kill $round: no disk"; stop_model KILL; continue; }
-	fio --name=kill --filename="$disk" --direct=1 --ioengine=libaio --rw=randrw \
+	fio --allow_file_create=0 --name=kill --filename="$disk" --direct=1 --ioengine=libaio --rw=randrw \
 		--bs=4k --iodepth=16 --size=8M --time_based --runtime=60 >/dev/null 2>&1 &
 	io=$!
 	# a moment into the I/O, different every time

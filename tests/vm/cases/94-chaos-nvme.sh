@@ -10,9 +10,16 @@
 # which are findings, printed with the seed that reproduces them.
 . /pciem/tests/vm/lib.sh
 
-# Two seeds by default (the odd one dies under nvme, the even one under
-# the test driver); the soak and debug-kernel runs may give more.
-SEEDS=${PCIEM_CHAOS_SEEDS:-1 2}
+# The odd seeds die under nvme, the even ones under the test driver. To
+# keep the default suite within its time, each production kernel runs one
+# of them (6.1 seed 1, 6.12 seed 2), so a full run covers both; the
+# debug kernel runs both, and PCIEM_CHAOS_SEEDS gives any list.
+case "$(uname -r)" in
+*-debug*) default_seeds="1 2" ;;
+6.1.*) default_seeds=1 ;;
+*) default_seeds=2 ;;
+esac
+SEEDS=${PCIEM_CHAOS_SEEDS:-$default_seeds}
 RUN_S=${PCIEM_CHAOS_SECONDS:-15}
 # the nvme driver's probe alone takes seconds under TCG, more with resets
 NVME_S=${PCIEM_CHAOS_NVME_SECONDS:-30}
@@ -111,7 +118,7 @@ for seed in $SEEDS; do
 	while [ "$(date +%s)" -lt "$end" ]; do
 		dev=$(ls /dev/nvme*n1 2>/dev/null | head -n 1)
 		if [ -b "$dev" ]; then
-			timeout 8 fio --name=chaos --filename="$dev" --direct=1 --ioengine=libaio \
+			timeout 8 fio --allow_file_create=0 --name=chaos --filename="$dev" --direct=1 --ioengine=libaio \
 				--rw=randrw --bs=4k --iodepth=8 --size=4M --time_based --runtime=2 \
 				>/dev/null 2>&1
 			timeout 5 dd if="$dev" of=/dev/null bs=64k count=8 2>/dev/null

@@ -46,7 +46,7 @@ log_mark
 section "a lost completion interrupt"
 start_nvme --serial PCIEM-FAULTS-1 --aer || finish
 addr=$(first_addr)
-fio_dev=$(disk_of PCIEM-FAULTS-1) || { fail "the disk did not appear"; stop_model; finish; }
+fio_dev=$(disk_of PCIEM-FAULTS-1) || { fail "the disk did not appear"; stuck_tasks; stop_model; finish; }
 ctrl=$(ctrl_of "$addr")
 note "controller $ctrl, disk $fio_dev at $addr"
 # One read alone in flight: nothing else comes to deliver its completion.
@@ -57,7 +57,7 @@ log_wait "timeout, completion polled" 100 && note "ok: the driver's timeout hand
 fio_verify after-lost-irq --rw=randwrite --bs=4k --iodepth=8 --size=8M
 
 section "AER non-fatal and fatal in the middle of a verifying fio"
-fio --name=aer --filename="$fio_dev" --direct=1 --ioengine=libaio --rw=randwrite --bs=4k \
+fio --allow_file_create=0 --name=aer --filename="$fio_dev" --direct=1 --ioengine=libaio --rw=randwrite --bs=4k \
 	--iodepth=8 --size=16M --verify=crc32c --do_verify=1 --verify_fatal=1 \
 	>/tmp/fio-aer.log 2>&1 &
 fio_pid=$!

@@ -109,7 +109,7 @@ if start_nvme; then
 		done
 
 		section "controller reset in the middle of fio"
-		fio --name=reset --filename=/dev/nvme0n1 --direct=1 --ioengine=libaio --rw=randwrite \
+		fio --allow_file_create=0 --name=reset --filename=/dev/nvme0n1 --direct=1 --ioengine=libaio --rw=randwrite \
 			--bs=4k --iodepth=16 --size=16M --verify=crc32c --do_verify=1 --verify_fatal=1 \
 			>/tmp/fio-reset.log 2>&1 &
 		fio_pid=$!
@@ -125,12 +125,13 @@ if start_nvme; then
 	else
 		fail "/dev/nvme0n1 did not appear"
 		dmesg | grep -i nvme | tail -n 10
+		stuck_tasks
 	fi
 	log_clean "binding, ext4, fio, reset"
 
 	section "the model killed during fio"
 	log_mark
-	fio --name=killed --filename=/dev/nvme0n1 --direct=1 --ioengine=libaio --rw=randrw \
+	fio --allow_file_create=0 --name=killed --filename=/dev/nvme0n1 --direct=1 --ioengine=libaio --rw=randrw \
 		--bs=4k --iodepth=16 --time_based --runtime=60 >/tmp/fio-kill.log 2>&1 &
 	fio_pid=$!
 	sleep 2
