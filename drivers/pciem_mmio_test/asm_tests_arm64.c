@@ -149,7 +149,13 @@ static void test_asm_ordered(struct pmt_run *t)
 #define REFUSED_W10	0x5a5a5a5aull
 #define REFUSED_W11	0xa5a5a5a5ull
 
-#define REFUSE(t, s, word, what)						\
+/*
+ * @cpu_may_fail: a store-exclusive with no monitor open for its address
+ * may fail without accessing memory (the architecture leaves it
+ * IMPLEMENTATION DEFINED; QEMU's TCG does so), writing 1 to its status
+ * register w11 and never faulting: then PCIem is not involved.
+ */
+#define REFUSE_IF(t, s, word, what, cpu_may_fail)				\
 	do {									\
 		u64 w10 = REFUSED_W10, w11 = REFUSED_W11;			\
 										\
@@ -160,9 +166,11 @@ static void test_asm_ordered(struct pmt_run *t)
 			     : "r"(s)						\
 			     : "x9", "x10", "x11", "memory");			\
 		pmt_eq(t, w10, REFUSED_W10, "%s: w10 untouched", what);	\
-		pmt_eq(t, w11, REFUSED_W11, "%s: w11 untouched", what);	\
+		if (!(cpu_may_fail) || w11 != 1)				\
+			pmt_eq(t, w11, REFUSED_W11, "%s: w11 untouched", what); \
 		pmt_eq(t, readl(s), 0x12345678, "%s: SCRATCH untouched", what); \
 	} while (0)
+#define REFUSE(t, s, word, what) REFUSE_IF(t, s, word, what, false)
 
 static void test_refused(struct pmt_run *t)
 {
@@ -171,7 +179,7 @@ static void test_refused(struct pmt_run *t)
 	writel(0x12345678, s);
 	/* exclusives: a device register has no exclusive monitor */
 	REFUSE(t, s, 0x885f7d2a, "ldxr w10, [x9]");
-	REFUSE(t, s, 0x880b7d2a, "stxr w11, w10, [x9]");
+	REFUSE_IF(t, s, 0x880b7d2a, "stxr w11, w10, [x9]", true);
 	/* atomics (LSE): a read-modify-write the CPU believes indivisible */
 	REFUSE(t, s, 0xb82a012b, "ldadd w10, w11, [x9]");
 	REFUSE(t, s, 0xb82a812b, "swp w10, w11, [x9]");

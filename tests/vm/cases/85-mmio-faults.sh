@@ -37,7 +37,9 @@ expect_pass() {
 check_refusals_logged() {
 	case "$(uname -m)" in
 	aarch64)
-		set -- "2a 7d 5f 88|exclusive" "2a 7d 0b 88|exclusive" \
+		# not stxr (2a 7d 0b 88): with no monitor open the CPU may fail
+		# it without touching the device (QEMU does), so PCIem never sees it
+		set -- "2a 7d 5f 88|exclusive" \
 			"2b 01 2a b8|atomic" "2b 81 2a b8|atomic" "2b 7d aa 88|atomic" \
 			"2a 29 40 29|CONSTRAINED UNPREDICTABLE" "29 45 40 b8|CONSTRAINED UNPREDICTABLE"
 		;;
