@@ -7,7 +7,7 @@ set -euo pipefail
 prog=${0##*/}
 usage() {
 	cat <<USAGE
-Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--reads N] [--writes N] [--reps N]
+Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--arch amd64|arm64] [--reads N] [--writes N] [--reps N]
 
 Boots one guest (tools/pciem-vm, TCG) with QEMU's edu device and, in it,
 times N readl() of BAR0 offset 0 (the ID register) and N writel() to a
@@ -25,6 +25,8 @@ ratios from the same run mean anything.
 
 Options:
   --kernel 6.1|6.12   guest kernel (default 6.1)
+  --arch amd64|arm64  guest architecture (default amd64; arm64 boots QEMU's
+                      virt machine, see docs/testing.md)
   --reads N           reads per measurement (default 20000)
   --writes N          writes per measurement (default 20000)
   --reps N            repetitions, fastest kept (default 3)
@@ -32,9 +34,9 @@ Options:
 USAGE
 }
 
-kernel=6.1 reads=20000 writes=20000 reps=3 timeout=300
+kernel=6.1 arch=amd64 reads=20000 writes=20000 reps=3 timeout=300
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_options kernel reads writes reps timeout -- "$@"
+bench_options kernel arch reads writes reps timeout -- "$@"
 bench_positive "$reads" "$writes" "$reps" "$timeout"
 
 bench_tmpdir
@@ -101,7 +103,7 @@ for mode in default low-cpu busy-poll; do
 			t0=$(cpu_ticks "$MODEL_PID")
 			sleep 10
 			t1=$(cpu_ticks "$MODEL_PID")
-			# /proc counts in USER_HZ, 100 on x86 whatever the kernel's HZ
+			# /proc counts in USER_HZ, 100 on x86 and arm64 whatever the kernel's HZ
 			echo "BENCH-IDLE $((t1 - t0)) 100 10"
 		fi
 	else
@@ -112,11 +114,11 @@ done
 GUEST
 
 out="$tmp/out"
-bench_guest "$out" "$tmp/guest.sh" --kernel "$kernel" --timeout "$timeout" \
+bench_guest "$out" "$tmp/guest.sh" --kernel "$kernel" --arch "$arch" --timeout "$timeout" \
 	--qemu-arg=-device --qemu-arg=edu -- "$reads" "$writes" "$reps"
 
 # ---- the table ----
-awk -v kernel="$kernel" '
+awk -v kernel="$kernel" -v arch="$arch" '
 $1 == "BENCH" { ns[$2 " " $3] = $5; n[$3] = $4 }
 $1 == "BENCH-IDLE" { idle_ticks = $2; hz = $3; idle_s = $4 }
 function row(label, d, op, ref, refname,   word, p, e) {
@@ -132,8 +134,8 @@ function row(label, d, op, ref, refname,   word, p, e) {
 		label, word, p, refname, e, (e > 0 ? p / e : 0)
 }
 END {
-	printf "MMIO round trip, Linux %s guest under TCG, %d reads / %d writes, fastest of the runs\n",
-		kernel, n["reads"], n["writes"]
+	printf "MMIO round trip, Linux %s%s guest under TCG, %d reads / %d writes, fastest of the runs\n",
+		kernel, arch == "amd64" ? "" : " " arch, n["reads"], n["writes"]
 	for (j = 1; j <= 2; j++) {
 		op = j == 1 ? "reads" : "writes"
 		word = j == 1 ? "read " : "write"

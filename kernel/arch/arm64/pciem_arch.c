@@ -69,11 +69,34 @@ struct pciem_host *pciem_arch_bus_host(const struct pci_bus *bus)
 
 /* ---- page tables ------------------------------------------------------------------ */
 
+/*
+ * TTBR1_EL1 carries the current ASID in bits 63:48 and, with 52-bit
+ * physical addresses (Debian's 6.12: LPA2, 4K pages), PA bits 51:48 in
+ * BADDR bits 5:2 (the inverse of phys_to_ttbr()). Masking with PHYS_MASK
+ * alone let ASID bits into a 52-bit root, the 6.12 oops.
+ */
+static phys_addr_t ttbr_to_phys(u64 ttbr)
+{
+#ifdef CONFIG_ARM64_PA_BITS_52
+	u64 baddr = ttbr & TTBR_BADDR_MASK_52;
+
+	return (baddr & ~GENMASK_ULL(5, 0)) | ((baddr & GENMASK_ULL(5, 2)) << 46);
+#else
+	return ttbr & GENMASK_ULL(47, 1) & PAGE_MASK;
+#endif
+}
+
+/*
+ * pgd_offset_pgd() is what pgd_offset_k() does on init_mm->pgd. When the
+ * CPU lacks 52-bit VA, 6.12 folds the PGD level at run time and
+ * p4d_offset() re-aligns the pointer to the root page itself, so the
+ * same walk serves 4 and 5 levels.
+ */
 static pgd_t *kernel_pgd(unsigned long addr)
 {
-	phys_addr_t root = read_sysreg(ttbr1_el1) & PHYS_MASK & PAGE_MASK;
+	pgd_t *root = phys_to_virt(ttbr_to_phys(read_sysreg(ttbr1_el1)));
 
-	return (pgd_t *)phys_to_virt(root) + pgd_index(addr);
+	return pgd_offset_pgd(root, addr);
 }
 
 bool pciem_arch_leaf_lookup(unsigned long addr, struct pciem_arch_leaf *leaf)

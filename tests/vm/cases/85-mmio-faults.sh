@@ -7,7 +7,10 @@
 #      remove() stops the driver's I/O thread, nothing oopses;
 #  (c) the driver unloads and reloads (also with I/O running) and works;
 #  (d) an instruction the emulator refuses completes as a master abort and
-#      the kernel log names its bytes.
+#      the kernel log names its bytes and why: on x86 a locked RMW; on
+#      arm64 the exclusive and atomic forms, and the CONSTRAINED
+#      UNPREDICTABLE pair and writeback encodings (the driver's 'refused'
+#      test issues each with fixed registers, so the bytes are known).
 . /pciem/tests/vm/lib.sh
 
 # start_dev: the test device, with ADDR and DIR set for it.
@@ -26,6 +29,31 @@ expect_pass() {
 	if [ "$n" -ne "$(echo "$1" | wc -w)" ] || echo "$out" | grep -q '^FAIL'; then
 		fail "'$1' did not pass"
 	fi
+}
+
+# check_refusals_logged: since log_mark, one kernel log line per refused
+# instruction of the driver's 'refused' test, naming its bytes (as %*ph
+# prints them) and the decoder's reason.
+check_refusals_logged() {
+	case "$(uname -m)" in
+	aarch64)
+		# not stxr (2a 7d 0b 88): with no monitor open the CPU may fail
+		# it without touching the device (QEMU does), so PCIem never sees it
+		set -- "2a 7d 5f 88|exclusive" \
+			"2b 01 2a b8|atomic" "2b 81 2a b8|atomic" "2b 7d aa 88|atomic" \
+			"2a 29 40 29|CONSTRAINED UNPREDICTABLE" "29 45 40 b8|CONSTRAINED UNPREDICTABLE"
+		;;
+	*) set -- "f0 81 0f|" ;;	# lock orl $0x100,(%rdi): f0 81 0f 00 01 00 00
+	esac
+	for r in "$@"; do
+		bytes=${r%%|*} why=${r#*|}
+		if log_since | grep "cannot emulate instruction $bytes " | grep -q "$why"; then
+			note "ok: the kernel log names the refused $bytes${why:+ ($why)}"
+		else
+			log_since | grep 'cannot emulate' | tail -n 10
+			fail "(d) no kernel log line names the refused bytes $bytes${why:+ as $why}"
+		fi
+	done
 }
 
 stress_threads() {
@@ -94,13 +122,7 @@ log_mark
 if start_dev; then
 	wait_dir "$DIR" || fail "$DIR did not appear"
 	expect_pass refused
-	# lock orl $0x100,(%rdi) is f0 81 0f 00 01 00 00
-	if log_since | grep -iE 'f0[^0-9a-f]{0,3}81[^0-9a-f]{0,3}0f'; then
-		note "ok: the kernel log names the refused instruction"
-	else
-		log_since | tail -n 20
-		fail "(d) no kernel log line names the refused bytes f0 81 0f"
-	fi
+	check_refusals_logged
 	expect_pass counter
 	stop_model
 	wait_gone "$ADDR" || fail "(d) $ADDR still present after the model exited"
