@@ -91,6 +91,13 @@ struct pciem_ring {
 	atomic_t sleepers;
 	struct eventfd_ctx __rcu *evfd;
 	bool dead;
+	/*
+	 * A post timed out waiting for a free slot, and the model has not
+	 * consumed since (cons still stalled_cons): later posts fail at once
+	 * instead of each waiting read_timeout_ns with interrupts off.
+	 */
+	bool stalled;
+	u32 stalled_cons;
 	u64 read_timeout_ns;
 	u64 spin_ns;
 	void *shadow;

@@ -182,6 +182,20 @@ static int ring_post(struct pciem_ring *ring, u16 type, u32 rflags,
 	while (!ring_has_room(ring)) {
 		if (READ_ONCE(ring->dead))
 			goto dead;
+		/*
+		 * The last wait for a slot already timed out and the model has
+		 * not moved since: waiting again would only hold this CPU with
+		 * interrupts off for another timeout, once per post (an
+		 * irq_startup() unmasking 2048 MSI-X entries on the model's own
+		 * CPU held it for most of an hour on the debug kernel).
+		 */
+		if (ring->stalled &&
+		    READ_ONCE(ring->hdr->cons) == ring->stalled_cons) {
+			stat_inc(&ring->hdr->stats.stalled_posts);
+			raw_spin_unlock_irqrestore(&ring->lock, flags);
+			return -ETIMEDOUT;
+		}
+		ring->stalled = false;
 		if (!waiting) {
 			stat_inc(&ring->hdr->stats.ring_full_waits);
 			trace_pciem_ring_full(container_of(ring,
@@ -190,6 +204,8 @@ static int ring_post(struct pciem_ring *ring, u16 type, u32 rflags,
 			wait_clock_start(&clock);
 			waiting = true;
 		} else if (wait_clock_elapsed(&clock) > ring->read_timeout_ns) {
+			ring->stalled = true;
+			ring->stalled_cons = READ_ONCE(ring->hdr->cons);
 			raw_spin_unlock_irqrestore(&ring->lock, flags);
 			return -ETIMEDOUT;
 		}

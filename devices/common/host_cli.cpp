@@ -133,9 +133,10 @@ int HostCli::serve(const std::string& prog, DeviceModel& model,
         return 1;
     }
     const auto st = (*host)->stats();
-    fmt::print("{}: stopped by {}; {} reads, {} writes, {} shadow reads, {} timeouts\n", prog,
-               *sig == SIGINT ? "SIGINT" : "SIGTERM", st.reads, st.writes, st.shadow_reads,
-               st.read_timeouts);
+    fmt::print("{}: stopped by {}; {} reads, {} writes, {} shadow reads, {} timeouts, "
+               "{} posts refused while stalled\n",
+               prog, *sig == SIGINT ? "SIGINT" : "SIGTERM", st.reads, st.writes, st.shadow_reads,
+               st.read_timeouts, st.stalled_posts);
     if (stopped) {
         stopped();
     }

@@ -330,6 +330,8 @@ pciem_ring_stats KernelHost::Impl::stats() const {
     out.master_aborts = load(in.master_aborts);
     out.refused_insns = load(in.refused_insns);
     out.ring_full_waits = load(in.ring_full_waits);
+    out.irq_events = load(in.irq_events);
+    out.stalled_posts = load(in.stalled_posts);
     return out;
 }
 

@@ -395,7 +395,10 @@ struct pciem_ring_stats {
 	__u64 refused_insns;	/* instructions the emulator refused */
 	__u64 ring_full_waits;	/* posts that had to wait for a free slot */
 	__u64 irq_events;	/* PCIEM_REQ_IRQ_CONFIG requests sent */
-	__u64 reserved[8];
+	__u64 stalled_posts;	/* posts refused at once: the ring was full
+				 * and the model had not consumed anything
+				 * since a post timed out waiting */
+	__u64 reserved[7];
 };
 
 struct pciem_ring_header {

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: MIT
+# A model that stops consuming its ring (SIGSTOP) while the driver keeps
+# writing: once the ring is full, one write waits for a slot until the
+# read timeout and is dropped; every later write is dropped at once
+# (stalled_posts), not after another timeout each with interrupts off. On
+# the debug kernel an irq_startup() unmasking MSI-X entries on the model's
+# own CPU held that CPU for most of an hour before this rule. Once the
+# model runs again, it sees the writes that fit in the ring, in order, and
+# answers reads.
+. /pciem/tests/vm/lib.sh
+
+DBG=/sys/kernel/debug/pciem_mmio_test
+ENTRIES=4096	# PCIEM_RING_ENTRIES
+EXTRA=300	# writes beyond a full ring
+command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH"; finish; }
+modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
+
+if start_testdev; then
+	addr=$(first_addr)
+	if wait_dir "$DBG/$addr"; then
+		reg=$DBG/$addr/reg
+		log_mark
+		kill -STOP "$MODEL_PID"
+		# Stopped for sure before the first write (the signal is async).
+		j=0
+		while [ "$(cut -d' ' -f3 /proc/$MODEL_PID/stat)" != T ] && [ $j -lt 50 ]; do
+			sleep 0.1
+			j=$((j + 1))
+		done
+		i=1
+		while [ $i -le $((ENTRIES + EXTRA)) ]; do
+			echo "0x8 $i" >"$reg" || { fail "write $i through $reg failed"; break; }
+			i=$((i + 1))
+		done
+		kill -CONT "$MODEL_PID"
+		# The ring's writes in order: SCRATCH holds the last that fitted.
+		echo 0x8 >"$reg"
+		expect_eq "SCRATCH after the model caught up" "$(cat "$reg")" "$(printf '%#010x' $ENTRIES)"
+		if log_since | grep -q "write to BAR0+0x8 dropped: the model left its ring full"; then
+			note "ok: the dropped writes are logged"
+		else
+			fail "no log line for the dropped writes"
+		fi
+	else
+		fail "$DBG/$addr did not appear"
+	fi
+	kill -CONT "$MODEL_PID" 2>/dev/null
+	stop_model
+	wait_gone "$addr" || fail "$addr still present after the model exited"
+	line=$(grep 'stopped by' /tmp/owner.$$.log)
+	note "model: $line"
+	refused=$(echo "$line" | sed -n 's/.* \([0-9]*\) posts refused while stalled.*/\1/p')
+	# One write waited for the timeout; the others beyond the ring did not.
+	expect_eq "writes refused at once while the model was stalled" "$refused" $((EXTRA - 1))
+fi
+rmmod pciem_mmio_test 2>/dev/null
+finish
