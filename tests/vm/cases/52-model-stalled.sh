@@ -36,13 +36,15 @@ if start_testdev; then
 		# The ring's writes in order: SCRATCH holds the last that fitted.
 		# A read posted before the resumed model has consumed anything
 		# still finds it stalled and is refused at once (all-ones):
-		# retry, and count those reads among the refused posts.
+		# retry, and count those reads among the refused posts. (Writing
+		# an offset to `reg` reads the register; reading `reg` shows it.)
 		echo 0x8 >"$reg"
 		early=0
 		val=$(cat "$reg")
 		while [ "$val" = 0xffffffff ] && [ $early -lt 50 ]; do
 			early=$((early + 1))
 			sleep 0.1
+			echo 0x8 >"$reg"
 			val=$(cat "$reg")
 		done
 		note "reads refused before the model resumed: $early"
