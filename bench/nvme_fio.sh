@@ -50,15 +50,15 @@ mean anything. Exits non-zero if a figure is missing or the verify failed.
 The guest's clocksource matters more than anything else here: fio and the
 block layer read the clock several times per I/O, and under TCG an HPET read
 is an exit into QEMU under its big lock, which QEMU's own NVMe emulation
-also holds. With HPET (what the kernel picks under TCG on its own) those
-reads cost more than the I/O and throttle QEMU's device most; the default
-boots the guest with clocksource=tsc tsc=reliable, so the devices are what
-is measured.
+also holds. With HPET (what the kernel picks under TCG when it does not
+trust the TSC) those reads cost more than the I/O and throttle QEMU's
+device most; the default boots the guest with clocksource=tsc (pciem-vm
+adds tsc=reliable to every x86 guest), so the devices are what is measured.
 
 Options:
   --kernel 6.1|6.12   guest kernel (default 6.1)
-  --clock tsc|hpet    guest clocksource (default tsc; hpet: the kernel's own
-                      choice under TCG)
+  --clock tsc|hpet    guest clocksource (default tsc; hpet: clocksource=hpet,
+                      what the kernel picks under TCG without tsc=reliable)
   --size-mb N         MiB of each disk used (default 128)
   --runtime SEC       seconds per fio run, after the ramp (default 5)
   --runs N            repetitions of the whole sequence (default 3)
@@ -76,7 +76,7 @@ ceiling=$((1 - no_ceiling))
 bench_positive "$size_mb" "$runtime" "$runs" "$timeout"
 case "$clock" in
 tsc) clock_args=(--append "clocksource=tsc tsc=reliable") ;;
-hpet) clock_args=() ;;
+hpet) clock_args=(--append "clocksource=hpet") ;;
 *) echo "$prog: --clock is tsc or hpet" >&2; exit 2 ;;
 esac
 [[ $size_mb -le 512 ]] || { echo "$prog: --size-mb is at most 512 (the model's namespace is guest memory)" >&2; exit 2; }

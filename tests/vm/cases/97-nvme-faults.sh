@@ -73,7 +73,15 @@ else
 	tail -n 15 /tmp/fio-aer.log
 	fail "fio across AER errors failed"
 fi
-nvme id-ctrl "$ctrl" >/dev/null || fail "the controller does not answer after recovery"
+# The reset after the slot reset is the driver's own work item and may
+# still run after fio's last I/O: wait for the controller to be live.
+state=/sys/class/nvme/$(basename "$ctrl")/state
+i=0
+while [ "$(cat "$state" 2>/dev/null)" != live ] && [ $i -lt 150 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+nvme id-ctrl "$ctrl" >/dev/null || fail "the controller does not answer after recovery (state $(cat "$state" 2>/dev/null))"
 log_since | grep -E "AER|nvme" | sed 's/^/    /' | head -n 16
 
 section "surprise removal under a mounted ext4, and the device back"
