@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 //
-// The admin command dispatch, and the admin commands that manage I/O
-// queues: Create/Delete I/O Completion and Submission Queue, Abort.
+// The queues' lifecycle: the admin pair at enable, every queue gone at a
+// reset, and the admin commands that manage I/O queues: Create/Delete
+// I/O Completion and Submission Queue.
 #include <memory>
 
-#include "controller.hpp"
-#include "data_pointer.hpp"
+#include "queue_engine.hpp"
 
 namespace pciem::nvme {
 
@@ -24,47 +24,49 @@ QueueParams queue_params(const Sqe& cmd) {
 
 } // namespace
 
-std::optional<Completion> Controller::admin_command(SubmissionQueue& sq, const Sqe& cmd) {
-    // Admin commands carry PRPs only (PCIe transport).
-    if (cmd.psdt() != 0) {
-        return Completion{status::invalid_field};
+void QueueEngine::start(uint64_t asq, uint32_t asq_entries, uint64_t acq, uint32_t acq_entries) {
+    auto cq = std::make_unique<CompletionQueue>();
+    cq->qid = 0;
+    cq->base = acq;
+    cq->size = acq_entries;
+    cq->vector = 0;
+    cq->sq_count = 1;
+    auto sq = std::make_unique<SubmissionQueue>();
+    sq->qid = 0;
+    sq->base = asq;
+    sq->size = asq_entries;
+    sq->cqid = 0;
+    cqs_[0] = std::move(cq);
+    sqs_[0] = std::move(sq);
+}
+
+void QueueEngine::reset() {
+    // Commands held, such as AERs, are dropped without completion; the
+    // function stays pin-based until a raise finds MSI or MSI-X on.
+    for (auto& sq : sqs_) {
+        sq.reset();
     }
-    switch (cmd.opcode) {
-    case admin_op::delete_io_sq:
-        return delete_io_sq(cmd);
-    case admin_op::create_io_sq:
-        return create_io_sq(cmd);
-    case admin_op::get_log_page:
-        return get_log_page(sq, cmd);
-    case admin_op::delete_io_cq:
-        return delete_io_cq(cmd);
-    case admin_op::create_io_cq:
-        return create_io_cq(cmd);
-    case admin_op::identify:
-        return identify(sq, cmd);
-    case admin_op::abort:
-        // Commands complete before their doorbell write returns, so there
-        // is never one left to abort: DW0 bit 0 says "not aborted".
-        return Completion{status::success, 1};
-    case admin_op::set_features:
-        return set_features(cmd);
-    case admin_op::get_features:
-        return get_features(cmd);
-    case admin_op::async_event_request:
-        return async_event_request(cmd);
-    case admin_op::format_nvm:
-        return format_nvm(cmd);
-    case admin_op::doorbell_buffer_config:
-        if (!options_.shadow_doorbells) {
-            return Completion{status::invalid_opcode};
-        }
-        return doorbell_buffer_config(cmd);
-    default:
-        return Completion{status::invalid_opcode};
+    for (auto& cq : cqs_) {
+        cq.reset();
+    }
+    shadow_.doorbells = shadow_.event_indexes = 0;
+    interrupt_mask_ = 0;
+    masked_pending_ = 0;
+    if (pin_based_) {
+        (void)model_.irq().set_intx(false);
     }
 }
 
-Completion Controller::create_io_cq(const Sqe& cmd) {
+bool QueueEngine::has_io_queues() const {
+    for (size_t q = 1; q < sqs_.size(); ++q) {
+        if (sqs_[q] || cqs_[q]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Completion QueueEngine::create_io_cq(const Sqe& cmd, uint32_t cc, uint64_t page_size) {
     const QueueParams q = queue_params(cmd);
     const bool irq_enabled = (cmd.cdw11 & 2) != 0;
     const auto vector = static_cast<uint16_t>(cmd.cdw11 >> 16);
@@ -80,13 +82,13 @@ Completion Controller::create_io_cq(const Sqe& cmd) {
     if (cmd.dptr1 == 0) {
         return {status::invalid_field};
     }
-    if ((cmd.dptr1 & (page_size_ - 1)) != 0) {
+    if ((cmd.dptr1 & (page_size - 1)) != 0) {
         return {status::prp_invalid_offset};
     }
     if (vector >= options_.vectors()) {
         return {status::invalid_interrupt_vector};
     }
-    if (((cc_->value() >> cc::iocqes_shift) & 0xf) != cqe_size_log2) {
+    if (((cc >> cc::iocqes_shift) & 0xf) != cqe_size_log2) {
         return {status::invalid_field}; // CC.IOCQES is not the entry size we write
     }
     auto cq = std::make_unique<CompletionQueue>();
@@ -99,7 +101,7 @@ Completion Controller::create_io_cq(const Sqe& cmd) {
     return {};
 }
 
-Completion Controller::create_io_sq(const Sqe& cmd) {
+Completion QueueEngine::create_io_sq(const Sqe& cmd, uint32_t cc, uint64_t page_size) {
     const QueueParams q = queue_params(cmd);
     const auto cqid = static_cast<uint16_t>(cmd.cdw11 >> 16);
     if (q.qid == 0 || q.qid > options_.io_queues || sqs_[q.qid]) {
@@ -114,10 +116,10 @@ Completion Controller::create_io_sq(const Sqe& cmd) {
     if (!q.contiguous || cmd.dptr1 == 0) {
         return {status::invalid_field};
     }
-    if ((cmd.dptr1 & (page_size_ - 1)) != 0) {
+    if ((cmd.dptr1 & (page_size - 1)) != 0) {
         return {status::prp_invalid_offset};
     }
-    if (((cc_->value() >> cc::iosqes_shift) & 0xf) != sqe_size_log2) {
+    if (((cc >> cc::iosqes_shift) & 0xf) != sqe_size_log2) {
         return {status::invalid_field};
     }
     auto sq = std::make_unique<SubmissionQueue>();
@@ -131,7 +133,7 @@ Completion Controller::create_io_sq(const Sqe& cmd) {
     return {};
 }
 
-Completion Controller::delete_io_sq(const Sqe& cmd) {
+Completion QueueEngine::delete_io_sq(const Sqe& cmd) {
     const auto qid = static_cast<uint16_t>(cmd.cdw10 & 0xffff);
     if (qid == 0 || qid > options_.io_queues || !sqs_[qid]) {
         return {status::invalid_queue_id};
@@ -143,7 +145,7 @@ Completion Controller::delete_io_sq(const Sqe& cmd) {
     return {};
 }
 
-Completion Controller::delete_io_cq(const Sqe& cmd) {
+Completion QueueEngine::delete_io_cq(const Sqe& cmd) {
     const auto qid = static_cast<uint16_t>(cmd.cdw10 & 0xffff);
     if (qid == 0 || qid > options_.io_queues || !cqs_[qid]) {
         return {status::invalid_queue_id};
@@ -153,18 +155,6 @@ Completion Controller::delete_io_cq(const Sqe& cmd) {
     }
     cqs_[qid].reset();
     update_intx();
-    return {};
-}
-
-Completion Controller::copy_to_host(SubmissionQueue& sq, const Sqe& cmd,
-                                    std::span<const std::byte> data) {
-    if (Status s = resolve_prps(dma(), cmd.dptr1, cmd.dptr2, data.size(), page_size_, sq.runs);
-        !s.ok()) {
-        return {s};
-    }
-    if (!dma().fast_write_sg(sq.runs, data)) {
-        return {status::data_transfer_error};
-    }
     return {};
 }
 

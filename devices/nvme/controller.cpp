@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
-// The controller's identity and registers, and the state changes CC
+// The controller's identity and registers, the state changes CC
 // orders: enable (CC.EN 0->1), controller reset (CC.EN 1->0) and
-// shutdown (CC.SHN).
+// shutdown (CC.SHN), and the status the queue engine asks about.
 #include "controller.hpp"
 
 #include <algorithm>
@@ -23,18 +23,21 @@ constexpr unsigned mps_max = 4;
 
 } // namespace
 
+ControllerOptions Controller::clamped(ControllerOptions options) {
+    options.io_queues = std::clamp(options.io_queues, 1u, 65535u);
+    options.max_queue_entries = std::clamp(options.max_queue_entries, 2u, 65536u);
+    options.doorbell_stride = std::min(options.doorbell_stride, 15u);
+    options.mdts = std::clamp(options.mdts, 1u, 12u);
+    return options;
+}
+
 Controller::Controller(ControllerOptions options, std::vector<Namespace> namespaces)
-    : options_(std::move(options)), namespaces_(std::move(namespaces)) {
-    options_.io_queues = std::clamp(options_.io_queues, 1u, 65535u);
-    options_.max_queue_entries = std::clamp(options_.max_queue_entries, 2u, 65536u);
-    options_.doorbell_stride = std::min(options_.doorbell_stride, 15u);
-    options_.mdts = std::clamp(options_.mdts, 1u, 12u);
+    : options_(clamped(std::move(options))), namespaces_(std::move(namespaces)),
+      queues_(options_, *this, *this), events_(queues_), features_(options_.io_queues) {
     // NSIDs are 1..N in order: Identify's active list relies on it.
     for (size_t i = 0; i < namespaces_.size(); ++i) {
         namespaces_[i].nsid = static_cast<uint32_t>(i + 1);
     }
-    sqs_.resize(options_.io_queues + 1);
-    cqs_.resize(options_.io_queues + 1);
     RegisterMap& regs = declare_bar(0, "nvme BAR0", bar0_size());
     declare_registers(regs);
     declare_doorbells(regs);
@@ -67,10 +70,6 @@ uint64_t Controller::bar0_size() const {
     return std::max<uint64_t>(16 * 1024, std::bit_ceil(reg::doorbells + doorbells));
 }
 
-uint64_t Controller::doorbell_slot(uint16_t qid, bool cq) const {
-    return (2 * uint64_t{qid} + (cq ? 1 : 0)) * (uint64_t{4} << options_.doorbell_stride);
-}
-
 uint64_t Controller::sq_doorbell_offset(uint16_t qid) const {
     return reg::doorbells + doorbell_slot(qid, false);
 }
@@ -94,14 +93,10 @@ void Controller::declare_registers(RegisterMap& regs) {
     // INTMS and INTMC both read as the mask; writing 1s to INTMS sets
     // bits, to INTMC clears them. The spec requires 32-bit accesses.
     intms_ = &regs.reg32(reg::intms, "INTMS").rw().on_write([this](uint64_t old, uint64_t now) {
-        const uint32_t before = interrupt_mask_;
-        interrupt_mask_ = static_cast<uint32_t>(old | now);
-        on_interrupt_mask_change(before);
+        set_interrupt_mask(static_cast<uint32_t>(old | now));
     });
     intmc_ = &regs.reg32(reg::intmc, "INTMC").rw().on_write([this](uint64_t old, uint64_t now) {
-        const uint32_t before = interrupt_mask_;
-        interrupt_mask_ = static_cast<uint32_t>(old & ~now);
-        on_interrupt_mask_change(before);
+        set_interrupt_mask(static_cast<uint32_t>(old & ~now));
     });
     cc_ = &regs.reg32(reg::cc, "CC").rw().on_write([this](uint64_t old, uint64_t now) {
         on_cc_write(static_cast<uint32_t>(old), static_cast<uint32_t>(now));
@@ -120,19 +115,28 @@ void Controller::declare_doorbells(RegisterMap& regs) {
         const auto qid = static_cast<uint16_t>(q);
         regs.reg32(sq_doorbell_offset(qid), fmt::format("SQ{}TDBL", q))
             .wo()
-            .on_write(
-                [this, qid](uint64_t, uint64_t v) { sq_doorbell(qid, static_cast<uint32_t>(v)); });
+            .on_write([this, qid](uint64_t, uint64_t v) {
+                queues_.sq_doorbell(qid, static_cast<uint32_t>(v));
+            });
         regs.reg32(cq_doorbell_offset(qid), fmt::format("CQ{}HDBL", q))
             .wo()
-            .on_write(
-                [this, qid](uint64_t, uint64_t v) { cq_doorbell(qid, static_cast<uint32_t>(v)); });
+            .on_write([this, qid](uint64_t, uint64_t v) {
+                queues_.cq_doorbell(qid, static_cast<uint32_t>(v));
+            });
     }
+}
+
+void Controller::set_interrupt_mask(uint32_t mask) {
+    // INTMS and INTMC both read as the mask.
+    intms_->set(mask);
+    intmc_->set(mask);
+    queues_.set_interrupt_mask(mask);
 }
 
 void Controller::on_mmio_write(unsigned bar, uint64_t offset, unsigned, uint64_t) {
     // Between doorbells (DSTRD > 0) or past the last queue's.
     if (bar == 0 && offset >= reg::doorbells && (csts_->value() & csts::rdy) != 0) {
-        report_event(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
+        events_.report(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
     }
 }
 
@@ -168,21 +172,9 @@ void Controller::enable(uint32_t cc) {
         return;
     }
     page_size_ = uint64_t{1} << (12 + mps);
-    auto cq = std::make_unique<CompletionQueue>();
-    cq->qid = 0;
-    cq->base = acq;
-    cq->size = acqs;
-    cq->vector = 0;
-    cq->sq_count = 1;
-    auto sq = std::make_unique<SubmissionQueue>();
-    sq->qid = 0;
-    sq->base = asq;
-    sq->size = asqs;
-    sq->cqid = 0;
-    cqs_[0] = std::move(cq);
-    sqs_[0] = std::move(sq);
+    queues_.start(asq, asqs, acq, acqs);
     shut_down_ = false;
-    ++power_cycles_;
+    logs_.count_power_cycle();
     csts_->set(csts::rdy);
 }
 
@@ -190,25 +182,12 @@ void Controller::reset() {
     // Controller Level Reset: every queue goes (commands held, such as
     // AERs, are dropped without completion), features return to their
     // defaults, CSTS clears. AQA, ASQ and ACQ keep their values.
-    for (auto& sq : sqs_) {
-        sq.reset();
-    }
-    for (auto& cq : cqs_) {
-        cq.reset();
-    }
-    aer_cids_.clear();
-    pending_events_.clear();
-    shadow_.doorbells = shadow_.event_indexes = 0;
-    masked_log_pages_ = 0;
-    features_ = Features{};
-    critical_warning_ = 0;
-    interrupt_mask_ = 0;
-    masked_pending_ = 0;
+    queues_.reset();
+    events_.reset();
+    features_.reset();
+    logs_.clear_warnings();
     intms_->set(0);
     intmc_->set(0);
-    if (pin_based_) {
-        (void)irq().set_intx(false);
-    }
     shut_down_ = false;
     csts_->set(0);
     check_temperature();
@@ -228,6 +207,29 @@ void Controller::shutdown() {
 void Controller::fatal_error() {
     // Controller Fatal Status: the host's recovery is a reset.
     csts_->set_bits(csts::cfs);
+}
+
+bool Controller::running() const {
+    const auto status = static_cast<uint32_t>(csts_->value());
+    return (status & csts::rdy) != 0 && (status & csts::cfs) == 0;
+}
+
+bool Controller::failed() const {
+    return (csts_->value() & csts::cfs) != 0;
+}
+
+void Controller::command_failed(uint16_t sqid, const Sqe& cmd, Status status, bool phase) {
+    const bool block = sqid != 0 && io_op::has_slba(cmd.opcode);
+    logs_.record_failure({.sqid = sqid,
+                          .cid = cmd.cid,
+                          .status = status,
+                          .phase = phase,
+                          .nsid = cmd.nsid,
+                          .lba = block ? (cmd.cdw10 | uint64_t{cmd.cdw11} << 32) : 0});
+}
+
+void Controller::doorbell_error(uint8_t info) {
+    events_.report(aer::type_error, info, log_page::error_info);
 }
 
 } // namespace pciem::nvme

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// Get Features and Set Features. Supported: Arbitration, Power
-// Management, Temperature Threshold, Volatile Write Cache, Number of
-// Queues, Interrupt Coalescing, Asynchronous Event Configuration; any
-// other identifier is an Invalid Field. Nothing is saveable.
-#include "controller.hpp"
+// Get Features and Set Features: see features.hpp.
+#include "features.hpp"
 
 namespace pciem::nvme {
 
@@ -40,7 +37,7 @@ bool under_threshold(uint32_t cdw11) {
 
 } // namespace
 
-Completion Controller::set_features(const Sqe& cmd) {
+Completion Features::set(const Sqe& cmd, bool io_queues_exist, Effects& effects) {
     const auto fid = static_cast<uint8_t>(cmd.cdw10 & 0xff);
     if (!supported(fid)) {
         return {status::invalid_field};
@@ -51,49 +48,44 @@ Completion Controller::set_features(const Sqe& cmd) {
     const uint32_t v = cmd.cdw11;
     switch (fid) {
     case feature::arbitration:
-        features_.arbitration = v;
+        values_.arbitration = v;
         break;
     case feature::power_management:
         if ((v & 0x1f) != 0) {
             return {status::invalid_field}; // NPSS is 0: power state 0 only
         }
-        features_.power_management = v & 0xff;
+        values_.power_management = v & 0xff;
         break;
     case feature::temperature_threshold:
         if (!valid_threshold_select(v)) {
             return {status::invalid_field};
         }
-        (under_threshold(v) ? features_.temperature_under : features_.temperature_over) =
+        (under_threshold(v) ? values_.temperature_under : values_.temperature_over) =
             static_cast<uint16_t>(v & 0xffff);
-        check_temperature();
+        effects.thresholds = true;
         break;
     case feature::volatile_write_cache:
-        features_.write_cache = (v & 1) != 0;
-        if (!features_.write_cache) {
-            for (Namespace& ns : namespaces_) {
-                (void)ns.backing->flush(); // what the cache held is durable now
-            }
-        }
+        values_.write_cache = (v & 1) != 0;
+        // What the cache held must be durable now.
+        effects.write_cache_off = !values_.write_cache;
         break;
     case feature::number_of_queues: {
         if ((v & 0xffff) == 0xffff || (v >> 16) == 0xffff) {
             return {status::invalid_field};
         }
         // Only before I/O queues exist (the allocation is fixed anyway).
-        for (size_t q = 1; q < sqs_.size(); ++q) {
-            if (sqs_[q] || cqs_[q]) {
-                return {status::command_sequence_error};
-            }
+        if (io_queues_exist) {
+            return {status::command_sequence_error};
         }
         break;
     }
     case feature::interrupt_coalescing:
         // Accepted and reported back; completions are already signalled
         // once per doorbell batch.
-        features_.interrupt_coalescing = v & 0xffff;
+        values_.interrupt_coalescing = v & 0xffff;
         break;
     case feature::async_event_config:
-        features_.async_event_config = v & 0xff; // SMART warnings; no notices
+        values_.async_event_config = v & 0xff; // SMART warnings; no notices
         break;
     default:
         break;
@@ -102,10 +94,10 @@ Completion Controller::set_features(const Sqe& cmd) {
     // Number of Queues, the allocation).
     Sqe current = cmd;
     current.cdw10 = fid; // SEL 0: current
-    return get_features(current);
+    return get(current);
 }
 
-Completion Controller::get_features(const Sqe& cmd) {
+Completion Features::get(const Sqe& cmd) const {
     const auto fid = static_cast<uint8_t>(cmd.cdw10 & 0xff);
     const auto sel = static_cast<Select>((cmd.cdw10 >> 8) & 0x7);
     if (!supported(fid) || static_cast<unsigned>(sel) > 3) {
@@ -115,8 +107,8 @@ Completion Controller::get_features(const Sqe& cmd) {
         return {status::success, 0x4}; // changeable, not saveable, not per namespace
     }
     // Nothing is saved, so "saved" reads the defaults.
-    const Features defaults{};
-    const Features& f = sel == Select::current ? features_ : defaults;
+    const Values defaults{};
+    const Values& f = sel == Select::current ? values_ : defaults;
     switch (fid) {
     case feature::arbitration:
         return {status::success, f.arbitration};
@@ -133,7 +125,7 @@ Completion Controller::get_features(const Sqe& cmd) {
     case feature::number_of_queues: {
         // NSQA and NCQA (0's based): what the controller grants,
         // whatever was asked.
-        const uint32_t n = options_.io_queues - 1;
+        const uint32_t n = io_queues_ - 1;
         return {status::success, n | n << 16};
     }
     case feature::interrupt_coalescing:

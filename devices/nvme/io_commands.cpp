@@ -101,19 +101,19 @@ Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace
     }
     const uint64_t at = t.offset;
     const uint64_t len = t.length;
-    unsignalled_bytes_ += len;
+    queues_.count_transfer(len);
     if (cmd.opcode == io_op::write) {
         std::span<std::byte> data = bounce(sq, len);
         if (!dma().fast_read_sg(sq.runs, data)) {
             return {status::data_transfer_error};
         }
         if (ns.backing->write(at, data) != 0 ||
-            (((cmd.cdw12 & fua) != 0 || !features_.write_cache) && ns.backing->flush() != 0)) {
-            media_errors_.fetch_add(1, std::memory_order_relaxed);
+            (((cmd.cdw12 & fua) != 0 || !features_.current().write_cache) &&
+             ns.backing->flush() != 0)) {
+            logs_.count_media_error();
             return {status::write_fault};
         }
-        host_writes_.fetch_add(1, std::memory_order_relaxed);
-        data_units_written_.fetch_add(len, std::memory_order_relaxed);
+        logs_.count_write(len);
         return {};
     }
     // Straight from a memory namespace; through the bounce buffer from a file.
@@ -121,7 +121,7 @@ Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace
     if (data.empty()) {
         std::span<std::byte> b = bounce(sq, len);
         if (ns.backing->read(at, b) != 0) {
-            media_errors_.fetch_add(1, std::memory_order_relaxed);
+            logs_.count_media_error();
             return {status::unrecovered_read_error};
         }
         data = b;
@@ -129,8 +129,7 @@ Completion Controller::read_write(SubmissionQueue& sq, const Sqe& cmd, Namespace
     if (!dma().fast_write_sg(sq.runs, data)) {
         return {status::data_transfer_error};
     }
-    host_reads_.fetch_add(1, std::memory_order_relaxed);
-    data_units_read_.fetch_add(len, std::memory_order_relaxed);
+    logs_.count_read(len);
     return {};
 }
 
@@ -163,7 +162,7 @@ Completion Controller::write_zeroes(const Sqe& cmd, Namespace& ns) {
     // Deallocated blocks read zeros (DLFEAT), so zeroing and deallocating
     // (DEAC) are the same operation here: a hole in a file.
     if (ns.backing->deallocate(r.slba << ns.lba_shift, r.nlb << ns.lba_shift) != 0) {
-        media_errors_.fetch_add(1, std::memory_order_relaxed);
+        logs_.count_media_error();
         return {status::write_fault};
     }
     return {};

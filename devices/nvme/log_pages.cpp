@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
 //
-// Get Log Page: Error Information (01h), SMART / Health Information
-// (02h), Firmware Slot Information (03h). Any other page is an Invalid
-// Log Page. Reading a page without RAE re-arms its asynchronous events.
-#include <algorithm>
-#include <array>
+// The log pages' contents: see log_pages.hpp. Any page but 01h, 02h and
+// 03h is an Invalid Log Page.
+#include "log_pages.hpp"
+
 #include <chrono>
 
-#include "controller.hpp"
 #include "le_bytes.hpp"
 
 namespace pciem::nvme {
@@ -23,48 +21,38 @@ const auto start_time = std::chrono::steady_clock::now();
 
 } // namespace
 
-Completion Controller::get_log_page(SubmissionQueue& sq, const Sqe& cmd) {
-    const auto lid = static_cast<uint8_t>(cmd.cdw10 & 0xff);
-    const bool retain = (cmd.cdw10 & (1u << 15)) != 0;
-    const uint64_t dwords = ((uint64_t{cmd.cdw11 & 0xffff} << 16) | (cmd.cdw10 >> 16)) + 1;
-    const uint64_t offset = cmd.cdw12 | uint64_t{cmd.cdw13} << 32;
-
-    alignas(8) std::array<std::byte, ErrorLog::page_size> page{};
-    size_t size = 0;
+LogPages::Page LogPages::fill(uint8_t lid, uint32_t nsid,
+                              std::span<std::byte, max_page> out) const {
     switch (lid) {
     case log_page::error_info:
-        error_log_.fill(std::span(page).first<ErrorLog::page_size>());
-        size = ErrorLog::page_size;
-        break;
+        error_log_.fill(out.first<ErrorLog::page_size>());
+        return {status::success, ErrorLog::page_size};
     case log_page::smart:
         // Per-namespace SMART is not supported (LPA bit 0 clear).
-        if (cmd.nsid != 0 && cmd.nsid != broadcast_nsid) {
+        if (nsid != 0 && nsid != broadcast_nsid) {
             return {status::invalid_field};
         }
-        smart_log(std::span(page).first<512>());
-        size = 512;
-        break;
+        smart_log(out.first<512>());
+        return {status::success, 512};
     case log_page::firmware_slot:
-        put_le<uint8_t>(page, 0, 0x01); // AFI: slot 1 active
-        put_ascii(page, 8, 8, "1.0");   // FRS1
-        size = 512;
-        break;
+        put_le<uint8_t>(out, 0, 0x01); // AFI: slot 1 active
+        put_ascii(out, 8, 8, "1.0");   // FRS1
+        return {status::success, 512};
     default:
         return {status::invalid_log_page};
     }
-    if ((offset & 3) != 0 || offset >= size) {
-        return {status::invalid_field};
-    }
-    // Only what the page holds is transferred.
-    const size_t len = static_cast<size_t>(std::min<uint64_t>(dwords * 4, size - offset));
-    Completion done = copy_to_host(sq, cmd, std::span(page).subspan(offset, len));
-    if (done.status.ok() && !retain) {
-        log_page_read(lid);
-    }
-    return done;
 }
 
-void Controller::smart_log(std::span<std::byte, 512> out) const {
+bool LogPages::update_warnings(const Features::Values& f) {
+    constexpr uint8_t temperature_warning = 1u << 1; // SMART Critical Warning bit 1
+    const uint8_t before = critical_warning_;
+    const bool outside = temperature_ > f.temperature_over || temperature_ < f.temperature_under;
+    critical_warning_ = outside ? (before | temperature_warning) : (before & ~temperature_warning);
+    // Async Event Configuration bits 7:0 enable events per warning bit.
+    return (critical_warning_ & ~before & f.async_event_config & 0xff) != 0;
+}
+
+void LogPages::smart_log(std::span<std::byte, 512> out) const {
     const auto hours = std::chrono::duration_cast<std::chrono::hours>(
                            std::chrono::steady_clock::now() - start_time)
                            .count();

@@ -15,7 +15,9 @@
 //    into the host.
 //  - Admin commands that create or delete I/O queues must stop the
 //    queue's worker first; CSTS changes need shadow_update().
-#include "controller.hpp"
+//  - Owner's hooks (execute(), command_failed(), doorbell_error()) would
+//    be called from the worker: the controller's side must then lock.
+#include "queue_engine.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -32,14 +34,23 @@ uint32_t cq_room(const CompletionQueue& cq) {
 
 } // namespace
 
-void Controller::sq_doorbell(uint16_t qid, uint32_t tail) {
-    const auto status = static_cast<uint32_t>(csts_->value());
-    if ((status & csts::rdy) == 0 || (status & csts::cfs) != 0) {
+QueueEngine::QueueEngine(const ControllerOptions& options, DeviceModel& model, Owner& owner)
+    : options_(options), model_(model), owner_(owner) {
+    sqs_.resize(options_.io_queues + 1);
+    cqs_.resize(options_.io_queues + 1);
+}
+
+uint64_t QueueEngine::doorbell_slot(uint16_t qid, bool cq) const {
+    return (2 * uint64_t{qid} + (cq ? 1 : 0)) * (uint64_t{4} << options_.doorbell_stride);
+}
+
+void QueueEngine::sq_doorbell(uint16_t qid, uint32_t tail) {
+    if (!owner_.running()) {
         return; // not enabled: doorbells have no effect
     }
     SubmissionQueue* sq = sqs_[qid].get();
     if (sq == nullptr) {
-        report_event(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
+        owner_.doorbell_error(aer::info_invalid_doorbell_register);
         return;
     }
     const std::optional<uint32_t> value = doorbell_value(qid, false, tail);
@@ -48,11 +59,11 @@ void Controller::sq_doorbell(uint16_t qid, uint32_t tail) {
     }
     tail = *value;
     if (tail >= sq->size) {
-        report_event(aer::type_error, aer::info_invalid_doorbell_value, log_page::error_info);
+        owner_.doorbell_error(aer::info_invalid_doorbell_value);
         return;
     }
     sq->tail = tail;
-    if (!shut_down_) {
+    if (!owner_.shut_down()) {
         process_sq(*sq);
         if (shadow_active(qid) && !polled_) {
             rearm_sq(*sq);
@@ -61,14 +72,13 @@ void Controller::sq_doorbell(uint16_t qid, uint32_t tail) {
     }
 }
 
-void Controller::cq_doorbell(uint16_t qid, uint32_t head) {
-    const auto status = static_cast<uint32_t>(csts_->value());
-    if ((status & csts::rdy) == 0 || (status & csts::cfs) != 0) {
+void QueueEngine::cq_doorbell(uint16_t qid, uint32_t head) {
+    if (!owner_.running()) {
         return;
     }
     CompletionQueue* cq = cqs_[qid].get();
     if (cq == nullptr) {
-        report_event(aer::type_error, aer::info_invalid_doorbell_register, log_page::error_info);
+        owner_.doorbell_error(aer::info_invalid_doorbell_register);
         return;
     }
     const std::optional<uint32_t> value = doorbell_value(qid, true, head);
@@ -77,24 +87,24 @@ void Controller::cq_doorbell(uint16_t qid, uint32_t head) {
     }
     head = *value;
     if (!cq->head_allowed(head)) {
-        report_event(aer::type_error, aer::info_invalid_doorbell_value, log_page::error_info);
+        owner_.doorbell_error(aer::info_invalid_doorbell_value);
         return;
     }
     cq->head = head;
     update_intx();
-    if (shut_down_) {
+    if (owner_.shut_down()) {
         return;
     }
     // Room in the CQ resumes SQs that stopped because it was full, and
     // events waiting for the admin CQ.
     resume_stalled(*cq);
     if (qid == 0) {
-        deliver_events();
+        owner_.admin_cq_released();
     }
     signal_completions();
 }
 
-void Controller::resume_stalled(CompletionQueue& cq) {
+void QueueEngine::resume_stalled(CompletionQueue& cq) {
     if (!cq.stalled) {
         return;
     }
@@ -106,9 +116,9 @@ void Controller::resume_stalled(CompletionQueue& cq) {
     }
 }
 
-void Controller::process_sq(SubmissionQueue& sq) {
+void QueueEngine::process_sq(SubmissionQueue& sq) {
     CompletionQueue& cq = *cqs_[sq.cqid];
-    while (!sq.empty() && (csts_->value() & csts::cfs) == 0) {
+    while (!sq.empty() && !owner_.failed()) {
         // Up to the tail or the end of the ring, and no more commands
         // than the CQ has room for: one dma() call for the whole run.
         const uint32_t end = sq.tail > sq.head ? sq.tail : sq.size;
@@ -121,9 +131,9 @@ void Controller::process_sq(SubmissionQueue& sq) {
             return;
         }
         sq.fetched.resize(n);
-        if (!dma().fast_read(sq.base + uint64_t{sq.head} * sizeof(Sqe),
-                             std::as_writable_bytes(std::span(sq.fetched)))) {
-            fatal_error(); // the queue itself is unreachable
+        if (!model_.dma().fast_read(sq.base + uint64_t{sq.head} * sizeof(Sqe),
+                                    std::as_writable_bytes(std::span(sq.fetched)))) {
+            owner_.fatal_error(); // the queue itself is unreachable
             return;
         }
         for (const Sqe& cmd : sq.fetched) {
@@ -134,18 +144,12 @@ void Controller::process_sq(SubmissionQueue& sq) {
                 return;
             }
             sq.head = (sq.head + 1) % sq.size;
-            const std::optional<Completion> done = execute(sq, cmd);
+            const std::optional<Completion> done = owner_.execute(sq, cmd);
             if (!done) {
                 continue; // held: completes later (AER)
             }
             if (!done->status.ok()) {
-                const bool block = sq.qid != 0 && io_op::has_slba(cmd.opcode);
-                error_log_.record({.sqid = sq.qid,
-                                   .cid = cmd.cid,
-                                   .status = done->status,
-                                   .phase = cq.phase,
-                                   .nsid = cmd.nsid,
-                                   .lba = block ? (cmd.cdw10 | uint64_t{cmd.cdw11} << 32) : 0});
+                owner_.command_failed(sq.qid, cmd, done->status, cq.phase);
             }
             if (!post_completion(cq, sq.qid, static_cast<uint16_t>(sq.head), cmd.cid, *done)) {
                 return;
@@ -157,18 +161,8 @@ void Controller::process_sq(SubmissionQueue& sq) {
     }
 }
 
-std::optional<Completion> Controller::execute(SubmissionQueue& sq, const Sqe& cmd) {
-    if (cmd.fuse() != 0) {
-        return Completion{status::invalid_field}; // fused operations: not supported
-    }
-    if (sq.qid == 0) {
-        return admin_command(sq, cmd);
-    }
-    return io_command(sq, cmd);
-}
-
-bool Controller::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sqhd, uint16_t cid,
-                                 const Completion& c) {
+bool QueueEngine::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sqhd, uint16_t cid,
+                                  const Completion& c) {
     if (cq.full()) {
         return false;
     }
@@ -180,9 +174,9 @@ bool Controller::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sq
         .cid = cid,
         .status = static_cast<uint16_t>((c.status.field << 1) | (cq.phase ? 1 : 0)),
     };
-    if (!dma().fast_write(cq.base + uint64_t{cq.tail} * sizeof(Cqe),
-                          std::as_bytes(std::span(&entry, 1)))) {
-        fatal_error();
+    if (!model_.dma().fast_write(cq.base + uint64_t{cq.tail} * sizeof(Cqe),
+                                 std::as_bytes(std::span(&entry, 1)))) {
+        owner_.fatal_error();
         return false;
     }
     cq.tail = (cq.tail + 1) % cq.size;
@@ -193,7 +187,7 @@ bool Controller::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sq
     return true;
 }
 
-void Controller::signal_completions() {
+void QueueEngine::signal_completions() {
     unsignalled_bytes_ = 0;
     for (auto& cq : cqs_) {
         if (!cq || !cq->needs_irq) {
@@ -217,18 +211,18 @@ void Controller::signal_completions() {
     }
 }
 
-void Controller::raise_vector(uint16_t vector) {
+void QueueEngine::raise_vector(uint16_t vector) {
     // INTMS masks vectors for MSI and INTx (vector 0); the host must not
     // use it with MSI-X.
     if (vector < 32 && (interrupt_mask_ & (1u << vector)) != 0) {
         masked_pending_ |= 1u << vector;
         return;
     }
-    auto raised = irq().raise(vector);
+    auto raised = model_.irq().raise(vector);
     if (raised) {
         if (pin_based_) {
             pin_based_ = false;
-            (void)irq().set_intx(false);
+            (void)model_.irq().set_intx(false);
         }
         return;
     }
@@ -239,7 +233,7 @@ void Controller::raise_vector(uint16_t vector) {
     }
 }
 
-void Controller::update_intx() {
+void QueueEngine::update_intx() {
     if (!pin_based_) {
         return;
     }
@@ -258,12 +252,12 @@ void Controller::update_intx() {
             }
         }
     }
-    (void)irq().set_intx(level);
+    (void)model_.irq().set_intx(level);
 }
 
-void Controller::on_interrupt_mask_change(uint32_t old_mask) {
-    intms_->set(interrupt_mask_);
-    intmc_->set(interrupt_mask_);
+void QueueEngine::set_interrupt_mask(uint32_t mask) {
+    const uint32_t old_mask = interrupt_mask_;
+    interrupt_mask_ = mask;
     const uint32_t unmasked = old_mask & ~interrupt_mask_ & masked_pending_;
     masked_pending_ &= ~unmasked;
     for (unsigned v = 0; v < 32; ++v) {
@@ -272,6 +266,14 @@ void Controller::on_interrupt_mask_change(uint32_t old_mask) {
         }
     }
     update_intx();
+}
+
+bool QueueEngine::admin_cq_has_room() const {
+    return cqs_[0] && sqs_[0] && !cqs_[0]->full();
+}
+
+bool QueueEngine::post_admin(uint16_t cid, const Completion& c) {
+    return post_completion(*cqs_[0], 0, static_cast<uint16_t>(sqs_[0]->head), cid, c);
 }
 
 } // namespace pciem::nvme

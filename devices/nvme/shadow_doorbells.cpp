@@ -29,13 +29,13 @@
 // The admin queue always uses its doorbell registers.
 #include <atomic>
 
-#include "controller.hpp"
+#include "queue_engine.hpp"
 
 namespace pciem::nvme {
 
-Completion Controller::doorbell_buffer_config(const Sqe& cmd) {
+Completion QueueEngine::doorbell_buffer_config(const Sqe& cmd, uint64_t page_size) {
     // Both buffers are memory-page aligned (and so are not PRP lists).
-    const uint64_t mask = page_size_ - 1;
+    const uint64_t mask = page_size - 1;
     if (cmd.dptr1 == 0 || cmd.dptr2 == 0 || (cmd.dptr1 & mask) != 0 || (cmd.dptr2 & mask) != 0) {
         return {status::invalid_field};
     }
@@ -50,17 +50,17 @@ Completion Controller::doorbell_buffer_config(const Sqe& cmd) {
     return {};
 }
 
-std::optional<uint32_t> Controller::read_shadow(uint16_t qid, bool cq) {
+std::optional<uint32_t> QueueEngine::read_shadow(uint16_t qid, bool cq) {
     uint32_t v = 0;
-    if (!dma().fast_read(shadow_.doorbells + doorbell_slot(qid, cq),
-                         std::as_writable_bytes(std::span(&v, 1)))) {
-        fatal_error(); // the host's own buffer is unreachable
+    if (!model_.dma().fast_read(shadow_.doorbells + doorbell_slot(qid, cq),
+                                std::as_writable_bytes(std::span(&v, 1)))) {
+        owner_.fatal_error(); // the host's own buffer is unreachable
         return std::nullopt;
     }
     return v;
 }
 
-std::optional<uint32_t> Controller::doorbell_value(uint16_t qid, bool cq, uint32_t written) {
+std::optional<uint32_t> QueueEngine::doorbell_value(uint16_t qid, bool cq, uint32_t written) {
     if (!shadow_active(qid)) {
         return written;
     }
@@ -69,22 +69,22 @@ std::optional<uint32_t> Controller::doorbell_value(uint16_t qid, bool cq, uint32
     return read_shadow(qid, cq);
 }
 
-void Controller::write_event_index(uint16_t qid, bool cq, uint32_t value) {
-    if (!dma().fast_write(shadow_.event_indexes + doorbell_slot(qid, cq),
-                          std::as_bytes(std::span(&value, 1)))) {
-        fatal_error();
+void QueueEngine::write_event_index(uint16_t qid, bool cq, uint32_t value) {
+    if (!model_.dma().fast_write(shadow_.event_indexes + doorbell_slot(qid, cq),
+                                 std::as_bytes(std::span(&value, 1)))) {
+        owner_.fatal_error();
     }
     // The EventIdx store before the shadow load that follows it: the
     // host orders its shadow store before its EventIdx load the same way.
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
-void Controller::rearm_sq(SubmissionQueue& sq) {
+void QueueEngine::rearm_sq(SubmissionQueue& sq) {
     // Not bounded: leaving with entries announced after the EventIdx was
     // written would strand them (the host rings again only when its tail
     // passes the EventIdx, a lap later). A host keeping the queue busy
     // keeps the controller on it, completions flowing as they come.
-    while ((csts_->value() & csts::cfs) == 0) {
+    while (!owner_.failed()) {
         write_event_index(sq.qid, false, sq.tail);
         const std::optional<uint32_t> tail = read_shadow(sq.qid, false);
         if (!tail || *tail == sq.tail || *tail >= sq.size) {
@@ -96,7 +96,7 @@ void Controller::rearm_sq(SubmissionQueue& sq) {
     }
 }
 
-void Controller::refresh_cq_head(CompletionQueue& cq, bool until_empty) {
+void QueueEngine::refresh_cq_head(CompletionQueue& cq, bool until_empty) {
     if (!shadow_active(cq.qid) || polled_) {
         return; // the doorbell register (or on_poll()) keeps cq.head current
     }
@@ -115,17 +115,17 @@ void Controller::refresh_cq_head(CompletionQueue& cq, bool until_empty) {
     }
 }
 
-bool Controller::coalescing(const CompletionQueue& cq) const {
+bool QueueEngine::coalescing(const CompletionQueue& cq) const {
     return polled_ && shadow_active(cq.qid) && !pin_based_ && cq.irq_enabled;
 }
 
-bool Controller::on_idle() {
+bool QueueEngine::idle() {
     if (!polled_) {
         return false;
     }
     // A last look while still polled, so what it finds is coalesced as
     // before; then event mode, where nothing is held back.
-    bool work = on_poll();
+    bool work = poll();
     polled_ = false;
     signal_completions();
     // A full CQ asks for its next head doorbell (polled, on_poll() was
@@ -149,11 +149,9 @@ bool Controller::on_idle() {
     return work;
 }
 
-bool Controller::on_poll() {
+bool QueueEngine::poll() {
     polled_ = true;
-    const auto status = static_cast<uint32_t>(csts_->value());
-    if (shadow_.doorbells == 0 || shut_down_ || (status & csts::rdy) == 0 ||
-        (status & csts::cfs) != 0) {
+    if (shadow_.doorbells == 0 || owner_.shut_down() || !owner_.running()) {
         return false;
     }
     uint16_t last = 0;
@@ -168,9 +166,9 @@ bool Controller::on_poll() {
     // Every I/O queue's slots in one read.
     const uint64_t first = doorbell_slot(1, false);
     shadow_.values.resize((doorbell_slot(last, true) + 4 - first) / 4);
-    if (!dma().fast_read(shadow_.doorbells + first,
-                         std::as_writable_bytes(std::span(shadow_.values)))) {
-        fatal_error();
+    if (!model_.dma().fast_read(shadow_.doorbells + first,
+                                std::as_writable_bytes(std::span(shadow_.values)))) {
+        owner_.fatal_error();
         return false;
     }
     // The shadow values before the queue entries they announce.

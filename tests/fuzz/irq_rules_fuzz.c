@@ -45,33 +45,14 @@ static void fire(void *ctx, uint32_t v)
 	f->fired++;
 }
 
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint32_t take(struct in *in, unsigned int bytes)
-{
-	uint32_t v = 0;
-
-	while (bytes--) {
-		v = v << 8 | (in->n ? *in->p : 0);
-		if (in->n) {
-			in->p++;
-			in->n--;
-		}
-	}
-	return v;
-}
-
-static bool build(struct fuzz *f, struct in *in)
+static bool build(struct fuzz *f, struct fuzz_in *in)
 {
 	struct pciem_create req = { 0 };
 	struct pciem_cap caps[2] = { { 0 } };
 	struct pciem_cfg_cap_in cin[2] = { { &caps[0], NULL }, { &caps[1], NULL } };
 	struct pciem_cfg_limits limits = { 1ull << 30, 64u << 20 };
 	struct pciem_error err = { 0 };
-	uint32_t shape = take(in, 4);
+	uint32_t shape = fuzz_take(in, 4);
 
 	req.size = sizeof(req);
 	req.abi_version = PCIEM_ABI_VERSION;
@@ -122,39 +103,39 @@ static void check_state(const struct fuzz *f, const struct pciem_irq_rules_event
 	CHECK(!r->intx_level || r->intx_pin);
 }
 
-static void step(struct fuzz *f, struct in *in)
+static void step(struct fuzz *f, struct fuzz_in *in)
 {
 	struct pciem_irq_rules_events ev = { 0 };
 	const struct pciem_cfg_layout *l = &f->cfg.layout;
-	uint32_t op = take(in, 1), where, dword, size = 1u << (op >> 4 & 3);
+	uint32_t op = fuzz_take(in, 1), where, dword, size = 1u << (op >> 4 & 3);
 	uint64_t val, off, before;
 	unsigned int bar;
 	bool served;
 
 	switch (op & 7) {
 	case 0:	/* a config write in MSI, MSI-X or the command register */
-		where = take(in, 1);
+		where = fuzz_take(in, 1);
 		where = op & 8 ? (op & 64 ? l->msix : l->msi) + where % 0x18 : where % 8;
 		if (size > 4)
 			size = 4;
 		where &= ~(size - 1);
-		pciem_cfg_write(&f->cfg, where, size, take(in, 4));
+		pciem_cfg_write(&f->cfg, where, size, fuzz_take(in, 4));
 		pciem_irq_rules_cfg_written(&f->r, &f->cfg, where, size, &ev);
 		break;
 	case 1:	/* a config read: device-owned bits patched in */
-		where = take(in, 1) & ~3u;
+		where = fuzz_take(in, 1) & ~3u;
 		dword = pciem_cfg_read(&f->cfg, where, 4);
 		pciem_irq_rules_cfg_read(&f->r, &f->cfg, where, 4, &dword);
 		break;
 	case 2:	/* a table or PBA access near one of them */
 	case 3:
 		bar = op & 8 ? 2 : 0;
-		off = take(in, 2);
+		off = fuzz_take(in, 2);
 		if (op & 64)
 			off += 0x8000;
 		if (op & 128)
 			off = ~0ull - (off & 0xff);
-		val = (uint64_t)take(in, 4) << 32 | take(in, 4);
+		val = (uint64_t)fuzz_take(in, 4) << 32 | fuzz_take(in, 4);
 		before = val;
 		served = pciem_irq_rules_msix_access(&f->r, bar, off, size, op & 1, &val, &ev);
 		if (served) {
@@ -178,7 +159,7 @@ static void step(struct fuzz *f, struct in *in)
 		break;
 	case 4:
 	case 5:	/* the device raises a vector */
-		(void)pciem_irq_rules_raise(&f->r, take(in, 2) % 2100);
+		(void)pciem_irq_rules_raise(&f->r, fuzz_take(in, 2) % 2100);
 		break;
 	default:	/* the device drives INTx */
 		(void)pciem_irq_rules_set_intx(&f->r, op & 8);
@@ -190,7 +171,7 @@ static void step(struct fuzz *f, struct in *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fuzz f;
-	struct in in = { data, size };
+	struct fuzz_in in = { data, size };
 	unsigned int steps = 0;
 
 	memset(&f, 0, sizeof(f));
