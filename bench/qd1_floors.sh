@@ -54,12 +54,8 @@ err() { echo "BENCH-ERROR $*"; }
 for t in fio pciem-nvme pciem-bench-floors; do
 	command -v $t >/dev/null || { err "$t is not in the guest"; exit 1; }
 done
-qd1() { # RUN LABEL DEV: "BENCH RUN LABEL qd1 LAT_US"
-	l=$(fio --allow_file_create=0 --name=qd1 --filename="$3" --direct=1 --ioengine=libaio --rw=randread \
-		--bs=4k --iodepth=1 --size="${size_mb}M" --time_based --runtime="$runtime" --ramp_time=1 \
-		--cpus_allowed=1 --minimal 2>/tmp/fio.err | tail -n 1 | awk -F';' 'NF > 40 { printf "%d", $40 }')
-	[ -n "$l" ] && echo "BENCH $1 $2 qd1 $l" || { cat /tmp/fio.err; err "fio on $2 ($3) failed"; }
-}
+# fio_guest.sh's measure, at queue depth 1 only
+WORKLOADS=rand4k-qd1
 qemu_dev=$(disk_of qemu-ref) || { err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
 prefill "$qemu_dev" || exit 1
 start_owner "pciem-nvme" pciem-nvme --cpu 0 --memory --size "${size_mb}M" --serial PCIEM-FLOOR \
@@ -71,9 +67,9 @@ run=1
 while [ "$run" -le "$runs" ]; do
 	echo "run $run of $runs" >&2
 	pciem-bench-floors 2000 | sed "s/^FLOOR /BENCH $run floor /"
-	qd1 "$run" null_blk /dev/nullb0
-	qd1 "$run" qemu "$qemu_dev"
-	qd1 "$run" pciem "$dev"
+	measure "$run" null_blk /dev/nullb0
+	measure "$run" qemu "$qemu_dev"
+	measure "$run" pciem "$dev"
 	run=$((run + 1))
 done
 stop_model
@@ -87,10 +83,10 @@ bench_guest "$out" "$bench_tmp/guest.sh" --kernel "$kernel" --timeout "$timeout"
 	-- "$size_mb" "$runtime" "$runs"
 
 # ---- the table ----
-# BENCH RUN floor NAME MEDIAN_NS MIN_NS SAMPLES | BENCH RUN LABEL qd1 LAT_US
+# BENCH RUN floor NAME MEDIAN_NS MIN_NS SAMPLES | BENCH RUN LABEL rand4k-qd1 IOPS KiB/s LAT_US
 awk -v kernel="$kernel" "$(cat "$bench_root/bench/stats.awk")"'
 $1 == "BENCH" && $3 == "floor" { v[$4] = v[$4] " " $5 / 1000; next }
-$1 == "BENCH" && $4 == "qd1" { v[$3] = v[$3] " " $5 }
+$1 == "BENCH" && $4 == "rand4k-qd1" { v[$3] = v[$3] " " $7 }
 function med(name,   a, k) { k = split(v[name], a, " "); return k ? median(a, k) : -1 }
 END {
 	split("syscall copy-4k notice wake null_blk qemu pciem", names, " ")

@@ -89,8 +89,8 @@ void copy_floor(int cpu, int n) {
 // ping-pong round trip. This is what a polling model waits, at best, for
 // a doorbell the driver wrote.
 void notice_floor(int cpu_a, int cpu_b, int n) {
-    alignas(64) static std::atomic<uint64_t> ping{0};
-    alignas(64) static std::atomic<uint64_t> pong{0};
+    alignas(64) std::atomic<uint64_t> ping{0};
+    alignas(64) std::atomic<uint64_t> pong{0};
     std::thread echo([&] {
         pin(cpu_b);
         for (uint64_t i = 1; i <= uint64_t(n); i++) {
@@ -121,8 +121,8 @@ void wake_floor(int cpu_a, int cpu_b, int n, int gap_us) {
     if (efd < 0) {
         die("eventfd");
     }
-    static std::atomic<uint64_t> sent{0};
-    static std::atomic<int> woken{0};
+    std::atomic<uint64_t> sent{0};
+    std::atomic<int> woken{0};
     std::vector<uint64_t> s;
     s.reserve(size_t(n));
     std::thread sleeper([&] {
