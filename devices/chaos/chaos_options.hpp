@@ -45,6 +45,12 @@ struct ChaosOptions {
     uint32_t storm_max = 2000;
     uint32_t vectors = 40;
     uint32_t dma_max_bytes = 64 * 1024;
+    // Chance a random DMA writes (random bytes, a fetch-add or a
+    // compare-and-swap) rather than reads. Writes that land inside a live
+    // mapping are let through by the sanitizer, as they must be: 0 keeps
+    // a driver's queues and shadow doorbells intact (the stock nvme
+    // driver cannot survive a forged completion: docs/findings.md).
+    double random_dma_writes = 0.75;
     // Die (SIGKILL to itself) at a random moment within this many ms of
     // the start; 0: live until stopped.
     uint32_t die_within_ms = 0;

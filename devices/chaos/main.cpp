@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
     app.add_option("--dma-max-bytes", chaos.dma_max_bytes, "Largest random DMA")
         ->check(CLI::Range(1u, 1u << 24))
         ->capture_default_str();
+    add_probability(app, "--random-dma-writes", chaos.random_dma_writes,
+                    "Chance a random DMA writes rather than reads (0: reads only)");
     app.add_option("--die-within-ms", chaos.die_within_ms,
                    "SIGKILL itself at a random moment within this many ms (0: never)")
         ->capture_default_str();

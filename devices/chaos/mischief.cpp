@@ -55,23 +55,24 @@ void ChaosModel::random_dma() {
     }
     std::vector<std::byte> buf(len);
     bool ok = false;
-    switch (mischief_dice_.between(0, 3)) {
-    case 0:
+    if (!mischief_dice_.roll(options_.random_dma_writes)) {
         ok = dma().read(address, buf).has_value();
-        break;
-    case 1:
-        for (auto& b : buf) {
-            b = std::byte{static_cast<uint8_t>(mischief_dice_.between(0, 255))};
+    } else {
+        switch (mischief_dice_.between(0, 2)) {
+        case 0:
+            for (auto& b : buf) {
+                b = std::byte{static_cast<uint8_t>(mischief_dice_.between(0, 255))};
+            }
+            ok = dma().write(address, buf).has_value();
+            break;
+        case 1:
+            ok = dma().fetch_add(address, mischief_dice_.any(), mischief_dice_.roll(0.5) ? 8 : 4)
+                     .has_value();
+            break;
+        default:
+            ok = dma().compare_swap(address, 0, mischief_dice_.any(), 8).has_value();
+            break;
         }
-        ok = dma().write(address, buf).has_value();
-        break;
-    case 2:
-        ok = dma().fetch_add(address, mischief_dice_.any(), mischief_dice_.roll(0.5) ? 8 : 4)
-                 .has_value();
-        break;
-    default:
-        ok = dma().compare_swap(address, 0, mischief_dice_.any(), 8).has_value();
-        break;
     }
     if (!ok) {
         stats_.random_dmas_refused.fetch_add(1, std::memory_order_relaxed);

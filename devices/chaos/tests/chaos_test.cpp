@@ -127,6 +127,49 @@ TEST(Chaos, MischiefStormsAndDmasUntilStopped) {
     EXPECT_EQ(r.model->stats().storms.load(), storms);
 }
 
+// Random DMA near an address the wrapped device used: the device checksums
+// the start of a 256 KiB bidirectional mapping (so the chaos layer
+// remembers its address), then the mischief thread runs until `dmas`
+// random DMAs were made. Returns how many got through the sanitizer and
+// whether the mapping's bytes changed.
+struct Damage {
+    uint64_t let_through = 0;
+    bool changed = false;
+};
+Damage random_dma_damage(double writes, uint64_t dmas) {
+    ChaosOptions o = calm(7);
+    o.mischief = true;
+    o.tick_ms_max = 1;
+    o.storm_max = 1;
+    o.random_dma_writes = writes;
+    Rig r(o);
+    std::vector<std::byte> mem(256 * 1024, std::byte{0x5a});
+    const std::vector<std::byte> before = mem;
+    r.host->cfg_write(0x04, 2, 0x0006); // Memory Space + Bus Master
+    const uint64_t at = r.host->dma().map(mem, DmaDirection::bidirectional);
+    r.host->write64(0, TESTDEV_DMA_SRC, at);
+    r.host->write32(0, TESTDEV_DMA_LEN, 64);
+    r.host->write32(0, TESTDEV_DMA_CMD, TESTDEV_DMA_CMD_CSUM);
+    EXPECT_EQ(r.host->read32(0, TESTDEV_DMA_STATUS), uint32_t{TESTDEV_DMA_ST_OK});
+    const uint64_t start = r.model->stats().random_dmas.load();
+    for (int i = 0; i < 4000 && r.model->stats().random_dmas.load() < start + dmas; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    r.host.reset(); // joins the mischief thread before the mapping goes
+    const auto& s = r.model->stats();
+    EXPECT_GE(s.random_dmas.load(), start + dmas);
+    return {s.random_dmas.load() - s.random_dmas_refused.load(), mem != before};
+}
+
+TEST(Chaos, RandomDmaWritesOnlyWhenAllowed) {
+    const Damage reads_only = random_dma_damage(0, 300);
+    EXPECT_GT(reads_only.let_through, 0u) << "reads inside the mapping still happen";
+    EXPECT_FALSE(reads_only.changed) << "--random-dma-writes 0 wrote into a live mapping";
+    const Damage writes = random_dma_damage(1, 300);
+    EXPECT_GT(writes.let_through, 0u);
+    EXPECT_TRUE(writes.changed) << "writes inside a live mapping are let through, as they must be";
+}
+
 TEST(ChaosDeathTest, DiesByItsOwnHandWithinTheLimit) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     ChaosOptions o = calm();

@@ -112,12 +112,15 @@ for seed in $SEEDS; do
 	[ $((seed % 2)) -eq 1 ] && die="--die-within-ms $((NVME_S * 1000))"
 	# shellcheck disable=SC2086
 	# calm for its first 10 s: the driver's probe gets through to I/O.
-	# No corrupted writes or DMA reads: a flipped doorbell or command makes
-	# the model run stale submission entries, and the stock driver then
-	# completes a request it already freed, an oops in its interrupt
-	# handler that panics the guest (docs/findings.md, 6.12, seed 2).
+	# No corrupted writes or DMA reads, and random DMA only reads: a
+	# flipped doorbell or command, or random bytes written into the
+	# driver's queues or shadow doorbells (which the sanitizer must let
+	# through: they are live mappings), make the model run stale
+	# submission entries or forge completions, and the stock driver then
+	# completes a request it already freed, corrupting memory or oopsing
+	# in its interrupt handler (docs/findings.md, 6.12, seed 2).
 	begin_run "nvme-$seed" nvme "$seed" --size "${SIZE_MB}M" --calm-ms 10000 \
-		--corrupt-write 0 --dma-corrupt 0 $die || continue
+		--corrupt-write 0 --dma-corrupt 0 --random-dma-writes 0 $die || continue
 	end=$(($(date +%s) + NVME_S))
 	ios=0
 	while [ "$(date +%s)" -lt "$end" ]; do
