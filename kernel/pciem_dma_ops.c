@@ -91,16 +91,25 @@ static dma_addr_t pciem_dma_map_kaddr(struct pciem_function *fn,
 	return iova;
 }
 
+/* What a coherent free gives back: the mapping as it was made. */
+struct freed {
+	void *kaddr;
+	size_t len;
+	unsigned int order;
+};
+
 /*
  * Forget the mapping at @iova. @kind says which call: a driver that frees
  * with the wrong call, the wrong size or an address it never got is told
- * so (the DMA API debug facility would say the same). The caller holds a
- * reference on @fn.
+ * so (the DMA API debug facility would say the same). @out, if not NULL,
+ * gets the mapping's own address, length and order (not the driver's
+ * claims: a free with the wrong size still returns what was allocated).
+ * The caller holds a reference on @fn.
  */
 static void pciem_dma_unmap_iova(struct pciem_function *fn,
 				 struct device *dev, dma_addr_t iova,
-				 size_t len, unsigned int kind, void **kaddr,
-				 unsigned int *order,
+				 size_t len, unsigned int kind,
+				 struct freed *out,
 				 const struct pciem_dma_trace *t)
 {
 	struct pciem_dma_map *m, *old = NULL;
@@ -113,9 +122,10 @@ static void pciem_dma_unmap_iova(struct pciem_function *fn,
 		if (m->len != len)
 			dev_warn_ratelimited(dev, "pciem: unmap of %#llx with size %zu, mapped with %llu\n",
 					     (u64)iova, len, m->len);
-		if (kaddr) {
-			*kaddr = m->kaddr;
-			*order = m->order;
+		if (out) {
+			out->kaddr = m->kaddr;
+			out->len = m->len;
+			out->order = m->order;
 		}
 		/*
 		 * Dying, no new device copy starts in it (the device sees it
@@ -174,8 +184,7 @@ static void pciem_dma_unmap_page(struct device *dev, dma_addr_t iova,
 	if (!fn)
 		return;
 	pciem_dma_trace_here(&t);
-	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_SINGLE, NULL, NULL,
-			     &t);
+	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_SINGLE, NULL, &t);
 	pciem_function_put(fn);
 }
 
@@ -192,7 +201,7 @@ static void pciem_dma_unmap_segments(struct pciem_function *fn,
 		if (!sg_dma_len(sg))
 			break;
 		pciem_dma_unmap_iova(fn, dev, sg_dma_address(sg),
-				     sg_dma_len(sg), PCIEM_DMA_SG, NULL, NULL, t);
+				     sg_dma_len(sg), PCIEM_DMA_SG, NULL, t);
 	}
 }
 
@@ -281,21 +290,32 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
 				    unsigned long attrs)
 {
 	struct pciem_function *fn = dev_fn(dev);
+	struct freed f = {};
 	struct pciem_dma_trace t;
-	unsigned int order = 0;
-	void *kaddr = NULL;
 
 	if (!fn)
 		return;
 	pciem_dma_trace_coherent(&t);
-	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_COHERENT, &kaddr,
-			     &order, &t);
-	/* Only memory PCIem handed out goes back; a bad free leaks instead. */
-	if (kaddr && kaddr == vaddr) {
-		if (READ_ONCE(fn->dma.win_pool))
-			pciem_dma_window_free(&fn->dma, kaddr, size);
-		else
-			free_pages((unsigned long)kaddr, order);
+	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_COHERENT, &f, &t);
+	/*
+	 * What goes back is what was allocated, whatever size the driver
+	 * says (the pool would BUG on a piece it never handed out). Window
+	 * memory always goes back: it is never the kernel's, so a driver
+	 * still writing it after a free with the wrong address hurts only
+	 * itself, and the pool must be empty when the window goes. Pages
+	 * freed with the wrong address leak instead: the driver may still
+	 * be using them.
+	 */
+	if (f.kaddr && READ_ONCE(fn->dma.win_pool)) {
+		if (f.kaddr != vaddr)
+			dev_warn_ratelimited(dev, "pciem: coherent free of %#llx with an address it was not allocated at\n",
+					     (u64)iova);
+		pciem_dma_window_free(&fn->dma, f.kaddr, f.len);
+	} else if (f.kaddr && f.kaddr == vaddr) {
+		free_pages((unsigned long)f.kaddr, f.order);
+	} else if (f.kaddr) {
+		dev_warn_ratelimited(dev, "pciem: coherent free of %#llx with an address it was not allocated at: its pages are leaked\n",
+				     (u64)iova);
 	}
 	pciem_function_put(fn);
 }

@@ -662,7 +662,7 @@ static void test_never_mapped(struct pmt_run *t)
 
 /*
  * A driver's misuse of the DMA API itself: unmapping and syncing what it
- * never mapped. PCIem must shrug it off with a log line naming the
+ * never mapped, freeing coherent memory with the wrong size or address. PCIem must shrug it off with a log line naming the
  * caller (95-dma checks the lines), and the table must stay usable.
  */
 static void test_bad_calls(struct pmt_run *t)
@@ -675,6 +675,27 @@ static void test_bad_calls(struct pmt_run *t)
 		return;
 	dma_unmap_single(dev, 0x1000, 64, DMA_FROM_DEVICE);
 	dma_sync_single_for_cpu(dev, 0x1000, 64, DMA_FROM_DEVICE);
+	/*
+	 * Coherent memory freed with a size it was not allocated with, as
+	 * the nvme driver does after a reset changed its doorbell stride
+	 * (docs/findings.md): what was allocated goes back. In a window
+	 * (vmapped), also with an address it was not allocated at: the
+	 * piece still goes back, or the pool would BUG when the window goes.
+	 */
+	p = dma_alloc_coherent(dev, 24, &d, GFP_KERNEL);
+	if (!p) {
+		pmt_fail(t, "dma_alloc_coherent(24) failed");
+		return;
+	}
+	dma_free_coherent(dev, 6144, p, d);
+	if (is_vmalloc_addr(p)) {
+		p = dma_alloc_coherent(dev, 64, &d, GFP_KERNEL);
+		if (!p) {
+			pmt_fail(t, "dma_alloc_coherent(64) failed");
+			return;
+		}
+		dma_free_coherent(dev, 64, p + 8, d);
+	}
 	p = poisoned_map(t, 64, 0, 64, DMA_FROM_DEVICE, &d);
 	if (!p)
 		return;

@@ -105,6 +105,10 @@ expect_log "bus mastering off" "DMA write of 512 bytes at $hex refused: bus mast
 expect_log "a never mapped address" "DMA write of 8 bytes at 0x1000 refused: no mapping there"
 expect_log "an unmap of what was never mapped" \
 	"pciem: unmap of 0x1000 \\(64 bytes\\), which is not a live mapping of that kind: test_bad_calls"
+expect_log "a coherent free with the wrong size" \
+	"pciem: unmap of $hex with size 6144, mapped with 24"
+expect_log "a coherent free in a window with the wrong address" \
+	"pciem: coherent free of $hex with an address it was not allocated at\$"
 expect_log "a sync of what was never mapped" \
 	"pciem: sync of 64 bytes at 0x1000, which is not inside a live mapping: test_bad_calls"
 log_clean "the DMA tests"
