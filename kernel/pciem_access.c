@@ -63,6 +63,17 @@ static enum pciem_mmio_source mmio_read(struct pciem_function *fn,
 	return ret ? PCIEM_MMIO_ABORT : PCIEM_MMIO_MODEL;
 }
 
+/* An answer the device gave, with bits flipped by an injected fault. */
+static void mmio_flip(struct pciem_function *fn, const struct pciem_mmio *a,
+		      u64 *val)
+{
+	u64 mask;
+
+	if (pciem_fault_hit(fn, PCIEM_FAULT_MMIO_FLIP, a->bar, a->off, a->size,
+			    &mask))
+		*val ^= mask & all_ones(a->size);
+}
+
 static enum pciem_mmio_source mmio_write(struct pciem_function *fn,
 					 const struct pciem_mmio *a, u64 val)
 {
@@ -94,6 +105,8 @@ void pciem_function_mmio(struct pciem_function *fn,
 		how = a->write ? mmio_write(fn, a, *val) : mmio_read(fn, a, val);
 	if (how == PCIEM_MMIO_INJECTED)
 		*val = all_ones(a->size);
+	else if (!a->write && how < PCIEM_MMIO_ABORT)
+		mmio_flip(fn, a, val);
 	pciem_record_access(fn, a->write ? PCIEM_REC_MMIO_WRITE :
 				PCIEM_REC_MMIO_READ, a->bar, a->size, a->off,
 			    *val, how == PCIEM_MMIO_MODEL ||

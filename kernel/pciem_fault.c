@@ -55,13 +55,23 @@ static const char *const fault_names[PCIEM_FAULT__COUNT] = {
 	[PCIEM_FAULT_LINK_DOWN] = "link-down",
 	[PCIEM_FAULT_LINK_UP] = "link-up",
 	[PCIEM_FAULT_CRS] = "crs",
+	[PCIEM_FAULT_MMIO_FLIP] = "mmio-flip",
 };
+
+/* The rules about MMIO reads: their region names a BAR. */
+static bool is_mmio(unsigned int fault)
+{
+	return fault == PCIEM_FAULT_MMIO_ALL_ONES ||
+	       fault == PCIEM_FAULT_MMIO_LATENCY ||
+	       fault == PCIEM_FAULT_MMIO_FLIP;
+}
 
 static bool is_rule(unsigned int fault)
 {
 	switch (fault) {
 	case PCIEM_FAULT_MMIO_ALL_ONES:
 	case PCIEM_FAULT_MMIO_LATENCY:
+	case PCIEM_FAULT_MMIO_FLIP:
 	case PCIEM_FAULT_IRQ_DROP:
 	case PCIEM_FAULT_IRQ_DELAY:
 	case PCIEM_FAULT_DMA_REFUSE:
@@ -260,14 +270,12 @@ static int check_request(const struct pciem_inject *q)
 	if (!rule && q->count && q->fault != PCIEM_FAULT_IRQ_SPURIOUS)
 		return -EINVAL;
 	if (q->flags & PCIEM_INJECT_F_REGION) {
-		if (q->fault != PCIEM_FAULT_MMIO_ALL_ONES &&
-		    q->fault != PCIEM_FAULT_MMIO_LATENCY &&
+		if (!is_mmio(q->fault) &&
 		    q->fault != PCIEM_FAULT_DMA_REFUSE &&
 		    q->fault != PCIEM_FAULT_DMA_POISON)
 			return -EINVAL;
 		if (!q->len || q->offset + q->len < q->offset ||
-		    (q->fault <= PCIEM_FAULT_MMIO_LATENCY &&
-		     q->bar >= PCIEM_MAX_BARS))
+		    (is_mmio(q->fault) && q->bar >= PCIEM_MAX_BARS))
 			return -EINVAL;
 	} else if (q->bar || q->offset || q->len) {
 		return -EINVAL;
@@ -283,6 +291,8 @@ static int check_request(const struct pciem_inject *q)
 		return q->param && q->param <= MAX_LATENCY_NS ? 0 : -EINVAL;
 	case PCIEM_FAULT_CRS:
 		return q->param && q->param <= MAX_CRS_MS ? 0 : -EINVAL;
+	case PCIEM_FAULT_MMIO_FLIP:
+		return q->param ? 0 : -EINVAL;
 	case PCIEM_FAULT_IRQ_SPURIOUS:
 		return q->param <= U16_MAX ? 0 : -EINVAL;
 	case PCIEM_FAULT_DMA_POISON:

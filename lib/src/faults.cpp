@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "pciem/spec_number.hpp"
+
 namespace pciem {
 
 namespace {
@@ -58,10 +60,14 @@ constexpr std::array<FaultInfo, PCIEM_FAULT__COUNT - 1> catalog{{
     {PCIEM_FAULT_CRS, "crs", true, "milliseconds (up to 60000)",
      "After a reset (FLR, link-up, reinsert) config reads answer Configuration Request Retry "
      "Status for this long: the Vendor ID reads 0001h, everything else all-ones."},
+    {PCIEM_FAULT_MMIO_FLIP, "mmio-flip", true, "xor mask (bit 0 is bit 0 of the value read)",
+     "An MMIO read reaches the model, and its answer comes back with these bits flipped: a "
+     "register that reads wrong, such as a capability field a driver trusts."},
 }};
 
 bool is_mmio(uint16_t f) {
-    return f == PCIEM_FAULT_MMIO_ALL_ONES || f == PCIEM_FAULT_MMIO_LATENCY;
+    return f == PCIEM_FAULT_MMIO_ALL_ONES || f == PCIEM_FAULT_MMIO_LATENCY ||
+           f == PCIEM_FAULT_MMIO_FLIP;
 }
 
 bool is_dma(uint16_t f) {
@@ -89,6 +95,37 @@ const FaultInfo* find_fault(std::string_view name) {
 
 const FaultInfo* find_fault(uint16_t fault) {
     return fault >= 1 && fault < PCIEM_FAULT__COUNT ? &catalog[fault - 1] : nullptr;
+}
+
+Result<FaultRegion> parse_fault_region(std::string_view text, bool mmio) {
+    const std::string form = mmio ? "an MMIO region is BAR:OFFSET+LEN, e.g. 0:0x1000+4"
+                                  : "a DMA region is BUS_ADDRESS+LEN, e.g. 0x100000+4096";
+    FaultRegion r;
+    std::string_view rest = text;
+    if (mmio) {
+        const auto colon = rest.find(':');
+        if (colon == std::string_view::npos) {
+            return fail(EINVAL, form);
+        }
+        auto bar = parse_spec_number(rest.substr(0, colon));
+        if (!bar || *bar > 5) {
+            return fail(EINVAL, "the BAR of a region is 0 to 5");
+        }
+        r.bar = static_cast<uint32_t>(*bar);
+        rest = rest.substr(colon + 1);
+    }
+    const auto plus = rest.find('+');
+    if (plus == std::string_view::npos) {
+        return fail(EINVAL, form);
+    }
+    auto off = parse_spec_number(rest.substr(0, plus));
+    auto len = parse_spec_number(rest.substr(plus + 1));
+    if (!off || !len || *len == 0 || *off + *len < *off) {
+        return fail(EINVAL, form);
+    }
+    r.offset = *off;
+    r.len = *len;
+    return r;
 }
 
 Result<pciem_inject> FaultRequest::build(uint32_t domain, uint8_t bus, uint8_t devfn) const {
@@ -124,7 +161,7 @@ Result<pciem_inject> FaultRequest::build(uint32_t domain, uint8_t bus, uint8_t d
         return bad("takes no --param");
     }
     if ((fault == PCIEM_FAULT_MMIO_LATENCY || fault == PCIEM_FAULT_IRQ_DELAY ||
-         fault == PCIEM_FAULT_CRS) &&
+         fault == PCIEM_FAULT_CRS || fault == PCIEM_FAULT_MMIO_FLIP) &&
         param == 0) {
         return bad(fmt::format("needs --param ({})", info->param));
     }

@@ -117,6 +117,13 @@ TEST_F(Inject, MalformedRequestsAreRefused)
     EXPECT_EQ(inject(q), EINVAL) << "a vector on a DMA rule";
     q = req(PCIEM_FAULT_CRS);
     EXPECT_EQ(inject(q), EINVAL) << "CRS for 0 ms";
+    q = req(PCIEM_FAULT_MMIO_FLIP);
+    EXPECT_EQ(inject(q), EINVAL) << "a flip of no bits";
+    q.param = 1;
+    q.flags = PCIEM_INJECT_F_REGION;
+    q.bar = 6;
+    q.len = 4;
+    EXPECT_EQ(inject(q), EINVAL) << "a flip in BAR 6";
     q = req(PCIEM_FAULT_MMIO_ALL_ONES);
     q.reserved2 = 1;
     EXPECT_EQ(inject(q), EINVAL) << "reserved field";

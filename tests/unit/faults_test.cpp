@@ -76,6 +76,29 @@ TEST(FaultRequest, BuildsTheAbiStructure) {
     EXPECT_EQ(d->vector, 5u);
 }
 
+TEST(FaultRegion, ParsesBothForms) {
+    auto mmio = pciem::parse_fault_region("2:0x1000+4", true);
+    ASSERT_TRUE(mmio.has_value()) << mmio.error().message;
+    EXPECT_EQ(mmio->bar, 2u);
+    EXPECT_EQ(mmio->offset, 0x1000u);
+    EXPECT_EQ(mmio->len, 4u);
+    auto dma = pciem::parse_fault_region("0x100000+4K", false);
+    ASSERT_TRUE(dma.has_value()) << dma.error().message;
+    EXPECT_EQ(dma->offset, 0x100000u);
+    EXPECT_EQ(dma->len, 4096u);
+    const std::pair<const char*, const char*> bad_mmio[] = {
+        {"0x1000+4", "BAR:OFFSET+LEN"}, {"6:0+4", "0 to 5"},  {"0:0", "BAR:OFFSET+LEN"},
+        {"0:0+0", "BAR:OFFSET+LEN"},    {"0:x+4", "BAR:OFFSET+LEN"},
+        {"0:0xffffffffffffffff+2", "BAR:OFFSET+LEN"},
+    };
+    for (const auto& [text, why] : bad_mmio) {
+        auto r = pciem::parse_fault_region(text, true);
+        ASSERT_FALSE(r.has_value()) << text;
+        EXPECT_NE(r.error().message.find(why), std::string::npos) << text << ": " << r.error().message;
+    }
+    EXPECT_FALSE(pciem::parse_fault_region("0:0+4", false).has_value()) << "no BAR in a DMA region";
+}
+
 TEST(FaultRequest, MistakesAreSentences) {
     // A request of @fault with one field set by @set.
     auto req = [](uint16_t fault, auto set) {

@@ -76,38 +76,6 @@ int show_rules() {
     return exit_ok;
 }
 
-// BAR:OFFSET+LEN for MMIO faults, ADDRESS+LEN for DMA faults.
-std::optional<pciem::FaultRegion> parse_region(const std::string& text, bool mmio,
-                                               std::string& why) {
-    pciem::FaultRegion r;
-    std::string rest = text;
-    if (mmio) {
-        const auto colon = rest.find(':');
-        if (colon == std::string::npos) {
-            why = "an MMIO region is BAR:OFFSET+LEN, e.g. 0:0x1000+4";
-            return std::nullopt;
-        }
-        auto bar = pciem::parse_spec_number(rest.substr(0, colon));
-        if (!bar || *bar > 5) {
-            why = "the BAR of a region is 0 to 5";
-            return std::nullopt;
-        }
-        r.bar = static_cast<uint32_t>(*bar);
-        rest = rest.substr(colon + 1);
-    }
-    const auto plus = rest.find('+');
-    auto off = pciem::parse_spec_number(rest.substr(0, plus));
-    auto len = pciem::parse_spec_number(plus == std::string::npos ? "" : rest.substr(plus + 1));
-    if (!off || !len || *len == 0) {
-        why = mmio ? "an MMIO region is BAR:OFFSET+LEN, e.g. 0:0x1000+4"
-                   : "a DMA region is BUS_ADDRESS+LEN, e.g. 0x100000+4096";
-        return std::nullopt;
-    }
-    r.offset = *off;
-    r.len = *len;
-    return r;
-}
-
 int inject(const InjectOptions& o) {
     if (o.list) {
         return list_faults();
@@ -162,13 +130,13 @@ int inject(const InjectOptions& o) {
         f.param = *p;
     }
     if (!o.region.empty()) {
-        std::string why;
-        const bool mmio = info->name.starts_with("mmio-");
-        f.region = parse_region(o.region, mmio, why);
-        if (!f.region) {
-            fmt::print(stderr, "pciemctl: --region '{}': {}\n", o.region, why);
+        auto region = pciem::parse_fault_region(o.region, info->name.starts_with("mmio-"));
+        if (!region) {
+            fmt::print(stderr, "pciemctl: --region '{}': {}\n", o.region,
+                       region.error().message);
             return exit_usage_error;
         }
+        f.region = *region;
     }
     // Checked before the ioctl, so a mistake is a usage error.
     if (auto q = f.build(at->domain, at->bus, at->devfn); !q) {

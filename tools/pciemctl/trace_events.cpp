@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "pciem/faults.hpp"
+
 namespace pciemctl::trace {
 
 namespace {
@@ -115,13 +117,9 @@ const char* fn_state_name(int state) {
 }
 
 const char* fault_name(unsigned fault) {
-    static constexpr const char* names[] = {"?",          "mmio-all-ones",   "mmio-latency",
-                                            "irq-drop",   "irq-delay",       "irq-spurious",
-                                            "dma-refuse", "dma-poison",      "surprise-remove",
-                                            "reinsert",   "aer-correctable", "aer-nonfatal",
-                                            "aer-fatal",  "link-down",       "link-up",
-                                            "crs"};
-    return fault < std::size(names) ? names[fault] : "?";
+    const pciem::FaultInfo* f =
+        fault <= UINT16_MAX ? pciem::find_fault(static_cast<uint16_t>(fault)) : nullptr;
+    return f != nullptr ? f->name.data() : "?"; // the catalog's names are literals
 }
 
 bool parse_pciem_body(const std::string& event, std::string_view body, Event& e) {

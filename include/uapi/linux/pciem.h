@@ -772,6 +772,10 @@ enum pciem_fault {
 					 * (FLR, LINK_UP, REINSERT) config
 					 * reads answer Configuration Request
 					 * Retry Status */
+	PCIEM_FAULT_MMIO_FLIP = 16,	/* rule: a read reaches the model and
+					 * its answer comes back with the bits
+					 * of `param` (non-zero) flipped; bit 0
+					 * is bit 0 of the value read */
 	PCIEM_FAULT__COUNT
 };
 

@@ -39,6 +39,12 @@ struct FaultRegion {
     uint64_t len = 0;
 };
 
+// A region as people write it: BAR:OFFSET+LEN when `mmio` (0:0x1000+4),
+// BUS_ADDRESS+LEN otherwise (0x100000+4096); numbers as in spec files
+// (parse_spec_number). On a mistake, the sentence saying what form is
+// expected.
+Result<FaultRegion> parse_fault_region(std::string_view text, bool mmio);
+
 // One PCIEM_IOC_INJECT. Triggers apply to rules: the first `after`
 // matching events pass, then every `every`-th fires with `probability`
 // (0..1; 0 means always), at most `count` times (0: no limit).

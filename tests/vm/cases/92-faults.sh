@@ -2,7 +2,7 @@
 # Faults injected with `pciemctl inject` into the test device, with the
 # project's test driver bound (drivers/pciem_mmio_test: its `reg` file
 # reads and writes registers, its `aer` file counts the pci_error_handlers
-# calls): MMIO reads as all-ones and late, interrupts spurious, dropped
+# calls): MMIO reads as all-ones, late and with bits flipped, interrupts spurious, dropped
 # and delayed, the link down and up, AER correctable, non-fatal and fatal
 # errors through PCIem's Root Complex Event Collector and the kernel's
 # AER service, surprise removal and reinsertion with CRS. None of it may
@@ -68,6 +68,19 @@ expect_eq "a late read" "$(reg 0)" "$id"
 inject mmio-latency --param 3000000000 --region 0:0+4 --count 1
 expect_eq "a read later than the 1 s read timeout" "$(reg 0)" 0xffffffff
 expect_eq "the next read" "$(reg 0)" "$id"
+
+note "--- MMIO flip: the model answers, with the mask's bits flipped, in its region only"
+inject mmio-flip --param 0x80000001 --region 0:0+4 --count 1
+expect_eq "a flipped read" "$(reg 0)" "$(printf '0x%08x' $((id ^ 0x80000001)))"
+expect_eq "the next read" "$(reg 0)" "$id"
+inject mmio-flip --param 0x100 --region 0:2+2 --count 1
+expect_eq "a read overlapping the region: bit 8 of what it read" "$(reg 0)" \
+	"$(printf '0x%08x' $((id ^ 0x100)))"
+if pciemctl inject "$addr" mmio-flip --region 0:0+4 >/tmp/inject.log 2>&1; then
+	fail "mmio-flip without --param was accepted"
+fi
+grep -q "needs --param" /tmp/inject.log || fail "mmio-flip without --param: $(cat /tmp/inject.log)"
+pciemctl inject "$addr" --clear >/dev/null || fail "clear failed"
 
 note "--- interrupts: spurious, dropped, delayed"
 if run_suite "$dir" irq "hold 4" 1; then
