@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "chaos_model.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -150,11 +151,20 @@ void ChaosModel::on_stop() {
     }
 }
 
+bool ChaosModel::is_honest(unsigned bar, uint64_t offset, unsigned size) const {
+    return std::ranges::any_of(options_.honest, [&](const FaultRegion& r) {
+        return r.bar == bar && offset < r.offset + r.len && r.offset < offset + size;
+    });
+}
+
 std::optional<uint64_t> ChaosModel::on_mmio_read(unsigned bar, uint64_t offset, unsigned size) {
     stats_.reads.fetch_add(1, std::memory_order_relaxed);
     // The wrapped model answers first, so read side effects (FIFO pops,
     // read-to-clear) happen whatever the driver ends up seeing.
     uint64_t value = dispatch_mmio_read(inner_, bar, offset, size).value_or(size_mask(size));
+    if (is_honest(bar, offset, size)) {
+        return value & size_mask(size);
+    }
     if (roll(options_.wrong_read)) {
         stats_.wrong_reads.fetch_add(1, std::memory_order_relaxed);
         switch (dice_.between(0, 3)) {

@@ -102,6 +102,8 @@ private:
     [[nodiscard]] bool calm() const {
         return std::chrono::steady_clock::now() < calm_until_;
     }
+    // Whether a read of [offset, offset + size) touches an honest region.
+    [[nodiscard]] bool is_honest(unsigned bar, uint64_t offset, unsigned size) const;
     // A roll of the access dice that never comes up while calm.
     bool roll(double p) { return !calm() && dice_.roll(p); }
 

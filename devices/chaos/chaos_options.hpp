@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
+
+#include "pciem/faults.hpp"
 
 namespace pciem::devices {
 
@@ -22,6 +25,11 @@ struct ChaosOptions {
     double wrong_read = 0.02;   // answered with a wrong value
     double late_read = 0.01;    // answered after up to twice the read timeout
     double never_read = 0.005;  // answered only once the kernel gave up on it
+    // Registers read right and on time whatever the dice say (BAR:OFF+LEN,
+    // parse_fault_region): the ones a driver trusts blindly to size its
+    // memory, such as NVMe's CAP (docs/findings.md), so that a test of
+    // pciem.ko is not ended by the driver corrupting memory.
+    std::vector<FaultRegion> honest;
     // Per MMIO write: lost, or delivered with one bit flipped.
     double drop_write = 0.01;
     double corrupt_write = 0.005;

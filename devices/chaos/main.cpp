@@ -58,6 +58,17 @@ int main(int argc, char** argv) {
                     "Chance a read answers after up to twice the read timeout");
     add_probability(app, "--never-read", chaos.never_read,
                     "Chance a read answers only after the read timeout (completed as all-ones)");
+    std::vector<std::string> honest;
+    app.add_option("--honest", honest,
+                   "Reads of this register range (BAR:OFFSET+LEN, repeatable) are answered "
+                   "right and on time, e.g. 0:0+8 for NVMe's CAP, which the nvme driver "
+                   "trusts to size its memory (docs/findings.md)")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                auto r = pciem::parse_fault_region(text, /*mmio=*/true);
+                return r ? std::string{} : r.error().message;
+            },
+            "BAR:OFFSET+LEN"));
     add_probability(app, "--drop-write", chaos.drop_write, "Chance a write is lost");
     add_probability(app, "--corrupt-write", chaos.corrupt_write,
                     "Chance a write arrives with one bit flipped");
@@ -92,6 +103,9 @@ int main(int argc, char** argv) {
         return *done;
     }
     chaos.read_timeout_us = host_cli.read_timeout_us;
+    for (const auto& text : honest) {
+        chaos.honest.push_back(*pciem::parse_fault_region(text, /*mmio=*/true)); // checked above
+    }
 
     std::unique_ptr<pciem::DeviceModel> inner;
     if (model_name == "nvme") {

@@ -3,17 +3,27 @@
 # chaos_options.sh PCIEM_CHAOS: pciem-chaos's command line. A probability out of
 # [0, 1] is a usage error (status 2, naming the option) before any device
 # is created, and --help documents --random-dma-writes and its default.
+# So is an --honest region that is not BAR:OFFSET+LEN.
 chaos=$1
 failed=0
-for bad in 1.5 -0.1 often; do
-	out=$("$chaos" --model testdev --random-dma-writes "$bad" 2>&1 </dev/null)
+
+# refused OPTION VALUE: status 2, and the message names the option.
+refused() {
+	out=$("$chaos" --model testdev "$1" "$2" 2>&1 </dev/null)
 	rc=$?
-	if [ "$rc" -ne 2 ] || ! echo "$out" | grep -q -- '--random-dma-writes'; then
-		echo "FAIL --random-dma-writes $bad: status $rc, want 2 and the option named: $out"
+	if [ "$rc" -ne 2 ] || ! echo "$out" | grep -q -- "$1"; then
+		echo "FAIL $1 $2: status $rc, want 2 and the option named: $out"
 		failed=1
 	else
-		echo "ok   --random-dma-writes $bad: 2"
+		echo "ok   $1 $2: 2"
 	fi
+}
+
+for bad in 1.5 -0.1 often; do
+	refused --random-dma-writes "$bad"
+done
+for bad in 0x10 6:0+4 0:0+0 0:8; do
+	refused --honest "$bad"
 done
 help=$("$chaos" --help 2>&1)
 if ! echo "$help" | grep -- '--random-dma-writes' | grep -q '0.75'; then

@@ -70,6 +70,30 @@ TEST(Chaos, WrongReadsAreWrong) {
     }
 }
 
+TEST(Chaos, HonestRegionsAreReadRightAndOnTime) {
+    ChaosOptions o = calm();
+    o.wrong_read = 1;
+    o.never_read = 1;
+    o.read_timeout_us = 1; // a "never" read then sleeps 1-20 ms
+    o.honest = {FaultRegion{.bar = 0, .offset = TESTDEV_ID, .len = 4}};
+    Rig r(o);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(r.host->read32(0, TESTDEV_ID), TESTDEV_ID_VALUE);
+        // Partly inside is inside: a 64-bit read over CAP's two halves.
+        EXPECT_EQ(r.host->read64(0, TESTDEV_ID) & 0xffffffffu, TESTDEV_ID_VALUE);
+    }
+    EXPECT_EQ(r.model->stats().wrong_reads.load(), 0u);
+    EXPECT_EQ(r.model->stats().never_reads.load(), 0u);
+    // The register next to it is as hostile as ever.
+    int wrong = 0;
+    for (int i = 0; i < 10; ++i) {
+        wrong += r.host->read32(0, TESTDEV_SCRATCH) != r.host->read32(0, TESTDEV_SCRATCH) ? 1 : 0;
+    }
+    EXPECT_EQ(r.model->stats().wrong_reads.load(), 20u);
+    EXPECT_EQ(r.model->stats().never_reads.load(), 20u);
+    EXPECT_GT(wrong, 0);
+}
+
 TEST(Chaos, ASeedIsOneSequenceOfDecisions) {
     ChaosOptions o = calm(42);
     o.wrong_read = 0.5;

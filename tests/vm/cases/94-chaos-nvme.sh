@@ -118,9 +118,13 @@ for seed in $SEEDS; do
 	# through: they are live mappings), make the model run stale
 	# submission entries or forge completions, and the stock driver then
 	# completes a request it already freed, corrupting memory or oopsing
-	# in its interrupt handler (docs/findings.md, 6.12, seed 2).
+	# in its interrupt handler (docs/findings.md, 6.12, seed 2). CAP is
+	# read right: the driver re-reads it at each reset and sizes its shadow
+	# doorbells by the old doorbell stride but indexes them by the new one,
+	# so a wrong CAP.DSTRD makes it write past them into whatever memory
+	# follows (docs/findings.md, the CI runs that died in kmalloc).
 	begin_run "nvme-$seed" nvme "$seed" --size "${SIZE_MB}M" --calm-ms 10000 \
-		--corrupt-write 0 --dma-corrupt 0 --random-dma-writes 0 $die || continue
+		--corrupt-write 0 --dma-corrupt 0 --random-dma-writes 0 --honest 0:0+8 $die || continue
 	end=$(($(date +%s) + NVME_S))
 	ios=0
 	while [ "$(date +%s)" -lt "$end" ]; do
