@@ -289,7 +289,7 @@ struct pciem_dma {
 	unsigned int hist_next;
 	bool bus_master;
 	bool dead;
-	atomic64_t maps, faults;
+	atomic64_t maps, faults, redzone_hits;
 	struct pciem_rambar win_pages;
 	void *win;
 	u64 win_base, win_size;
@@ -680,6 +680,12 @@ static __always_inline void pciem_dma_trace_coherent(struct pciem_dma_trace *t)
 }
 
 void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
+
+/* pciem_dma_redzone.c */
+void pciem_dma_redzone_fill(void *kaddr, size_t len, size_t alloc);
+void pciem_dma_redzone_check(struct pciem_function *fn, u64 iova,
+			     const void *kaddr, size_t len, size_t alloc,
+			     const unsigned long *trace);
 void pciem_dma_caller(char *buf, size_t len);
 const char *pciem_dma_dir_name(unsigned int dir);
 const char *pciem_dma_kind_name(unsigned int kind);
@@ -704,6 +710,7 @@ void pciem_dma_window_release(struct pciem_dma *dma, struct pciem_dma_map *m);
 void pciem_dma_window_sync(struct pciem_dma *dma, struct pciem_dma_map *m,
 			   u64 iova, size_t size, bool for_cpu);
 void *pciem_dma_window_alloc(struct pciem_dma *dma, size_t size);
+size_t pciem_dma_window_piece(size_t size);
 void pciem_dma_window_free(struct pciem_dma *dma, void *kaddr, size_t size);
 void pciem_dma_window_forget(struct pciem_dma *dma, struct pciem_dma_map *m);
 void pciem_dma_window_revoke(struct pciem_dma *dma, struct pciem_dma_map *m);

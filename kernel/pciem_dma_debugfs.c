@@ -20,8 +20,10 @@ static void dma_show_fn(struct pciem_function *fn, void *arg)
 	char where[160];
 
 	spin_lock_irqsave(&dma->lock, flags);
-	seq_printf(s, "%s: %llu mapped so far, %llu refused", fn->name,
-		   (u64)atomic64_read(&dma->maps), (u64)atomic64_read(&dma->faults));
+	seq_printf(s, "%s: %llu mapped so far, %llu refused, %llu written past",
+		   fn->name, (u64)atomic64_read(&dma->maps),
+		   (u64)atomic64_read(&dma->faults),
+		   (u64)atomic64_read(&dma->redzone_hits));
 	if (dma->win_pool)
 		seq_printf(s, ", window %#llx+%llu (%zu bytes free)", dma->win_base,
 			   dma->win_size, gen_pool_avail(dma->win_pool));

@@ -96,7 +96,21 @@ struct freed {
 	void *kaddr;
 	size_t len;
 	unsigned int order;
+	unsigned long trace[PCIEM_DMA_TRACE];
 };
+
+/*
+ * Bytes PCIem allocated for a coherent buffer of @len at @kaddr: whole
+ * pages, and in the window a guard page too. All but @len are redzone
+ * (pciem_dma_redzone.c).
+ */
+static size_t coherent_alloc_size(struct pciem_dma *dma, const void *kaddr,
+				  size_t len, unsigned int order)
+{
+	if (READ_ONCE(dma->win_pool) && pciem_dma_window_holds(dma, kaddr))
+		return pciem_dma_window_piece(len);
+	return PAGE_SIZE << order;
+}
 
 /*
  * Forget the mapping at @iova. @kind says which call: a driver that frees
@@ -126,6 +140,7 @@ static void pciem_dma_unmap_iova(struct pciem_function *fn,
 			out->kaddr = m->kaddr;
 			out->len = m->len;
 			out->order = m->order;
+			memcpy(out->trace, m->map_trace, sizeof(out->trace));
 		}
 		/*
 		 * Dying, no new device copy starts in it (the device sees it
@@ -269,6 +284,9 @@ static void *pciem_dma_alloc(struct device *dev, size_t size,
 		kaddr = (void *)__get_free_pages(gfp | __GFP_ZERO, order);
 	if (!kaddr)
 		goto out;
+	/* Before the buffer has a bus address: nothing but the CPU sees it. */
+	pciem_dma_redzone_fill(kaddr, size,
+			       coherent_alloc_size(&fn->dma, kaddr, size, order));
 	pciem_dma_trace_coherent(&t);
 	*iova = pciem_dma_map_kaddr(fn, dev, kaddr, size, DMA_BIDIRECTIONAL,
 				    PCIEM_DMA_COHERENT, order,
@@ -297,6 +315,11 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
 		return;
 	pciem_dma_trace_coherent(&t);
 	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_COHERENT, &f, &t);
+	if (f.kaddr)
+		pciem_dma_redzone_check(fn, iova, f.kaddr, f.len,
+					coherent_alloc_size(&fn->dma, f.kaddr,
+							    f.len, f.order),
+					f.trace);
 	/*
 	 * What goes back is what was allocated, whatever size the driver
 	 * says (the pool would BUG on a piece it never handed out). Window

@@ -164,7 +164,8 @@ struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
  * pciem_dma_free() - end of the table: at removal, after the driver is gone
  * @fn:		function; process context (the window is vunmapped)
  *
- * Mappings a driver leaked are dropped (PCIem's coherent pages freed).
+ * Mappings a driver leaked are dropped (PCIem's coherent pages freed,
+ * their redzones checked first).
  * The table is marked dead first, so an operation that raced with the
  * removal finds nothing and maps nothing.
  */
@@ -183,6 +184,12 @@ void pciem_dma_free(struct pciem_function *fn)
 	spin_unlock_irqrestore(&dma->lock, flags);
 	pciem_dma_confine_end(dma);	/* before the window's pool goes */
 	rbtree_postorder_for_each_entry_safe(m, next, &live, node) {
+		if (m->kind == PCIEM_DMA_COHERENT)
+			pciem_dma_redzone_check(fn, m->iova, m->kaddr, m->len,
+						dma->win_pool ?
+						pciem_dma_window_piece(m->len) :
+						PAGE_SIZE << m->order,
+						m->map_trace);
 		if (dma->win_pool)
 			pciem_dma_window_forget(dma, m);
 		else if (m->kind == PCIEM_DMA_COHERENT)

@@ -41,6 +41,12 @@ static size_t piece_size(unsigned long offset, size_t len)
 	return PAGE_ALIGN(offset + len) + PAGE_SIZE;
 }
 
+/* Bytes a coherent allocation of @size takes in the window, guard page included. */
+size_t pciem_dma_window_piece(size_t size)
+{
+	return piece_size(0, size);
+}
+
 /* Whether @kaddr is window memory (coherent memory carved from it). */
 bool pciem_dma_window_holds(struct pciem_dma *dma, const void *kaddr)
 {

@@ -662,7 +662,8 @@ static void test_never_mapped(struct pmt_run *t)
 
 /*
  * A driver's misuse of the DMA API itself: unmapping and syncing what it
- * never mapped, freeing coherent memory with the wrong size or address. PCIem must shrug it off with a log line naming the
+ * never mapped, freeing coherent memory with the wrong size or address,
+ * writing past the end of a coherent buffer. PCIem must shrug it off with a log line naming the
  * caller (95-dma checks the lines), and the table must stay usable.
  */
 static void test_bad_calls(struct pmt_run *t)
@@ -696,6 +697,17 @@ static void test_bad_calls(struct pmt_run *t)
 		}
 		dma_free_coherent(dev, 64, p + 8, d);
 	}
+	/*
+	 * Coherent memory written past its end (into the rest of its page,
+	 * which PCIem allocated and watches): reported when it is freed.
+	 */
+	p = dma_alloc_coherent(dev, 100, &d, GFP_KERNEL);
+	if (!p) {
+		pmt_fail(t, "dma_alloc_coherent(100) failed");
+		return;
+	}
+	memset(p + 100, 0x11, 4);
+	dma_free_coherent(dev, 100, p, d);
 	p = poisoned_map(t, 64, 0, 64, DMA_FROM_DEVICE, &d);
 	if (!p)
 		return;

@@ -47,6 +47,10 @@ run fail "lockdep recursive" "$(report 'WARNING: possible recursive locking dete
 run fail "lockdep inconsistent" "$(report 'WARNING: inconsistent lock state')"
 run fail "lockdep irq inversion" "$(report 'WARNING: possible irq lock inversion dependency detected')"
 run fail "suspicious RCU usage" "$(report 'WARNING: suspicious RCU usage')"
+run fail "a coherent buffer written past its end" \
+	"$(report 'pciem: 10000:00:00.0: coherent buffer 0x100008000+24 was written past its end: bytes 0 to 6119 after it changed; allocated by nvme_dbbuf_dma_alloc+0x4e/0x110 [nvme]')"
+run pass "the test driver's own overrun" \
+	"$(report 'pciem: 10000:00:00.0: coherent buffer 0x100004000+100 was written past its end: bytes 0 to 3 after it changed; allocated by test_bad_calls+0xd2/0x240 [pciem_mmio_test]')"
 run fail "UBSAN" "$(report 'UBSAN: shift-out-of-bounds in kernel/pciem_cfg.c:120:9')"
 run fail "sleeping in atomic" \
 	"$(report 'BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580')"

@@ -46,6 +46,8 @@ if start_testdev; then
 		# ten refusals by the negative tests, and the FILLs an unmap cut
 		cut=$(echo "$out" | sed -n 's/^PASS unmap-mid-write (\([0-9]*\) of .*/\1/p')
 		expect_eq "refused DMA accesses counted" "$refused" $((10 + ${cut:-0}))
+		expect_eq "coherent buffers written past their end (bad-calls)" \
+			"$(echo "$line" | sed -n 's/.* \([0-9]*\) written past.*/\1/p')" 1
 		expect_eq "mappings still live after the tests" \
 			"$(sed -n "/^$addr:/,/^[^ ]/p" /sys/kernel/debug/pciem/dma | grep -c '^  0x')" 0
 	else
@@ -105,6 +107,8 @@ expect_log "bus mastering off" "DMA write of 512 bytes at $hex refused: bus mast
 expect_log "a never mapped address" "DMA write of 8 bytes at 0x1000 refused: no mapping there"
 expect_log "an unmap of what was never mapped" \
 	"pciem: unmap of 0x1000 \\(64 bytes\\), which is not a live mapping of that kind: test_bad_calls"
+expect_log "a coherent buffer written past its end" \
+	"coherent buffer $hex\\+100 was written past its end: bytes 0 to 3 after it changed; allocated by test_bad_calls"
 expect_log "a coherent free with the wrong size" \
 	"pciem: unmap of $hex with size 6144, mapped with 24"
 expect_log "a coherent free in a window with the wrong address" \
