@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "pciem/serve.hpp"
+
 namespace pciem::picture {
 
 void DisplayCli::add_options(CLI::App& app) {
@@ -20,6 +22,11 @@ void DisplayCli::add_options(CLI::App& app) {
 std::unique_ptr<DisplayCli::Running> DisplayCli::start(const std::string& prog,
                                                        const LiveView::Source& source) const {
     auto running = std::make_unique<Running>();
+    // Before the threads below exist, so that they inherit the mask: the
+    // program waits for SIGINT/SIGTERM on its main thread (serve()), and
+    // a thread that does not block them would die of them instead (exit
+    // status 143, seen once in 99-vfu-fb).
+    (void)pciem::block_stop_signals();
     const sigset_t usr1 = SnapshotOnSignal::block();
     if (!snapshot.empty()) {
         running->snapshots = SnapshotOnSignal::start(usr1, snapshot, source);
