@@ -680,15 +680,17 @@ static __always_inline void pciem_dma_trace_coherent(struct pciem_dma_trace *t)
 }
 
 void pciem_dma_print_trace(char *buf, size_t len, const unsigned long *trace);
+void pciem_dma_caller(char *buf, size_t len);
+const char *pciem_dma_dir_name(unsigned int dir);
+const char *pciem_dma_kind_name(unsigned int kind);
 
 /* pciem_dma_redzone.c */
+size_t pciem_dma_coherent_size(struct pciem_dma *dma, const void *kaddr,
+			       size_t len, unsigned int order);
 void pciem_dma_redzone_fill(void *kaddr, size_t len, size_t alloc);
 void pciem_dma_redzone_check(struct pciem_function *fn, u64 iova,
 			     const void *kaddr, size_t len, size_t alloc,
 			     const unsigned long *trace);
-void pciem_dma_caller(char *buf, size_t len);
-const char *pciem_dma_dir_name(unsigned int dir);
-const char *pciem_dma_kind_name(unsigned int kind);
 
 /* pciem_dma_debugfs.c */
 void pciem_dma_host_init(struct pciem_host *host);

@@ -100,19 +100,6 @@ struct freed {
 };
 
 /*
- * Bytes PCIem allocated for a coherent buffer of @len at @kaddr: whole
- * pages, and in the window a guard page too. All but @len are redzone
- * (pciem_dma_redzone.c).
- */
-static size_t coherent_alloc_size(struct pciem_dma *dma, const void *kaddr,
-				  size_t len, unsigned int order)
-{
-	if (READ_ONCE(dma->win_pool) && pciem_dma_window_holds(dma, kaddr))
-		return pciem_dma_window_piece(len);
-	return PAGE_SIZE << order;
-}
-
-/*
  * Forget the mapping at @iova. @kind says which call: a driver that frees
  * with the wrong call, the wrong size or an address it never got is told
  * so (the DMA API debug facility would say the same). @out, if not NULL,
@@ -286,7 +273,7 @@ static void *pciem_dma_alloc(struct device *dev, size_t size,
 		goto out;
 	/* Before the buffer has a bus address: nothing but the CPU sees it. */
 	pciem_dma_redzone_fill(kaddr, size,
-			       coherent_alloc_size(&fn->dma, kaddr, size, order));
+			       pciem_dma_coherent_size(&fn->dma, kaddr, size, order));
 	pciem_dma_trace_coherent(&t);
 	*iova = pciem_dma_map_kaddr(fn, dev, kaddr, size, DMA_BIDIRECTIONAL,
 				    PCIEM_DMA_COHERENT, order,
@@ -317,7 +304,7 @@ static void pciem_dma_free_coherent(struct device *dev, size_t size,
 	pciem_dma_unmap_iova(fn, dev, iova, size, PCIEM_DMA_COHERENT, &f, &t);
 	if (f.kaddr)
 		pciem_dma_redzone_check(fn, iova, f.kaddr, f.len,
-					coherent_alloc_size(&fn->dma, f.kaddr,
+					pciem_dma_coherent_size(&fn->dma, f.kaddr,
 							    f.len, f.order),
 					f.trace);
 	/*

@@ -25,6 +25,23 @@
 #define REDZONE_BYTE	0xbd
 
 /**
+ * pciem_dma_coherent_size() - bytes PCIem allocated for a coherent buffer
+ * @dma:	its function's table
+ * @kaddr:	the buffer
+ * @len:	bytes the driver asked for
+ * @order:	page order of its pages, outside a window
+ *
+ * Whole pages, and in the window a guard page too: all but @len is redzone.
+ */
+size_t pciem_dma_coherent_size(struct pciem_dma *dma, const void *kaddr,
+			       size_t len, unsigned int order)
+{
+	if (READ_ONCE(dma->win_pool) && pciem_dma_window_holds(dma, kaddr))
+		return pciem_dma_window_piece(len);
+	return PAGE_SIZE << order;
+}
+
+/**
  * pciem_dma_redzone_fill() - fill what follows a new coherent buffer
  * @kaddr:	the buffer
  * @len:	bytes the driver asked for

@@ -186,9 +186,8 @@ void pciem_dma_free(struct pciem_function *fn)
 	rbtree_postorder_for_each_entry_safe(m, next, &live, node) {
 		if (m->kind == PCIEM_DMA_COHERENT)
 			pciem_dma_redzone_check(fn, m->iova, m->kaddr, m->len,
-						dma->win_pool ?
-						pciem_dma_window_piece(m->len) :
-						PAGE_SIZE << m->order,
+						pciem_dma_coherent_size(dma, m->kaddr,
+									m->len, m->order),
 						m->map_trace);
 		if (dma->win_pool)
 			pciem_dma_window_forget(dma, m);
