@@ -488,7 +488,7 @@ void pciem_function_host_exit(struct pciem_host *host);
 /* Where a read's answer came from (the pciem_mmio tracepoint shows it). */
 enum pciem_mmio_source {
 	PCIEM_MMIO_MODEL,	/* the device model, through the ring */
-	PCIEM_MMIO_KERNEL,	/* pciem.ko itself (MSI-X table and PBA) */
+	PCIEM_MMIO_KERNEL,	/* pciem.ko itself (MSI-X table and PBA, ROM writes) */
 	PCIEM_MMIO_SHADOW,	/* a shadow the model keeps current */
 	PCIEM_MMIO_ABORT,	/* nobody: master abort (gone, not decoded) */
 	PCIEM_MMIO_INJECTED,	/* an injected fault */

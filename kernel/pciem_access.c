@@ -77,6 +77,9 @@ static void mmio_flip(struct pciem_function *fn, const struct pciem_mmio *a,
 static enum pciem_mmio_source mmio_write(struct pciem_function *fn,
 					 const struct pciem_mmio *a, u64 val)
 {
+	/* A ROM is read-only: the write ends here, as on hardware. */
+	if (a->bar == PCIEM_ROM_BAR)
+		return PCIEM_MMIO_KERNEL;
 	if (pciem_irq_msix_access(fn, a->bar, a->off, a->size, true, &val))
 		return PCIEM_MMIO_KERNEL;
 	return pciem_ring_write(fn, a->bar, a->off, a->size, val) ?

@@ -509,6 +509,12 @@ static int scan_and_assign(struct pciem_function *fn, struct pciem_error *err)
 			return -ENOSPC;
 		}
 	}
+	/* The ROM's register is written when software enables it. */
+	if (fn->cfg.rom_size && pci_assign_resource(pdev, PCI_ROM_RESOURCE)) {
+		err->code = PCIEM_ERR_BAR_NO_SPACE;
+		err->index = PCIEM_ROM_BAR;
+		return -ENOSPC;
+	}
 	return 0;
 }
 

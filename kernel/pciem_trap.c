@@ -121,7 +121,9 @@ static void find_ram(struct trap_entry *e, phys_addr_t phys)
 	fn = pciem_function_find_bar(trap_host, phys, &bar, &off);
 	if (!fn)
 		return;
-	if (fn->ram[bar].pinned) {
+	if (bar >= PCIEM_MAX_BARS) {
+		/* The expansion ROM: always trapped, its reads go to the model. */
+	} else if (fn->ram[bar].pinned) {
 		if (e->leaf.size == PAGE_SIZE)
 			e->ram = pciem_rambar_page(fn, bar, off, false);
 		else if (e->leaf.size == PMD_SIZE)

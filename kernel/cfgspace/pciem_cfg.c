@@ -178,6 +178,34 @@ static int build_bars(struct pciem_cfg *cfg, const struct pciem_create *req,
 	return 0;
 }
 
+/*
+ * The expansion ROM BAR: address bits 31..11 above the size, the enable
+ * bit (0) writable; like a BAR, sized by writing all-ones. A 32-bit
+ * register, so it needs the 32-bit window.
+ */
+static int build_rom(struct pciem_cfg *cfg, const struct pciem_create *req,
+		     const struct pciem_cfg_limits *lim,
+		     struct pciem_error *err)
+{
+	const struct pciem_bar *r = &req->rom;
+	uint32_t mask;
+
+	if (r->reserved)
+		return fail(err, PCIEM_ERR_RESERVED, PCIEM_ROM_BAR);
+	if (r->flags)
+		return fail(err, PCIEM_ERR_BAR_FLAGS, PCIEM_ROM_BAR);
+	if (!r->size)
+		return 0;
+	if (!is_pow2(r->size) || r->size < 2048)
+		return fail(err, PCIEM_ERR_BAR_SIZE, PCIEM_ROM_BAR);
+	if (r->size > PCIEM_MAX_ROM || r->size > lim->max_bar32)
+		return fail(err, PCIEM_ERR_BAR_TOO_BIG, PCIEM_ROM_BAR);
+	mask = ~(uint32_t)(r->size - 1) & PCI_ROM_ADDRESS_MASK;
+	reg(cfg, PCI_ROM_ADDRESS, 4, 0, mask | PCI_ROM_ADDRESS_ENABLE, 0);
+	cfg->rom_size = (uint32_t)r->size;
+	return 0;
+}
+
 /* ---- capability placement -------------------------------------------- */
 
 /* Bytes of config space already claimed, one bit per byte. */
@@ -695,6 +723,8 @@ int pciem_cfg_build(struct pciem_cfg *cfg, const struct pciem_create *req,
 	if (ret)
 		return ret;
 	ret = build_bars(cfg, req, limits, err);
+	if (!ret)
+		ret = build_rom(cfg, req, limits, err);
 	if (ret)
 		return ret;
 

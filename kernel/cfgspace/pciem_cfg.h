@@ -63,6 +63,7 @@ struct pciem_cfg {
 	uint8_t w1c[PCIEM_CFG_SPACE_SIZE];	/* write-1-to-clear bits */
 	uint64_t bar_size[PCIEM_MAX_BARS];	/* 0: unused or upper half */
 	uint32_t bar_flags[PCIEM_MAX_BARS];	/* PCIEM_BAR_* */
+	uint32_t rom_size;			/* expansion ROM; 0: none */
 	struct pciem_cfg_layout layout;
 	uint16_t size;				/* 256 or 4096 (PCIe) */
 	struct pciem_cfg_claim claims[PCIEM_CFG_MAX_CLAIMS];

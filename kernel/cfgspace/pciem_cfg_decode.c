@@ -26,6 +26,26 @@ bool pciem_cfg_memory_enabled(const struct pciem_cfg *cfg)
 	return pciem_cfg_read(cfg, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
 }
 
+/* The expansion ROM decodes only while its enable bit is set. */
+uint64_t pciem_cfg_rom_base(const struct pciem_cfg *cfg)
+{
+	uint32_t reg;
+
+	if (!cfg->rom_size)
+		return 0;
+	reg = pciem_cfg_read(cfg, PCI_ROM_ADDRESS, 4);
+	if (!(reg & PCI_ROM_ADDRESS_ENABLE))
+		return 0;
+	return reg & PCI_ROM_ADDRESS_MASK;
+}
+
+/* Is [addr, addr + len) inside the @size bytes at @base (0: none)? */
+static bool in_range(uint64_t base, uint64_t size, uint64_t addr, uint64_t len)
+{
+	/* Written so that nothing overflows near the top of 64 bits. */
+	return base && addr >= base && len <= size && addr - base <= size - len;
+}
+
 bool pciem_cfg_bar_decode(const struct pciem_cfg *cfg, uint64_t addr, uint64_t len,
 		      unsigned int *bar, uint64_t *off)
 {
@@ -35,13 +55,16 @@ bool pciem_cfg_bar_decode(const struct pciem_cfg *cfg, uint64_t addr, uint64_t l
 		return false;
 	for (i = 0; i < PCIEM_MAX_BARS; i++) {
 		uint64_t base = pciem_cfg_bar_base(cfg, i);
-		uint64_t size = cfg->bar_size[i];
 
-		/* Written so that nothing overflows near the top of 64 bits. */
-		if (!base || addr < base || len > size || addr - base > size - len)
+		if (!in_range(base, cfg->bar_size[i], addr, len))
 			continue;
 		*bar = i;
 		*off = addr - base;
+		return true;
+	}
+	if (in_range(pciem_cfg_rom_base(cfg), cfg->rom_size, addr, len)) {
+		*bar = PCIEM_ROM_BAR;
+		*off = addr - pciem_cfg_rom_base(cfg);
 		return true;
 	}
 	return false;

@@ -21,12 +21,19 @@ extern "C" {
  */
 uint64_t pciem_cfg_bar_base(const struct pciem_cfg *cfg, unsigned int bar);
 
+/*
+ * The expansion ROM's base address while it decodes (a ROM, assigned, its
+ * enable bit set); 0 otherwise.
+ */
+uint64_t pciem_cfg_rom_base(const struct pciem_cfg *cfg);
+
 /* Memory Space Enable: whether the function answers BAR cycles at all. */
 bool pciem_cfg_memory_enabled(const struct pciem_cfg *cfg);
 
 /*
  * Which assigned BAR holds all of [@addr, @addr + @len) (@len >= 1):
- * true with its index in *@bar and the offset of @addr in *@off. Memory
+ * true with its index in *@bar (PCIEM_ROM_BAR for the expansion ROM) and
+ * the offset of @addr in *@off. Memory
  * Space Enable is not looked at (pciem_cfg_memory_enabled()): a host decides
  * what a disabled function's hit means.
  */

@@ -149,6 +149,19 @@ RegisterMap* DeviceModel::bar_map(unsigned bar) {
     return bar < PCIEM_MAX_BARS ? maps_.at(bar).get() : nullptr;
 }
 
+std::optional<uint64_t> DeviceModel::rom_read(uint64_t offset, unsigned size) const {
+    if (rom_.empty()) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && i < 8; ++i) {
+        if (offset + i < rom_.size()) {
+            v |= static_cast<uint64_t>(rom_[offset + i]) << (8 * i);
+        }
+    }
+    return v;
+}
+
 Result<void> DeviceModel::check_shadow(const ShadowRange& s) const {
     const std::string what =
         fmt::format("shadow BAR{} {:#x}..{:#x}", s.bar, s.offset, s.offset + s.len);
@@ -199,6 +212,12 @@ Result<void> DeviceModel::realize() {
         if (auto sealed = map.seal(); !sealed) {
             return sealed;
         }
+    }
+    if (!rom_.empty() && rom_.size() > sp.rom_size()) {
+        return fail(EINVAL, fmt::format("ROM image of {} bytes: the spec has {}", rom_.size(),
+                                        sp.rom_size() != 0 ? fmt::format("a ROM of {} bytes",
+                                                                         sp.rom_size())
+                                                           : std::string("no ROM")));
     }
     uint64_t total = 0;
     for (const auto& s : shadows_) {

@@ -88,6 +88,11 @@ DeviceSpec& DeviceSpec::bar(unsigned index, Bar bar) {
     return *this;
 }
 
+DeviceSpec& DeviceSpec::rom(uint64_t size) {
+    rom_size_ = size;
+    return *this;
+}
+
 DeviceSpec& DeviceSpec::label(std::string text) {
     label_ = std::move(text);
     return *this;
@@ -284,6 +289,7 @@ Result<AbiRequest> DeviceSpec::build() const {
         c.bars[index].size = b.size();
         c.bars[index].flags = b.abi_flags();
     }
+    c.rom.size = rom_size_;
 
     req.records_.reserve(caps_.size());
     req.bodies_.reserve(caps_.size());

@@ -27,6 +27,11 @@ std::optional<uint64_t> dispatch_mmio_read(DeviceModel& model, unsigned bar, uin
     if (RegisterMap* map = map_for(model, bar, offset, size)) {
         return map->read(offset, size);
     }
+    if (bar == PCIEM_ROM_BAR && valid_size(size)) {
+        if (auto v = model.rom_read(offset, size)) {
+            return *v;
+        }
+    }
     // No map for the BAR: the model decodes it itself, or the bus reads
     // as nothing there.
     const uint64_t ones = size >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1;

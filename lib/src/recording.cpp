@@ -26,11 +26,15 @@ uint64_t clock_ns(clockid_t clock) {
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// The first layout of struct pciem_create ended with `error`: a kernel of
+// that time wrote no more, and later fields read as zero.
+constexpr size_t first_create_layout = offsetof(pciem_create, label);
+
 // The least a record of each known type holds; 0 for unknown types.
 size_t min_len(uint16_t type) {
     switch (type) {
     case PCIEM_REC_CREATE:
-        return sizeof(pciem_rec) + sizeof(pciem_create);
+        return sizeof(pciem_rec) + first_create_layout;
     case PCIEM_REC_CFG_READ:
     case PCIEM_REC_CFG_WRITE:
     case PCIEM_REC_MMIO_READ:
@@ -114,6 +118,9 @@ std::string describe_create(const Record& r) {
                            (b.flags & PCIEM_BAR_MEM64) ? "mem64" : "mem32",
                            (b.flags & PCIEM_BAR_PREFETCH) ? " prefetchable" : "",
                            (b.flags & PCIEM_BAR_RAM) ? " ram" : "");
+    }
+    if (q.rom.size != 0) {
+        out += fmt::format(", ROM {}", size_text(q.rom.size));
     }
     if (!c->caps.empty()) {
         out += ", caps";
@@ -238,6 +245,9 @@ DeviceSpec CreateRecord::spec() const {
         s.bar(i, bar.prefetchable((b.flags & PCIEM_BAR_PREFETCH) != 0)
                      .ram((b.flags & PCIEM_BAR_RAM) != 0));
     }
+    if (q.rom.size != 0) {
+        s.rom(q.rom.size);
+    }
     for (size_t i = 0; i < caps.size(); ++i) {
         s.capability(caps[i], bodies[i]);
     }
@@ -248,10 +258,18 @@ Result<CreateRecord> parse_create_record(const Record& r) {
     if (r.type != PCIEM_REC_CREATE || r.bytes.size() < min_len(PCIEM_REC_CREATE)) {
         return fail(EINVAL, fmt::format("record #{} is not a creation record", r.index));
     }
+    // The kernel writes its own sizeof(struct pciem_create), which may be
+    // an older, shorter layout or a newer, longer one: caps follow that.
+    uint32_t create_size = 0;
+    std::memcpy(&create_size, r.bytes.data() + sizeof(pciem_rec), sizeof(create_size));
+    if (create_size < first_create_layout || create_size > r.bytes.size() - sizeof(pciem_rec)) {
+        return fail(EINVAL, fmt::format("record #{} (create): a request of {} bytes does not fit "
+                                        "a record of {} bytes",
+                                        r.index, create_size, r.bytes.size()));
+    }
     CreateRecord c;
-    std::memcpy(&c.create, r.bytes.data() + sizeof(pciem_rec), sizeof(pciem_create));
-    // The kernel writes its own sizeof(struct pciem_create): caps follow that.
-    const size_t create_size = std::max<size_t>(c.create.size, sizeof(pciem_create));
+    std::memcpy(&c.create, r.bytes.data() + sizeof(pciem_rec),
+                std::min<size_t>(create_size, sizeof(pciem_create)));
     size_t at = sizeof(pciem_rec) + create_size;
     const size_t caps_len = c.create.caps_len;
     if (caps_len % sizeof(pciem_cap) != 0 || at + caps_len > r.bytes.size()) {

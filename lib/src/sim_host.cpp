@@ -322,8 +322,14 @@ bool SimHost::in_bar(unsigned bar, uint64_t offset, unsigned size) const {
     // What the kernel's decoder can produce: 1, 2, 4 or 8 bytes inside
     // one BAR. Anything else would be a test bug; it master-aborts.
     const bool sized = size == 1 || size == 2 || size == 4 || size == 8;
-    return sized && bar < PCIEM_MAX_BARS && offset < cfg_->bar_size[bar] &&
-           cfg_->bar_size[bar] - offset >= size;
+    const uint64_t bar_size = bar < PCIEM_MAX_BARS  ? cfg_->bar_size[bar]
+                              : bar == PCIEM_ROM_BAR ? cfg_->rom_size
+                                                     : 0;
+    return sized && offset < bar_size && bar_size - offset >= size;
+}
+
+bool SimHost::is_ram(unsigned bar) const {
+    return bar < PCIEM_MAX_BARS && !ram_mem_.at(bar).empty();
 }
 
 std::optional<uint64_t> SimHost::read(unsigned bar, uint64_t offset, unsigned size) {
@@ -333,7 +339,7 @@ std::optional<uint64_t> SimHost::read(unsigned bar, uint64_t offset, unsigned si
         return std::nullopt;
     }
     // RAM BARs are not trapped: the bytes, nothing else.
-    if (!ram_mem_.at(bar).empty()) {
+    if (is_ram(bar)) {
         uint64_t v = 0;
         std::memcpy(&v, reinterpret_cast<const uint8_t*>(ram_mem_.at(bar).data()) + offset, size);
         return v;
@@ -385,8 +391,12 @@ void SimHost::write(unsigned bar, uint64_t offset, unsigned size, uint64_t value
         ++stats_.master_aborts;
         return;
     }
-    if (!ram_mem_.at(bar).empty()) {
+    if (is_ram(bar)) {
         std::memcpy(reinterpret_cast<uint8_t*>(ram_mem_.at(bar).data()) + offset, &value, size);
+        return;
+    }
+    // A ROM is read-only: pciem.ko drops the write too.
+    if (bar == PCIEM_ROM_BAR) {
         return;
     }
     if (uint64_t v = value & all_ones(size); msix_access(bar, offset, size, true, v)) {

@@ -36,6 +36,9 @@ namespace {
 
 using namespace pciem_test;
 
+// The sysfs `resource` line of the expansion ROM (the PCI core's resource 6).
+constexpr int PCI_ROM_RESOURCE_INDEX = 6;
+
 class Abi : public ::testing::Test {
 protected:
     void SetUp() override
@@ -261,6 +264,50 @@ TEST_F(Abi, BarsAreValidated)
     Request reserved;
     reserved.req.bars[0].reserved = 1;
     expect_refused(reserved, EINVAL, PCIEM_ERR_RESERVED, 0);
+}
+
+TEST_F(Abi, RomIsValidatedAndPlacedBelow4GiB)
+{
+    Request npot;
+    npot.req.rom.size = 3000;
+    expect_refused(npot, EINVAL, PCIEM_ERR_BAR_SIZE, PCIEM_ROM_BAR);
+
+    Request tiny;
+    tiny.req.rom.size = 1024;
+    expect_refused(tiny, EINVAL, PCIEM_ERR_BAR_SIZE, PCIEM_ROM_BAR);
+
+    Request big;
+    big.req.rom.size = 2 * PCIEM_MAX_ROM;
+    expect_refused(big, EFBIG, PCIEM_ERR_BAR_TOO_BIG, PCIEM_ROM_BAR);
+
+    Request flags;
+    flags.req.rom.size = 4096;
+    flags.req.rom.flags = PCIEM_BAR_PREFETCH;
+    expect_refused(flags, EINVAL, PCIEM_ERR_BAR_FLAGS, PCIEM_ROM_BAR);
+
+    Request reserved;
+    reserved.req.rom.size = 4096;
+    reserved.req.rom.reserved = 1;
+    expect_refused(reserved, EINVAL, PCIEM_ERR_RESERVED, PCIEM_ROM_BAR);
+
+    // A good one: the PCI core gives it an address (resource 6), disabled.
+    Request r;
+    r.req.rom.size = 8192;
+    Outcome o = create(ctl, r);
+    ASSERT_GE(o.fd, 0) << strerror(o.err);
+    fs::path p = sysfs_path(dev_info(o.fd));
+    std::ifstream res(p / "resource");
+    std::string line;
+    for (int i = 0; i <= PCI_ROM_RESOURCE_INDEX && std::getline(res, line); i++) {
+    }
+    unsigned long long start = 0, end = 0, fl = 0;
+    ASSERT_EQ(sscanf(line.c_str(), "%llx %llx %llx", &start, &end, &fl), 3) << line;
+    EXPECT_NE(start, 0u) << "the ROM got an address";
+    EXPECT_EQ(end - start + 1, 8192u);
+    EXPECT_EQ(start % 8192, 0u);
+    EXPECT_LT(end, 1ull << 32) << "a ROM BAR is 32 bits wide";
+    EXPECT_TRUE(fs::exists(p / "rom")) << "the PCI core offers it in sysfs";
+    close(o.fd);
 }
 
 TEST_F(Abi, CapabilitiesAreValidated)

@@ -276,6 +276,76 @@ TEST(CfgBars, Validation) {
     }
 }
 
+// The expansion ROM (register 30h): sized like a BAR, its enable bit writable.
+TEST(CfgRom, SizingReadsBackMaskAndEnableBit) {
+    Builder b;
+    EXPECT_EQ(b.build(), 0);
+    b.wr(0x30, 0xffffffff);
+    EXPECT_EQ(b.rd(0x30), 0u) << "no ROM: the register is hardwired to 0";
+    b.req.rom = {64 * 1024, 0, 0};
+    ASSERT_EQ(b.build(), 0);
+    EXPECT_EQ(b.cfg.rom_size, 64u * 1024);
+    EXPECT_EQ(b.rd(0x30), 0u) << "disabled and unassigned at reset";
+    b.wr(0x30, 0xfffff800); // what the PCI core writes to size it
+    EXPECT_EQ(b.rd(0x30), 0xffff0000u);
+    b.wr(0x30, 0xfebc1235);
+    EXPECT_EQ(b.rd(0x30), 0xfebc0001u) << "address above the size, enable bit; the rest reads 0";
+}
+
+TEST(CfgRom, Validation) {
+    struct Case {
+        pciem_bar rom;
+        uint64_t max_bar32;
+        int want_errno;
+        uint32_t code;
+    };
+    const Case cases[] = {
+        {{1024, 0, 0}, 64u << 20, EINVAL, PCIEM_ERR_BAR_SIZE},
+        {{6144, 0, 0}, 64u << 20, EINVAL, PCIEM_ERR_BAR_SIZE},
+        {{32u << 20, 0, 0}, 64u << 20, EFBIG, PCIEM_ERR_BAR_TOO_BIG},
+        {{4096, 0, 0}, 0, EFBIG, PCIEM_ERR_BAR_TOO_BIG},
+        {{4096, PCIEM_BAR_PREFETCH, 0}, 64u << 20, EINVAL, PCIEM_ERR_BAR_FLAGS},
+        {{0, PCIEM_BAR_MEM64, 0}, 64u << 20, EINVAL, PCIEM_ERR_BAR_FLAGS},
+        {{4096, 0, 1}, 64u << 20, EINVAL, PCIEM_ERR_RESERVED},
+    };
+    for (const Case& c : cases) {
+        Builder b;
+        b.limits.max_bar32 = c.max_bar32;
+        b.req.rom = c.rom;
+        EXPECT_EQ(b.build(), -c.want_errno) << "ROM size " << c.rom.size;
+        EXPECT_EQ(b.err.code, c.code);
+        EXPECT_EQ(b.err.index, static_cast<uint32_t>(PCIEM_ROM_BAR));
+    }
+    Builder b;
+    b.req.rom = {PCIEM_MAX_ROM, 0, 0};
+    EXPECT_EQ(b.build(), 0) << "16 MiB, the largest";
+    b.req.rom = {2048, 0, 0};
+    EXPECT_EQ(b.build(), 0) << "2 KiB, the smallest";
+}
+
+TEST(CfgDecode, TheRomDecodesOnlyWhileEnabled) {
+    Builder b;
+    b.req.bars[0] = {4096, 0, 0};
+    b.req.rom = {8192, 0, 0};
+    ASSERT_EQ(b.build(), 0);
+    b.wr(0x10, 0xfe000000);
+    b.wr(0x30, 0xfe010000);
+    unsigned bar = 0;
+    uint64_t off = 0;
+    EXPECT_EQ(pciem_cfg_rom_base(&b.cfg), 0u);
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe010000, 4, &bar, &off)) << "assigned, not enabled";
+    b.wr(0x30, 0xfe010001);
+    EXPECT_EQ(pciem_cfg_rom_base(&b.cfg), 0xfe010000u);
+    ASSERT_TRUE(pciem_cfg_bar_decode(&b.cfg, 0xfe011ffc, 4, &bar, &off));
+    EXPECT_EQ(bar, static_cast<unsigned>(PCIEM_ROM_BAR));
+    EXPECT_EQ(off, 0x1ffcu);
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe011ffe, 4, &bar, &off)) << "straddles the end";
+    ASSERT_TRUE(pciem_cfg_bar_decode(&b.cfg, 0xfe000004, 4, &bar, &off));
+    EXPECT_EQ(bar, 0u) << "the BARs still decode";
+    b.wr(0x30, 0xfe010000);
+    EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe010000, 4, &bar, &off)) << "disabled again";
+}
+
 TEST(CfgCaps, ChainIsLinkedInOffsetOrder) {
     Builder b;
     b.req.bars[0] = {16384, PCIEM_BAR_MEM64, 0};

@@ -118,6 +118,7 @@ TEST(ProxyMirror, LeavesOutWhatPciemCannotShowAndSaysSo) {
     d.regions[3].size = 4096;
     put32(d.config, PCI_BASE_ADDRESS_3, 0); // 32-bit memory
     d.regions[VFIO_PCI_ROM_REGION_INDEX].size = 65536;
+    d.regions[VFIO_PCI_ROM_REGION_INDEX].flags = VFIO_REGION_INFO_FLAG_READ;
     auto m = px::mirror_device(d, /*have_window32=*/false);
     ASSERT_TRUE(m) << m.error().message;
     auto req = m->spec.build();
@@ -128,7 +129,40 @@ TEST(ProxyMirror, LeavesOutWhatPciemCannotShowAndSaysSo) {
     ASSERT_EQ(m->notes.size(), 3u);
     EXPECT_NE(m->notes[0].find("BAR 2 is an I/O BAR"), std::string::npos);
     EXPECT_NE(m->notes[1].find("BAR 3 is 32-bit"), std::string::npos);
-    EXPECT_NE(m->notes[2].find("expansion ROM"), std::string::npos);
+    EXPECT_NE(m->notes[2].find("expansion ROM (65536 bytes) needs an address below 4 GiB"),
+              std::string::npos)
+        << m->notes[2];
+    EXPECT_EQ(req->create().rom.size, 0u);
+}
+
+TEST(ProxyMirror, TheServersRomBecomesTheFunctionsRom) {
+    auto d = nvme_like();
+    d.regions[VFIO_PCI_ROM_REGION_INDEX].size = 256 * 1024;
+    d.regions[VFIO_PCI_ROM_REGION_INDEX].flags = VFIO_REGION_INFO_FLAG_READ;
+    auto m = px::mirror_device(d, /*have_window32=*/true);
+    ASSERT_TRUE(m) << m.error().message;
+    auto req = m->spec.build();
+    ASSERT_TRUE(req);
+    EXPECT_EQ(req->create().rom.size, 256u * 1024);
+    EXPECT_TRUE(m->notes.empty());
+    // The server's ROM is placed below 4 GiB, size-aligned.
+    EXPECT_NE(m->server_rom_address, 0u);
+    EXPECT_LT(m->server_rom_address, 0x1'0000'0000ull);
+    EXPECT_EQ(m->server_rom_address % (256 * 1024), 0u);
+
+    // One the function cannot carry is left out with a sentence.
+    d.regions[VFIO_PCI_ROM_REGION_INDEX].size = 3000;
+    m = px::mirror_device(d, true);
+    ASSERT_TRUE(m);
+    ASSERT_EQ(m->notes.size(), 1u);
+    EXPECT_NE(m->notes[0].find("not a power of two"), std::string::npos) << m->notes[0];
+    d.regions[VFIO_PCI_ROM_REGION_INDEX].size = 4096;
+    d.regions[VFIO_PCI_ROM_REGION_INDEX].flags = 0;
+    m = px::mirror_device(d, true);
+    ASSERT_TRUE(m);
+    ASSERT_EQ(m->notes.size(), 1u);
+    EXPECT_NE(m->notes[0].find("cannot be read"), std::string::npos) << m->notes[0];
+    EXPECT_EQ(m->spec.rom_size(), 0u);
 }
 
 TEST(ProxyMirror, RefusesBrokenConfigSpaces) {

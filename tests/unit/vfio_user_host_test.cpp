@@ -50,12 +50,14 @@ public:
         r.reg64(DMA_ADDR, "DMA_ADDR").rw();
         r.reg32(DMA_GO, "DMA_GO").wo().on_write([this, &r](uint64_t, uint64_t) { go(r); });
         r.reg32(DMA_STATUS, "DMA_STATUS").ro([this] { return status_; });
+        declare_rom({0x55, 0xaa, 0x08, 0x11});
     }
     [[nodiscard]] pciem::DeviceSpec spec() const override {
         return pciem::DeviceSpec{}
             .ids(0x1b36, 0x7e99)
             .bar(0, pciem::Bar::mem32(4096))
             .bar(2, pciem::Bar::mem64(65536).ram())
+            .rom(4096)
             .interrupt_pin(pciem::InterruptPin::a)
             .msi(4)
             .msix(4, 0, table_off, 0, pba_off);
@@ -229,7 +231,8 @@ TEST_F(VfioUserHostTest, DescribesRegionsAndInterrupts) {
     EXPECT_TRUE(cfg->size == 256 || cfg->size == 4096);
     auto rom = vu::decode_region_info(call(vu::encode_get_region_info(7, 6, 32)).payload, 6, 0);
     ASSERT_TRUE(rom);
-    EXPECT_EQ(rom->size, 0u);
+    EXPECT_EQ(rom->size, 4096u);
+    EXPECT_EQ(rom->flags, unsigned{VFIO_REGION_INFO_FLAG_READ}) << "a ROM is read-only";
     EXPECT_EQ(err(call(vu::encode_get_region_info(8, 9, 32))), static_cast<uint32_t>(EINVAL));
 
     const uint32_t counts[] = {1, 4, 4, 0, 0};
@@ -290,6 +293,16 @@ TEST_F(VfioUserHostTest, BarAccessesReachTheModel) {
     std::memcpy(static_cast<std::byte*>(p) + 0x200, "mmap", 4);
     EXPECT_EQ(read(2, 0x200, 4), 0x70616d6du);
     ::munmap(p, 65536);
+}
+
+TEST_F(VfioUserHostTest, TheRomIsReadFromTheModelsImage) {
+    negotiate();
+    EXPECT_EQ(read(VFIO_PCI_ROM_REGION_INDEX, 0, 4), 0x1108aa55u);
+    EXPECT_EQ(read(VFIO_PCI_ROM_REGION_INDEX, 2, 8), 0x1108u) << "zeros past the image";
+    EXPECT_EQ(write(VFIO_PCI_ROM_REGION_INDEX, 0, 0, 4), static_cast<uint32_t>(EINVAL));
+    EXPECT_EQ(read(VFIO_PCI_ROM_REGION_INDEX, 0, 2), 0xaa55u) << "the write changed nothing";
+    EXPECT_EQ(err(call(vu::encode_region_read(40, VFIO_PCI_ROM_REGION_INDEX, 4094, 4))),
+              static_cast<uint32_t>(EINVAL));
 }
 
 TEST_F(VfioUserHostTest, MsixVectorsSignalEventfdsAndHonourMasks) {

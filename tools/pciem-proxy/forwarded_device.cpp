@@ -145,6 +145,16 @@ Result<void> ForwardedDevice::program_server_header() {
             }
         }
     }
+    // The ROM stays enabled in the server: pciem.ko only sends its reads
+    // while the driver has it enabled.
+    if (mirror_.server_rom_address != 0) {
+        if (auto ok = config_write(PCI_ROM_ADDRESS, 4,
+                                   static_cast<uint32_t>(mirror_.server_rom_address) |
+                                       PCI_ROM_ADDRESS_ENABLE);
+            !ok) {
+            return ok;
+        }
+    }
     // Memory decoding on from the start: pciem.ko only sends BAR accesses
     // the driver's own Command register allows, and the server must
     // answer reads the kernel makes while the driver probes.

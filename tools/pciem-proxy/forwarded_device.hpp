@@ -99,8 +99,9 @@ private:
     std::optional<std::string> fault_;
     std::function<void()> on_fault_;
     // Indexed by BAR; the model's callbacks may run on several threads.
-    std::array<std::atomic<uint64_t>, PCIEM_MAX_BARS> forwarded_reads_{};
-    std::array<std::atomic<uint64_t>, PCIEM_MAX_BARS> forwarded_writes_{};
+    // BAR0..5 and the ROM (PCIEM_ROM_BAR).
+    std::array<std::atomic<uint64_t>, PCIEM_ROM_BAR + 1> forwarded_reads_{};
+    std::array<std::atomic<uint64_t>, PCIEM_ROM_BAR + 1> forwarded_writes_{};
 };
 
 } // namespace pciem::proxy

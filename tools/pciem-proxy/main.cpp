@@ -87,7 +87,7 @@ void back_bars(const pciem::proxy::ServerDevice& server, const pciem::proxy::Bac
 // On the way out: the BAR accesses that were trapped and forwarded, so a
 // test can tell shared BAR memory (none counted) from forwarded BARs.
 void print_forwarded(const pciem::proxy::ForwardedDevice& device,
-                     const std::array<bool, 6>& bar_present) {
+                     const std::array<bool, 6>& bar_present, bool rom) {
     std::string line;
     for (unsigned bar = 0; bar < bar_present.size(); ++bar) {
         if (bar_present[bar]) {
@@ -95,6 +95,10 @@ void print_forwarded(const pciem::proxy::ForwardedDevice& device,
             line += fmt::format("{}BAR{} {} reads {} writes", line.empty() ? "" : ", ", bar,
                                 f.reads, f.writes);
         }
+    }
+    if (rom) {
+        line += fmt::format("{}ROM {} reads", line.empty() ? "" : ", ",
+                            device.forwarded(PCIEM_ROM_BAR).reads);
     }
     if (!line.empty()) {
         fmt::print("pciem-proxy: forwarded: {}\n", line);
@@ -127,6 +131,9 @@ int print_probe(const pciem::proxy::Client& client, const pciem::proxy::ServerDe
                        (c.bars[i].flags & PCIEM_BAR_MEM64) != 0 ? ", 64-bit" : ", 32-bit",
                        (c.bars[i].flags & PCIEM_BAR_PREFETCH) != 0 ? ", prefetchable" : "");
         }
+    }
+    if (c.rom.size != 0) {
+        fmt::print("ROM: {} bytes\n", c.rom.size);
     }
     for (const auto& r : req->records()) {
         fmt::print("capability {} at {:#x}\n", pciem::capability_name(r.type), r.offset);
@@ -182,6 +189,7 @@ int run(const Options& o) {
         *server, *mirror, static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
 
     const auto bar_present = mirror->bar_present;
+    const bool rom = mirror->spec.rom_size() != 0;
     pciem::proxy::ForwardedDevice device(*client, std::move(*mirror));
     if (auto ok = device.program_server_header(); !ok) {
         return complain(ok.error().message);
@@ -218,7 +226,7 @@ int run(const Options& o) {
     auto sig = pciem::serve_until_signal(**host, stop, o.ready_file);
     done.store(true);
     watcher.join();
-    print_forwarded(device, bar_present);
+    print_forwarded(device, bar_present, rom);
     const auto fault = device.fault();
     device.unwire_intx(); // its thread raises the host's line
     host->reset();        // the function goes before the proxy says why

@@ -39,6 +39,36 @@ private:
     const std::vector<uint8_t>& c_;
 };
 
+// The expansion ROM: the function gets one of the same size, whose reads
+// the proxy forwards as reads of the server's ROM region. The server gets
+// an address for it below 4 GiB from `next32` (QEMU answers reads of a
+// ROM only while it is mapped: enabled at an address).
+void mirror_rom(const vfio_user::RegionInfo& rom, bool have_window32, uint64_t& next32,
+                Mirror& m) {
+    const uint64_t size = rom.size;
+    if (size == 0) {
+        return;
+    }
+    if ((rom.flags & VFIO_REGION_INFO_FLAG_READ) == 0) {
+        m.notes.push_back(fmt::format("the expansion ROM ({} bytes) cannot be read from the "
+                                      "server: it is left out",
+                                      size));
+    } else if (!std::has_single_bit(size) || size < 2048 || size > PCIEM_MAX_ROM) {
+        m.notes.push_back(fmt::format("the expansion ROM has {} bytes, not a power of two from "
+                                      "2 KiB to 16 MiB: it is left out",
+                                      size));
+    } else if (!have_window32) {
+        m.notes.push_back(fmt::format("the expansion ROM ({} bytes) needs an address below "
+                                      "4 GiB, and PCIem has no window there: it is left out",
+                                      size));
+    } else {
+        m.spec.rom(size);
+        next32 = (next32 + size - 1) & ~(size - 1);
+        m.server_rom_address = next32;
+        next32 += size;
+    }
+}
+
 void mirror_bars(const ServerDevice& dev, const ConfigView& cfg, bool have_window32, Mirror& m) {
     uint64_t next32 = server_bar32_base;
     uint64_t next64 = server_bar64_base;
@@ -83,11 +113,7 @@ void mirror_bars(const ServerDevice& dev, const ConfigView& cfg, bool have_windo
             ++i; // the upper half
         }
     }
-    if (dev.regions[VFIO_PCI_ROM_REGION_INDEX].size != 0) {
-        m.notes.push_back(fmt::format("the expansion ROM ({} bytes) is not offered: PCIem "
-                                      "functions have no ROM BAR",
-                                      dev.regions[VFIO_PCI_ROM_REGION_INDEX].size));
-    }
+    mirror_rom(dev.regions[VFIO_PCI_ROM_REGION_INDEX], have_window32, next32, m);
 }
 
 unsigned link_width(unsigned w) {

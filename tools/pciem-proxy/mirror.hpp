@@ -61,12 +61,15 @@ struct Mirror {
     // values do, its DMA space is separate).
     std::array<uint64_t, 6> server_bar_address{};
     std::array<bool, 6> bar_present{};
+    // Where the server's expansion ROM is enabled; 0 when the function has
+    // no ROM.
+    uint64_t server_rom_address = 0;
     // The server has an INTx and the function shows its pin.
     bool intx = false;
     // The function has a (version 2) PCIe capability.
     bool pcie = false;
-    // Things the PCIem function cannot show (I/O BARs, the ROM), one
-    // sentence each, for the proxy to print.
+    // Things the PCIem function cannot show (I/O BARs, a ROM it cannot
+    // place), one sentence each, for the proxy to print.
     std::vector<std::string> notes;
 };
 

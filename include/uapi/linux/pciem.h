@@ -172,7 +172,20 @@ struct pciem_create {
 					 * function, e.g. what serves it;
 					 * printable ASCII, NUL-terminated,
 					 * zero after the NUL */
+	/* Added in the third layout: */
+	struct pciem_bar rom;		/* expansion ROM; size 0: none */
 };
+
+/*
+ * The expansion ROM (config register 30h, the PCI core's resource 6):
+ * size a power of two from 2 KiB to PCIEM_MAX_ROM, flags 0. The PCI core
+ * places it in the 32-bit window; it decodes while software has set its
+ * enable bit and Memory Space Enable. Reads reach the model as MMIO reads
+ * of BAR PCIEM_ROM_BAR; the driver's writes are dropped (a ROM is
+ * read-only) and never reach it.
+ */
+#define PCIEM_ROM_BAR		6
+#define PCIEM_MAX_ROM		(16u << 20)
 
 /*
  * Capability records. caps_ptr points at caps_len bytes holding records
@@ -372,7 +385,8 @@ struct pciem_req {
 	__u32 seq;		/* kernel: nonzero sequence number */
 	__u32 done;		/* model: = seq once a read is answered */
 	__u16 type;		/* enum pciem_req_type */
-	__u8 bar;		/* BAR index 0..5 (0 for config) */
+	__u8 bar;		/* BAR index 0..5, PCIEM_ROM_BAR for the
+				 * expansion ROM (0 for config) */
 	__u8 size;		/* access size: 1, 2, 4 or 8 */
 	__u32 flags;		/* IRQ_CONFIG: the event; else 0 */
 	__u64 offset;		/* offset of the access within the BAR */

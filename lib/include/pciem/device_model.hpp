@@ -148,6 +148,10 @@ public:
     [[nodiscard]] Result<void> realize();
     // The map of a BAR, nullptr when the model declared none.
     [[nodiscard]] RegisterMap* bar_map(unsigned bar);
+    // A read of the expansion ROM answered from declare_rom()'s image
+    // (zeros past its end); nullopt when the model declared none, so the
+    // read goes to on_mmio_read(PCIEM_ROM_BAR, ...).
+    [[nodiscard]] std::optional<uint64_t> rom_read(uint64_t offset, unsigned size) const;
     [[nodiscard]] std::vector<ShadowRange>& shadows() { return shadows_; }
     // Copies the current register values into every bound shadow. Hosts
     // call it after each request (so a shadow is current before the
@@ -163,6 +167,10 @@ public:
 protected:
     // Declares the register map of a BAR; size must match spec().
     RegisterMap& declare_bar(unsigned bar, std::string name, uint64_t size);
+    // The bytes of the expansion ROM (DeviceSpec::rom()), at most its
+    // size; what follows them reads as zero. Hosts answer ROM reads from
+    // it without calling the model.
+    void declare_rom(std::vector<uint8_t> image) { rom_ = std::move(image); }
     // Declares bar[offset, offset + len) as shadowed (see ShadowRange).
     void declare_shadow(unsigned bar, uint64_t offset, uint32_t len);
     void set_auto_shadow_update(bool on) { auto_shadow_update_ = on; }
@@ -177,6 +185,7 @@ private:
 
     std::array<std::unique_ptr<RegisterMap>, PCIEM_MAX_BARS> maps_;
     std::vector<ShadowRange> shadows_;
+    std::vector<uint8_t> rom_;
     bool auto_shadow_update_ = true;
     std::array<std::span<std::byte>, PCIEM_MAX_BARS> ram_{};
     Interrupts* irq_sink_ = nullptr;

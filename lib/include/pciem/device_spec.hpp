@@ -120,6 +120,12 @@ public:
     DeviceSpec& devfn(unsigned slot, unsigned function = 0);
 
     DeviceSpec& bar(unsigned index, Bar bar);
+    // An expansion ROM of `size` bytes (a power of two, 2 KiB .. 16 MiB):
+    // the PCI core gives it an address below 4 GiB, and its reads reach
+    // the model as reads of BAR PCIEM_ROM_BAR (6) while software has it
+    // enabled; writes are dropped. DeviceModel::declare_rom() answers
+    // them from an image. 0 (the default): none.
+    DeviceSpec& rom(uint64_t size);
 
     // Capabilities. `offset` 0 lets the kernel place the capability;
     // otherwise it is the config-space offset to use. Standard
@@ -175,6 +181,7 @@ public:
     [[nodiscard]] const std::string& origin() const { return origin_; }
     // The BAR given for index (if any).
     [[nodiscard]] std::optional<Bar> bar_at(unsigned index) const;
+    [[nodiscard]] uint64_t rom_size() const { return rom_size_; }
     [[nodiscard]] const std::vector<Capability>& capabilities() const { return caps_; }
 
 private:
@@ -192,6 +199,7 @@ private:
     std::optional<std::pair<unsigned, unsigned>> devfn_;
     // In call order, unvalidated: indexes are checked by validate().
     std::vector<std::pair<unsigned, Bar>> bars_;
+    uint64_t rom_size_ = 0;
     std::vector<Capability> caps_;
     std::string origin_;
     std::string label_;

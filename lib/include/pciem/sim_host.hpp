@@ -110,7 +110,8 @@ public:
     void write32(unsigned bar, uint64_t offset, uint32_t value);
     void write64(unsigned bar, uint64_t offset, uint64_t value);
     // Any size; nullopt when the model gave no answer or the access
-    // falls outside the BAR (a master abort).
+    // falls outside the BAR (a master abort). BAR PCIEM_ROM_BAR is the
+    // expansion ROM, whose writes are dropped as pciem.ko drops them.
     std::optional<uint64_t> read(unsigned bar, uint64_t offset, unsigned size);
     void write(unsigned bar, uint64_t offset, unsigned size, uint64_t value);
 
@@ -196,6 +197,7 @@ private:
     // Serves an access to the MSI-X table or PBA; false if it is not one.
     bool msix_access(unsigned bar, uint64_t offset, unsigned size, bool write, uint64_t& value);
     [[nodiscard]] bool in_bar(unsigned bar, uint64_t offset, unsigned size) const;
+    [[nodiscard]] bool is_ram(unsigned bar) const;
     [[nodiscard]] const ShadowRange* shadow_for(unsigned bar, uint64_t offset, unsigned size) const;
     // Which BAR decodes [address, address + size), and where in it.
     [[nodiscard]] std::optional<std::pair<unsigned, uint64_t>> decode(uint64_t address,

@@ -74,7 +74,9 @@ namespace {
 
 Result<void> check_bar(const pciem_cfg& cfg, unsigned bar, uint64_t offset, size_t len,
                        const char* what) {
-    const uint64_t size = bar < PCIEM_MAX_BARS ? cfg.bar_size[bar] : 0;
+    const uint64_t size = bar < PCIEM_MAX_BARS  ? cfg.bar_size[bar]
+                          : bar == PCIEM_ROM_BAR ? cfg.rom_size
+                                                 : 0;
     if (size == 0 || offset > size || len > size - offset) {
         return fail(EINVAL, fmt::format("BAR {} {} of {} bytes at {:#x}: the region has {} bytes",
                                         bar, what, len, offset, size));
@@ -88,7 +90,7 @@ Result<void> VfioUserHost::Impl::bar_read(unsigned bar, uint64_t offset, std::sp
     if (auto ok = check_bar(*cfg, bar, offset, out.size(), "read"); !ok) {
         return ok;
     }
-    if (!ram.at(bar).empty()) {
+    if (bar < PCIEM_MAX_BARS && !ram.at(bar).empty()) {
         std::memcpy(out.data(), ram[bar].data() + offset, out.size());
         return {};
     }

@@ -107,9 +107,14 @@ Handled on_region_info(VfioUserHost::Impl& s, const Message& m) {
         info.size = s.cfg->size;
     } else if (*index < PCIEM_MAX_BARS) {
         info.size = s.cfg->bar_size[*index];
+    } else if (*index == VFIO_PCI_ROM_REGION_INDEX) {
+        info.size = s.cfg->rom_size;
     }
     if (info.size != 0) {
-        info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+        info.flags = VFIO_REGION_INFO_FLAG_READ;
+        if (*index != VFIO_PCI_ROM_REGION_INDEX) {
+            info.flags |= VFIO_REGION_INFO_FLAG_WRITE;
+        }
     }
     if (*index < PCIEM_MAX_BARS && s.ram_fd.at(*index).valid()) {
         areas.push_back({0, info.size}); // the whole RAM BAR, at offset 0 of its memfd
@@ -152,9 +157,13 @@ Handled on_region_access(VfioUserHost::Impl& s, const Message& m, Command comman
     }
     const RegionAccess& a = req->access;
     const bool config = a.region == VFIO_PCI_CONFIG_REGION_INDEX;
-    if (!config && a.region >= PCIEM_MAX_BARS) {
+    const bool rom = a.region == VFIO_PCI_ROM_REGION_INDEX;
+    if (!config && !rom && a.region >= PCIEM_MAX_BARS) {
         return refuse(EINVAL, fmt::format("{} of region {}, which has no bytes",
                                           command_name(m.header.command), a.region));
+    }
+    if (rom && command == Command::region_write) {
+        return refuse(EINVAL, "REGION_WRITE of the expansion ROM, which is read-only");
     }
     {
         const std::lock_guard st(s.stats_mutex);

@@ -209,6 +209,12 @@ static void fill_create(struct prog *pr, struct pciem_create *r, struct pciem_ca
 		r->reserved = 1;
 	for (int i = 0; i < PCIEM_LABEL_LEN && take8(pr) > 0x80; i++)
 		r->label[i] = (char)take8(pr);
+	/* an expansion ROM now and then, sizes near and past its limits */
+	if (take8(pr) > 0xc0) {
+		r->rom.size = PICK(pr, 2048, 4096, 1 << 16, 1024, 3000, 16u << 20, 32u << 20,
+				   ~0ull);
+		r->rom.flags = take8(pr) > 0xf0 ? take32(pr) : 0;
+	}
 }
 
 static void op_create(struct prog *pr)

@@ -7,8 +7,12 @@
 # arrives (the server signals PCIem's irqfd); its INTx arrives, level-
 # triggered (the server's eventfd raises PCIem's line, the proxy lowers it
 # once the driver's ack cleared edu's Interrupt Status), Interrupt Disable
-# gating it in pciem.ko. Then the server is killed with the driver bound:
-# the function goes, the kernel log stays clean.
+# gating it in pciem.ko. edu is given an option ROM (romfile=): the
+# function shows it as its expansion ROM in lspci, and the PCI core reads
+# back through sysfs `rom` exactly the image's bytes (the ROM BAR enabled,
+# its reads trapped and forwarded as reads of the server's ROM region).
+# Then the server is killed with the driver bound: the function goes, the
+# kernel log stays clean.
 . /pciem/tests/vm/lib.sh
 
 DBG=/sys/kernel/debug/pciem_mmio_test
@@ -31,8 +35,27 @@ reg() {
 	echo "$2${3:+ $3}" >"$1/reg" && cat "$1/reg"
 }
 
+# make_rom FILE: a 4 KiB option ROM image as the PCI core parses one
+# (signature 55 AA, length in 512-byte units at 2, the "PCIR" data
+# structure at 0x20 naming edu, one last image of 8 units), random bytes
+# after its headers, so that a readback proves every byte came through.
+make_rom() {
+	head -c 4096 /dev/urandom >"$1"
+	{
+		printf '\125\252\010'
+		dd if="$1" bs=1 skip=3 count=21 2>/dev/null
+		printf '\040\000'                                  # 0x18: PCIR at 0x20
+		dd if="$1" bs=1 skip=26 count=6 2>/dev/null
+		printf 'PCIR\064\022\350\021\000\000\030\000' # vendor 1234, device 11e8, length 24
+		printf '\000\000\377\000\010\000\000\000\000\200' # class 00ff00, 8 units, last image
+		dd if="$1" bs=1 skip=54 2>/dev/null
+	} >"$1.new" && mv "$1.new" "$1"
+}
+ROM=/tmp/edu.rom
+make_rom "$ROM"
+
 log_mark
-start_server -device edu,id=d0
+start_server -device edu,id=d0,romfile=$ROM
 if start_proxy; then
 	addr=$(first_addr)
 	dir=$DBG/$addr
@@ -55,6 +78,22 @@ if start_proxy; then
 
 		run_suite "$dir" irq msi 1
 		run_suite "$dir" irq intx 1
+
+		# The expansion ROM: shown, and read back byte for byte.
+		rom_line=$(lspci -vv -s "$addr" | grep "Expansion ROM")
+		note "lspci: $rom_line"
+		echo "$rom_line" | grep -Eq 'Expansion ROM at [0-9a-f]+ .*\[size=4K\]' ||
+			fail "lspci shows no 4 KiB expansion ROM: '$rom_line'"
+		sys=$(sysfs_dev "$addr")
+		echo 1 >"$sys/rom"
+		if cat "$sys/rom" >/tmp/rom.back; then
+			expect_eq "ROM bytes read back" "$(cmp "$ROM" /tmp/rom.back && echo same)" same
+		else
+			fail "reading $sys/rom failed"
+		fi
+		echo 0 >"$sys/rom"
+		expect_eq "the ROM is disabled again" \
+			"$(($(setpci -s "$addr" ROM_ADDRESS.L) & 1))" 0
 
 		# The server dies with the driver bound.
 		kill -KILL "$SERVER_PID"
