@@ -25,6 +25,7 @@
 #include <linux/mm.h>
 #include <linux/uaccess.h>
 #include <asm/esr.h>
+#include <asm/pgalloc.h>
 #include <asm/pgtable.h>
 #include <asm/sysreg.h>
 #include <asm/tlbflush.h>
@@ -163,21 +164,42 @@ void pciem_arch_leaf_trap(const struct pciem_arch_leaf *leaf, struct page *ram)
 }
 
 /*
- * Not on arm64 yet: replacing a live block with a table needs the
- * break-before-make sequence, which is not written (nor tested) here. A
- * 2 MiB leaf over a backed BAR is trapped whole instead.
+ * A table of 4 KiB entries for one 2 MiB block of a backed BAR: the
+ * backed pages as normal memory (as a RAM leaf above), the rest invalid,
+ * so trapped.
  */
 void *pciem_arch_table_make(struct page *const *pages)
 {
-	return NULL;
+	pte_t *table = (pte_t *)get_zeroed_page(GFP_ATOMIC);
+	unsigned int i;
+
+	if (!table)
+		return NULL;
+	for (i = 0; i < PTRS_PER_PTE; i++)
+		if (pages[i])
+			table[i] = pfn_pte(page_to_pfn(pages[i]), PAGE_KERNEL);
+	/* Its entries are written before any walker can reach the table. */
+	dsb(ishst);
+	return table;
 }
 
+/*
+ * A valid block may not become a table while a TLB may hold it (the
+ * architecture's break-before-make rule): invalidate, flush every CPU's
+ * TLB (broadcast, so fine under the caller's spinlock), then install.
+ * pmd_populate_kernel() writes the descriptor as the kernel's own tables
+ * have it on each version; a NULL mm because init_mm is not exported.
+ */
 void pciem_arch_leaf_split(const struct pciem_arch_leaf *leaf, void *table)
 {
+	set_pmd(leaf->ptr, __pmd(0));
+	flush_tlb_all();
+	pmd_populate_kernel(NULL, leaf->ptr, table);
 }
 
 void pciem_arch_table_free(void *table)
 {
+	free_page((unsigned long)table);
 }
 
 void pciem_arch_leaf_restore(const struct pciem_arch_leaf *leaf)
@@ -187,9 +209,21 @@ void pciem_arch_leaf_restore(const struct pciem_arch_leaf *leaf)
 		set_pud(leaf->ptr, __pud(leaf->val));
 		break;
 	case PMD_SIZE:
+		/*
+		 * A table of ours (or a RAM block) is valid and may be cached:
+		 * break before making the block again.
+		 */
+		if (pmd_val(READ_ONCE(*(pmd_t *)leaf->ptr))) {
+			set_pmd(leaf->ptr, __pmd(0));
+			flush_tlb_all();
+		}
 		set_pmd(leaf->ptr, __pmd(leaf->val));
 		break;
 	default:
+		if (pte_valid(READ_ONCE(*(pte_t *)leaf->ptr))) {
+			set_pte(leaf->ptr, __pte(0));
+			flush_tlb_all();
+		}
 		set_pte(leaf->ptr, __pte(leaf->val));
 	}
 	/* The entry was invalid: nothing cached it, only order the store. */
