@@ -13,6 +13,7 @@ kmem_figures() {
 	echo 3 >/proc/sys/vm/drop_caches
 	sleep 2	# RCU-deferred frees land
 	echo 3 >/proc/sys/vm/drop_caches
+	shrink_slabs
 	awk '/^MemTotal:/ { t = $2 } /^MemFree:/ { f = $2 } /^Buffers:/ { b = $2 }
 		/^Cached:/ { c = $2 } /^SReclaimable:/ { r = $2 } /^Slab:/ { s = $2 }
 		/^SUnreclaim:/ { u = $2 } /^VmallocUsed:/ { v = $2 }

@@ -5,6 +5,7 @@
 . /pciem/tests/vm/lib.sh
 
 kmem() { # slab + vmalloc in KiB
+	shrink_slabs
 	awk '/^Slab:|^VmallocUsed:/ { s += $2 } END { print s }' /proc/meminfo
 }
 
