@@ -13,8 +13,10 @@
 // trace_events.cpp.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -101,6 +103,32 @@ bool exists(const std::string& p) {
     return ::stat(p.c_str(), &st) == 0;
 }
 
+// Is module `name` built into the running kernel? Then ":mod:" matches
+// none of its functions. A built-in module with parameters has a
+// /sys/module directory without the `initstate` a loadable one has;
+// modules.builtin lists the others.
+bool builtin_module(const std::string& name) {
+    const std::string dir = "/sys/module/" + name;
+    if (exists(dir) && !exists(dir + "/initstate")) {
+        return true;
+    }
+    utsname u{};
+    if (::uname(&u) != 0) {
+        return false;
+    }
+    std::ifstream list(fmt::format("/lib/modules/{}/modules.builtin", u.release));
+    std::string line;
+    while (std::getline(list, line)) {
+        std::string base = line.substr(line.rfind('/') + 1);
+        base = base.substr(0, base.find(".ko"));
+        std::replace(base.begin(), base.end(), '-', '_');
+        if (base == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int run_trace(const TraceOptions& o) {
     if (o.duration > 0 && !o.command.empty()) {
         fmt::print(stderr, "pciemctl: give --duration or a COMMAND, not both\n");
@@ -168,8 +196,17 @@ int run_trace(const TraceOptions& o) {
                                "(CONFIG_FUNCTION_TRACER) in tracefs instances\n");
             return exit_runtime_error;
         }
-        // ":mod:" also matches a module loaded later.
-        set("set_ftrace_filter", ":mod:" + o.driver);
+        // ":mod:" also matches a module loaded later. A driver built into
+        // the kernel (the debug kernel's nvme) has no module: its
+        // functions are taken by name, those starting with "DRIVER_".
+        if (builtin_module(o.driver)) {
+            fmt::print(stderr, "pciemctl: {} is built into the kernel: tracing the functions "
+                               "named {}_*\n",
+                       o.driver, o.driver);
+            set("set_ftrace_filter", o.driver + "_*");
+        } else {
+            set("set_ftrace_filter", ":mod:" + o.driver);
+        }
         if (!err.empty()) {
             err += fmt::format(" (is '{}' the name of a module, as lsmod shows it?)", o.driver);
         }
