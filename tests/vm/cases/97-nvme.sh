@@ -187,8 +187,10 @@ log_clean "the new model"
 # while fio keeps it busy, asleep after 1 ms with nothing to do, event
 # mode in between; every byte must verify. Its trapped writes (the model
 # counts them) are the driver's setup and the first doorbell after each
-# sleep: 100-200 here, where the sleeping loop's event mode takes ~1900
-# for the same fio.
+# sleep: 100-200 here (about 600 on the slower debug kernel, whose gaps
+# outlast the 1 ms more often), where the sleeping loop's event mode
+# takes ~1900 for the same fio: fewer than one in eight I/Os separates
+# the two.
 section "a model polling until idle (--idle-poll-us 1000)"
 log_mark
 if start_nvme --serial PCIEM-NVME-0003 --idle-poll-us 1000; then
@@ -208,8 +210,8 @@ if start_nvme --serial PCIEM-NVME-0003 --idle-poll-us 1000; then
 	stop_model
 	writes=$(sed -n 's/.*stopped by SIG[A-Z]*; [0-9]* reads, \([0-9]*\) writes.*/\1/p' /tmp/owner.$$.log)
 	note "idle-polling model: ${writes:-?} trapped writes for 8192+ I/Os"
-	[ -n "$writes" ] && [ "$writes" -lt 512 ] ||
-		fail "idle polling: ${writes:-no} trapped writes, want fewer than 512 (event mode: ~1900)"
+	[ -n "$writes" ] && [ "$writes" -lt 1024 ] ||
+		fail "idle polling: ${writes:-no} trapped writes, want fewer than 1024, one per 8 I/Os (event mode: ~1900)"
 	wait_gone "$addr" || fail "$addr still present after the model stopped"
 fi
 log_clean "the idle-polling model"
