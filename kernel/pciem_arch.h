@@ -58,17 +58,10 @@ void pciem_arch_leaf_trap(const struct pciem_arch_leaf *leaf,
 			  struct page *ram);
 
 /*
- * A page table for one 2 MiB leaf whose PTRS_PER_PTE 4 KiB entries map
- * @pages (NULL ones left non-present: trapped), or NULL if there is no
- * memory or the architecture does not split leaves. Atomic context.
+ * Point the 2 MiB @leaf at @table (a page of PTRS_PER_PTE 4 KiB entries,
+ * pciem_trap.c's) instead of its block. Atomic context.
  */
-void *pciem_arch_table_make(struct page *const *pages);
-
-/* Point the 2 MiB @leaf at @table instead of its block. */
 void pciem_arch_leaf_split(const struct pciem_arch_leaf *leaf, void *table);
-
-/* Free @table once restored away and every CPU's TLB was flushed. */
-void pciem_arch_table_free(void *table);
 
 /* Put @leaf's value back. */
 void pciem_arch_leaf_restore(const struct pciem_arch_leaf *leaf);

@@ -148,12 +148,25 @@ static void find_ram(struct trap_entry *e, phys_addr_t phys)
 
 /*
  * A 2 MiB leaf over pinned pages: a table of our own maps the backed ones
- * and leaves the rest trapped. Without one (no memory, or an architecture
- * that does not split) the whole leaf is trapped: slower, still correct.
+ * (as normal memory, like a RAM leaf) and leaves the rest trapped. Without
+ * one (no memory) the whole leaf is trapped: slower, still correct.
  */
+static void *table_make(struct page *const *pages)
+{
+	pte_t *table = (pte_t *)get_zeroed_page(GFP_ATOMIC);
+	unsigned int i;
+
+	if (!table)
+		return NULL;
+	for (i = 0; i < PTRS_PER_PTE; i++)
+		if (pages[i])
+			table[i] = pfn_pte(page_to_pfn(pages[i]), PAGE_KERNEL);
+	return table;
+}
+
 static void split_table(struct trap_entry *e)
 {
-	e->table = pciem_arch_table_make(e->split);
+	e->table = table_make(e->split);
 	if (e->table)
 		return;
 	pr_warn_ratelimited("%s: cannot split a 2 MiB mapping of a backed BAR into 4 KiB pages: trapping it instead\n",
@@ -241,7 +254,7 @@ static void trap_disarm(unsigned long va)
 		pciem_arch_flush_tlb_all();
 	for (i = 0; i < found->nent; i++) {
 		if (found->ent[i].table)
-			pciem_arch_table_free(found->ent[i].table);
+			free_page((unsigned long)found->ent[i].table);
 		if (found->ent[i].fn)
 			pciem_function_put(found->ent[i].fn);
 	}

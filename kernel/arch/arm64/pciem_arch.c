@@ -164,29 +164,10 @@ void pciem_arch_leaf_trap(const struct pciem_arch_leaf *leaf, struct page *ram)
 }
 
 /*
- * A table of 4 KiB entries for one 2 MiB block of a backed BAR: the
- * backed pages as normal memory (as a RAM leaf above), the rest invalid,
- * so trapped.
- */
-void *pciem_arch_table_make(struct page *const *pages)
-{
-	pte_t *table = (pte_t *)get_zeroed_page(GFP_ATOMIC);
-	unsigned int i;
-
-	if (!table)
-		return NULL;
-	for (i = 0; i < PTRS_PER_PTE; i++)
-		if (pages[i])
-			table[i] = pfn_pte(page_to_pfn(pages[i]), PAGE_KERNEL);
-	/* Its entries are written before any walker can reach the table. */
-	dsb(ishst);
-	return table;
-}
-
-/*
  * A valid block may not become a table while a TLB may hold it (the
  * architecture's break-before-make rule): invalidate, flush every CPU's
- * TLB (broadcast, so fine under the caller's spinlock), then install.
+ * TLB (broadcast, so fine under the caller's spinlock), then install;
+ * the flush's leading DSB also orders the table's entries before it.
  * pmd_populate_kernel() writes the descriptor as the kernel's own tables
  * have it on each version; a NULL mm because init_mm is not exported.
  */
@@ -195,11 +176,6 @@ void pciem_arch_leaf_split(const struct pciem_arch_leaf *leaf, void *table)
 	set_pmd(leaf->ptr, __pmd(0));
 	flush_tlb_all();
 	pmd_populate_kernel(NULL, leaf->ptr, table);
-}
-
-void pciem_arch_table_free(void *table)
-{
-	free_page((unsigned long)table);
 }
 
 void pciem_arch_leaf_restore(const struct pciem_arch_leaf *leaf)

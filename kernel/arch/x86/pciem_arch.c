@@ -72,19 +72,6 @@ void pciem_arch_leaf_trap(const struct pciem_arch_leaf *leaf, struct page *ram)
 	}
 }
 
-void *pciem_arch_table_make(struct page *const *pages)
-{
-	pte_t *table = (pte_t *)get_zeroed_page(GFP_ATOMIC);
-	unsigned int i;
-
-	if (!table)
-		return NULL;
-	for (i = 0; i < PTRS_PER_PTE; i++)
-		if (pages[i])
-			table[i] = pfn_pte(page_to_pfn(pages[i]), PAGE_KERNEL);
-	return table;
-}
-
 /*
  * As the kernel's own tables below a kernel PMD. No paravirt hook: a
  * Xen PV guest, which would want the table registered, is not a host
@@ -93,11 +80,6 @@ void *pciem_arch_table_make(struct page *const *pages)
 void pciem_arch_leaf_split(const struct pciem_arch_leaf *leaf, void *table)
 {
 	set_pmd(leaf->ptr, __pmd(__pa(table) | _KERNPG_TABLE));
-}
-
-void pciem_arch_table_free(void *table)
-{
-	free_page((unsigned long)table);
 }
 
 void pciem_arch_leaf_restore(const struct pciem_arch_leaf *leaf)
