@@ -392,12 +392,20 @@ void pciem_host_exit(struct pciem_host *host)
 	 * finish, and no new ones start, first.
 	 */
 	struct attribute rescan = { .name = "rescan" };
+	struct pci_host_bridge *bridge = to_pci_host_bridge(host->bus->bridge);
 
 	sysfs_remove_file(&host->bus->dev.kobj, &rescan);
 	pciem_function_host_exit(host);
 	pci_lock_rescan_remove();
 	pci_remove_root_bus(host->bus);
 	pci_unlock_rescan_remove();
+	/*
+	 * pci_remove_root_bus() only deletes the bridge's device: the
+	 * reference pci_alloc_host_bridge() gave us is ours to drop, which
+	 * frees the bridge and its list of windows (kmemleak on the debug
+	 * kernel found both left behind by every unloaded module).
+	 */
+	put_device(&bridge->dev);
 	pciem_irq_host_exit(host);
 	put_windows(host);
 }
