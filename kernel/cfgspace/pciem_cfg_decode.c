@@ -39,6 +39,13 @@ uint64_t pciem_cfg_rom_base(const struct pciem_cfg *cfg)
 	return reg & PCI_ROM_ADDRESS_MASK;
 }
 
+uint64_t pciem_cfg_region_size(const struct pciem_cfg *cfg, unsigned int bar)
+{
+	if (bar < PCIEM_MAX_BARS)
+		return cfg->bar_size[bar];
+	return bar == PCIEM_ROM_BAR ? cfg->rom_size : 0;
+}
+
 /* Is [addr, addr + len) inside the @size bytes at @base (0: none)? */
 static bool in_range(uint64_t base, uint64_t size, uint64_t addr, uint64_t len)
 {
@@ -49,6 +56,7 @@ static bool in_range(uint64_t base, uint64_t size, uint64_t addr, uint64_t len)
 bool pciem_cfg_bar_decode(const struct pciem_cfg *cfg, uint64_t addr, uint64_t len,
 		      unsigned int *bar, uint64_t *off)
 {
+	uint64_t rom;
 	unsigned int i;
 
 	if (!len)
@@ -62,9 +70,10 @@ bool pciem_cfg_bar_decode(const struct pciem_cfg *cfg, uint64_t addr, uint64_t l
 		*off = addr - base;
 		return true;
 	}
-	if (in_range(pciem_cfg_rom_base(cfg), cfg->rom_size, addr, len)) {
+	rom = pciem_cfg_rom_base(cfg);
+	if (in_range(rom, cfg->rom_size, addr, len)) {
 		*bar = PCIEM_ROM_BAR;
-		*off = addr - pciem_cfg_rom_base(cfg);
+		*off = addr - rom;
 		return true;
 	}
 	return false;

@@ -27,6 +27,9 @@ uint64_t pciem_cfg_bar_base(const struct pciem_cfg *cfg, unsigned int bar);
  */
 uint64_t pciem_cfg_rom_base(const struct pciem_cfg *cfg);
 
+/* Bytes of BAR @bar, PCIEM_ROM_BAR for the expansion ROM; 0 for none. */
+uint64_t pciem_cfg_region_size(const struct pciem_cfg *cfg, unsigned int bar);
+
 /* Memory Space Enable: whether the function answers BAR cycles at all. */
 bool pciem_cfg_memory_enabled(const struct pciem_cfg *cfg);
 

@@ -322,9 +322,7 @@ bool SimHost::in_bar(unsigned bar, uint64_t offset, unsigned size) const {
     // What the kernel's decoder can produce: 1, 2, 4 or 8 bytes inside
     // one BAR. Anything else would be a test bug; it master-aborts.
     const bool sized = size == 1 || size == 2 || size == 4 || size == 8;
-    const uint64_t bar_size = bar < PCIEM_MAX_BARS  ? cfg_->bar_size[bar]
-                              : bar == PCIEM_ROM_BAR ? cfg_->rom_size
-                                                     : 0;
+    const uint64_t bar_size = pciem_cfg_region_size(cfg_.get(), bar);
     return sized && offset < bar_size && bar_size - offset >= size;
 }
 

@@ -344,6 +344,10 @@ TEST(CfgDecode, TheRomDecodesOnlyWhileEnabled) {
     EXPECT_EQ(bar, 0u) << "the BARs still decode";
     b.wr(0x30, 0xfe010000);
     EXPECT_FALSE(pciem_cfg_bar_decode(&b.cfg, 0xfe010000, 4, &bar, &off)) << "disabled again";
+    EXPECT_EQ(pciem_cfg_region_size(&b.cfg, 0), 4096u);
+    EXPECT_EQ(pciem_cfg_region_size(&b.cfg, 1), 0u);
+    EXPECT_EQ(pciem_cfg_region_size(&b.cfg, PCIEM_ROM_BAR), 8192u);
+    EXPECT_EQ(pciem_cfg_region_size(&b.cfg, PCIEM_ROM_BAR + 1), 0u);
 }
 
 TEST(CfgCaps, ChainIsLinkedInOffsetOrder) {

@@ -16,6 +16,7 @@
 
 #include "pciem/dispatch.hpp"
 #include "pciem/error_text.hpp"
+#include "pciem_cfg_decode.h"
 #include "server.hpp"
 
 namespace pciem {
@@ -74,9 +75,7 @@ namespace {
 
 Result<void> check_bar(const pciem_cfg& cfg, unsigned bar, uint64_t offset, size_t len,
                        const char* what) {
-    const uint64_t size = bar < PCIEM_MAX_BARS  ? cfg.bar_size[bar]
-                          : bar == PCIEM_ROM_BAR ? cfg.rom_size
-                                                 : 0;
+    const uint64_t size = pciem_cfg_region_size(&cfg, bar);
     if (size == 0 || offset > size || len > size - offset) {
         return fail(EINVAL, fmt::format("BAR {} {} of {} bytes at {:#x}: the region has {} bytes",
                                         bar, what, len, offset, size));
