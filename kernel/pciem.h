@@ -98,6 +98,15 @@ struct pciem_ring {
 	 */
 	bool stalled;
 	u32 stalled_cons;
+	/*
+	 * A read that could not sleep timed out, and the model has taken no
+	 * request since while some wait (cons still read_stalled_cons, not
+	 * prod): later such reads fail at once. A driver reading dozens of
+	 * registers under a spinlock (e1000e's statistics) would otherwise
+	 * spin read_timeout_ns for each, long enough for RCU stall reports.
+	 */
+	bool read_stalled;
+	u32 read_stalled_cons;
 	u64 read_timeout_ns;
 	u64 spin_ns;
 	void *shadow;

@@ -58,7 +58,7 @@ static enum pciem_mmio_source mmio_read(struct pciem_function *fn,
 	ret = pciem_ring_read(fn, a->bar, a->off, a->size, val, a->may_sleep);
 	if (ret == PCIEM_RING_FROM_SHADOW)
 		return PCIEM_MMIO_SHADOW;
-	if (ret == -ETIMEDOUT || ret == -EDEADLK)
+	if (ret == -ETIMEDOUT || ret == -EDEADLK || ret == -EBUSY)
 		return PCIEM_MMIO_TIMEOUT;
 	return ret ? PCIEM_MMIO_ABORT : PCIEM_MMIO_MODEL;
 }

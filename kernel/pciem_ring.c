@@ -376,6 +376,10 @@ static void log_read_failure(struct pciem_function *fn, unsigned int bar,
 				    fn->name, bar == PCIEM_CFG_BAR ? "config" : "BAR",
 				    bar == PCIEM_CFG_BAR ? 0 : bar, off, size,
 				    fn->ring.read_timeout_ns / NSEC_PER_USEC);
+	else if (err == -EBUSY)
+		pr_warn_ratelimited("%s: read of %s%u+%#llx (%u bytes) refused at once: the model has taken no request since a read timed out\n",
+				    fn->name, bar == PCIEM_CFG_BAR ? "config" : "BAR",
+				    bar == PCIEM_CFG_BAR ? 0 : bar, off, size);
 	else if (err == -EDEADLK)
 		pr_warn_ratelimited("%s: read of %s%u+%#llx (%u bytes) with preemption off while every other CPU waits so too: no model can run to answer it, completed as all-ones\n",
 				    fn->name, bar == PCIEM_CFG_BAR ? "config" : "BAR",
@@ -426,6 +430,26 @@ int pciem_ring_cfg_read(struct pciem_function *fn, unsigned int off,
 	return ret;
 }
 
+/*
+ * The last read that could not sleep timed out and the model has taken
+ * nothing since, though requests wait for it. A model that took the timed
+ * out request and merely answers late gets one more full wait.
+ */
+static bool read_still_stalled(struct pciem_ring *ring)
+{
+	u32 cons;
+
+	if (!READ_ONCE(ring->read_stalled))
+		return false;
+	cons = READ_ONCE(ring->hdr->cons);
+	if (cons != READ_ONCE(ring->read_stalled_cons) ||
+	    cons == READ_ONCE(ring->prod)) {
+		WRITE_ONCE(ring->read_stalled, false);
+		return false;
+	}
+	return true;
+}
+
 static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
 		     u64 off, unsigned int size, u64 *val, bool may_sleep)
 {
@@ -436,6 +460,11 @@ static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
 	int slot, ret;
 
 	*val = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+	if (!may_sleep && read_still_stalled(ring)) {
+		stat_inc(&ring->hdr->stats.stalled_posts);
+		ret = -EBUSY;
+		goto fail;
+	}
 	if (type == PCIEM_REQ_MMIO_READ)
 		sh = find_shadow(ring, bar, off, size);
 	if (sh) {
@@ -475,6 +504,10 @@ static int ring_read(struct pciem_function *fn, u16 type, unsigned int bar,
 		return 0;
 	}
 fail:
+	if (ret == -ETIMEDOUT && !may_sleep) {
+		WRITE_ONCE(ring->read_stalled_cons, READ_ONCE(ring->hdr->cons));
+		WRITE_ONCE(ring->read_stalled, true);
+	}
 	if (ret == -ETIMEDOUT || ret == -EDEADLK)
 		stat_inc(&ring->hdr->stats.read_timeouts);
 	stat_inc(&ring->hdr->stats.master_aborts);

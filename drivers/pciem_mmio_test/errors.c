@@ -6,6 +6,8 @@
  * PCIem injects faults into the device.
  */
 #include <linux/debugfs.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "mmio_test.h"
@@ -86,7 +88,33 @@ static int aer_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(aer);
 
-/* `reg`: write "OFFSET" to read a 32-bit register, "OFFSET VALUE" to write. */
+/*
+ * "atomic OFFSET N": N reads of one register under a spinlock, as a driver
+ * reads its statistics registers (e1000e): none of them may sleep while
+ * the model answers. The last value is kept for reading back.
+ */
+static int reg_atomic_reads(struct pmt_dev *md, const char *buf)
+{
+	static DEFINE_SPINLOCK(lock);
+	u32 off, n, i, val = 0;
+
+	if (sscanf(buf, "atomic %i %i", &off, &n) != 2 || off % 4 ||
+	    off + 4 > md->len || n == 0 || n > 1000)
+		return -EINVAL;
+	mutex_lock(&md->lock);
+	spin_lock(&lock);
+	for (i = 0; i < n; i++)
+		val = readl(md->regs + off);
+	spin_unlock(&lock);
+	md->errs.reg = val;
+	mutex_unlock(&md->lock);
+	return 0;
+}
+
+/*
+ * `reg`: write "OFFSET" to read a 32-bit register, "OFFSET VALUE" to write,
+ * "atomic OFFSET N" to read it N times with preemption off.
+ */
 static ssize_t reg_write(struct file *file, const char __user *ubuf,
 			 size_t count, loff_t *ppos)
 {
@@ -100,6 +128,10 @@ static ssize_t reg_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = 0;
+	if (!strncmp(buf, "atomic ", 7)) {
+		n = reg_atomic_reads(md, buf);
+		return n ? n : count;
+	}
 	n = sscanf(buf, "%i %i", &off, &val);
 	if (n < 1 || off % 4 || off + 4 > md->len)
 		return -EINVAL;

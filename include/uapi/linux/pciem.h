@@ -411,7 +411,10 @@ struct pciem_ring_stats {
 	__u64 irq_events;	/* PCIEM_REQ_IRQ_CONFIG requests sent */
 	__u64 stalled_posts;	/* posts refused at once: the ring was full
 				 * and the model had not consumed anything
-				 * since a post timed out waiting */
+				 * since a post timed out waiting; also
+				 * reads that could not sleep, refused as
+				 * the model had taken nothing since such
+				 * a read timed out */
 	__u64 reserved[7];
 };
 
