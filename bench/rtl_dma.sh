@@ -87,7 +87,7 @@ for model in cpp rtl; do
 		best "$dir" "bandwidth $size $n" 5 && echo "BENCH $model copy $best"
 	done
 	stop_model
-	sed -n 's/^rtl: /BENCH rtl summary /p' /tmp/owner.$$.log
+	sed -n 's/^rtl: /BENCH rtl summary /p' "$OWNER_LOG"
 done
 GUEST
 

@@ -100,9 +100,9 @@ served() {
 			--ready-file @READY@ "$@"; then
 		run "$name" "$count"
 		stop_model
-		echo "BENCH $name-forwarded $(grep -o 'BAR0 [0-9]* reads [0-9]* writes' /tmp/owner.$$.log)"
+		echo "BENCH $name-forwarded $(grep -o 'BAR0 [0-9]* reads [0-9]* writes' "$OWNER_LOG")"
 	else
-		err "$name: the served pciem-bochs did not come up: $(cat /tmp/vfu.log /tmp/owner.$$.log)"
+		err "$name: the served pciem-bochs did not come up: $(cat /tmp/vfu.log "$OWNER_LOG")"
 	fi
 	kill "$server" 2>/dev/null
 	wait "$server" 2>/dev/null

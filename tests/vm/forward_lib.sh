@@ -59,7 +59,7 @@ proxy_gone() {
 	wait_exit "$MODEL_PID" 100 || fail "$1: the proxy did not exit"
 	wait "$MODEL_PID"
 	expect_eq "$1: proxy exit status" "$?" 1
-	grep -q "pciem-proxy: .*${3:-}.*: the function was removed" /tmp/owner.$$.log ||
-		{ cat /tmp/owner.$$.log; fail "$1: the proxy did not say why it stopped"; }
+	grep -q "pciem-proxy: .*${3:-}.*: the function was removed" "$OWNER_LOG" ||
+		{ cat "$OWNER_LOG"; fail "$1: the proxy did not say why it stopped"; }
 	wait_gone "$2" || fail "$1: $2 still there"
 }

@@ -7,6 +7,8 @@
 
 PCIEM_DOMAIN=""
 FAILED=0
+# what start_owner's program prints (a case running two sets it per owner)
+OWNER_LOG=${OWNER_LOG:-/tmp/owner.$$.log}
 
 fail() {
 	echo "  FAILED: $*"
@@ -58,12 +60,12 @@ start_owner() {
 		set -- "$@" "$a"
 		k=$((k + 1))
 	done
-	"$@" >/tmp/owner.$$.log 2>&1 &
+	"$@" >"$OWNER_LOG" 2>&1 &
 	MODEL_PID=$!
 	i=0
 	while [ ! -s "$ready" ]; do
 		if ! kill -0 "$MODEL_PID" 2>/dev/null; then
-			cat /tmp/owner.$$.log
+			cat "$OWNER_LOG"
 			fail "$label exited before its devices were ready"
 			MODEL_ADDRS=""
 			return 1
@@ -276,7 +278,7 @@ fbcon_abab() {
 # start_served LABEL SOCK CMD...: CMD (a model program) serving vfio-user
 # on SOCK, then pciem-proxy putting it on the bus. Sets SERVER_PID,
 # PROXY_PID, and MODEL_PID/MODEL_ADDRS as start_owner does (the proxy);
-# the proxy's output is in /tmp/owner.$$.log.
+# the proxy's output is in $OWNER_LOG.
 start_served() {
 	label=$1
 	sock=$2

@@ -24,8 +24,8 @@ if start_testdev; then
 		fail "pciem-testdev still runs 5 s after its function was removed"
 		stop_model KILL
 	fi
-	grep -q "removed by the PCI core" /tmp/owner.$$.log ||
-		fail "the model did not say why it stopped: $(cat /tmp/owner.$$.log)"
+	grep -q "removed by the PCI core" "$OWNER_LOG" ||
+		fail "the model did not say why it stopped: $(cat "$OWNER_LOG")"
 	[ ! -e "/sys/bus/pci/devices/$addr" ] || fail "$addr still present"
 	[ -z "$(pciemctl list --json 2>/dev/null | grep -o "$addr")" ] ||
 		fail "$addr still listed after its model exited"

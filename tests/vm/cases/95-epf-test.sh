@@ -85,6 +85,6 @@ fi
 
 rmmod pci_endpoint_test || fail "rmmod pci_endpoint_test failed"
 stop_model
-grep 'pciem-epf-test:' "/tmp/owner.$$.log" | sed 's/^/  /'
+grep 'pciem-epf-test:' "$OWNER_LOG" | sed 's/^/  /'
 wait_gone "$addr" || fail "$addr still present after the model exited"
 finish

@@ -50,7 +50,7 @@ replay() {
 	kill -TERM "$MODEL_PID" 2>/dev/null
 	wait "$MODEL_PID"
 	REPLAY_RC=$?
-	cp "/tmp/owner.$$.log" "$2.replay"
+	cp "$OWNER_LOG" "$2.replay"
 	rmmod pci_endpoint_test 2>/dev/null
 	return 0
 }

@@ -208,7 +208,7 @@ if start_nvme --serial PCIEM-NVME-0003 --idle-poll-us 1000; then
 		fail "no disk from the idle-polling model"
 	fi
 	stop_model
-	writes=$(sed -n 's/.*stopped by SIG[A-Z]*; [0-9]* reads, \([0-9]*\) writes.*/\1/p' /tmp/owner.$$.log)
+	writes=$(sed -n 's/.*stopped by SIG[A-Z]*; [0-9]* reads, \([0-9]*\) writes.*/\1/p' "$OWNER_LOG")
 	note "idle-polling model: ${writes:-?} trapped writes for 8192+ I/Os"
 	[ -n "$writes" ] && [ "$writes" -lt 1024 ] ||
 		fail "idle polling: ${writes:-no} trapped writes, want fewer than 1024, one per 8 I/Os (event mode: ~1900)"

@@ -86,13 +86,13 @@ wait_dir "$dir" || fail "$dir did not appear (second start)"
 cmd "$dir" "copy 4096 1"
 stop_model
 wait_gone "$addr" || fail "$addr still present after the model stopped"
-grep -q 'dma write 0x[0-9a-f]* +4096$' /tmp/owner.$$.log ||
+grep -q 'dma write 0x[0-9a-f]* +4096$' "$OWNER_LOG" ||
 	fail "no 'dma write ... +4096' line in the transaction log"
-grep -q 'irq 0: raised vector 0' /tmp/owner.$$.log || fail "no interrupt in the transaction log"
-grep -q '^rtl: .* cycles/s' /tmp/owner.$$.log || fail "no summary line"
+grep -q 'irq 0: raised vector 0' "$OWNER_LOG" || fail "no interrupt in the transaction log"
+grep -q '^rtl: .* cycles/s' "$OWNER_LOG" || fail "no summary line"
 grep -q 'enddefinitions' /tmp/rtl.vcd || fail "/tmp/rtl.vcd is no VCD"
 grep -q 'dma_rd_req_valid' /tmp/rtl.vcd || fail "/tmp/rtl.vcd lacks the DMA signals"
-note "waveform: $(wc -c </tmp/rtl.vcd) bytes; $(grep -c '^rtl:' /tmp/owner.$$.log) log lines"
+note "waveform: $(wc -c </tmp/rtl.vcd) bytes; $(grep -c '^rtl:' "$OWNER_LOG") log lines"
 rm -f /tmp/rtl.vcd
 
 # ---- the same driver on the C++ reference model -------------------------------------

@@ -25,7 +25,7 @@ if start_proxy; then
 	addr=$(first_addr)
 	note "forwarded e1000e at $addr"
 	expect_eq "IDs of $addr" "$(cat "$(sysfs_dev "$addr")/vendor"):$(cat "$(sysfs_dev "$addr")/device")" "0x8086:0x10d3"
-	grep -q "note: .*BAR 2" /tmp/owner.$$.log || { cat /tmp/owner.$$.log; fail "no note on the I/O BAR left out"; }
+	grep -q "note: .*BAR 2" "$OWNER_LOG" || { cat "$OWNER_LOG"; fail "no note on the I/O BAR left out"; }
 	i=0
 	while [ -z "$(netdev_of "$addr")" ] && [ $i -lt 300 ]; do
 		sleep 0.1
@@ -54,7 +54,7 @@ if start_proxy; then
 		wait_for 50 ! -e /sys/class/net/"$dev" || fail "$dev still there after its function went"
 	else
 		fail "e1000e registered no netdev for $addr"
-		cat /tmp/owner.$$.log
+		cat "$OWNER_LOG"
 		dmesg | grep -i e1000e | tail -n 20
 	fi
 	stop_all

@@ -101,7 +101,7 @@ if start_proxy; then
 		proxy_gone "server killed" "$addr" "closed"
 	else
 		fail "pciem_mmio_test did not bind to $addr"
-		cat /tmp/owner.$$.log
+		cat "$OWNER_LOG"
 	fi
 	stop_all
 fi

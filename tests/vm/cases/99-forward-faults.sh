@@ -47,7 +47,7 @@ for spec in "garbage:more than the .* allowed" "silence:did not answer" "disconn
 		proxy_gone "$fault" "$addr" "$words"
 	else
 		fail "$fault: pciem_mmio_test did not bind to $addr"
-		cat /tmp/owner.$$.log
+		cat "$OWNER_LOG"
 	fi
 	stop_all
 done

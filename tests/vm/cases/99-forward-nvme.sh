@@ -51,7 +51,7 @@ if start_proxy; then
 		# comes back with its BARs and MSI-X wired, so I/O goes on.
 		if echo 1 >"$(sysfs_dev "$addr")/reset"; then
 			grep -q "the driver reset the function: the server's device was reset" \
-				/tmp/owner.$$.log || { cat /tmp/owner.$$.log; fail "the FLR did not reach the server"; }
+				"$OWNER_LOG" || { cat "$OWNER_LOG"; fail "the FLR did not reach the server"; }
 			fio_verify fwd-after-flr --rw=randwrite --bs=4k --iodepth=16 --size=4M
 		else
 			fail "the sysfs reset of $addr failed"
@@ -59,7 +59,7 @@ if start_proxy; then
 		ext4_round_trip "$dev" /mnt/fwd /tmp/fwd-ref
 	else
 		fail "no namespace of serial PCIEMFWD appeared"
-		cat /tmp/owner.$$.log
+		cat "$OWNER_LOG"
 		dmesg | tail -n 30
 	fi
 	stop_all

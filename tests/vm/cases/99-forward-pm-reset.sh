@@ -11,7 +11,7 @@
 command -v pciem-vfu-bad-server >/dev/null || { fail "pciem-vfu-bad-server is not in PATH"; finish; }
 forward_tools
 
-resets() { grep -c "the server's device was reset" /tmp/owner.$$.log; }
+resets() { grep -c "the server's device was reset" "$OWNER_LOG"; }
 
 log_mark
 pciem-vfu-bad-server --socket "$SOCK" >/tmp/fwd-server.log 2>&1 &

@@ -28,8 +28,8 @@ wait_for 50 ! -e /dev/fb0 || fail "/dev/fb0 still there after the direct run"
 
 # The same model behind vfio-user and pciem-proxy.
 if start_served pciem-bochs /tmp/vfu-bochs.sock pciem-bochs --snapshot "$snap"; then
-	grep 'shared with the server' /tmp/owner.$$.log ||
-		fail "the proxy did not share the VRAM BAR: $(cat /tmp/owner.$$.log)"
+	grep 'shared with the server' "$OWNER_LOG" ||
+		fail "the proxy did not share the VRAM BAR: $(cat "$OWNER_LOG")"
 	wait_for 100 -e /dev/fb0 || fail "no /dev/fb0 behind the proxy"
 	expect_eq "driver of $(first_addr)" "$(driver_of "$(first_addr)")" bochs-drm
 	# snapshot() signals MODEL_PID: here the model is the server.
@@ -45,7 +45,7 @@ if start_served pciem-bochs /tmp/vfu-bochs.sock pciem-bochs --snapshot "$snap"; 
 	wait_for 50 ! -e /dev/fb0 || fail "/dev/fb0 still there after the proxy stopped"
 	# The driver drew a 3 MiB pattern and text into the VRAM (BAR0): none
 	# of it was trapped; its registers (BAR2) were.
-	fwd=$(grep 'pciem-proxy: forwarded:' /tmp/owner.$$.log)
+	fwd=$(grep 'pciem-proxy: forwarded:' "$OWNER_LOG")
 	note "$fwd"
 	echo "$fwd" | grep -q 'BAR0 0 reads 0 writes' ||
 		fail "VRAM accesses were trapped and forwarded: ${fwd:-no count printed}"

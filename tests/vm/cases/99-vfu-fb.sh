@@ -24,8 +24,8 @@ wait_for 50 ! -e /dev/fb0 || fail "/dev/fb0 still there after the direct run"
 
 # The same model behind vfio-user and pciem-proxy.
 if start_served pciem-fb /tmp/vfu-fb.sock pciem-fb --snapshot "$snap"; then
-	grep -q 'shared with the server' /tmp/owner.$$.log ||
-		fail "the proxy did not share the VRAM BAR: $(cat /tmp/owner.$$.log)"
+	grep -q 'shared with the server' "$OWNER_LOG" ||
+		fail "the proxy did not share the VRAM BAR: $(cat "$OWNER_LOG")"
 	wait_for 100 -e /dev/fb0 || fail "no /dev/fb0 behind the proxy"
 	expect_eq "driver of $(first_addr)" "$(driver_of "$(first_addr)")" pciem_fb
 	# snapshot() signals MODEL_PID: here the model is the server.

@@ -55,7 +55,7 @@ if start_server && start_proxy; then
 		ext4_round_trip "$dev" /mnt/vfu /tmp/vfu-ref
 	else
 		fail "no namespace of serial $SERIAL appeared"
-		cat /tmp/owner.$$.log /tmp/vfu-server.log
+		cat "$OWNER_LOG" /tmp/vfu-server.log
 		dmesg | tail -n 30
 	fi
 
