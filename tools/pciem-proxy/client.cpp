@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/socket.h>
 
 #include <fmt/format.h>
 
@@ -18,8 +22,40 @@ namespace {
 // the other by filling it.
 constexpr size_t max_posted = 32;
 
+// A reply slower than this is reported (a quarter of the default read
+// timeout).
+constexpr std::chrono::milliseconds slow_reply{250};
+
 std::string name(vu::Command c) {
     return vu::command_name(static_cast<uint16_t>(c));
+}
+
+// What the server's threads are doing, when it runs on this machine: their
+// state and where each waits in the kernel, so that a silent server's log
+// line tells a busy one from a blocked one.
+std::string server_whereabouts(int fd) {
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) {
+        return {};
+    }
+    const auto dir = fmt::format("/proc/{}/task", cred.pid);
+    std::error_code ec;
+    std::string out = fmt::format(" (server pid {}:", cred.pid);
+    for (const auto& t : std::filesystem::directory_iterator(dir, ec)) {
+        std::ifstream stat(t.path() / "stat");
+        std::ifstream wchan(t.path() / "wchan");
+        std::string st, w;
+        std::getline(stat, st);
+        std::getline(wchan, w);
+        // the state follows the command's closing parenthesis
+        const auto paren = st.rfind(')');
+        const char state = paren != std::string::npos && paren + 2 < st.size() ? st[paren + 2] : '?';
+        out += fmt::format(" thread {} {} in {};", t.path().filename().string(), state,
+                           w.empty() || w == "0" ? "user space" : w);
+    }
+    out.back() = ')';
+    return out;
 }
 
 } // namespace
@@ -53,8 +89,9 @@ Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
         const auto& e = m.error();
         if (e.errnum == ETIMEDOUT) {
             return fail(ETIMEDOUT, fmt::format("the server did not answer {} (id {}) within {} "
-                                               "ms: {}",
-                                               name(command), id, timeout_.count(), e.message));
+                                               "ms: {}{}",
+                                               name(command), id, timeout_.count(), e.message,
+                                               server_whereabouts(ch_.fd())));
         }
         return fail(e.errnum, fmt::format("waiting for the reply to {} (id {}): {}", name(command),
                                           id, e.message));
@@ -116,6 +153,7 @@ Result<void> Client::flush() {
 
 Result<vu::Message> Client::call(uint16_t id, vu::Command command, const vu::Bytes& msg,
                                  std::span<const int> fds) {
+    const auto start = std::chrono::steady_clock::now();
     if (auto ok = ch_.send(msg, fds); !ok) {
         return std::unexpected(ok.error());
     }
@@ -123,7 +161,16 @@ Result<vu::Message> Client::call(uint16_t id, vu::Command command, const vu::Byt
     if (auto ok = flush(); !ok) {
         return std::unexpected(ok.error());
     }
-    return reply_to(id, command);
+    auto m = reply_to(id, command);
+    // A driver reading with preemption off gets all-ones after pciem.ko's
+    // read timeout (1 s by default): say when the server came near it.
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (m && took >= slow_reply) {
+        fmt::print(stderr, "pciem-proxy: the server took {} ms to answer {} (id {})\n",
+                   took.count(), name(command), id);
+    }
+    return m;
 }
 
 Result<vu::DeviceInfo> Client::device_info() {

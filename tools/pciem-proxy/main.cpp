@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <algorithm>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -35,12 +36,17 @@ struct Options {
     std::string socket;
     std::string ready_file;
     unsigned connect_timeout_s = 10;
-    unsigned reply_timeout_ms = 2000;
+    unsigned reply_timeout_ms = 5000;
     unsigned dma_window_mb = 64;
     std::string control_path = PCIEM_CONTROL_NODE;
     bool probe_only = false;
     bool trap_all = false;
 };
+
+// pciem.ko's longest read timeout, and how much longer than the reply
+// timeout a read may wait.
+constexpr uint32_t max_read_timeout_ms = 10'000;
+constexpr uint32_t read_timeout_margin_ms = 500;
 
 constexpr int exit_fault = 1;
 constexpr int exit_usage = 2;
@@ -197,6 +203,13 @@ int run(const Options& o) {
     pciem::KernelHostOptions hopts;
     hopts.control_path = o.control_path;
     hopts.dma_window_bytes = uint64_t{o.dma_window_mb} << 20;
+    // The function's read timeout outlasts the wait for the server's reply:
+    // a slow server is either waited for or declared gone (the function
+    // removed), never half-answered with all-ones while the proxy still
+    // waits. QEMU's server was seen taking a whole second now and then.
+    hopts.read_timeout_us =
+        std::min<uint32_t>(o.reply_timeout_ms + read_timeout_margin_ms, max_read_timeout_ms) *
+        1000u;
     auto host = pciem::KernelHost::create(device, hopts);
     if (!host) {
         return complain(host.error().message);
@@ -260,7 +273,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--reply-timeout-ms", o.reply_timeout_ms,
                    "A server that does not answer a request within this long is treated as "
-                   "gone")
+                   "gone; the driver's reads wait this long plus 500 ms (10 s at most) before "
+                   "they complete as all-ones")
         ->check(CLI::Range(1u, 600'000u))
         ->capture_default_str();
     app.add_option("--dma-window-mb", o.dma_window_mb,
