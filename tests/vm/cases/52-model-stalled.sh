@@ -21,18 +21,34 @@ EXTRA=300	# writes beyond a full ring
 command -v pciem-testdev >/dev/null || { fail "pciem-testdev is not in PATH"; finish; }
 modprobe pciem_mmio_test model_cpu=0 || { fail "modprobe pciem_mmio_test failed"; finish; }
 
+# stopped_model: SIGSTOP the model and wait until it is stopped for sure.
+stopped_model() {
+	kill -STOP "$MODEL_PID"
+	j=0
+	while [ "$(cut -d' ' -f3 /proc/$MODEL_PID/stat)" != T ] && [ $j -lt 50 ]; do
+		sleep 0.1
+		j=$((j + 1))
+	done
+}
+
+# end_session: the model runs again and ends, its function goes; REFUSED
+# is the count of posts it says were refused while stalled.
+end_session() {
+	kill -CONT "$MODEL_PID" 2>/dev/null
+	stop_model
+	wait_gone "$addr" || fail "$addr still present after the model exited"
+	line=$(grep 'stopped by' "$OWNER_LOG")
+	note "model: $line"
+	REFUSED=$(echo "$line" | sed -n 's/.* \([0-9]*\) posts refused while stalled.*/\1/p')
+}
+
 if start_testdev; then
 	addr=$(first_addr)
 	if wait_dir "$DBG/$addr"; then
 		reg=$DBG/$addr/reg
 		log_mark
-		kill -STOP "$MODEL_PID"
-		# Stopped for sure before the first write (the signal is async).
-		j=0
-		while [ "$(cut -d' ' -f3 /proc/$MODEL_PID/stat)" != T ] && [ $j -lt 50 ]; do
-			sleep 0.1
-			j=$((j + 1))
-		done
+		# stopped for sure before the first write (the signal is async)
+		stopped_model
 		i=1
 		while [ $i -le $((ENTRIES + EXTRA)) ]; do
 			echo "0x8 $i" >"$reg" || { fail "write $i through $reg failed"; break; }
@@ -63,26 +79,11 @@ if start_testdev; then
 	else
 		fail "$DBG/$addr did not appear"
 	fi
-	kill -CONT "$MODEL_PID" 2>/dev/null
-	stop_model
-	wait_gone "$addr" || fail "$addr still present after the model exited"
-	line=$(grep 'stopped by' "$OWNER_LOG")
-	note "model: $line"
-	refused=$(echo "$line" | sed -n 's/.* \([0-9]*\) posts refused while stalled.*/\1/p')
+	end_session
 	# One write waited for the timeout; the others beyond the ring did not,
 	# nor did the reads that came before the model resumed.
-	expect_eq "posts refused at once while the model was stalled" "$refused" $((EXTRA - 1 + ${early:-0}))
+	expect_eq "posts refused at once while the model was stalled" "$REFUSED" $((EXTRA - 1 + ${early:-0}))
 fi
-
-# stopped_model: SIGSTOP the model and wait until it is stopped for sure.
-stopped_model() {
-	kill -STOP "$MODEL_PID"
-	j=0
-	while [ "$(cut -d' ' -f3 /proc/$MODEL_PID/stat)" != T ] && [ $j -lt 50 ]; do
-		sleep 0.1
-		j=$((j + 1))
-	done
-}
 
 # atomic_reads N: N reads of SCRATCH under a spinlock, from CPU 1: the
 # model runs on CPU 0 and could not answer a reader spinning there.
@@ -116,12 +117,8 @@ if start_testdev; then
 	else
 		fail "$DBG/$addr did not appear"
 	fi
-	kill -CONT "$MODEL_PID" 2>/dev/null
-	stop_model
-	wait_gone "$addr" || fail "$addr still present after the model exited"
-	line=$(grep 'stopped by' "$OWNER_LOG")
-	refused=$(echo "$line" | sed -n 's/.* \([0-9]*\) posts refused while stalled.*/\1/p')
-	expect_eq "reads refused at once" "$refused" $((ATOMIC - 1))
+	end_session
+	expect_eq "reads refused at once" "$REFUSED" $((ATOMIC - 1))
 fi
 rmmod pciem_mmio_test 2>/dev/null
 finish
