@@ -49,10 +49,21 @@ fi
 # (debug_locks 0): every lock bug after that goes unseen, so a run whose
 # lockdep went off is not clean even when its report left the log ring.
 stats=${PCIEM_KLOG_LOCKDEP_STATS:-/proc/lockdep_stats}
+# The one exception: the report that turned it off is in the log, inside a
+# tolerated chaos window (the stock nvme driver's own lock cycle, a
+# finding). Then it is said, and scripts/check --debug-kernel runs the
+# chaos case in a guest of its own, after the others, so that no other
+# case runs without lock checking.
+lockdep_re='possible circular locking|possible recursive locking|inconsistent lock state|irq lock inversion'
 if [ -r "$stats" ] && grep -Eq '^ *debug_locks: *0$' "$stats"; then
-	echo "lockdep turned itself off during the run (debug_locks: 0 in $stats):" \
-		"a lock report came and went, or an oops; the later lock checks never ran"
-	exit 1
+	if dmesg_text | grep -Eq "$lockdep_re" && ! klog | grep -Eq "$lockdep_re"; then
+		echo "lockdep turned itself off at a report inside a tolerated chaos window (the stock" \
+			"nvme driver's own: a finding); lock checks after it did not run"
+	else
+		echo "lockdep turned itself off during the run (debug_locks: 0 in $stats):" \
+			"a lock report came and went, or an oops; the later lock checks never ran"
+		exit 1
+	fi
 fi
 echo "kernel log clean ($(dmesg_text | wc -l) lines)"
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Runs inside the test guest: every case under cases/ (or those whose name
-# matches the regular expression in $PCIEM_CASES), then a check that the
+# matches the regular expression in $PCIEM_CASES, and not the one in
+# $PCIEM_SKIP), then a check that the
 # kernel log holds no BUG, WARNING, Oops or leak report. Prints PASS/FAIL
 # per case for tests/vm/run to count. $PCIEM_CASES_DIR, if set, is the
 # folder of cases instead (tests/pkg/cases: the installed packages).
@@ -152,6 +153,9 @@ run_case() {
 for c in "$cases_dir"/*.sh; do
 	name=$(basename "$c" .sh)
 	if [ -n "$PCIEM_CASES" ] && ! echo "$name" | grep -qE "$PCIEM_CASES"; then
+		continue
+	fi
+	if [ -n "${PCIEM_SKIP:-}" ] && echo "$name" | grep -qE "$PCIEM_SKIP"; then
 		continue
 	fi
 	# '# needs: N CPUs': more than this guest has; scripts/check runs it in

@@ -63,6 +63,14 @@ run fail "list_del corruption" \
 run fail "hung task" "$(report 'INFO: task pciem-testdev:123 blocked for more than 120 seconds.')"
 run fail "soft lockup" "$(report 'watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [insmod:90]')"
 run fail "lockdep turned off" "$clean_log" "$tmp/locks-off"
+run pass "lockdep turned off by the nvme driver's own report in a tolerated window" "$(printf '%s\n' "$clean_log" \
+	'[    5.0] pciem-chaos-window-begin 9' \
+	'[    5.1] WARNING: possible circular locking dependency detected' \
+	'[    5.2] pciem-chaos-window-end 9 tolerated')" "$tmp/locks-off"
+run fail "lockdep turned off by a report in a window not tolerated" "$(printf '%s\n' "$clean_log" \
+	'[    5.0] pciem-chaos-window-begin 10' \
+	'[    5.1] WARNING: possible circular locking dependency detected' \
+	'[    5.2] pciem-chaos-window-end 10')" "$tmp/locks-off"
 
 run pass "chaos window the nvme driver's own" "$(printf '%s\n' "$clean_log" \
 	'[    5.0] pciem-chaos-window-begin 7' \
