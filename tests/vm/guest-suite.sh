@@ -158,13 +158,6 @@ for c in "$cases_dir"/*.sh; do
 	if [ -n "${PCIEM_SKIP:-}" ] && echo "$name" | grep -qE "$PCIEM_SKIP"; then
 		continue
 	fi
-	# '# needs: N CPUs': more than this guest has; scripts/check runs it in
-	# a guest of its own (tests/vm/run --smp N)
-	need=$(sed -n 's/^# needs: \([0-9]*\) CPUs.*/\1/p' "$c" | head -n 1)
-	if [ -n "$need" ] && [ "$(nproc)" -lt "$need" ]; then
-		echo "SKIP $name (needs $need CPUs, this guest has $(nproc): tests/vm/run --smp $need)"
-		continue
-	fi
 	run_case "$name" sh "$c"
 done
 

@@ -7,12 +7,12 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <algorithm>
 #include <thread>
 
 #include <CLI/CLI.hpp>
