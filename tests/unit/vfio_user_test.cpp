@@ -341,6 +341,32 @@ TEST(VfioUserChannel, MessagesAndDescriptorsCross) {
     EXPECT_FALSE(b.readable());
 }
 
+// A message already there when the deadline has passed is received, not
+// reported late: the proxy's thread may run only after its deadline (a CPU
+// held by a driver spinning for the same answer).
+TEST(VfioUserChannel, MessageThereAtTheDeadlineIsReceived) {
+    Pair p;
+    vu::Channel a(std::move(p.a)), b(std::move(p.b));
+    ASSERT_TRUE(b.send(vu::encode_region_read(7, 0, 0, 4)));
+    auto m = a.receive(0ms);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->header.id, 7);
+    EXPECT_FALSE(a.wait_readable(0ms));
+}
+
+TEST(VfioUserChannel, WaitReadable) {
+    Pair p;
+    vu::Channel a(std::move(p.a)), b(std::move(p.b));
+    EXPECT_FALSE(a.wait_readable(30ms));
+    std::thread later([&] {
+        std::this_thread::sleep_for(20ms);
+        ASSERT_TRUE(b.send(vu::encode_region_read(8, 0, 0, 4)));
+    });
+    EXPECT_TRUE(a.wait_readable(5000ms));
+    later.join();
+    EXPECT_TRUE(a.readable());
+}
+
 TEST(VfioUserChannel, TimeoutHalfMessageAndHangUp) {
     {
         Pair p;

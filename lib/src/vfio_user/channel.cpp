@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -96,7 +97,9 @@ Result<void> Channel::read_exact(std::span<std::byte> out, std::vector<UniqueFd>
         const auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         pollfd p{fd_.get(), POLLIN, 0};
-        const int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+        // Past the deadline, still look once without waiting: a message
+        // that is already here is not late, however long its wait was.
+        const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
         if (r < 0 && errno == EINTR) {
             continue;
         }
@@ -178,8 +181,20 @@ Result<Message> Channel::receive(std::chrono::milliseconds timeout, size_t max_s
 }
 
 bool Channel::readable() const {
-    pollfd p{fd_.get(), POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
+    return wait_readable(0ms);
+}
+
+bool Channel::wait_readable(std::chrono::milliseconds timeout) const {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd p{fd_.get(), POLLIN, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+        if (r >= 0 || errno != EINTR) {
+            return r > 0;
+        }
+    }
 }
 
 } // namespace pciem::vfio_user
