@@ -30,6 +30,26 @@ std::string name(vu::Command c) {
     return vu::command_name(static_cast<uint16_t>(c));
 }
 
+// The innermost frames of a thread's kernel stack ("a < b < c"), when
+// this process may read it (root): where a server blocked in the kernel
+// waits, beyond its wait channel.
+std::string kernel_frames(const std::filesystem::path& task) {
+    std::ifstream stack(task / "stack");
+    std::string line, out;
+    for (int n = 0; n < 4 && std::getline(stack, line); ++n) {
+        // "[<0>] name+0x12/0x40": the name
+        const auto start = line.find("] ");
+        const auto plus = line.find('+');
+        if (start == std::string::npos) {
+            break;
+        }
+        out += (out.empty() ? "" : " < ") + line.substr(start + 2, plus == std::string::npos
+                                                                       ? std::string::npos
+                                                                       : plus - start - 2);
+    }
+    return out;
+}
+
 // What the server's threads are doing, when it runs on this machine: their
 // state and where each waits in the kernel, so that a silent server's log
 // line tells a busy one from a blocked one.
@@ -50,9 +70,12 @@ std::string server_whereabouts(int fd) {
         std::getline(wchan, w);
         // the state follows the command's closing parenthesis
         const auto paren = st.rfind(')');
-        const char state = paren != std::string::npos && paren + 2 < st.size() ? st[paren + 2] : '?';
-        out += fmt::format(" thread {} {} in {};", t.path().filename().string(), state,
-                           w.empty() || w == "0" ? "user space" : w);
+        const char state =
+            paren != std::string::npos && paren + 2 < st.size() ? st[paren + 2] : '?';
+        const auto frames = state == 'S' ? std::string() : kernel_frames(t.path());
+        out += fmt::format(" thread {} {} in {}{};", t.path().filename().string(), state,
+                           w.empty() || w == "0" ? "user space" : w,
+                           frames.empty() ? "" : fmt::format(" [{}]", frames));
     }
     out.back() = ')';
     return out;
@@ -84,17 +107,40 @@ Result<Client> Client::negotiate(vu::Channel channel, std::chrono::milliseconds 
 }
 
 Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
-    auto m = ch_.receive(timeout_);
+    // A reply not here when it is already slow: where the server's threads
+    // are while it keeps us waiting (by the time it is late they may have
+    // moved on), for the slow-reply and timeout messages.
+    const auto start = std::chrono::steady_clock::now();
+    slow_whereabouts_.clear();
+    const auto first = std::min(slow_reply, timeout_);
+    auto wait = timeout_;
+    if (!ch_.wait_readable(first)) {
+        const auto where = server_whereabouts(ch_.fd());
+        if (!where.empty()) {
+            slow_whereabouts_ = fmt::format("; after {} ms{}", first.count(), where);
+        }
+        wait -= first;
+    }
+    auto m = ch_.receive(wait);
     if (!m) {
         const auto& e = m.error();
         if (e.errnum == ETIMEDOUT) {
             return fail(ETIMEDOUT, fmt::format("the server did not answer {} (id {}) within {} "
-                                               "ms: {}{}",
+                                               "ms: {}{}{}",
                                                name(command), id, timeout_.count(), e.message,
-                                               server_whereabouts(ch_.fd())));
+                                               server_whereabouts(ch_.fd()), slow_whereabouts_));
         }
         return fail(e.errnum, fmt::format("waiting for the reply to {} (id {}): {}", name(command),
                                           id, e.message));
+    }
+    // A driver reading with preemption off gets all-ones after pciem.ko's
+    // read timeout (1 s by default): say when the server came near it.
+    // (Posted writes too: the next read waits behind them.)
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (took >= slow_reply) {
+        fmt::print(stderr, "pciem-proxy: the server took {} ms to answer {} (id {}){}\n",
+                   took.count(), name(command), id, slow_whereabouts_);
     }
     if (auto ok = vu::check_reply(m->header, id, command); !ok) {
         return fail(EPROTO, fmt::format("the server broke the protocol: {}", ok.error()));
@@ -153,7 +199,6 @@ Result<void> Client::flush() {
 
 Result<vu::Message> Client::call(uint16_t id, vu::Command command, const vu::Bytes& msg,
                                  std::span<const int> fds) {
-    const auto start = std::chrono::steady_clock::now();
     if (auto ok = ch_.send(msg, fds); !ok) {
         return std::unexpected(ok.error());
     }
@@ -161,16 +206,7 @@ Result<vu::Message> Client::call(uint16_t id, vu::Command command, const vu::Byt
     if (auto ok = flush(); !ok) {
         return std::unexpected(ok.error());
     }
-    auto m = reply_to(id, command);
-    // A driver reading with preemption off gets all-ones after pciem.ko's
-    // read timeout (1 s by default): say when the server came near it.
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    if (m && took >= slow_reply) {
-        fmt::print(stderr, "pciem-proxy: the server took {} ms to answer {} (id {})\n",
-                   took.count(), name(command), id);
-    }
-    return m;
+    return reply_to(id, command);
 }
 
 Result<vu::DeviceInfo> Client::device_info() {

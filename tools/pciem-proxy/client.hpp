@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "pciem/error.hpp"
@@ -81,6 +82,9 @@ private:
     vfio_user::Version version_;
     uint16_t last_id_ = 0;
     std::deque<Posted> posted_;
+    // "; after N ms (server pid ...)": where the server's threads were
+    // while the last reply kept the proxy waiting (empty if it did not)
+    std::string slow_whereabouts_;
 };
 
 } // namespace pciem::proxy
