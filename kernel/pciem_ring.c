@@ -20,6 +20,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/stat.h>
@@ -249,6 +250,11 @@ dead:
  * timeout) instead of all of them spinning out the timeout together.
  */
 static atomic_t atomic_waiters = ATOMIC_INIT(0);
+/*
+ * Nesting on this CPU: a handler interrupting a wait may wait too, and
+ * the CPU counts once.
+ */
+static DEFINE_PER_CPU(unsigned int, atomic_wait_depth);
 
 /*
  * Wait until @done() holds, the model dies or the read timeout passes.
@@ -310,16 +316,23 @@ static int ring_wait(struct pciem_ring *ring,
 		     bool (*done)(struct pciem_ring *ring, u32 arg), u32 arg,
 		     bool may_sleep)
 {
+	bool first;
 	int ret;
 
 	if (may_sleep)
 		return ring_wait_clocked(ring, done, arg, true);
-	if (atomic_inc_return(&atomic_waiters) >= num_online_cpus() &&
+	/* (pagefault_disable() alone leaves preemption on) */
+	preempt_disable();
+	first = this_cpu_inc_return(atomic_wait_depth) == 1;
+	if (first && atomic_inc_return(&atomic_waiters) >= num_online_cpus() &&
 	    !done(ring, arg))
 		ret = -EDEADLK;
 	else
 		ret = ring_wait_clocked(ring, done, arg, false);
-	atomic_dec(&atomic_waiters);
+	if (first)
+		atomic_dec(&atomic_waiters);
+	this_cpu_dec(atomic_wait_depth);
+	preempt_enable();
 	return ret;
 }
 

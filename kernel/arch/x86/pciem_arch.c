@@ -187,7 +187,7 @@ static const struct pciem_insn_ops fault_ops = {
 /*
  * Runs instead of bad_area_nosemaphore() for faults on trapped mappings,
  * with its arguments, in the faulting context (interrupts off, as the
- * exception entry left them).
+ * exception entry left them, until it turns them back on).
  */
 static void pciem_mmio_fault(struct pt_regs *regs, unsigned long error_code,
 			     unsigned long address)
@@ -197,6 +197,7 @@ static void pciem_mmio_fault(struct pt_regs *regs, unsigned long error_code,
 	struct pciem_insn insn;
 	u8 buf[PCIEM_INSN_MAX_LEN];
 	size_t avail;
+	bool irqs_on;
 	int ret, len;
 
 	avail = fetch_insn(regs->ip, buf);
@@ -223,10 +224,19 @@ static void pciem_mmio_fault(struct pt_regs *regs, unsigned long error_code,
 	 */
 	ctx.may_sleep = !ctx.abort && (regs->flags & X86_EFLAGS_IF) &&
 			!faulthandler_disabled() && !in_interrupt();
-	if (ctx.may_sleep)
+	/*
+	 * Interrupts back on for the wait wherever the faulting code ran
+	 * with them on, sleeping or not (an interrupt could have come just
+	 * before the instruction all the same; arm64's entry code does
+	 * this for every abort). A CPU spinning for the model with them
+	 * off blocks IPIs, and the model may be waiting for one: a TLB
+	 * shootdown when its DMA window is zapped, or its own munmap().
+	 */
+	irqs_on = !ctx.abort && (regs->flags & X86_EFLAGS_IF);
+	if (irqs_on)
 		local_irq_enable();
 	ret = pciem_insn_emulate(&insn, &r, &fault_ops, &ctx);
-	if (ctx.may_sleep)
+	if (irqs_on)
 		local_irq_disable();
 	regs_out(&r, regs);
 	if (ret) {
