@@ -145,6 +145,11 @@ struct pciem_vec {
  * @delivered:	handlers run; @lost: deliveries that found no Linux IRQ or
  *		handler; @dropped: raises refused (no MSI/MSI-X enabled, no
  *		such vector)
+ * @model_tgid:	thread group (global) of the process that created the
+ *		function, which answers its trapped accesses
+ * @server_tgid: thread group of the last other process that signalled
+ *		one of its irqfds (a device server behind pciem-proxy); 0 if
+ *		none yet. Both only name threads in log lines.
  */
 struct pciem_irq {
 	raw_spinlock_t lock;
@@ -155,6 +160,8 @@ struct pciem_irq {
 	struct pciem_vec *vec;
 	unsigned int nvec;
 	atomic64_t delivered, lost, dropped;
+	pid_t model_tgid;
+	pid_t server_tgid;
 };
 
 /**
@@ -633,6 +640,9 @@ void pciem_irq_post_events(struct pciem_function *fn,
 int pciem_irq_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_deliver_raise(struct pciem_function *fn, unsigned int vector);
 int pciem_irq_set_intx(struct pciem_function *fn, bool level);
+
+/* pciem_model_threads.c: where the function's model runs */
+void pciem_explain_held_cpu(struct pciem_function *fn);
 
 /* pciem_dma_table.c: the mapping table */
 void pciem_dma_init(struct pciem_function *fn);

@@ -331,6 +331,7 @@ static int pciem_create(struct pciem_host *host, struct pciem_create *req,
 		goto out_caps;
 	}
 	fn->owner_tgid = task_tgid_vnr(current);
+	fn->irq.model_tgid = current->tgid;
 	get_task_comm(fn->owner_comm, current);
 	memcpy(fn->label, req->label, sizeof(fn->label));
 	ret = pciem_cfg_build(&fn->cfg, req, caps->in, caps->n,

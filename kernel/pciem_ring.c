@@ -256,6 +256,9 @@ static atomic_t atomic_waiters = ATOMIC_INIT(0);
  */
 static DEFINE_PER_CPU(unsigned int, atomic_wait_depth);
 
+/* A wait with preemption off this long may be one no model can end. */
+#define EXPLAIN_AFTER_NS (100 * NSEC_PER_MSEC)
+
 /*
  * Wait until @done() holds, the model dies or the read timeout passes.
  * Spin first; then sleep if allowed, with hdr->kernel_waiting raised so
@@ -272,6 +275,7 @@ static int ring_wait_clocked(struct pciem_ring *ring,
 	 * QEMU under its big lock, slowing the very model we wait for.
 	 */
 	struct wait_clock clock;
+	bool explained = false;
 	u64 elapsed;
 
 	wait_clock_start(&clock);
@@ -283,6 +287,11 @@ static int ring_wait_clocked(struct pciem_ring *ring,
 		elapsed = wait_clock_elapsed(&clock);
 		if (elapsed > ring->read_timeout_ns)
 			return -ETIMEDOUT;
+		if (!may_sleep && !explained && elapsed > EXPLAIN_AFTER_NS) {
+			explained = true;
+			pciem_explain_held_cpu(container_of(ring,
+						struct pciem_function, ring));
+		}
 		/*
 		 * Spin only while it can help: once another task is runnable
 		 * on this CPU (the model, woken here or yielding while it
