@@ -63,3 +63,19 @@ proxy_gone() {
 		{ cat "$OWNER_LOG"; fail "$1: the proxy did not say why it stopped"; }
 	wait_gone "$2" || fail "$1: $2 still there"
 }
+
+# netdev_of ADDR: the interface the driver registered for function ADDR.
+netdev_of() {
+	ls "$(sysfs_dev "$1")/net" 2>/dev/null | head -n 1
+}
+
+# wait_netdev ADDR: that interface's name, once the driver registered it
+# (30 s at most); nothing if it never did.
+wait_netdev() {
+	i=0
+	while [ -z "$(netdev_of "$1")" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	netdev_of "$1"
+}

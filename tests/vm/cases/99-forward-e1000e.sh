@@ -14,11 +14,6 @@
 MAC=52:54:00:a1:b2:c3
 forward_tools
 
-# netdev_of ADDR: the interface the driver registered for function ADDR.
-netdev_of() {
-	ls "$(sysfs_dev "$1")/net" 2>/dev/null | head -n 1
-}
-
 log_mark
 start_server -device e1000e,id=d0,mac=$MAC,romfile=
 if start_proxy; then
@@ -26,12 +21,7 @@ if start_proxy; then
 	note "forwarded e1000e at $addr"
 	expect_eq "IDs of $addr" "$(cat "$(sysfs_dev "$addr")/vendor"):$(cat "$(sysfs_dev "$addr")/device")" "0x8086:0x10d3"
 	grep -q "note: .*BAR 2" "$OWNER_LOG" || { cat "$OWNER_LOG"; fail "no note on the I/O BAR left out"; }
-	i=0
-	while [ -z "$(netdev_of "$addr")" ] && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	dev=$(netdev_of "$addr")
+	dev=$(wait_netdev "$addr")
 	if [ -n "$dev" ]; then
 		expect_eq "driver of $addr" "$(driver_of "$addr")" e1000e
 		expect_eq "MAC of $dev" "$(cat /sys/class/net/"$dev"/address)" $MAC
