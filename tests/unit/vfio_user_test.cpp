@@ -367,6 +367,32 @@ TEST(VfioUserChannel, WaitReadable) {
     EXPECT_TRUE(a.readable());
 }
 
+// The slow note comes once, while still waiting, and the message that
+// comes after it is received; a message there at once gets no note.
+TEST(VfioUserChannel, SlowNoteWhileWaiting) {
+    Pair p;
+    vu::Channel a(std::move(p.a)), b(std::move(p.b));
+    int notes = 0;
+    const vu::Channel::Slow slow{10ms, [&] { ++notes; }};
+    std::thread later([&] {
+        std::this_thread::sleep_for(100ms);
+        ASSERT_TRUE(b.send(vu::encode_region_read(9, 0, 0, 4)));
+    });
+    auto m = a.receive(5000ms, slow);
+    later.join();
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->header.id, 9);
+    EXPECT_EQ(notes, 1);
+    ASSERT_TRUE(b.send(vu::encode_region_read(10, 0, 0, 4)));
+    m = a.receive(5000ms, slow);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(notes, 1);
+    m = a.receive(30ms, slow);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().message, "no message came");
+    EXPECT_EQ(notes, 2);
+}
+
 TEST(VfioUserChannel, TimeoutHalfMessageAndHangUp) {
     {
         Pair p;

@@ -113,15 +113,13 @@ Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
     const auto start = std::chrono::steady_clock::now();
     slow_whereabouts_.clear();
     const auto first = std::min(slow_reply, timeout_);
-    auto wait = timeout_;
-    if (!ch_.wait_readable(first)) {
+    const auto note = [&] {
         const auto where = server_whereabouts(ch_.fd());
         if (!where.empty()) {
             slow_whereabouts_ = fmt::format("; after {} ms{}", first.count(), where);
         }
-        wait -= first;
-    }
-    auto m = ch_.receive(wait);
+    };
+    auto m = ch_.receive(timeout_, vu::Channel::Slow{first, note});
     if (!m) {
         const auto& e = m.error();
         if (e.errnum == ETIMEDOUT) {

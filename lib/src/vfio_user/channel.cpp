@@ -91,16 +91,25 @@ Result<void> Channel::send(std::span<const std::byte> message, std::span<const i
 }
 
 Result<void> Channel::read_exact(std::span<std::byte> out, std::vector<UniqueFd>& fds,
-                                 Clock::time_point deadline, size_t done_before, size_t total) {
+                                 Clock::time_point deadline, size_t done_before, size_t total,
+                                 const Slow* slow, Clock::time_point slow_at) {
     size_t got = 0;
     while (got < out.size()) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        // Until `slow` is noted (only while nothing of the message came),
+        // wait no further than its moment.
+        const bool noting = slow != nullptr && done_before + got == 0 && slow_at < deadline;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            (noting ? slow_at : deadline) - Clock::now());
         pollfd p{fd_.get(), POLLIN, 0};
         // Past the deadline, still look once without waiting: a message
         // that is already here is not late, however long its wait was.
         const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
         if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r == 0 && noting) {
+            slow->note();
+            slow = nullptr;
             continue;
         }
         if (r == 0) {
@@ -158,10 +167,18 @@ Result<void> Channel::read_exact(std::span<std::byte> out, std::vector<UniqueFd>
 }
 
 Result<Message> Channel::receive(std::chrono::milliseconds timeout, size_t max_size) {
-    const auto deadline = Clock::now() + timeout;
+    return receive(timeout, Slow{timeout, {}}, max_size);
+}
+
+Result<Message> Channel::receive(std::chrono::milliseconds timeout, const Slow& slow,
+                                 size_t max_size) {
+    const auto now = Clock::now();
+    const auto deadline = now + timeout;
     Message m;
     std::array<std::byte, header_size> raw{};
-    if (auto ok = read_exact(raw, m.fds, deadline, 0, header_size); !ok) {
+    if (auto ok = read_exact(raw, m.fds, deadline, 0, header_size, slow.note ? &slow : nullptr,
+                             now + slow.after);
+        !ok) {
         return std::unexpected(ok.error());
     }
     m.header = decode_header(raw);

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,6 +53,16 @@ public:
     // did so in the middle of a message); EPROTO for a header that fails
     // check_header() or more descriptors than max_fds_per_message.
     Result<Message> receive(std::chrono::milliseconds timeout, size_t max_size = max_message_size);
+    // The same, calling `slow.note` once if nothing of the message has
+    // come after `slow.after` (while still waiting): what a caller logs
+    // about a slow peer is then about the peer while it keeps us waiting.
+    // Costs no system call more than receive().
+    struct Slow {
+        std::chrono::milliseconds after;
+        std::function<void()> note;
+    };
+    Result<Message> receive(std::chrono::milliseconds timeout, const Slow& slow,
+                            size_t max_size = max_message_size);
     // Whether a message (or the peer's hang-up) is waiting, without
     // blocking.
     [[nodiscard]] bool readable() const;
@@ -65,7 +76,8 @@ private:
     // Reads exactly `out.size()` bytes, collecting descriptors.
     Result<void> read_exact(std::span<std::byte> out, std::vector<UniqueFd>& fds,
                             std::chrono::steady_clock::time_point deadline, size_t done_before,
-                            size_t total);
+                            size_t total, const Slow* slow = nullptr,
+                            std::chrono::steady_clock::time_point slow_at = {});
 
     UniqueFd fd_;
 };
