@@ -47,10 +47,12 @@ static int irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 		 * A process signalling from its own context (write(2)) is
 		 * the function's device server when it is not its owner:
 		 * remembered, so that a read stuck behind one of its threads
-		 * can say so (pciem_model_threads.c).
+		 * can say so (pciem_model_threads.c). Written only when it
+		 * changes: this runs for every raise.
 		 */
 		if (in_task() && current->mm &&
-		    current->tgid != irqfd->fn->irq.model_tgid)
+		    current->tgid != irqfd->fn->irq.model_tgid &&
+		    current->tgid != READ_ONCE(irqfd->fn->irq.server_tgid))
 			WRITE_ONCE(irqfd->fn->irq.server_tgid, current->tgid);
 		eventfd_ctx_do_read(irqfd->ctx, &cnt);
 		while (cnt--)
