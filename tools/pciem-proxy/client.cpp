@@ -111,12 +111,13 @@ Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
     // are while it keeps us waiting (by the time it is late they may have
     // moved on), for the slow-reply and timeout messages.
     const auto start = std::chrono::steady_clock::now();
-    slow_whereabouts_.clear();
+    // "; after N ms (server pid ...)", empty if the reply did not keep us
+    std::string slow_whereabouts;
     const auto first = std::min(slow_reply, timeout_);
     const auto note = [&] {
         const auto where = server_whereabouts(ch_.fd());
         if (!where.empty()) {
-            slow_whereabouts_ = fmt::format("; after {} ms{}", first.count(), where);
+            slow_whereabouts = fmt::format("; after {} ms{}", first.count(), where);
         }
     };
     auto m = ch_.receive(timeout_, vu::Channel::Slow{first, note});
@@ -126,7 +127,7 @@ Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
             return fail(ETIMEDOUT, fmt::format("the server did not answer {} (id {}) within {} "
                                                "ms: {}{}{}",
                                                name(command), id, timeout_.count(), e.message,
-                                               server_whereabouts(ch_.fd()), slow_whereabouts_));
+                                               server_whereabouts(ch_.fd()), slow_whereabouts));
         }
         return fail(e.errnum, fmt::format("waiting for the reply to {} (id {}): {}", name(command),
                                           id, e.message));
@@ -138,7 +139,7 @@ Result<vu::Message> Client::reply_to(uint16_t id, vu::Command command) {
         std::chrono::steady_clock::now() - start);
     if (took >= slow_reply) {
         fmt::print(stderr, "pciem-proxy: the server took {} ms to answer {} (id {}){}\n",
-                   took.count(), name(command), id, slow_whereabouts_);
+                   took.count(), name(command), id, slow_whereabouts);
     }
     if (auto ok = vu::check_reply(m->header, id, command); !ok) {
         return fail(EPROTO, fmt::format("the server broke the protocol: {}", ok.error()));

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <deque>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "pciem/error.hpp"
@@ -82,9 +81,6 @@ private:
     vfio_user::Version version_;
     uint16_t last_id_ = 0;
     std::deque<Posted> posted_;
-    // "; after N ms (server pid ...)": where the server's threads were
-    // while the last reply kept the proxy waiting (empty if it did not)
-    std::string slow_whereabouts_;
 };
 
 } // namespace pciem::proxy

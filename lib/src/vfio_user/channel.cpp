@@ -198,20 +198,8 @@ Result<Message> Channel::receive(std::chrono::milliseconds timeout, const Slow& 
 }
 
 bool Channel::readable() const {
-    return wait_readable(0ms);
-}
-
-bool Channel::wait_readable(std::chrono::milliseconds timeout) const {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        pollfd p{fd_.get(), POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
-        if (r >= 0 || errno != EINTR) {
-            return r > 0;
-        }
-    }
+    pollfd p{fd_.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
 }
 
 } // namespace pciem::vfio_user

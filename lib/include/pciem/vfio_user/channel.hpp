@@ -66,9 +66,6 @@ public:
     // Whether a message (or the peer's hang-up) is waiting, without
     // blocking.
     [[nodiscard]] bool readable() const;
-    // Waits up to `timeout` until something can be read (a message, or
-    // the peer's hang-up); false if nothing came.
-    [[nodiscard]] bool wait_readable(std::chrono::milliseconds timeout) const;
 
     [[nodiscard]] int fd() const { return fd_.get(); }
 
