@@ -513,9 +513,12 @@ long pciem_ioctl_record(struct pciem_host *host, void __user *uarg)
 	/*
 	 * The size is the caller's (up to 1 GiB): more than the machine has
 	 * is an ENOMEM for the caller, not an allocation-failure splat in
-	 * the kernel log (found by tests/fuzz/abi).
+	 * the kernel log (found by tests/fuzz/abi), and NORETRY, as for RAM
+	 * BARs and DMA windows (pciem_rambar.c): not the OOM killer ending
+	 * other tasks first (the fuzzer's 1 GiB request on a 1 GiB guest
+	 * killed the guest suite).
 	 */
-	r->buf = __vmalloc(r->size, GFP_KERNEL | __GFP_NOWARN);
+	r->buf = __vmalloc(r->size, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
 	r->fn = pciem_function_lookup(host, q.domain, q.bus, q.devfn);
 	if (!r->buf || !r->fn) {
 		fd = r->fn ? -ENOMEM : -ENODEV;
