@@ -2,14 +2,19 @@
 // The vfio-user message layer: encoders against the layouts of the spec,
 // every decoder's refusals, and Channel on a socketpair (descriptors,
 // timeouts, a peer that stops half-way or hangs up).
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -75,6 +80,49 @@ struct Pair {
         b.reset(sv[1]);
     }
 };
+
+// `bytes` in one sendmsg with `fds` attached (any number: Channel::send
+// refuses more than max_fds_per_message).
+void send_raw(int socket, std::span<const std::byte> bytes, const std::vector<int>& fds = {}) {
+    iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+    if (!fds.empty()) {
+        mh.msg_control = control.data();
+        mh.msg_controllen = control.size();
+        cmsghdr* c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
+    ASSERT_EQ(::sendmsg(socket, &mh, 0), static_cast<ssize_t>(bytes.size()));
+}
+
+bool same_file(int a, int b) {
+    struct stat sa {};
+    struct stat sb {};
+    return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+size_t open_fds() {
+    size_t n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d) != nullptr) {
+            ++n;
+        }
+        ::closedir(d);
+    }
+    return n;
+}
+
+bool socket_readable(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+}
 
 } // namespace
 
@@ -428,6 +476,179 @@ TEST(VfioUserChannel, TimeoutHalfMessageAndHangUp) {
         EXPECT_EQ(m.error().errnum, EPROTO);
         EXPECT_NE(m.error().message.find("more than the"), std::string::npos);
     }
+}
+
+// Replies that came together (posted writes') cost one recvmsg for all;
+// the second and later wait in the buffer, where readable() sees them and
+// a poll() of the socket does not.
+TEST(VfioUserChannel, MessagesThereTogetherCostOneRead) {
+    Pair p;
+    vu::Channel a(std::move(p.a)), b(std::move(p.b));
+    for (uint16_t id = 0; id < 32; ++id) {
+        ASSERT_TRUE(b.send(vu::encode_region_read(id, 0, id * 4u, 4)));
+    }
+    for (uint16_t id = 0; id < 32; ++id) {
+        auto m = a.receive(1000ms);
+        ASSERT_TRUE(m) << m.error().message;
+        EXPECT_EQ(m->header.id, id);
+        ASSERT_EQ(m->payload.size(), 16u);
+        uint64_t offset = 0;
+        std::memcpy(&offset, m->payload.data(), 8);
+        EXPECT_EQ(offset, id * 4u);
+        EXPECT_TRUE(m->fds.empty());
+        if (id == 0) {
+            EXPECT_TRUE(a.has_buffered());
+            EXPECT_TRUE(a.readable());
+            EXPECT_FALSE(socket_readable(a.fd()));
+        }
+    }
+    EXPECT_EQ(a.receive_syscalls(), 1u);
+    EXPECT_FALSE(a.has_buffered());
+    EXPECT_FALSE(a.readable());
+    // One waited for: a recvmsg that finds nothing, the poll, the recvmsg.
+    std::thread later([&] {
+        std::this_thread::sleep_for(50ms);
+        ASSERT_TRUE(b.send(vu::encode_region_read(40, 0, 0, 4)));
+    });
+    auto m = a.receive(5000ms);
+    later.join();
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->header.id, 40);
+    EXPECT_EQ(a.receive_syscalls(), 4u);
+}
+
+// Descriptors go with the message they were sent with, whether a recvmsg
+// read earlier messages before them or not.
+TEST(VfioUserChannel, DescriptorsStayWithTheirMessage) {
+    Pair p;
+    vu::Channel a(std::move(p.a)), b(std::move(p.b));
+    int x[2], y[2];
+    ASSERT_EQ(::pipe2(x, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(y, O_CLOEXEC), 0);
+    const pciem::UniqueFd x0(x[0]), x1(x[1]), y0(y[0]), y1(y[1]);
+    const size_t before = open_fds();
+    // none, {x0, x1}, none, none, {y1}, {x0}: all there before a read
+    ASSERT_TRUE(b.send(vu::encode_region_read(1, 0, 0, 4)));
+    const int two[] = {x0.get(), x1.get()};
+    ASSERT_TRUE(b.send(vu::encode_region_read(2, 0, 0, 4), two));
+    ASSERT_TRUE(b.send(vu::encode_region_read(3, 0, 0, 4)));
+    ASSERT_TRUE(b.send(vu::encode_region_read(4, 0, 0, 4)));
+    const int one[] = {y1.get()};
+    ASSERT_TRUE(b.send(vu::encode_region_read(5, 0, 0, 4), one));
+    const int last[] = {x0.get()};
+    ASSERT_TRUE(b.send(vu::encode_region_read(6, 0, 0, 4), last));
+    const std::vector<std::vector<int>> expected = {{}, {x0.get(), x1.get()}, {},
+                                                    {}, {y1.get()},           {x0.get()}};
+    for (uint16_t id = 1; id <= 6; ++id) {
+        auto m = a.receive(1000ms);
+        ASSERT_TRUE(m) << m.error().message;
+        EXPECT_EQ(m->header.id, id);
+        const auto& want = expected[id - 1];
+        ASSERT_EQ(m->fds.size(), want.size()) << "message " << id;
+        for (size_t i = 0; i < want.size(); ++i) {
+            EXPECT_TRUE(same_file(m->fds[i].get(), want[i])) << "message " << id << " fd " << i;
+        }
+    }
+    // A recvmsg ends after descriptors: here after the second, fifth and
+    // sixth message.
+    EXPECT_EQ(a.receive_syscalls(), 3u);
+    EXPECT_FALSE(a.readable());
+    EXPECT_EQ(open_fds(), before); // each received descriptor closed with its message
+}
+
+// More descriptors than a message may carry, after a message without:
+// the first is received, the second refused, and no descriptor stays open.
+TEST(VfioUserChannel, TooManyDescriptorsRefusedWithoutALeak) {
+    Pair p;
+    vu::Channel a(std::move(p.a));
+    pciem::UniqueFd efd(::eventfd(0, EFD_CLOEXEC));
+    const size_t before = open_fds();
+    send_raw(p.b.get(), vu::encode_region_read(1, 0, 0, 4));
+    send_raw(p.b.get(), vu::encode_region_read(2, 0, 0, 4),
+             std::vector<int>(vu::max_fds_per_message + 4, efd.get()));
+    send_raw(p.b.get(), vu::encode_region_read(3, 0, 0, 4));
+    auto m = a.receive(1000ms);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->header.id, 1);
+    EXPECT_TRUE(m->fds.empty());
+    m = a.receive(1000ms);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().errnum, EPROTO);
+    EXPECT_NE(m.error().message.find("more than 16 file descriptors"), std::string::npos)
+        << m.error().message;
+    EXPECT_EQ(open_fds(), before);
+}
+
+// A message in two pieces, the descriptor with the first, comes whole; a
+// piece and a hang-up is the ECONNRESET it always was, then EPIPE.
+TEST(VfioUserChannel, MessageInPieces) {
+    Pair p;
+    vu::Channel a(std::move(p.a));
+    pciem::UniqueFd efd(::eventfd(0, EFD_CLOEXEC));
+    const auto msg = vu::encode_region_read(7, 1, 0x40, 4);
+    const auto raw = std::span<const std::byte>(msg);
+    std::thread sender([&] {
+        send_raw(p.b.get(), raw.first(10), {efd.get()});
+        std::this_thread::sleep_for(50ms);
+        send_raw(p.b.get(), raw.subspan(10, 10));
+        std::this_thread::sleep_for(20ms);
+        send_raw(p.b.get(), raw.subspan(20));
+        // and a half of the next, then the hang-up
+        send_raw(p.b.get(), raw.first(20));
+        p.b.reset();
+    });
+    auto m = a.receive(5000ms);
+    sender.join();
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->header.id, 7);
+    EXPECT_EQ(m->payload, vu::Bytes(msg.begin() + 16, msg.end()));
+    ASSERT_EQ(m->fds.size(), 1u);
+    EXPECT_TRUE(same_file(m->fds[0].get(), efd.get()));
+    m = a.receive(1000ms);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().errnum, ECONNRESET);
+    EXPECT_NE(m.error().message.find("in the middle of a message, after 20 of 32 bytes"),
+              std::string::npos)
+        << m.error().message;
+    m = a.receive(1000ms);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().errnum, EPIPE);
+}
+
+// A message larger than the receive buffer's 64 KiB, with a descriptor,
+// between small ones.
+TEST(VfioUserChannel, MessageLargerThanTheBuffer) {
+    Pair p;
+    vu::Channel a(std::move(p.a)), b(std::move(p.b));
+    pciem::UniqueFd efd(::eventfd(0, EFD_CLOEXEC));
+    vu::Bytes data(200 * 1024);
+    for (size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<std::byte>(i * 7 + i / 256);
+    }
+    const auto big = vu::encode_region_write(2, 0, 0, data, false);
+    ASSERT_LE(big.size(), vu::max_message_size);
+    std::thread sender([&] {
+        ASSERT_TRUE(b.send(vu::encode_region_read(1, 0, 0, 4)));
+        const int fds[] = {efd.get()};
+        ASSERT_TRUE(b.send(big, fds)); // blocks until the receiver reads
+        ASSERT_TRUE(b.send(vu::encode_region_read(3, 0, 0, 4)));
+    });
+    auto m1 = a.receive(5000ms);
+    auto m2 = a.receive(5000ms);
+    auto m3 = a.receive(5000ms);
+    sender.join();
+    ASSERT_TRUE(m1) << m1.error().message;
+    ASSERT_TRUE(m2) << m2.error().message;
+    ASSERT_TRUE(m3) << m3.error().message;
+    EXPECT_EQ(m1->header.id, 1);
+    EXPECT_TRUE(m1->fds.empty());
+    EXPECT_EQ(m2->header.id, 2);
+    EXPECT_EQ(m2->header.size, big.size());
+    EXPECT_EQ(m2->payload, vu::Bytes(big.begin() + 16, big.end()));
+    ASSERT_EQ(m2->fds.size(), 1u);
+    EXPECT_TRUE(same_file(m2->fds[0].get(), efd.get()));
+    EXPECT_EQ(m3->header.id, 3);
+    EXPECT_TRUE(m3->fds.empty());
 }
 
 TEST(VfioUserChannel, ConnectWaitsForTheServerThenGivesUp) {

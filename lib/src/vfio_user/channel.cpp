@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <thread>
 
 #include <fmt/format.h>
@@ -18,6 +19,10 @@ namespace pciem::vfio_user {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+// The receive buffer's room to begin with: many replies, or a page of
+// data with its headers; it grows for a larger message (up to max_size).
+constexpr size_t initial_buffer = 64 * 1024;
 
 Result<Channel> Channel::connect(const std::string& path, std::chrono::milliseconds timeout) {
     sockaddr_un addr{};
@@ -90,53 +95,42 @@ Result<void> Channel::send(std::span<const std::byte> message, std::span<const i
     return {};
 }
 
-Result<void> Channel::read_exact(std::span<std::byte> out, std::vector<UniqueFd>& fds,
-                                 Clock::time_point deadline, size_t done_before, size_t total,
-                                 const Slow* slow, Clock::time_point slow_at) {
-    size_t got = 0;
-    while (got < out.size()) {
-        // Until `slow` is noted (only while nothing of the message came),
-        // wait no further than its moment.
-        const bool noting = slow != nullptr && done_before + got == 0 && slow_at < deadline;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            (noting ? slow_at : deadline) - Clock::now());
-        pollfd p{fd_.get(), POLLIN, 0};
-        // Past the deadline, still look once without waiting: a message
-        // that is already here is not late, however long its wait was.
-        const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r == 0 && noting) {
-            slow->note();
-            slow = nullptr;
-            continue;
-        }
-        if (r == 0) {
-            const size_t have = done_before + got;
-            return fail(ETIMEDOUT, have == 0 ? std::string("no message came")
-                                             : fmt::format("the message stopped after {} of {} "
-                                                           "bytes",
-                                                           have, total));
-        }
-        iovec iov{out.data() + got, out.size() - got};
+Result<Channel::Filled> Channel::fill() {
+    if (begin_ == end_) {
+        begin_ = end_ = 0;
+    } else if (begin_ > 0) {
+        // What remains is the start of the message being waited for.
+        std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    if (buffer_.empty()) {
+        buffer_.resize(initial_buffer);
+    }
+    for (;;) {
+        iovec iov{buffer_.data() + end_, buffer_.size() - end_};
         msghdr mh{};
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_message)];
         mh.msg_control = control;
         mh.msg_controllen = sizeof(control);
-        const ssize_t n = ::recvmsg(fd_.get(), &mh, MSG_CMSG_CLOEXEC);
+        ++syscalls_;
+        const ssize_t n = ::recvmsg(fd_.get(), &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) {
+            if (errno == EINTR) {
                 continue;
             }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return Filled::nothing;
+            }
             const int e = errno;
-            return fail(e == ECONNRESET ? ECONNRESET : e,
-                        fmt::format("receiving from the server failed: {}", std::strerror(e)));
+            return fail(e, fmt::format("receiving from the server failed: {}", std::strerror(e)));
         }
-        // Take ownership of every descriptor first, so none leaks on the
-        // error paths below.
+        // Take ownership of every descriptor first, so none leaks.
+        FdBatch batch{offset_ + (end_ - begin_) + static_cast<size_t>(n),
+                      {},
+                      (mh.msg_flags & MSG_CTRUNC) != 0};
         for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
                 continue;
@@ -145,25 +139,43 @@ Result<void> Channel::read_exact(std::span<std::byte> out, std::vector<UniqueFd>
             for (size_t i = 0; i < count; ++i) {
                 int fd;
                 std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                fds.emplace_back(fd);
+                batch.fds.emplace_back(fd);
             }
-        }
-        if ((mh.msg_flags & MSG_CTRUNC) != 0) {
-            return fail(EPROTO, fmt::format("a message came with more than {} file descriptors",
-                                            max_fds_per_message));
         }
         if (n == 0) {
-            const size_t have = done_before + got;
-            if (have == 0) {
-                return fail(EPIPE, "the server closed the socket");
-            }
-            return fail(ECONNRESET, fmt::format("the server closed the socket in the middle of "
-                                                "a message, after {} of {} bytes",
-                                                have, total));
+            return Filled::hang_up; // no message for descriptors: closed here
         }
-        got += static_cast<size_t>(n);
+        end_ += static_cast<size_t>(n);
+        if (!batch.fds.empty() || batch.truncated) {
+            pending_fds_.push_back(std::move(batch));
+        }
+        return Filled::bytes;
     }
-    return {};
+}
+
+Result<Message> Channel::take(const Header& header) {
+    Message m;
+    m.header = header;
+    const std::byte* at = buffer_.data() + begin_;
+    m.payload.assign(at + header_size, at + header.size);
+    begin_ += header.size;
+    offset_ += header.size;
+    bool truncated = false;
+    while (!pending_fds_.empty() && pending_fds_.front().end <= offset_) {
+        auto& batch = pending_fds_.front();
+        truncated = truncated || batch.truncated;
+        std::move(batch.fds.begin(), batch.fds.end(), std::back_inserter(m.fds));
+        pending_fds_.pop_front();
+    }
+    if (truncated) {
+        return fail(EPROTO, fmt::format("a message came with more than {} file descriptors",
+                                        max_fds_per_message));
+    }
+    if (m.fds.size() > max_fds_per_message) {
+        return fail(EPROTO, fmt::format("a message came with {} file descriptors, more than {}",
+                                        m.fds.size(), max_fds_per_message));
+    }
+    return m;
 }
 
 Result<Message> Channel::receive(std::chrono::milliseconds timeout, size_t max_size) {
@@ -174,30 +186,93 @@ Result<Message> Channel::receive(std::chrono::milliseconds timeout, const Slow& 
                                  size_t max_size) {
     const auto now = Clock::now();
     const auto deadline = now + timeout;
-    Message m;
-    std::array<std::byte, header_size> raw{};
-    if (auto ok = read_exact(raw, m.fds, deadline, 0, header_size, slow.note ? &slow : nullptr,
-                             now + slow.after);
-        !ok) {
-        return std::unexpected(ok.error());
+    const auto slow_at = now + slow.after;
+    const Slow* noting = slow.note ? &slow : nullptr;
+    for (;;) {
+        const size_t have = end_ - begin_;
+        size_t total = header_size;
+        if (have >= header_size) {
+            const Header h = decode_header(
+                std::span<const std::byte, header_size>(buffer_.data() + begin_, header_size));
+            if (auto ok = check_header(h, max_size); !ok) {
+                return fail(EPROTO, fmt::format("a message with id {} for {}: {}", h.id,
+                                                command_name(h.command), ok.error()));
+            }
+            total = h.size;
+            if (have >= total) {
+                return take(h);
+            }
+            if (buffer_.size() < total) {
+                buffer_.resize(total);
+            }
+        }
+        // Too many descriptors with this message: said at once, as when
+        // they came, not after the rest of the message.
+        const uint64_t mine = offset_ + (have >= header_size ? total : have);
+        for (const auto& batch : pending_fds_) {
+            if (batch.end > mine) {
+                break;
+            }
+            if (batch.truncated) {
+                return fail(EPROTO, fmt::format("a message came with more than {} file "
+                                                "descriptors",
+                                                max_fds_per_message));
+            }
+        }
+        auto filled = fill();
+        if (!filled) {
+            return std::unexpected(filled.error());
+        }
+        if (*filled == Filled::bytes) {
+            continue;
+        }
+        if (*filled == Filled::hang_up) {
+            // What came of the message is gone with the peer: the next
+            // call says EPIPE.
+            begin_ = end_ = 0;
+            pending_fds_.clear();
+            if (have == 0) {
+                return fail(EPIPE, "the server closed the socket");
+            }
+            return fail(ECONNRESET, fmt::format("the server closed the socket in the middle of "
+                                                "a message, after {} of {} bytes",
+                                                have, total));
+        }
+        // Nothing in the socket: wait for it. Until `slow` is noted (only
+        // while nothing of the message came), no further than its moment.
+        for (;;) {
+            const bool note_first = noting != nullptr && have == 0 && slow_at < deadline;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                (note_first ? slow_at : deadline) - Clock::now());
+            pollfd p{fd_.get(), POLLIN, 0};
+            // Past the deadline, still look once without waiting (and
+            // fill() has read whatever was here already): a message that
+            // is here is not late, however long its wait was.
+            ++syscalls_;
+            const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            if (r == 0 && note_first) {
+                noting->note();
+                noting = nullptr;
+                continue;
+            }
+            if (r == 0) {
+                return fail(ETIMEDOUT, have == 0 ? std::string("no message came")
+                                                 : fmt::format("the message stopped after {} "
+                                                               "of {} bytes",
+                                                               have, total));
+            }
+            break;
+        }
     }
-    m.header = decode_header(raw);
-    if (auto ok = check_header(m.header, max_size); !ok) {
-        return fail(EPROTO, fmt::format("a message with id {} for {}: {}", m.header.id,
-                                        command_name(m.header.command), ok.error()));
-    }
-    m.payload.resize(m.header.size - header_size);
-    if (auto ok = read_exact(m.payload, m.fds, deadline, header_size, m.header.size); !ok) {
-        return std::unexpected(ok.error());
-    }
-    if (m.fds.size() > max_fds_per_message) {
-        return fail(EPROTO, fmt::format("a message came with {} file descriptors, more than {}",
-                                        m.fds.size(), max_fds_per_message));
-    }
-    return m;
 }
 
 bool Channel::readable() const {
+    if (has_buffered()) {
+        return true;
+    }
     pollfd p{fd_.get(), POLLIN, 0};
     return ::poll(&p, 1, 0) > 0;
 }

@@ -5,7 +5,9 @@
 // model irqfd created, commands stashed by a DMA transfer) and the
 // model's irqfds. Model threads doing DMA through messages take the
 // socket under io_mutex while they wait for their reply; commands that
-// arrive meanwhile wait in the stash, in order, for the loop.
+// arrive meanwhile wait in the stash, in order, for the loop (and those the
+// channel read with the last reply in its buffer: the loop takes them
+// before it sleeps).
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/eventfd.h>
@@ -159,6 +161,9 @@ void VfioUserHost::Impl::send(std::span<const std::byte> msg, std::span<const in
 }
 
 Result<std::optional<Message>> VfioUserHost::Impl::next_message() {
+    // Messages the channel has read already, which a poll() of the
+    // socket does not see: the poll below only looks, without sleeping.
+    bool buffered = false;
     {
         const std::lock_guard lock(io_mutex);
         if (broken) {
@@ -169,6 +174,7 @@ Result<std::optional<Message>> VfioUserHost::Impl::next_message() {
             stash.pop_front();
             return m;
         }
+        buffered = channel->has_buffered();
     }
     const auto model_fds = irqs.model_fds();
     std::vector<pollfd> p;
@@ -177,7 +183,7 @@ Result<std::optional<Message>> VfioUserHost::Impl::next_message() {
     for (const auto& [fd, vector] : model_fds) {
         p.push_back({fd, POLLIN, 0});
     }
-    if (::poll(p.data(), p.size(), -1) < 0) {
+    if (::poll(p.data(), p.size(), buffered ? 0 : -1) < 0) {
         return std::optional<Message>{}; // EINTR: look again
     }
     uint64_t n = 0;
@@ -190,7 +196,7 @@ Result<std::optional<Message>> VfioUserHost::Impl::next_message() {
             irqs.model_fired(model_fds[i].second, n);
         }
     }
-    if (p[0].revents == 0) {
+    if (p[0].revents == 0 && !buffered) {
         return std::optional<Message>{};
     }
     const std::lock_guard lock(io_mutex);
@@ -248,7 +254,7 @@ Result<void> VfioUserHost::Impl::dma_transfer(bool write, uint64_t address,
                 return std::unexpected(*broken);
             }
             if ((m->header.flags & vfio_user::flag_error) != 0) {
-                if (!stash.empty()) {
+                if (!stash.empty() || channel->has_buffered()) {
                     wake();
                 }
                 return fail(m->header.error != 0 ? static_cast<int>(m->header.error) : EIO,
@@ -269,7 +275,9 @@ Result<void> VfioUserHost::Impl::dma_transfer(bool write, uint64_t address,
         }
         done += len;
     }
-    if (!stash.empty()) {
+    // Commands that came with the replies: the loop's poll does not see
+    // those the channel has buffered.
+    if (!stash.empty() || channel->has_buffered()) {
         wake();
     }
     return {};
