@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <thread>
 
 #include <fmt/format.h>
@@ -29,6 +30,43 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     return std::nullopt;
 }
 
+void add_event_loop_options(CLI::App& app, KernelHostOptions& options, EventLoopKind kind) {
+    // Each mode's cost is in its help.
+    const bool model = kind == EventLoopKind::model;
+    app.add_flag("--busy-poll", options.busy_poll,
+                 "Spin on the request ring all the time: the lowest latency, one CPU always "
+                 "busy, also when the driver is idle");
+    if (model) {
+        app.add_option("--poll-interval-us", options.poll_interval_us,
+                       "Sleep, but wake every N us to let the model poll host memory (e.g. the "
+                       "NVMe model's shadow doorbells): no trapped doorbells, a wake-up every N "
+                       "us")
+            ->check(CLI::Range(1u, 1000000u));
+    }
+    app.add_option("--idle-poll-us", options.idle_poll_us,
+                   model ? fmt::format("Adaptive polling, the default: after work, keep polling "
+                                       "until a spell passes with nothing to do, then sleep. "
+                                       "Unset, the spell starts at {} us and follows the "
+                                       "driver's rhythm up to {} us (requests every few hundred "
+                                       "us never wait for a wake-up); N fixes it at N us, 0 "
+                                       "sleeps at once. Busy polling's latency while the driver "
+                                       "is busy, no CPU while it is idle",
+                                       KernelHostOptions::default_idle_poll_us,
+                                       KernelHostOptions::default_idle_poll_ceiling_us)
+                         : std::string("After an access, keep polling for the next one for N "
+                                       "us before sleeping: accesses that follow each other "
+                                       "closely (a driver reading register after register) "
+                                       "skip a wake-up each, at the cost of a CPU that the "
+                                       "server may need"))
+        ->check(CLI::Range(0u, 10000000u));
+    app.add_flag("--low-cpu", options.low_cpu,
+                 model ? "Never spin: sleep between requests and be woken by each (the least "
+                         "CPU, a wake-up per access: trapped reads cost several times more)"
+                       : "Never spin: sleep between accesses and be woken by each, the default "
+                         "(every forwarded access waits for the server's own wake-up anyway; "
+                         "a spinning proxy takes CPU time from the server)");
+}
+
 void HostCli::add_options(CLI::App& app) {
     app.add_option("--ready-file", ready_file,
                    "Once the device exists, write its address to this file, atomically");
@@ -42,27 +80,7 @@ void HostCli::add_options(CLI::App& app) {
                    "Complete reads the model has not answered after this long as all-ones "
                    "(kernel default: 1 s)")
         ->check(CLI::Range(1u, 10'000'000u));
-    // The event loop: adaptive by default; each mode's cost is in its help.
-    app.add_flag("--busy-poll", options.busy_poll,
-                 "Spin on the request ring all the time: the lowest latency, one CPU always "
-                 "busy, also when the driver is idle");
-    app.add_option("--poll-interval-us", options.poll_interval_us,
-                   "Sleep, but wake every N us to let the model poll host memory (e.g. the NVMe "
-                   "model's shadow doorbells): no trapped doorbells, a wake-up every N us")
-        ->check(CLI::Range(1u, 1000000u));
-    app.add_option("--idle-poll-us", options.idle_poll_us,
-                   fmt::format("Adaptive polling, the default: after work, keep polling until a "
-                               "spell passes with nothing to do, then sleep. Unset, the spell "
-                               "starts at {} us and follows the driver's rhythm up to {} us "
-                               "(requests every few hundred us never wait for a wake-up); N "
-                               "fixes it at N us, 0 sleeps at once. Busy polling's latency "
-                               "while the driver is busy, no CPU while it is idle",
-                               KernelHostOptions::default_idle_poll_us,
-                               KernelHostOptions::default_idle_poll_ceiling_us))
-        ->check(CLI::Range(0u, 10000000u));
-    app.add_flag("--low-cpu", options.low_cpu,
-                 "Never spin: sleep between requests and be woken by each (the least CPU, a "
-                 "wake-up per access: trapped reads cost several times more)");
+    add_event_loop_options(app, options, EventLoopKind::model);
     app.add_option("--control", options.control_path, "PCIem control node")->capture_default_str();
     app.add_option("--cpu", cpu,
                    "Run the model on this CPU only. Reads from atomic context (interrupt "

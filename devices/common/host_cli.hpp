@@ -31,6 +31,18 @@ namespace pciem::devices {
 // when the program should stop, nothing when it should run.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
+// Whose event loop add_event_loop_options() sets up: a model program's
+// (adaptive polling by default, and --poll-interval-us for models that poll
+// host memory), or pciem-proxy's (never spinning by default: it forwards
+// each access to a server that must be woken anyway, and polls nothing).
+enum class EventLoopKind { model, proxy };
+
+// The event loop's options, into `options`: --busy-poll, --idle-poll-us,
+// --low-cpu and, for a model, --poll-interval-us, each with its cost in its
+// help (KernelHostOptions::validate() refuses contradictions). Part of
+// HostCli::add_options().
+void add_event_loop_options(CLI::App& app, KernelHostOptions& options, EventLoopKind kind);
+
 struct HostCli {
     std::string ready_file;
     std::string vfio_user_socket; // --vfio-user: serve there instead of /dev/pciem
