@@ -11,24 +11,59 @@ prefill() { # DEV
 		{ cat /tmp/prefill.log; err "prefill of $1 failed"; return 1; }
 }
 
-# measure RUN LABEL DEV: every workload; "BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US"
+# cpu_sample [cpus] NAME:PID...: one line of CPU time in clock ticks: each CPU's
+# busy time (all but idle and iowait), then each process's user + system
+# time (its threads', dead ones' included) and NAME.main its main thread's
+# alone, "-" for a process that is gone.
+cpu_sample() {
+	awk '/^cpu[0-9]/ { printf "%s=%d ", $1, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+	for np in "$@"; do
+		[ "${np#*:}" != "$np" ] || continue
+		t=$(awk '{ print $14 + $15 }' "/proc/${np#*:}/stat" 2>/dev/null) || t=-
+		m=$(awk '{ print $14 + $15 }' "/proc/${np#*:}/task/${np#*:}/stat" 2>/dev/null) || m=-
+		printf '%s=%s %s.main=%s ' "${np%%:*}" "${t:--}" "${np%%:*}" "${m:--}"
+	done
+	echo
+}
+
+# measure RUN LABEL DEV [cpus] [NAME:PID...]: every workload; "BENCH RUN
+# LABEL WORKLOAD IOPS KiB/s LAT_US". With 'cpus' or NAME:PIDs (and a
+# runtime of 4 s or more) also where the CPU time went while fio ran, over
+# a window inside its measured part (from 1 s after the ramp to 1 s before the end):
+# "BENCH-CPU RUN LABEL WORKLOAD WINDOW_S BEFORE... | AFTER..." in ticks
+# (cpu_sample; USER_HZ, 100 on every architecture Linux runs this on),
+# for the CPU time per I/O.
 measure() {
+	m_run=$1 m_label=$2 m_dev=$3
+	shift 3
 	for w in $WORKLOADS; do
 		case $w in
 		rand4k-qd1) args="--rw=randread --bs=4k --iodepth=1" ;;
 		rand4k-qd16) args="--rw=randread --bs=4k --iodepth=16" ;;
 		seq128k) args="--rw=read --bs=128k --iodepth=16" ;;
 		esac
-		# terse (v3): field 7 read KiB/s, 8 read IOPS, 40 read latency mean (us)
-		r=$(fio --allow_file_create=0 --name="$w" --filename="$3" --direct=1 --ioengine=libaio $args \
+		fio --allow_file_create=0 --name="$w" --filename="$m_dev" --direct=1 --ioengine=libaio $args \
 			--size="${size_mb}M" --time_based --runtime="$runtime" --ramp_time=1 \
-			--cpus_allowed=1 --minimal 2>/tmp/fio.err | tail -n 1 |
-			awk -F';' 'NF > 40 { printf "%d %d %d", $8, $7, $40 }')
+			--cpus_allowed=1 --minimal >/tmp/fio.out 2>/tmp/fio.err &
+		fio_pid=$!
+		cpu=
+		if [ $# -gt 0 ] && [ "$runtime" -ge 4 ]; then
+			window=$((runtime - 2))
+			sleep 2
+			before=$(cpu_sample "$@")
+			sleep "$window"
+			after=$(cpu_sample "$@")
+			cpu="BENCH-CPU $m_run $m_label $w $window $before | $after"
+		fi
+		wait "$fio_pid"
+		# terse (v3): field 7 read KiB/s, 8 read IOPS, 40 read latency mean (us)
+		r=$(tail -n 1 /tmp/fio.out | awk -F';' 'NF > 40 { printf "%d %d %d", $8, $7, $40 }')
 		if [ -n "$r" ]; then
-			echo "BENCH $1 $2 $w $r"
+			echo "BENCH $m_run $m_label $w $r"
+			[ -z "$cpu" ] || echo "$cpu"
 		else
 			cat /tmp/fio.err
-			err "fio $w on $2 ($3) failed"
+			err "fio $w on $m_label ($m_dev) failed"
 		fi
 	done
 }

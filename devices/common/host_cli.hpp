@@ -31,10 +31,9 @@ namespace pciem::devices {
 // when the program should stop, nothing when it should run.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
-// Whose event loop add_event_loop_options() sets up: a model program's
-// (adaptive polling by default, and --poll-interval-us for models that poll
-// host memory), or pciem-proxy's (never spinning by default: it forwards
-// each access to a server that must be woken anyway, and polls nothing).
+// Whose event loop add_event_loop_options() sets up: a model program's,
+// with --poll-interval-us for models that poll host memory, or
+// pciem-proxy's, which polls nothing (and whose --low-cpu costs differ).
 enum class EventLoopKind { model, proxy };
 
 // The event loop's options, into `options`: --busy-poll, --idle-poll-us,

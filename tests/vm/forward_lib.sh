@@ -5,16 +5,20 @@
 
 QEMU=/pciem/qemu-vfio-user/qemu-system-x86_64
 SOCK=${SOCK:-/tmp/fwd.sock}
-FWD_CPU=${FWD_CPU:-}	# a CPU for server and proxy (benchmarks pin them)
+FWD_CPU=${FWD_CPU:-}	# CPUs for server and proxy (benchmarks pin them)
+PROXY_CPU=${PROXY_CPU:-}	# CPUs for the proxy alone, if not $FWD_CPU
 
-# on_fwd_cpu CMD... &: CMD, on $FWD_CPU if set. Background only: it
-# execs, so that $! is CMD itself (signals reach it).
-on_fwd_cpu() {
-	if [ -n "$FWD_CPU" ]; then
-		exec taskset -c "$FWD_CPU" "$@"
+# on_cpus LIST CMD... &: CMD, on the CPUs of LIST if it is not empty.
+# Background only: it execs, so that $! is CMD itself (signals reach it).
+on_cpus() {
+	if [ -n "$1" ]; then
+		exec taskset -c "$@"
 	fi
+	shift
 	exec "$@"
 }
+on_fwd_cpu() { on_cpus "$FWD_CPU" "$@"; }
+on_proxy_cpu() { on_cpus "${PROXY_CPU:-$FWD_CPU}" "$@"; }
 
 # forward_tools TOOL...: the server, pciem-proxy and each TOOL are there.
 forward_tools() {
@@ -41,7 +45,7 @@ start_server() {
 
 # start_proxy [ARGS...]: pciem-proxy on $SOCK until its function is on the bus.
 start_proxy() {
-	start_owner "pciem-proxy" on_fwd_cpu pciem-proxy --socket "$SOCK" --connect-timeout-s 60 \
+	start_owner "pciem-proxy" on_proxy_cpu pciem-proxy --socket "$SOCK" --connect-timeout-s 60 \
 		--ready-file @READY@ "$@" || { cat "$SERVER_LOG"; return 1; }
 }
 

@@ -297,13 +297,7 @@ int main(int argc, char** argv) {
     if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
         return *done;
     }
-    // Never spinning unless asked to: each access waits for a wake-up of
-    // the server anyway, and a proxy polling on a CPU the server shares
-    // took that CPU from it (bench/forward_nvme.sh: forwarded nvme at QD 16
-    // reached 6,500 IOPS this way, 4,000 with adaptive polling).
-    if (!o.host.busy_poll && !o.host.idle_poll_us) {
-        o.host.low_cpu = true;
-    }
+
     if (auto ok = o.host.validate(); !ok) {
         fmt::print(stderr, "pciem-proxy: {}\n", ok.error().message);
         return exit_usage;
