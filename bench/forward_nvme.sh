@@ -63,10 +63,10 @@ Options:
   --reads N           register reads and writes per measurement (default 5000)
   --reps N            round-trip repetitions, fastest kept (default 3)
   --timeout SEC       guest timeout (default 2400)
-  --fwd-cpus LIST      guest CPUs for the servers and proxies (default 0; fio
+  --fwd-cpus LIST     guest CPUs for the servers and proxies (default 0; fio
                       runs on CPU 1, so 0-1 lets them share fio's CPU too)
   --proxy-args ARGS   more options for every pciem-proxy, e.g. "--low-cpu"
-  --proxy-cpus LIST    guest CPUs for the proxies alone (default: --fwd-cpus)
+  --proxy-cpus LIST   guest CPUs for the proxies alone (default: --fwd-cpus)
   --raw FILE          also keep the guest's raw output (BENCH lines) in FILE
 USAGE
 }
@@ -270,7 +270,7 @@ function row(label, w, num, den, denname,   r, n, a, q, lt, x, y) {
 }
 # per_io RUN LABEL W NAME: µs of CPU time of NAME per I/O in that run, -1
 # if not measured
-function per_io(r, who, w, name,   k, n) {
+function per_io(r, who, w, name,   k) {
 	k = r " " who " " w
 	if (!((k " " name) in cpus) || !(k in iops) || iops[k] <= 0) return -1
 	return cpus[k " " name] * 1e6 / (iops[k] * win[k])

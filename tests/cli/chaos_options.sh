@@ -7,17 +7,9 @@
 chaos=$1
 failed=0
 
-# refused OPTION VALUE: status 2, and the message names the option.
-refused() {
-	out=$("$chaos" --model testdev "$1" "$2" 2>&1 </dev/null)
-	rc=$?
-	if [ "$rc" -ne 2 ] || ! echo "$out" | grep -q -- "$1"; then
-		echo "FAIL $1 $2: status $rc, want 2 and the option named: $out"
-		failed=1
-	else
-		echo "ok   $1 $2: 2"
-	fi
-}
+. "$(dirname "$0")/usage_error.sh"
+# refused OPTION VALUE: a usage error naming the option.
+refused() { usage_error "$1" "$chaos" --model testdev "$1" "$2"; }
 
 for bad in 1.5 -0.1 often; do
 	refused --random-dma-writes "$bad"

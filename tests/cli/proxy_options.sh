@@ -8,18 +8,12 @@
 proxy=$1
 failed=0
 
-# refused WORDS ARG...: status 2 and a message matching WORDS (grep -E).
+. "$(dirname "$0")/usage_error.sh"
+# refused WORDS ARG...: a usage error matching WORDS, before any connect.
 refused() {
 	words=$1
 	shift
-	out=$("$proxy" --socket /nonexistent/pciem-test.sock "$@" 2>&1 </dev/null)
-	rc=$?
-	if [ "$rc" -ne 2 ] || ! echo "$out" | grep -qE -- "$words"; then
-		echo "FAIL $*: status $rc, want 2 and '$words': $out"
-		failed=1
-	else
-		echo "ok   $*: 2"
-	fi
+	usage_error "$words" "$proxy" --socket /nonexistent/pciem-test.sock "$@"
 }
 
 refused '--idle-poll-us' --idle-poll-us often

@@ -297,7 +297,6 @@ int main(int argc, char** argv) {
     if (auto done = pciem::devices::parse_command_line(app, argc, argv)) {
         return *done;
     }
-
     if (auto ok = o.host.validate(); !ok) {
         fmt::print(stderr, "pciem-proxy: {}\n", ok.error().message);
         return exit_usage;
