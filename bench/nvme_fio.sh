@@ -27,11 +27,13 @@ against
     the guest's block layer alone, no driver, no interrupt, no data moved.
     Not a competitor but the ceiling: no NVMe device, emulated or not, can
     beat it in this guest (--no-ceiling leaves it out);
-  - pciem-nvme --memory --cpu 0, in the variants given:
+  - pciem-nvme --memory, in the variants given:
       default    no options: what a user gets (adaptive polling, queues in a
                  32 MiB zero-copy window, data checked and copied once, no
-                 call chains recorded for streaming mappings); after its
-                 figures, a verifying fio (randwrite 4 KiB QD16, crc32c)
+                 call chains recorded for streaming mappings; the scheduler
+                 places it); after its figures, a verifying fio (randwrite
+                 4 KiB QD16, crc32c)
+      pinned     --cpu 0: the default kept off fio's CPU
       low-cpu    --low-cpu: never spins, woken by every doorbell
       checked    --dma-window-mb 0: no window, every DMA access a system call
       traced     the default with pciem.ko dma_trace_depth=6 (call chains of
@@ -84,6 +86,7 @@ esac
 # parameters (NAME=VALUE, set in /sys/module/pciem/parameters for its run).
 declare -A variant_args=(
 	[default]=""
+	[pinned]="--cpu 0"
 	[low-cpu]="--low-cpu"
 	[checked]="--dma-window-mb 0"
 	[traced]=""
@@ -166,7 +169,7 @@ while [ $run -le "$runs" ]; do
 		nth=$((nth + 1))
 		serial=PCIEM-BENCH-$nth	# start_owner uses k and n itself
 		old_params=$(set_params $params)
-		if start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size "${size_mb}M" \
+		if start_owner "pciem-nvme $extra" pciem-nvme --memory --size "${size_mb}M" \
 			--serial "$serial" --ready-file @READY@ $extra; then
 			if dev=$(disk_of "$serial"); then
 				prefill "$dev" && measure $run "pciem-$v" "$dev"
@@ -204,8 +207,20 @@ for v in $variants; do
 done
 awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" \
 	-v clock="$clock" -v legend="$legend" -v runs="$runs" "$(cat "$bench_root/bench/stats.awk")"'
-# BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US
-$1 == "BENCH" { k = $2 " " $3 " " $4; iops[k] = $5; kib[k] = $6; lat[k] = $7 }
+# BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US P10_US P50_US P90_US
+# BENCH ... P10_US P50_US P90_US P99_US P999_US: the percentiles as one string
+$1 == "BENCH" { k = $2 " " $3 " " $4; iops[k] = $5; kib[k] = $6; lat[k] = $7; pc[k] = $8 " " $9 " " $10 " " $11 " " $12 }
+# percentiles KEYS N: "p10/p50/p90/p99/p99.9 A/B/C/D/E us", each the median
+# over the runs of the measurements KEYS[1..N]
+function percentiles(keys, n,   i, j, f, col, out) {
+	out = ""
+	for (j = 1; j <= 5; j++) {
+		delete col
+		for (i = 1; i <= n; i++) { split(pc[keys[i]], f, " "); col[i] = f[j] }
+		out = out (j > 1 ? "/" : "") sprintf("%d", median(col, n))
+	}
+	return "p10/p50/p90/p99/p99.9 " out " us"
+}
 $1 == "BENCH-VERIFY" { verified[$3] = verified[$3] " " $4; if ($4 != "PASS") bad_verify = 1 }
 function val(k, w) { return w == "seq128k" ? kib[k] / 1024 : iops[k] }
 END {
@@ -246,7 +261,13 @@ END {
 			continue
 		}
 		delete a; for (r = 1; r <= runs; r++) a[r] = refv[r]
-		printf "  %-24s %9.1f   (the reference)\n", "QEMU -device nvme", median(a, runs)
+		pct = ""
+		if (w == "rand4k-qd1") {
+			delete ks
+			for (r = 1; r <= runs; r++) ks[r] = r " qemu-first " w
+			pct = "; its first measurement " percentiles(ks, runs)
+		}
+		printf "  %-24s %9.1f   (the reference%s)\n", "QEMU -device nvme", median(a, runs), pct
 		if (nc[w] == runs) {
 			delete a; for (r = 1; r <= runs; r++) a[r] = ceil[r]
 			printf "  %-24s %9.1f   vs QEMU %s   (the ceiling: fio and the block layer alone)\n",
@@ -256,12 +277,13 @@ END {
 			v = vs[j]
 			label = "pciem-nvme " v
 			got = 0
-			delete a; delete q; delete o; delete lt
+			delete a; delete q; delete o; delete lt; delete ks
 			for (r = 1; r <= runs; r++) {
 				k = r " pciem-" v " " w
 				if (!(k in iops) || refv[r] <= 0) continue
 				got++
 				a[got] = val(k, w); q[got] = val(k, w) / refv[r]; lt[got] = lat[k]
+				ks[got] = k
 				if (r in ceil && ceil[r] > 0) o[got] = val(k, w) / ceil[r]
 			}
 			if (got < runs) {
@@ -272,7 +294,13 @@ END {
 			line = sprintf("  %-24s %9.1f   vs QEMU %s", label, median(a, got), spread(q, got))
 			if (length(o) == got)
 				line = line sprintf("   of ceiling %s", spread(o, got))
-			printf "%s   (latency %d us)\n", line, median(lt, got)
+			# At QD 1 the percentiles show the two kinds of I/O (completed
+			# before fio went to sleep, or after: its CPU woken again) and
+			# the tail, which weighs on the mean and so on the IOPS.
+			if (w == "rand4k-qd1")
+				printf "%s   (latency %d us; %s)\n", line, median(lt, got), percentiles(ks, got)
+			else
+				printf "%s   (latency %d us)\n", line, median(lt, got)
 		}
 	}
 	for (j = 1; j <= nv; j++)
