@@ -7,6 +7,7 @@
 //
 // The same class runs in-process in examples/tests/counter_example_test.cpp.
 #include <cstdio>
+#include <cstring>
 
 #include <pciem/kernel_host.hpp>
 #include <pciem/serve.hpp>
@@ -14,6 +15,19 @@
 #include "counter_device.hpp"
 
 int main(int argc, char** argv) {
+    // No option parsing, to keep the example short; but an option is
+    // never taken for the ready file: usage status 2, as every program.
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+        const bool help = argc == 2 && std::strcmp(argv[1], "--help") == 0;
+        if (!help) {
+            std::fprintf(stderr, "counter: unknown argument '%s'\n", argv[argc - 1]);
+        }
+        std::fprintf(help ? stdout : stderr,
+                     "usage: pciem-example-counter [READY-FILE]\n"
+                     "Runs the example counter device until SIGINT or SIGTERM; once drivers\n"
+                     "can bind, writes its PCI address to READY-FILE.\n");
+        return help ? 0 : 2;
+    }
     const sigset_t stop = pciem::block_stop_signals();
     example::CounterDevice model;
     auto host = pciem::KernelHost::create(model);
