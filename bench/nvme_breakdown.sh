@@ -101,6 +101,12 @@ breakdown() {
 	awk -v mm="$1" -v v="$2" -v plain="$3" -v traced="$4" '
 	function ts(   i) { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) return substr($i, 1, length($i) - 1) * 1e6; return -1 }
 	function ev(   i) { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) return $(i + 1); return "" }
+	# above(H, N, SHARE): the smallest whole-us value with at most SHARE
+	# of the N I/Os counted in histogram H (1 us steps) at or above it
+	function above(h, n, share,   v, seen) {
+		for (v = 0; n - seen > n * share && v <= 100000; v++) seen += h[v] + 0
+		return v
+	}
 	function reset() { open = 1; t0 = t; first = last = raise = deliver = -1; nm = nd = na = ni = tm = 0 }
 	/^#/ { next }
 	{
@@ -134,11 +140,9 @@ breakdown() {
 	}
 	END {
 		if (wn == 0) { print "BENCH-ERROR " v ": no complete I/O in the trace"; exit }
-		# the median window, and the mean of the slowest tenth (cut: the
-		# smallest whole-us window with at most a tenth of the I/Os above it)
-		for (half = 0; seen * 2 < wn && half <= 100000; half++) seen += wh[half] + 0
-		seen = 0
-		for (cut = 0; wn - seen > wn / 10 && cut <= 100000; cut++) seen += wh[cut] + 0
+		# the median window, and the mean of the slowest tenth
+		half = above(wh, wn, 0.5)
+		cut = above(wh, wn, 0.1)
 		m = 0; w_tail = 0
 		for (i = 1; i <= wn; i++) if (int(wt[i]) >= cut) { m++; w_tail += wt[i] }
 		printf "BENCH-WINDOW %s %d %.1f %d %.1f %s %s\n", v, wn, w_sum / wn, half - 1, m ? w_tail / m : 0, plain, traced
@@ -148,10 +152,8 @@ breakdown() {
 			s_sub / n, s_data / n, s_cpl / n, s_dlv / n, s_fin / n, s_tot / n,
 			c_m / n, c_a / n, c_d / n, c_i / n, plain, traced, s_trap / n
 		# The slowest tenth of the I/Os (at QD 1 the mean is far above the
-		# median): where their time goes, phase by phase. cut = the
-		# smallest whole-us total with at most a tenth of the I/Os above it.
-		seen = 0
-		for (cut = 0; n - seen > n / 10 && cut <= 100000; cut++) seen += hist[cut] + 0
+		# median): where their time goes, phase by phase.
+		cut = above(hist, n, 0.1)
 		m = 0
 		for (i = 1; i <= n; i++) {
 			if (int(p_tot[i]) < cut) continue

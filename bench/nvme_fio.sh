@@ -207,8 +207,8 @@ for v in $variants; do
 done
 awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" \
 	-v clock="$clock" -v legend="$legend" -v runs="$runs" "$(cat "$bench_root/bench/stats.awk")"'
-# BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US P10_US P50_US P90_US
-# BENCH ... P10_US P50_US P90_US P99_US P999_US: the percentiles as one string
+# BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US P10_US P50_US P90_US P99_US P999_US
+# (the percentiles kept as one string)
 $1 == "BENCH" { k = $2 " " $3 " " $4; iops[k] = $5; kib[k] = $6; lat[k] = $7; pc[k] = $8 " " $9 " " $10 " " $11 " " $12 }
 # percentiles KEYS N: "p10/p50/p90/p99/p99.9 A/B/C/D/E us", each the median
 # over the runs of the measurements KEYS[1..N]
