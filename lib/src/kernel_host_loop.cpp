@@ -81,8 +81,9 @@ Result<void> KernelHost::Impl::wait_started() {
 
 bool KernelHost::Impl::should_leave(std::optional<Error>* error) {
     const bool settled = start_settled_.load(std::memory_order_acquire);
+    // No lock, on every turn of the loop: the state and error were
+    // written before the release store of start_settled_ and never after.
     if (settled) {
-        const std::lock_guard lock(start_mutex_);
         if (start_state_ == StartState::failed) {
             *error = start_error_;
             return true;
