@@ -324,11 +324,19 @@ static int xfer_one(struct pciem_function *fn, struct pciem_dma_xfer *x,
 		x->fault_addr = x->addr;
 		goto out;
 	}
-	x->fault = precheck(fn, x, &c);
-	if (x->fault || !x->len)
-		goto out;
-	if (!access_ok(ubuf, x->len))
-		return -EFAULT;
+	/*
+	 * A transfer of one chunk is checked as it moves (a lock and a
+	 * lookup fewer per I/O); a longer one is checked whole first, so
+	 * that a refusal moves nothing. A refusal is reported before a bad
+	 * buffer either way.
+	 */
+	if (x->len > DMA_CHUNK || !x->len || !access_ok(ubuf, x->len)) {
+		x->fault = precheck(fn, x, &c);
+		if (x->fault || !x->len)
+			goto out;
+		if (!access_ok(ubuf, x->len))
+			return -EFAULT;
+	}
 	/* Straight, chunk by chunk, while the model's pages are resident. */
 	while (done < x->len) {
 		n = min_t(u64, x->len - done, DMA_CHUNK);
