@@ -183,6 +183,7 @@ struct pciem_rambar {
 
 #define PCIEM_DMA_TRACE		8	/* stack frames kept per map/unmap */
 #define PCIEM_DMA_HISTORY	256	/* unmapped mappings remembered */
+#define PCIEM_DMA_SPARES	32	/* records kept for the next maps */
 
 /* The call chain of one DMA API call (pciem_dma_chain.c), 0-terminated. */
 struct pciem_dma_trace {
@@ -272,7 +273,7 @@ struct pciem_dma_confine {
 
 /**
  * struct pciem_dma - DMA mapping table of a function (IOMMU-like)
- * @lock:	guards the table (@live, @cursor, @history, @dead) and the
+ * @lock:	guards the table (@live, @cursor, @history, @spares, @dead) and the
  *		window's pool; taken with interrupts off since drivers map and
  *		unmap from interrupt handlers. A leaf. The counters are
  *		atomic, @bus_master and @bounce lock-free (READ_ONCE, xchg),
@@ -282,6 +283,8 @@ struct pciem_dma_confine {
  *		(pciem_dma_iova.c)
  * @history:	the last PCIEM_DMA_HISTORY unmapped mappings, a ring
  * @hist_next:	next slot of @history to use
+ * @spares:	records the history let go of, kept for the next maps (a
+ *		map then allocates nothing), @nr_spares of them
  * @bus_master:	mirror of Bus Master Enable, set under the host lock
  * @dead:	the function is being removed: nothing maps any more
  * @maps:	mappings made, @faults: device accesses refused
@@ -303,6 +306,8 @@ struct pciem_dma {
 	u64 cursor[2];
 	struct pciem_dma_map *history[PCIEM_DMA_HISTORY];
 	unsigned int hist_next;
+	struct pciem_dma_map *spares[PCIEM_DMA_SPARES];
+	unsigned int nr_spares;
 	bool bus_master;
 	bool dead;
 	atomic64_t maps, faults, redzone_hits;
@@ -652,6 +657,7 @@ struct pciem_dma_map *pciem_dma_find_span(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_retired(struct pciem_dma *dma, u64 addr);
 struct pciem_dma_map *pciem_dma_find_near(struct pciem_dma *dma, u64 addr);
 void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *m);
+struct pciem_dma_map *pciem_dma_spare(struct pciem_dma *dma);
 struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
 				       struct pciem_dma_map *m,
 				       const struct pciem_dma_trace *t);

@@ -64,16 +64,21 @@ static dma_addr_t pciem_dma_map_kaddr(struct pciem_function *fn,
 	unsigned long flags;
 	dma_addr_t iova = DMA_MAPPING_ERROR;
 
-	m = kzalloc(sizeof(*m), GFP_ATOMIC);
-	if (!m)
-		return DMA_MAPPING_ERROR;
+	spin_lock_irqsave(&fn->dma.lock, flags);
+	m = pciem_dma_spare(&fn->dma);
+	if (!m) {
+		spin_unlock_irqrestore(&fn->dma.lock, flags);
+		m = kzalloc(sizeof(*m), GFP_ATOMIC);
+		if (!m)
+			return DMA_MAPPING_ERROR;
+		spin_lock_irqsave(&fn->dma.lock, flags);
+	}
 	m->len = len;
 	m->kaddr = kaddr;
 	m->dir = dir;
 	m->kind = kind;
 	m->order = order;
 	memcpy(m->map_trace, t->entries, sizeof(m->map_trace));
-	spin_lock_irqsave(&fn->dma.lock, flags);
 	if (fn->dma.dead)
 		;	/* the function is going: nothing maps any more */
 	else if (use_window(&fn->dma, kaddr) ?

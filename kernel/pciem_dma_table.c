@@ -139,8 +139,8 @@ void pciem_dma_insert(struct pciem_dma *dma, struct pciem_dma_map *new)
  * @m:		live mapping with no device copy left in it
  * @t:		the call chain of the unmap
  *
- * Return: the mapping the ring let go of, or NULL; the caller frees it,
- * outside the lock.
+ * Return: the mapping the ring let go of when no spare is wanted (see
+ * pciem_dma_spare()), or NULL; the caller frees it, outside the lock.
  */
 struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
 				       struct pciem_dma_map *m,
@@ -157,7 +157,33 @@ struct pciem_dma_map *pciem_dma_retire(struct pciem_dma *dma,
 	memcpy(m->unmap_trace, t->entries, sizeof(m->unmap_trace));
 	dma->history[dma->hist_next] = m;
 	dma->hist_next = (dma->hist_next + 1) % PCIEM_DMA_HISTORY;
+	if (old && dma->nr_spares < PCIEM_DMA_SPARES) {
+		dma->spares[dma->nr_spares++] = old;
+		old = NULL;
+	}
 	return old;
+}
+
+/**
+ * pciem_dma_spare() - a record for a new mapping, without allocating
+ * @dma:	table; caller holds @dma->lock
+ *
+ * Every map used to allocate its record and every unmap to free the one
+ * the history let go of: at queue depth 1 that is an allocation and a
+ * free per I/O on the submitting CPU. The history's castoffs are kept
+ * instead (pciem_dma_retire()) and handed out here.
+ *
+ * Return: a zeroed record, or NULL when none is kept.
+ */
+struct pciem_dma_map *pciem_dma_spare(struct pciem_dma *dma)
+{
+	struct pciem_dma_map *m;
+
+	if (!dma->nr_spares)
+		return NULL;
+	m = dma->spares[--dma->nr_spares];
+	memset(m, 0, sizeof(*m));
+	return m;
 }
 
 /**
@@ -202,4 +228,6 @@ void pciem_dma_free(struct pciem_function *fn)
 		kfree(dma->history[i]);
 		dma->history[i] = NULL;
 	}
+	while (dma->nr_spares)
+		kfree(dma->spares[--dma->nr_spares]);
 }
