@@ -247,7 +247,7 @@ int pciem_function_claim(struct pciem_function *fn, bool fixed, u8 devfn,
 			 pciem_host_domain(host), host->bus->number,
 			 PCI_SLOT(devfn), PCI_FUNC(devfn));
 		raw_spin_lock_irq(&host->lock);
-		host->fn[devfn] = fn;
+		WRITE_ONCE(host->fn[devfn], fn);
 		raw_spin_unlock_irq(&host->lock);
 	}
 	mutex_unlock(&host->mutex);
@@ -261,7 +261,7 @@ static void release_devfn(struct pciem_function *fn)
 
 	mutex_lock(&host->mutex);
 	raw_spin_lock_irq(&host->lock);
-	host->fn[fn->devfn] = NULL;
+	WRITE_ONCE(host->fn[fn->devfn], NULL);
 	set_state(fn, PCIEM_FN_GONE);
 	raw_spin_unlock_irq(&host->lock);
 	mutex_unlock(&host->mutex);
@@ -300,15 +300,19 @@ struct pciem_function *pciem_function_of_pdev(struct pci_dev *pdev)
 {
 	struct pciem_host *host = pciem_arch_bus_host(pdev->bus);
 	struct pciem_function *fn;
-	unsigned long flags;
 
-	raw_spin_lock_irqsave(&host->lock, flags);
-	fn = host->fn[pdev->devfn];
-	if (fn && fn->pdev == pdev)
-		pciem_function_get(fn);
-	else
+	/*
+	 * Without the host's lock: every DMA API call of a driver comes
+	 * here, twice per I/O, and the lock's interrupt re-enable is dear
+	 * under TCG. A function is freed an RCU grace period after its last
+	 * reference goes (pciem_function_free()), so the one read here
+	 * stays readable; one whose references are gone is not taken.
+	 */
+	rcu_read_lock();
+	fn = READ_ONCE(host->fn[pdev->devfn]);
+	if (!fn || READ_ONCE(fn->pdev) != pdev || !kref_get_unless_zero(&fn->ref))
 		fn = NULL;
-	raw_spin_unlock_irqrestore(&host->lock, flags);
+	rcu_read_unlock();
 	return fn;
 }
 
