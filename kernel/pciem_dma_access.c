@@ -426,6 +426,24 @@ static int xfer_injected(struct pciem_function *fn, struct pciem_dma_xfer *x,
 	return 0;
 }
 
+/*
+ * PCIEM_DMA_RAISE: the interrupt after the batch's writes, as
+ * PCIEM_IOC_RAISE would send it (injected faults, recording and all).
+ * Its errno goes into result and the batch goes on: the writes before it
+ * are done whatever it says. The vector is taken as PCIEM_IOC_RAISE's
+ * __u32, so a larger operand is no vector (-EINVAL), not a smaller one.
+ */
+static int raise_in_batch(struct pciem_function *fn, struct pciem_dma_xfer *x)
+{
+	int ret = x->operand > U32_MAX ? -EINVAL :
+		  pciem_irq_raise(fn, (u32)x->operand);
+
+	x->result = (u64)(s64)ret;
+	x->fault = PCIEM_DMA_OK;
+	x->fault_addr = 0;
+	return 0;
+}
+
 /**
  * pciem_dma_ioctl() - PCIEM_IOC_DMA
  * @fn:		function
@@ -451,11 +469,16 @@ long pciem_dma_ioctl(struct pciem_function *fn, void __user *uarg)
 			ret = -EFAULT;
 			break;
 		}
-		if (!x.op || x.op > PCIEM_DMA_CAS || x.reserved) {
+		if (!x.op || x.op > PCIEM_DMA_RAISE || x.reserved ||
+		    (x.op == PCIEM_DMA_RAISE &&
+		     (x.len || x.addr || x.buf || x.compare))) {
 			ret = -EINVAL;
 			break;
 		}
-		ret = xfer_injected(fn, &x, &big);
+		if (x.op == PCIEM_DMA_RAISE)
+			ret = raise_in_batch(fn, &x);
+		else
+			ret = xfer_injected(fn, &x, &big);
 		if (ret)
 			break;
 		if (copy_to_user(&ux[req.done], &x, sizeof(x))) {

@@ -48,7 +48,10 @@ static long pciem_get_info(struct pciem_host *host, void __user *uarg)
 	struct pciem_info info;
 	int usize;
 
-	usize = pciem_copy_struct_in(&info, sizeof(info), sizeof(info), uarg);
+	/* features came later: a caller built before it gets the rest. */
+	usize = pciem_copy_struct_in(&info, sizeof(info),
+				     offsetofend(struct pciem_info,
+						 window32_size), uarg);
 	if (usize < 0)
 		return usize;
 	if (info.flags)
@@ -62,6 +65,7 @@ static long pciem_get_info(struct pciem_host *host, void __user *uarg)
 	info.window32_start = host->win32.parent ? host->win32.start : 0;
 	info.window32_size = host->win32.parent ?
 			     resource_size(&host->win32) : 0;
+	info.features = PCIEM_INFO_F_DMA_RAISE;
 	return pciem_copy_struct_out(uarg, usize, &info, sizeof(info));
 }
 

@@ -74,6 +74,8 @@ TEST_F(Abi, InfoDescribesTheRootBus)
     if (info.window32_size) {
         EXPECT_LE(info.window32_start + info.window32_size, 0x100000000ull);
     }
+    EXPECT_EQ(info.features & PCIEM_INFO_F_DMA_RAISE, PCIEM_INFO_F_DMA_RAISE);
+    EXPECT_EQ(info.features & ~PCIEM_INFO_F_DMA_RAISE, 0u) << "a feature this test does not know";
     // The root bus exists even with no functions on it.
     char bus[32];
     snprintf(bus, sizeof(bus), "/sys/class/pci_bus/%04x:00", info.domain);
@@ -142,6 +144,27 @@ TEST_F(Abi, LargerStructWithZeroTailIsAccepted)
     errno = 0;
     EXPECT_EQ(ioctl(ctl, PCIEM_IOC_CREATE, &big), -1);
     EXPECT_EQ(errno, E2BIG);
+}
+
+TEST_F(Abi, InfoOfTheFirstLayoutLeavesFeaturesOut)
+{
+    // A caller built before `features` was appended: answered in the bytes
+    // it knows, nothing written past them; one byte less is refused.
+    constexpr size_t first = offsetof(pciem_info, features);
+    struct {
+        pciem_info info;
+        uint8_t after[8];
+    } buf;
+    memset(&buf, 0xa5, sizeof(buf));
+    buf.info.size = first;
+    buf.info.flags = 0;
+    ASSERT_EQ(ioctl(ctl, PCIEM_IOC_GET_INFO, &buf), 0) << strerror(errno);
+    EXPECT_EQ(buf.info.abi_version, PCIEM_ABI_VERSION);
+    EXPECT_EQ(buf.info.features, 0xa5a5a5a5a5a5a5a5ull) << "written past the caller's size";
+    buf.info.size = first - 1;
+    errno = 0;
+    EXPECT_EQ(ioctl(ctl, PCIEM_IOC_GET_INFO, &buf), -1);
+    EXPECT_EQ(errno, EINVAL);
 }
 
 TEST_F(Abi, TruncatedAndAbsurdSizesAreRefused)
@@ -807,7 +830,7 @@ TEST_F(Abi, DmaTransferFieldsAreValidated)
     int fd = create_fn(ctl);
     ASSERT_GE(fd, 0);
     uint64_t word = 0;
-    for (uint32_t op : {0u, 6u, 0x100u, 0xffffffffu}) {
+    for (uint32_t op : {0u, 7u, 0x100u, 0xffffffffu}) {
         pciem_dma_xfer x = xfer(op, 0x1000, 8, &word);
         expect_dma_refused(fd, dma_req(&x, 1), EINVAL);
     }
@@ -825,6 +848,72 @@ TEST_F(Abi, DmaTransferFieldsAreValidated)
         // mastering is off), its buffer untouched.
         expect_dma_fault(fd, xfer(op, 0x1000, PCIEM_DMA_MAX_LEN, &word), PCIEM_DMA_F_BUS_MASTER);
     }
+    expect_healthy_then_close(fd);
+}
+
+// PCIEM_DMA_RAISE with nothing but its vector.
+pciem_dma_xfer raise_xfer(uint64_t vector)
+{
+    pciem_dma_xfer x = xfer(PCIEM_DMA_RAISE, 0, 0);
+    x.operand = vector;
+    return x;
+}
+
+TEST_F(Abi, DmaRaiseTakesOnlyItsVector)
+{
+    int fd = create_fn(ctl);
+    ASSERT_GE(fd, 0);
+    uint64_t word = 0;
+    pciem_dma_xfer x = raise_xfer(0);
+    x.len = 8;
+    expect_dma_refused(fd, dma_req(&x, 1), EINVAL);
+    x = raise_xfer(0);
+    x.addr = 0x1000;
+    expect_dma_refused(fd, dma_req(&x, 1), EINVAL);
+    x = raise_xfer(0);
+    x.buf = reinterpret_cast<uintptr_t>(&word);
+    expect_dma_refused(fd, dma_req(&x, 1), EINVAL);
+    x = raise_xfer(0);
+    x.compare = 1;
+    expect_dma_refused(fd, dma_req(&x, 1), EINVAL);
+    x = raise_xfer(0);
+    x.reserved = 1;
+    expect_dma_refused(fd, dma_req(&x, 1), EINVAL);
+    expect_healthy_then_close(fd);
+}
+
+TEST_F(Abi, DmaRaiseReportsAsRaiseDoesAndTheBatchGoesOn)
+{
+    int fd = create_fn(ctl);
+    ASSERT_GE(fd, 0);
+    uint64_t word = 0;
+    // A function no model serves cannot signal: PCIEM_IOC_RAISE refuses
+    // (ENODEV), and so does the op, in its result, without stopping the
+    // batch (the transfer after it is performed).
+    pciem_irq_req irq{};
+    irq.size = sizeof(irq);
+    const int raise_err = ioctl_err(fd, PCIEM_IOC_RAISE, &irq);
+    EXPECT_EQ(raise_err, ENODEV);
+    std::vector<pciem_dma_xfer> xs = {raise_xfer(0), raise_xfer(1ull << 32),
+                                      xfer(PCIEM_DMA_READ, 0x1000, 8, &word)};
+    pciem_dma_req req = dma_req(xs.data(), 3);
+    ASSERT_EQ(ioctl_err(fd, PCIEM_IOC_DMA, &req), 0) << strerror(errno);
+    EXPECT_EQ(req.done, 2u);
+    EXPECT_EQ(static_cast<int64_t>(xs[0].result), -raise_err);
+    EXPECT_EQ(xs[0].fault, 0u);
+    EXPECT_EQ(xs[0].fault_addr, 0u);
+    // A vector past PCIEM_IOC_RAISE's 32 bits is none, not a smaller one.
+    EXPECT_EQ(static_cast<int64_t>(xs[1].result), -EINVAL);
+    EXPECT_EQ(xs[2].fault, static_cast<uint32_t>(PCIEM_DMA_F_BUS_MASTER));
+
+    // A refused transfer before it stops the batch: no raise, its result
+    // and fault untouched.
+    xs = {xfer(PCIEM_DMA_WRITE, 0x1000, 8, &word), raise_xfer(0)};
+    req = dma_req(xs.data(), 2);
+    ASSERT_EQ(ioctl_err(fd, PCIEM_IOC_DMA, &req), 0) << strerror(errno);
+    EXPECT_EQ(req.done, 0u);
+    EXPECT_EQ(xs[1].result, kUntouched);
+    EXPECT_EQ(xs[1].fault, kUntouched);
     expect_healthy_then_close(fd);
 }
 

@@ -98,7 +98,12 @@ struct pciem_info {
 	__u64 window64_size;
 	__u64 window32_start;		/* out: window for 32-bit BARs */
 	__u64 window32_size;		/*      (0 if none could be taken) */
+	__u64 features;			/* out: PCIEM_INFO_F_* (a module older
+					 * than the field leaves it 0) */
 };
+
+/* What the module does beyond ABI version 1's first layout. */
+#define PCIEM_INFO_F_DMA_RAISE	(1ull << 0)	/* PCIEM_DMA_RAISE */
 
 /* ---------------------------------------------------------------------- */
 /* PCIEM_IOC_CREATE (control fd): describe a function, get a device fd    */
@@ -519,6 +524,15 @@ struct pciem_irqfd_req {
  * memory. A refused transfer touches nothing: its `fault` says why and
  * `fault_addr` where, the kernel log says which mapping was nearest and
  * where it was made (and unmapped), and the batch stops there.
+ *
+ * PCIEM_DMA_RAISE signals MSI-X table entry / MSI vector `operand` exactly
+ * as PCIEM_IOC_RAISE does, once every transfer before it in the batch is
+ * done: a device completing work writes its data, then the entry that
+ * says so, then the interrupt that announces it, in one call. `len`,
+ * `addr`, `buf` and `compare` must be 0. Its `result` is 0 or the negative
+ * errno PCIEM_IOC_RAISE would return (-EAGAIN: neither MSI nor MSI-X
+ * enabled; -EINVAL: no such vector); a failed raise does not stop the
+ * batch. Modules that know it say so in pciem_info.features.
  */
 enum pciem_dma_op {
 	PCIEM_DMA_READ = 1,		/* host memory at addr -> buf */
@@ -527,6 +541,9 @@ enum pciem_dma_op {
 	PCIEM_DMA_SWAP = 4,		/* result = old; *addr = operand */
 	PCIEM_DMA_CAS = 5,		/* result = old; if old == compare:
 					 * *addr = operand */
+	PCIEM_DMA_RAISE = 6,		/* signal vector `operand`, as
+					 * PCIEM_IOC_RAISE; result = 0 or
+					 * -errno (PCIEM_INFO_F_DMA_RAISE) */
 };
 
 enum pciem_dma_fault {

@@ -387,7 +387,8 @@ static void op_dma(struct prog *pr)
 	memset(x, 0, sizeof(x));
 	q.size = struct_size(pr, sizeof(q));
 	for (int i = 0; i < n; i++) {
-		x[i].op = (uint32_t)PICK(pr, PCIEM_DMA_READ, PCIEM_DMA_WRITE, 3, 4, 5, 0, 99);
+		x[i].op = (uint32_t)PICK(pr, PCIEM_DMA_READ, PCIEM_DMA_WRITE, 3, 4, 5,
+					 PCIEM_DMA_RAISE, 0, 99);
 		x[i].len = (uint32_t)PICK(pr, 1, 4, 8, 4096, 65536, 0, PCIEM_DMA_MAX_LEN,
 					  PCIEM_DMA_MAX_LEN + 1);
 		/* longer only with a buffer the kernel cannot write: EFAULT */
