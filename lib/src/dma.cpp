@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "pciem/interrupts.hpp"
+
 namespace pciem {
 
 const char* dma_fault_name(DmaFaultKind kind) {
@@ -139,6 +141,22 @@ DmaResult<void> Dma::fast_write_sg(std::span<const DmaSegment> sg, std::span<con
     }
     return walk_sg(sg, in,
                    [this](uint64_t a, std::span<const std::byte> b) { return fast_write(a, b); });
+}
+
+WriteThenRaise Dma::write_then_raise(std::span<const DmaWrite> writes,
+                                     std::optional<unsigned> vector, Interrupts& irq) {
+    WriteThenRaise r;
+    for (const DmaWrite& w : writes) {
+        if (auto ok = fast_write_sg(w.sg, w.data); !ok) {
+            r.fault = std::move(ok.error());
+            return r;
+        }
+        ++r.written;
+    }
+    if (vector) {
+        r.raised = irq.raise(*vector);
+    }
+    return r;
 }
 
 } // namespace pciem

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "kernel_interrupts.hpp"
+
 namespace pciem {
 
 namespace {
@@ -152,6 +154,97 @@ DmaResult<uint64_t> KernelDma::compare_swap(uint64_t address, uint64_t expected,
     x.operand = desired;
     x.compare = expected;
     return run(x);
+}
+
+WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
+                                           std::optional<unsigned> vector, Interrupts& irq) {
+    const bool all_in_window = std::ranges::all_of(
+        writes, [this](const DmaWrite& w) { return all_direct(w.sg, w.data.size(), DmaAccess::write); });
+    if (&irq != raise_irq_ || all_in_window) {
+        // Straight into the window needs no system call but the raise.
+        return Dma::write_then_raise(writes, vector, irq);
+    }
+    // Transfers of up to 256 per call, each tagged with its write; the
+    // raise goes in the last call, after them.
+    constexpr size_t batch = 256;
+    std::array<pciem_dma_xfer, batch> xs; // each entry used is assigned whole
+    std::array<uint32_t, batch> of_write;
+    size_t n = 0;
+    WriteThenRaise r;
+    // Runs xs[0, n): on a refusal, r says which write it stopped.
+    auto flush = [&]() -> bool {
+        pciem_dma_req req{};
+        req.size = sizeof(req);
+        req.xfers_ptr = reinterpret_cast<uint64_t>(xs.data());
+        req.count = static_cast<uint32_t>(n);
+        req.xfer_size = sizeof(pciem_dma_xfer);
+        if (::ioctl(fd_, PCIEM_IOC_DMA, &req) < 0) {
+            const int err = errno;
+            r.written = of_write[0];
+            r.fault = DmaFault{DmaFaultKind::no_host, xs[0].addr,
+                               fmt::format("DMA write of {} bytes at {:#x} failed: {}", xs[0].len,
+                                           xs[0].addr, std::strerror(err))};
+            return false;
+        }
+        if (req.done < n) {
+            const pciem_dma_xfer& x = xs[req.done];
+            const DmaFaultKind kind = dma_fault_kind(x.fault);
+            r.written = of_write[req.done];
+            r.fault = DmaFault{kind, x.fault_addr,
+                               fmt::format("DMA write of {} bytes at {:#x}: {} at {:#x}", x.len,
+                                           x.addr, dma_fault_name(kind), x.fault_addr)};
+            return false;
+        }
+        n = 0;
+        return true;
+    };
+    for (uint32_t i = 0; i < writes.size(); ++i) {
+        std::span<const std::byte> data = writes[i].data;
+        for (const DmaSegment& seg : writes[i].sg) {
+            for (uint64_t at = 0; at < seg.length && !data.empty();) {
+                if (n == batch && !flush()) {
+                    return r;
+                }
+                const size_t piece = std::min<size_t>(
+                    {seg.length - at, data.size(), size_t{PCIEM_DMA_MAX_LEN}});
+                // The kernel only reads from buf for a write.
+                xs[n] = transfer(PCIEM_DMA_WRITE, seg.address + at, piece,
+                                 const_cast<std::byte*>(data.data()));
+                of_write[n++] = i;
+                data = data.subspan(piece);
+                at += piece;
+            }
+        }
+        if (!data.empty()) {
+            if (n > 0 && !flush()) {
+                return r;
+            }
+            r.written = i;
+            r.fault = DmaFault{DmaFaultKind::bounds, 0,
+                               "scatter-gather list shorter than the transfer"};
+            return r;
+        }
+    }
+    size_t raise_at = batch;
+    if (vector) {
+        if (n == batch && !flush()) {
+            return r;
+        }
+        raise_at = n;
+        xs[n] = transfer(PCIEM_DMA_RAISE, 0, 0, nullptr);
+        xs[n].operand = *vector;
+        of_write[n++] = static_cast<uint32_t>(writes.size());
+    }
+    if (n > 0 && !flush()) {
+        return r;
+    }
+    r.written = writes.size();
+    if (vector) {
+        // 0, or the negative errno PCIEM_IOC_RAISE would have returned.
+        r.raised = raise_outcome(-static_cast<int>(static_cast<int64_t>(xs[raise_at].result)),
+                                 *vector);
+    }
+    return r;
 }
 
 static_assert(static_cast<uint8_t>(DmaAccess::read) == PCIEM_DMA_PERM_READ &&

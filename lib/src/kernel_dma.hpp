@@ -34,6 +34,14 @@ public:
     [[nodiscard]] bool window_allows(uint64_t address, size_t len,
                                      DmaAccess access) const override;
 
+    // Data, entries and the interrupt in one PCIEM_IOC_DMA (per 256
+    // transfers) when irq is the one bind_raise() named; else Dma's.
+    WriteThenRaise write_then_raise(std::span<const DmaWrite> writes,
+                                    std::optional<unsigned> vector, Interrupts& irq) override;
+    // The host's own interrupts, when pciem.ko takes PCIEM_DMA_RAISE
+    // (PCIEM_INFO_F_DMA_RAISE): raises through them may join a batch.
+    void bind_raise(const Interrupts* own) { raise_irq_ = own; }
+
     // The KernelHost maps the zero-copy window and its permissions and
     // hands them over here.
     void bind_window(std::span<std::byte> bytes, uint64_t bus_base, const pciem_dma_perm* perm) {
@@ -54,6 +62,7 @@ private:
                              size_t len);
 
     int fd_;
+    const Interrupts* raise_irq_ = nullptr;
     std::span<std::byte> window_;
     uint64_t window_base_ = 0;
     const pciem_dma_perm* perm_ = nullptr;

@@ -160,6 +160,12 @@ Result<std::unique_ptr<KernelHost>> KernelHost::create(DeviceModel& model,
     }
     host->start_fd_.reset(sfd);
     host->irq_ = std::make_unique<KernelInterrupts>(host->device_.fd());
+    // A module that takes PCIEM_DMA_RAISE lets a model's completion (data,
+    // entry, interrupt) go in one system call; an older one is asked
+    // nothing it does not know.
+    if (auto info = control->info(); info && (info->features & PCIEM_INFO_F_DMA_RAISE) != 0) {
+        host->dma_->bind_raise(host->irq_.get());
+    }
     host->binding_.interrupts(host->irq_.get());
     host->binding_.dma(host->dma_.get());
     return std::unique_ptr<KernelHost>(new KernelHost(std::move(host)));

@@ -12,18 +12,24 @@
 
 namespace pciem {
 
+Result<void> raise_outcome(int err, unsigned vector) {
+    if (err == 0) {
+        return {};
+    }
+    if (err == EAGAIN) {
+        return fail(err, fmt::format("cannot raise vector {}: neither MSI nor MSI-X is "
+                                     "enabled, so the function cannot signal (EAGAIN)",
+                                     vector));
+    }
+    return fail(err, describe_errno(err, fmt::format("PCIEM_IOC_RAISE of vector {}", vector)));
+}
+
 Result<void> KernelInterrupts::raise(unsigned vector) {
     pciem_irq_req req{};
     req.size = sizeof(req);
     req.value = vector;
     if (::ioctl(fd_, PCIEM_IOC_RAISE, &req) < 0) {
-        const int e = errno;
-        if (e == EAGAIN) {
-            return fail(e, fmt::format("cannot raise vector {}: neither MSI nor MSI-X is "
-                                       "enabled, so the function cannot signal (EAGAIN)",
-                                       vector));
-        }
-        return fail(e, describe_errno(e, fmt::format("PCIEM_IOC_RAISE of vector {}", vector)));
+        return raise_outcome(errno, vector);
     }
     return {};
 }

@@ -15,6 +15,10 @@
 
 namespace pciem {
 
+// What a raise of `vector` that pciem.ko answered with errno `err` (0:
+// sent) reports: PCIEM_IOC_RAISE's, and PCIEM_DMA_RAISE's in a batch.
+Result<void> raise_outcome(int err, unsigned vector);
+
 class KernelInterrupts final : public Interrupts {
 public:
     explicit KernelInterrupts(int device_fd) : fd_(device_fd) {}

@@ -38,12 +38,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <span>
 #include <string>
 
 #include <linux/pciem.h>
 
+#include "pciem/error.hpp"
+
 namespace pciem {
+
+class Interrupts;
 
 enum class DmaFaultKind : uint8_t {
     bus_master_off, // Bus Master Enable is clear
@@ -73,6 +78,22 @@ enum class DmaAccess : uint8_t { read = 1, write = 2, read_write = 3 };
 struct DmaSegment {
     uint64_t address = 0;
     uint64_t length = 0;
+};
+
+// One write of Dma::write_then_raise(): `data` along the scatter-gather
+// list `sg` (which may be longer than needed).
+struct DmaWrite {
+    std::span<const DmaSegment> sg;
+    std::span<const std::byte> data;
+};
+
+// What Dma::write_then_raise() did.
+struct WriteThenRaise {
+    size_t written = 0;            // writes done, in order
+    std::optional<DmaFault> fault; // why writes[written] was refused
+    // The raise's outcome when it was tried (every write done and a
+    // vector given), as Interrupts::raise() reports it.
+    std::optional<Result<void>> raised;
 };
 
 class Dma {
@@ -141,7 +162,22 @@ public:
     [[nodiscard]] virtual DmaResult<void> write_sg(std::span<const DmaSegment> sg,
                                                    std::span<const std::byte> in);
 
-private:
+    // A device finishing work: its writes in order (the data, then the
+    // entry that says the data is there), then MSI/MSI-X `vector`, which
+    // PCIe keeps behind them (none: no raise). A refused write stops the
+    // list there: the writes after it and the raise do not happen, and
+    // the model decides what to report instead. Each write goes as
+    // fast_write_sg() would (straight into the window where it can).
+    // The kernel host does it all in one system call when irq is its own
+    // and pciem.ko knows how (PCIEM_DMA_RAISE); the default writes each
+    // with fast_write_sg() and then calls irq.raise(vector).
+    [[nodiscard]] virtual WriteThenRaise write_then_raise(std::span<const DmaWrite> writes,
+                                                          std::optional<unsigned> vector,
+                                                          Interrupts& irq);
+
+protected:
+    // Whether the first `bytes` bytes of the list all lie in the window
+    // and may be accessed directly.
     bool all_direct(std::span<const DmaSegment> sg, size_t bytes, DmaAccess access);
 };
 
