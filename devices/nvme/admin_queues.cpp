@@ -50,6 +50,8 @@ void QueueEngine::reset() {
         cq.reset();
     }
     shadow_.doorbells = shadow_.event_indexes = 0;
+    held_.clear(); // never anything between host calls; nothing to send
+    holding_from_.reset();
     interrupt_mask_ = 0;
     masked_pending_ = 0;
     if (pin_based_) {

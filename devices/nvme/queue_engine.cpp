@@ -144,14 +144,30 @@ void QueueEngine::process_sq(SubmissionQueue& sq) {
                 return;
             }
             sq.head = (sq.head + 1) % sq.size;
-            const std::optional<Completion> done = owner_.execute(sq, cmd);
-            if (!done) {
-                continue; // held: completes later (AER)
+            // I/O commands may hold their data for the completion.
+            if (sq.qid != 0) {
+                holding_from_ = held_.mark();
             }
-            if (!done->status.ok()) {
+            const std::optional<Completion> done = owner_.execute(sq, cmd);
+            if (!done || !done->status.ok()) {
+                // No entry follows a held AER; a failed command's data
+                // is not sent.
+                if (holding_from_) {
+                    held_.rollback(*holding_from_);
+                }
+                holding_from_.reset();
+                if (!done) {
+                    continue; // held: completes later (AER)
+                }
                 owner_.command_failed(sq.qid, cmd, done->status, cq.phase);
             }
-            if (!post_completion(cq, sq.qid, static_cast<uint16_t>(sq.head), cmd.cid, *done)) {
+            // Only an entry whose data is held waits for it; another is
+            // written now (the host stops at the first entry not there
+            // yet, so a later one written early is not seen early).
+            const bool may_hold = holding_from_ && held_.mark() > *holding_from_;
+            holding_from_.reset();
+            if (!post_completion(cq, sq.qid, static_cast<uint16_t>(sq.head), cmd.cid, *done,
+                                 may_hold ? &cmd : nullptr)) {
                 return;
             }
             if (unsignalled_bytes_ >= eager_signal_bytes) {
@@ -161,8 +177,16 @@ void QueueEngine::process_sq(SubmissionQueue& sq) {
     }
 }
 
+bool QueueEngine::hold_data(std::span<const DmaSegment> sg, std::span<const std::byte> data) {
+    if (!holding_from_) {
+        return false;
+    }
+    held_.hold_data(sg, data);
+    return true;
+}
+
 bool QueueEngine::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sqhd, uint16_t cid,
-                                  const Completion& c) {
+                                  const Completion& c, const Sqe* cmd) {
     if (cq.full()) {
         return false;
     }
@@ -174,8 +198,10 @@ bool QueueEngine::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t s
         .cid = cid,
         .status = static_cast<uint16_t>((c.status.field << 1) | (cq.phase ? 1 : 0)),
     };
-    if (!model_.dma().fast_write(cq.base + uint64_t{cq.tail} * sizeof(Cqe),
-                                 std::as_bytes(std::span(&entry, 1)))) {
+    const uint64_t slot = cq.base + uint64_t{cq.tail} * sizeof(Cqe);
+    if (cmd != nullptr) {
+        held_.hold_entry(slot, entry, sqid, *cmd);
+    } else if (!model_.dma().fast_write(slot, std::as_bytes(std::span(&entry, 1)))) {
         owner_.fatal_error();
         return false;
     }
@@ -189,6 +215,9 @@ bool QueueEngine::post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t s
 
 void QueueEngine::signal_completions() {
     unsignalled_bytes_ = 0;
+    // The first vector due goes with the held completions; others after.
+    std::optional<uint16_t> joined;
+    later_vectors_.clear();
     for (auto& cq : cqs_) {
         if (!cq || !cq->needs_irq) {
             continue;
@@ -204,21 +233,60 @@ void QueueEngine::signal_completions() {
         }
         cq->needs_irq = false;
         if (cq->irq_enabled) {
-            raise_vector(cq->vector);
+            if (!joined && !masked(cq->vector)) {
+                joined = cq->vector;
+            } else {
+                later_vectors_.push_back(cq->vector);
+            }
             cq->irq_tail = cq->tail;
             cq->irq_outstanding = true;
         }
     }
+    send(joined);
+    for (uint16_t v : later_vectors_) {
+        raise_vector(v);
+    }
+}
+
+bool QueueEngine::masked(uint16_t vector) const {
+    // INTMS masks vectors for MSI and INTx (vector 0); the host must not
+    // use it with MSI-X.
+    return vector < 32 && (interrupt_mask_ & (1u << vector)) != 0;
 }
 
 void QueueEngine::raise_vector(uint16_t vector) {
-    // INTMS masks vectors for MSI and INTx (vector 0); the host must not
-    // use it with MSI-X.
-    if (vector < 32 && (interrupt_mask_ & (1u << vector)) != 0) {
+    if (masked(vector)) {
         masked_pending_ |= 1u << vector;
         return;
     }
-    auto raised = model_.irq().raise(vector);
+    send(vector);
+}
+
+void QueueEngine::send(std::optional<uint16_t> vector) {
+    std::optional<Result<void>> raised;
+    if (held_.empty()) {
+        if (vector) {
+            raised = model_.irq().raise(*vector);
+        }
+    } else {
+        const auto failed = [this](uint16_t sqid, const Sqe& cmd, Status status, bool phase) {
+            owner_.command_failed(sqid, cmd, status, phase);
+        };
+        std::optional<unsigned> v;
+        if (vector) {
+            v = *vector;
+        }
+        if (!held_.flush(model_.dma(), model_.irq(), v, failed, raised)) {
+            owner_.fatal_error(); // a CQ itself is unreachable
+            return;
+        }
+    }
+    if (raised) {
+        after_raise(*raised);
+    }
+}
+
+void QueueEngine::after_raise(const Result<void>& raised) {
     if (raised) {
         if (pin_based_) {
             pin_based_ = false;
@@ -236,6 +304,10 @@ void QueueEngine::raise_vector(uint16_t vector) {
 void QueueEngine::update_intx() {
     if (!pin_based_) {
         return;
+    }
+    // The level announces entries: the held ones go first.
+    if (!held_.empty()) {
+        send(std::nullopt);
     }
     // The line stays high while any interrupt-enabled CQ holds entries
     // the host has not consumed, unless INTMS masks it.

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "controller_options.hpp"
+#include "held_completions.hpp"
 #include "nvme_spec.hpp"
 #include "pciem/device_model.hpp"
 #include "queues.hpp"
@@ -88,6 +89,11 @@ public:
     void cq_doorbell(uint16_t qid, uint32_t head);
     // Raises the vector of every CQ with new entries (once per batch).
     void signal_completions();
+    // A command's data for the host, held to go with its completion
+    // entry and the interrupt (held_completions.hpp). False when the
+    // command being executed cannot hold (admin commands): write it now.
+    // The bytes must stay valid until the engine returns to the host.
+    [[nodiscard]] bool hold_data(std::span<const DmaSegment> sg, std::span<const std::byte> data);
     // Data moved by a command: a batch of large transfers signals as it
     // goes rather than holding back its first completions until the last
     // is done (the host could already be reaping and submitting more).
@@ -110,9 +116,18 @@ private:
     void process_sq(SubmissionQueue& sq);
     // Room appeared in a CQ: SQs that stopped because it was full go on.
     void resume_stalled(CompletionQueue& cq);
+    // `cmd`: the command, whose entry may be held (I/O queues); nullptr
+    // for completions written at once.
     [[nodiscard]] bool post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sqhd,
-                                       uint16_t cid, const Completion& c);
+                                       uint16_t cid, const Completion& c,
+                                       const Sqe* cmd = nullptr);
     void raise_vector(uint16_t vector);
+    [[nodiscard]] bool masked(uint16_t vector) const; // by INTMS
+    // Sends the held completions, then raises `vector` if given (already
+    // past INTMS); with nothing held, just the raise.
+    void send(std::optional<uint16_t> vector);
+    // What a raise's outcome means: MSI or MSI-X on, or INTx (EAGAIN).
+    void after_raise(const Result<void>& raised);
     void update_intx();
 
     // ---- shadow_doorbells.cpp
@@ -159,6 +174,11 @@ private:
     };
     ShadowDoorbells shadow_;
     bool polled_ = false;
+    // Completions held for one host call (held_completions.hpp), and
+    // where the command being executed started holding (none: it may not).
+    HeldCompletions held_;
+    std::optional<size_t> holding_from_;
+    std::vector<uint16_t> later_vectors_; // signal_completions() scratch
     // Data moved since the last signal_completions() (count_transfer()).
     static constexpr uint64_t eager_signal_bytes = 32 * 1024;
     uint64_t unsignalled_bytes_ = 0;

@@ -185,6 +185,44 @@ TEST_F(NvmeIo, DmaFaultsAreDataTransferErrorsAndTouchNothing) {
     EXPECT_EQ(d.host().read32(0, reg::csts) & csts::cfs, 0u) << "data faults are not fatal";
 }
 
+TEST_F(NvmeIo, ARefusedReadInABatchFailsAloneAndOneInterruptFollows) {
+    // Four reads in one doorbell write, the third into a buffer mapped
+    // TO_DEVICE: its data is refused when the batch's data, entries and
+    // interrupt go to the host together, so its entry becomes a Data
+    // Transfer Error; the others complete with their data, after one
+    // interrupt.
+    write_blocks(0, pattern(512, 9));
+    (void)d.host().take_interrupts(); // the write's, on q1
+    std::vector<std::unique_ptr<Driver::Buffer>> bufs;
+    for (int i = 0; i < 4; ++i) {
+        bufs.push_back(d.map(512, i == 2 ? DmaDirection::to_device : DmaDirection::from_device));
+        Sqe c = block_command(io_op::read, 1, 0, 1, bufs.back()->bus);
+        c.cid = static_cast<uint16_t>(0x300 + i);
+        std::memcpy(d.coherent(q2.sq_bus).data() + ((q2.sq_tail + i) % 32) * sizeof(Sqe), &c,
+                    sizeof(c));
+    }
+    q2.sq_tail = (q2.sq_tail + 4) % 32;
+    d.host().write32(0, d.model().sq_doorbell_offset(2), q2.sq_tail);
+    EXPECT_EQ(d.host().take_interrupts(), (std::vector{SimInterrupt::msix(2)}));
+    for (int i = 0; i < 4; ++i) {
+        auto c = d.reap(q2, false);
+        ASSERT_TRUE(c) << "completion " << i;
+        EXPECT_EQ(c->cid, 0x300 + i);
+        EXPECT_EQ(status_of(*c), i == 2 ? status::data_transfer_error : status::success);
+        const std::vector<std::byte> got(bufs[i]->bytes.begin(), bufs[i]->bytes.end());
+        if (i != 2) {
+            EXPECT_EQ(got, pattern(512, 9)) << "read " << i;
+        } else {
+            EXPECT_NE(got, pattern(512, 9)) << "the refused read's buffer was written";
+        }
+    }
+    d.ring_cq(q2);
+    auto faults = d.host().dma().take_faults();
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0].kind, DmaFaultKind::direction);
+    EXPECT_EQ(d.host().read32(0, reg::csts) & csts::cfs, 0u);
+}
+
 TEST_F(NvmeIo, UnreachableSubmissionQueueIsFatal) {
     const uint64_t cq = d.alloc_coherent(page);
     ASSERT_EQ(status_of(d.create_cq(3, 16, 3, cq)), status::success);
