@@ -7,11 +7,9 @@
 // calls too (static or shared). Everything that is not the fake node goes
 // on to the real ioctl().
 #include <cerrno>
-#include <cstdarg>
 #include <cstdlib>
 #include <string>
 
-#include <dlfcn.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,18 +61,7 @@ int fake_ioctl(unsigned long request, void* arg) {
 
 } // namespace
 
-extern "C" int ioctl(int fd, unsigned long request, ...) noexcept {
-    va_list ap;
-    va_start(ap, request);
-    void* arg = va_arg(ap, void*);
-    va_end(ap);
-    if (is_fake_node(fd)) {
-        return fake_ioctl(request, arg);
-    }
-    using Ioctl = int (*)(int, unsigned long, ...);
-    static const auto next = reinterpret_cast<Ioctl>(::dlsym(RTLD_NEXT, "ioctl"));
-    return next(fd, request, arg);
-}
+#include "fake_ioctl.hpp"
 
 namespace {
 
