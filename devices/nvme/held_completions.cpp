@@ -40,7 +40,8 @@ void HeldCompletions::hold_entry(uint64_t address, const Cqe& entry, uint16_t sq
 }
 
 bool HeldCompletions::flush(Dma& dma, Interrupts& irq, std::optional<unsigned> vector,
-                            const Failed& failed, std::optional<Result<void>>& raised) {
+                            std::optional<Result<void>>& raised) {
+    failures_.clear();
     for (size_t from = 0; from < writes_.size();) {
         // Spans into segs_ and entries_ are taken now: holding grew them.
         scratch_.clear();
@@ -80,7 +81,7 @@ bool HeldCompletions::flush(Dma& dma, Interrupts& irq, std::optional<unsigned> v
         const bool phase = (e.cqe.status & 1u) != 0;
         e.cqe.status =
             static_cast<uint16_t>((status::data_transfer_error.field << 1) | (phase ? 1 : 0));
-        failed(e.sqid, e.cmd, status::data_transfer_error, phase);
+        failures_.push_back(Failure{.sqid = e.sqid, .cmd = e.cmd, .phase = phase});
         from = at;
     }
     clear();

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -41,18 +40,24 @@ public:
     void hold_entry(uint64_t address, const Cqe& entry, uint16_t sqid, const Sqe& cmd);
     [[nodiscard]] bool empty() const { return writes_.empty(); }
 
-    // A held command whose data the host refused: its entry now carries
-    // `status`; the engine logs it (Owner::command_failed()).
-    using Failed = std::function<void(uint16_t sqid, const Sqe& cmd, Status status, bool phase)>;
-
     // Sends everything held, in order, then raises `vector` (if given).
     // A refused data write makes its command's entry a Data Transfer
-    // Error and the rest goes on; a refused entry means the CQ itself is
-    // unreachable: false (the controller fails), the rest and the raise
-    // are dropped. `raised` gets the raise's outcome when it was tried.
+    // Error (listed in failures()) and the rest goes on; a refused entry
+    // means the CQ itself is unreachable: false (the controller fails),
+    // the rest and the raise are dropped. `raised` gets the raise's
+    // outcome when it was tried.
     [[nodiscard]] bool flush(Dma& dma, Interrupts& irq, std::optional<unsigned> vector,
-                             const Failed& failed, std::optional<Result<void>>& raised);
+                             std::optional<Result<void>>& raised);
     void clear() { rollback(0); }
+
+    // The held commands the last flush() sent as Data Transfer Errors,
+    // for the engine to log once nothing is held (logging may signal).
+    struct Failure {
+        uint16_t sqid = 0;
+        Sqe cmd{};
+        bool phase = false;
+    };
+    [[nodiscard]] std::span<const Failure> failures() const { return failures_; }
 
 private:
     struct Write {
@@ -71,6 +76,7 @@ private:
     std::vector<Write> writes_;
     std::vector<Entry> entries_;
     std::vector<DmaWrite> scratch_; // one flush's list for the host
+    std::vector<Failure> failures_;
 };
 
 } // namespace pciem::nvme

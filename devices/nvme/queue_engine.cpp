@@ -269,14 +269,19 @@ void QueueEngine::send(std::optional<uint16_t> vector) {
             raised = model_.irq().raise(*vector);
         }
     } else {
-        const auto failed = [this](uint16_t sqid, const Sqe& cmd, Status status, bool phase) {
-            owner_.command_failed(sqid, cmd, status, phase);
-        };
         std::optional<unsigned> v;
         if (vector) {
             v = *vector;
         }
-        if (!held_.flush(model_.dma(), model_.irq(), v, failed, raised)) {
+        const bool sent = held_.flush(model_.dma(), model_.irq(), v, raised);
+        // Logged once nothing is held: a log entry may signal (an AER).
+        // A copy: that may flush again. Rare, so the allocation is fine.
+        const std::vector<HeldCompletions::Failure> failed(held_.failures().begin(),
+                                                           held_.failures().end());
+        for (const HeldCompletions::Failure& f : failed) {
+            owner_.command_failed(f.sqid, f.cmd, status::data_transfer_error, f.phase);
+        }
+        if (!sent) {
             owner_.fatal_error(); // a CQ itself is unreachable
             return;
         }

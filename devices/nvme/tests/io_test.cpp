@@ -221,6 +221,19 @@ TEST_F(NvmeIo, ARefusedReadInABatchFailsAloneAndOneInterruptFollows) {
     ASSERT_EQ(faults.size(), 1u);
     EXPECT_EQ(faults[0].kind, DmaFaultKind::direction);
     EXPECT_EQ(d.host().read32(0, reg::csts) & csts::cfs, 0u);
+    // The error log names the refused read.
+    auto log = d.map(64, DmaDirection::from_device);
+    Sqe get = command(admin_op::get_log_page, 0xffffffff);
+    get.dptr1 = log->bus;
+    get.cdw10 = (64u / 4 - 1) << 16 | log_page::error_info;
+    ASSERT_EQ(status_of(d.admin(get)), status::success);
+    uint16_t sqid = 0, cid = 0, st = 0;
+    std::memcpy(&sqid, log->bytes.data() + 8, 2);
+    std::memcpy(&cid, log->bytes.data() + 10, 2);
+    std::memcpy(&st, log->bytes.data() + 12, 2);
+    EXPECT_EQ(sqid, 2u);
+    EXPECT_EQ(cid, 0x302u);
+    EXPECT_EQ(st >> 1, status::data_transfer_error.field);
 }
 
 TEST_F(NvmeIo, UnreachableSubmissionQueueIsFatal) {
