@@ -25,18 +25,16 @@ void HeldCompletions::rollback(size_t mark) {
 void HeldCompletions::hold_data(std::span<const DmaSegment> sg, std::span<const std::byte> data) {
     const auto first = static_cast<uint32_t>(segs_.size());
     segs_.insert(segs_.end(), sg.begin(), sg.end());
-    writes_.push_back(Write{.first_seg = first,
-                            .segs = static_cast<uint32_t>(sg.size()),
-                            .data = data,
-                            .entry = -1});
+    writes_.push_back(Write{
+        .first_seg = first, .segs = static_cast<uint32_t>(sg.size()), .data = data, .entry = -1});
 }
 
 void HeldCompletions::hold_entry(uint64_t address, const Cqe& entry, uint16_t sqid,
                                  const Sqe& cmd) {
     entries_.push_back(
         Entry{.slot = DmaSegment{address, sizeof(Cqe)}, .cqe = entry, .sqid = sqid, .cmd = cmd});
-    writes_.push_back(
-        Write{.first_seg = 0, .segs = 0, .data = {}, .entry = static_cast<int32_t>(entries_.size() - 1)});
+    writes_.push_back(Write{
+        .first_seg = 0, .segs = 0, .data = {}, .entry = static_cast<int32_t>(entries_.size() - 1)});
 }
 
 bool HeldCompletions::flush(Dma& dma, Interrupts& irq, std::optional<unsigned> vector,
@@ -52,8 +50,7 @@ bool HeldCompletions::flush(Dma& dma, Interrupts& irq, std::optional<unsigned> v
                 scratch_.push_back(
                     DmaWrite{std::span(&e.slot, 1), std::as_bytes(std::span(&e.cqe, 1))});
             } else {
-                scratch_.push_back(
-                    DmaWrite{std::span(segs_).subspan(w.first_seg, w.segs), w.data});
+                scratch_.push_back(DmaWrite{std::span(segs_).subspan(w.first_seg, w.segs), w.data});
             }
         }
         WriteThenRaise r = dma.write_then_raise(scratch_, vector, irq);

@@ -119,8 +119,7 @@ private:
     // `cmd`: the command, whose entry may be held (I/O queues); nullptr
     // for completions written at once.
     [[nodiscard]] bool post_completion(CompletionQueue& cq, uint16_t sqid, uint16_t sqhd,
-                                       uint16_t cid, const Completion& c,
-                                       const Sqe* cmd = nullptr);
+                                       uint16_t cid, const Completion& c, const Sqe* cmd = nullptr);
     void raise_vector(uint16_t vector);
     [[nodiscard]] bool masked(uint16_t vector) const; // by INTMS
     // Sends the held completions, then raises `vector` if given (already

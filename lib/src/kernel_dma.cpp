@@ -158,8 +158,9 @@ DmaResult<uint64_t> KernelDma::compare_swap(uint64_t address, uint64_t expected,
 
 WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
                                            std::optional<unsigned> vector, Interrupts& irq) {
-    const bool all_in_window = std::ranges::all_of(
-        writes, [this](const DmaWrite& w) { return all_direct(w.sg, w.data.size(), DmaAccess::write); });
+    const bool all_in_window = std::ranges::all_of(writes, [this](const DmaWrite& w) {
+        return all_direct(w.sg, w.data.size(), DmaAccess::write);
+    });
     if (&irq != raise_irq_ || all_in_window) {
         // Straight into the window needs no system call but the raise.
         return Dma::write_then_raise(writes, vector, irq);
@@ -205,8 +206,8 @@ WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
                 if (n == batch && !flush()) {
                     return r;
                 }
-                const size_t piece = std::min<size_t>(
-                    {seg.length - at, data.size(), size_t{PCIEM_DMA_MAX_LEN}});
+                const size_t piece =
+                    std::min<size_t>({seg.length - at, data.size(), size_t{PCIEM_DMA_MAX_LEN}});
                 // The kernel only reads from buf for a write.
                 xs[n] = transfer(PCIEM_DMA_WRITE, seg.address + at, piece,
                                  const_cast<std::byte*>(data.data()));
@@ -220,8 +221,8 @@ WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
                 return r;
             }
             r.written = i;
-            r.fault = DmaFault{DmaFaultKind::bounds, 0,
-                               "scatter-gather list shorter than the transfer"};
+            r.fault =
+                DmaFault{DmaFaultKind::bounds, 0, "scatter-gather list shorter than the transfer"};
             return r;
         }
     }
@@ -241,8 +242,8 @@ WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
     r.written = writes.size();
     if (vector) {
         // 0, or the negative errno PCIEM_IOC_RAISE would have returned.
-        r.raised = raise_outcome(-static_cast<int>(static_cast<int64_t>(xs[raise_at].result)),
-                                 *vector);
+        r.raised =
+            raise_outcome(-static_cast<int>(static_cast<int64_t>(xs[raise_at].result)), *vector);
     }
     return r;
 }

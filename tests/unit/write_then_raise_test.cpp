@@ -39,8 +39,8 @@ struct FakeDevice {
     std::vector<std::string> log;
     int dma_calls = 0;
     int raise_calls = 0;
-    uint64_t refuse_at = 0;   // a transfer starting here is refused (0: none)
-    int raise_errno = 0;      // what a raise answers
+    uint64_t refuse_at = 0; // a transfer starting here is refused (0: none)
+    int raise_errno = 0;    // what a raise answers
 };
 FakeDevice fake;
 
