@@ -16,12 +16,17 @@ namespace pciem {
 
 namespace {
 
+// Transfers the kernel takes in one PCIEM_IOC_DMA.
+constexpr size_t max_batch = 256;
+
 const char* op_name(uint32_t op) {
     switch (op) {
     case PCIEM_DMA_READ:
         return "read";
     case PCIEM_DMA_WRITE:
         return "write";
+    case PCIEM_DMA_RAISE:
+        return "raise";
     default:
         return "atomic";
     }
@@ -42,7 +47,7 @@ DmaResult<uint64_t> KernelDma::run(pciem_dma_xfer& x) {
     return run_batch(std::span(&x, 1));
 }
 
-DmaResult<uint64_t> KernelDma::run_batch(std::span<pciem_dma_xfer> xs) {
+DmaResult<uint64_t> KernelDma::run_batch(std::span<pciem_dma_xfer> xs, size_t* refused) {
     pciem_dma_req req{};
     req.size = sizeof(req);
     req.xfers_ptr = reinterpret_cast<uint64_t>(xs.data());
@@ -50,6 +55,9 @@ DmaResult<uint64_t> KernelDma::run_batch(std::span<pciem_dma_xfer> xs) {
     req.xfer_size = sizeof(pciem_dma_xfer);
     if (::ioctl(fd_, PCIEM_IOC_DMA, &req) < 0) {
         const int err = errno;
+        if (refused != nullptr) {
+            *refused = 0; // which is not known: the batch's first
+        }
         const pciem_dma_xfer& x = xs.front();
         return std::unexpected(
             DmaFault{DmaFaultKind::no_host, x.addr,
@@ -57,6 +65,9 @@ DmaResult<uint64_t> KernelDma::run_batch(std::span<pciem_dma_xfer> xs) {
                                  x.addr, std::strerror(err))});
     }
     if (req.done < xs.size()) {
+        if (refused != nullptr) {
+            *refused = req.done;
+        }
         const pciem_dma_xfer& x = xs[req.done];
         const DmaFaultKind kind = dma_fault_kind(x.fault);
         return std::unexpected(
@@ -84,17 +95,16 @@ DmaResult<void> KernelDma::moved_sg(uint32_t op, std::span<const DmaSegment> sg,
                                     size_t len) {
     // The kernel takes at most 256 transfers per call, each at most
     // PCIEM_DMA_MAX_LEN bytes: a longer segment becomes several.
-    constexpr size_t batch = 256;
     // Not value-initialised: zeroing its 16 KiB on every call cost more
     // under TCG than the 4 KiB transfer it carries (each entry used is
     // assigned whole by transfer()).
-    std::array<pciem_dma_xfer, batch> xs;
+    std::array<pciem_dma_xfer, max_batch> xs;
     size_t done = 0;
     uint64_t in_seg = 0; // bytes of *seg already sent
     auto seg = sg.begin();
     while (done < len) {
         size_t n = 0;
-        while (n < batch && done < len && seg != sg.end()) {
+        while (n < max_batch && done < len && seg != sg.end()) {
             const size_t piece =
                 std::min<size_t>({seg->length - in_seg, len - done, size_t{PCIEM_DMA_MAX_LEN}});
             if (piece > 0) {
@@ -167,33 +177,16 @@ WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
     }
     // Transfers of up to 256 per call, each tagged with its write; the
     // raise goes in the last call, after them.
-    constexpr size_t batch = 256;
-    std::array<pciem_dma_xfer, batch> xs; // each entry used is assigned whole
-    std::array<uint32_t, batch> of_write;
+    std::array<pciem_dma_xfer, max_batch> xs; // each entry used is assigned whole
+    std::array<uint32_t, max_batch> of_write;
     size_t n = 0;
     WriteThenRaise r;
     // Runs xs[0, n): on a refusal, r says which write it stopped.
     auto flush = [&]() -> bool {
-        pciem_dma_req req{};
-        req.size = sizeof(req);
-        req.xfers_ptr = reinterpret_cast<uint64_t>(xs.data());
-        req.count = static_cast<uint32_t>(n);
-        req.xfer_size = sizeof(pciem_dma_xfer);
-        if (::ioctl(fd_, PCIEM_IOC_DMA, &req) < 0) {
-            const int err = errno;
-            r.written = of_write[0];
-            r.fault = DmaFault{DmaFaultKind::no_host, xs[0].addr,
-                               fmt::format("DMA write of {} bytes at {:#x} failed: {}", xs[0].len,
-                                           xs[0].addr, std::strerror(err))};
-            return false;
-        }
-        if (req.done < n) {
-            const pciem_dma_xfer& x = xs[req.done];
-            const DmaFaultKind kind = dma_fault_kind(x.fault);
-            r.written = of_write[req.done];
-            r.fault = DmaFault{kind, x.fault_addr,
-                               fmt::format("DMA write of {} bytes at {:#x}: {} at {:#x}", x.len,
-                                           x.addr, dma_fault_name(kind), x.fault_addr)};
+        size_t refused = 0;
+        if (auto ok = run_batch(std::span(xs).first(n), &refused); !ok) {
+            r.written = of_write[refused];
+            r.fault = std::move(ok.error());
             return false;
         }
         n = 0;
@@ -203,7 +196,7 @@ WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
         std::span<const std::byte> data = writes[i].data;
         for (const DmaSegment& seg : writes[i].sg) {
             for (uint64_t at = 0; at < seg.length && !data.empty();) {
-                if (n == batch && !flush()) {
+                if (n == max_batch && !flush()) {
                     return r;
                 }
                 const size_t piece =
@@ -226,9 +219,9 @@ WriteThenRaise KernelDma::write_then_raise(std::span<const DmaWrite> writes,
             return r;
         }
     }
-    size_t raise_at = batch;
+    size_t raise_at = max_batch;
     if (vector) {
-        if (n == batch && !flush()) {
+        if (n == max_batch && !flush()) {
             return r;
         }
         raise_at = n;

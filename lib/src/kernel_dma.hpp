@@ -53,8 +53,9 @@ public:
 private:
     // Runs one transfer; the kernel fills result/fault.
     DmaResult<uint64_t> run(pciem_dma_xfer& x);
-    // Runs a batch; the first refused transfer ends it with its fault.
-    DmaResult<uint64_t> run_batch(std::span<pciem_dma_xfer> xs);
+    // Runs a batch; the first refused transfer ends it with its fault,
+    // and its index in *refused (0 when the call itself failed).
+    DmaResult<uint64_t> run_batch(std::span<pciem_dma_xfer> xs, size_t* refused = nullptr);
     // READ/WRITE of len bytes, in transfers the kernel accepts.
     DmaResult<void> moved(uint32_t op, uint64_t address, std::byte* buf, size_t len);
     // READ/WRITE of a scatter-gather list, batched.
