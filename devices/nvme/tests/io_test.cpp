@@ -194,15 +194,14 @@ TEST_F(NvmeIo, ARefusedReadInABatchFailsAloneAndOneInterruptFollows) {
     write_blocks(0, pattern(512, 9));
     (void)d.host().take_interrupts(); // the write's, on q1
     std::vector<std::unique_ptr<Driver::Buffer>> bufs;
+    std::vector<Sqe> batch;
     for (int i = 0; i < 4; ++i) {
         bufs.push_back(d.map(512, i == 2 ? DmaDirection::to_device : DmaDirection::from_device));
         Sqe c = block_command(io_op::read, 1, 0, 1, bufs.back()->bus);
         c.cid = static_cast<uint16_t>(0x300 + i);
-        std::memcpy(d.coherent(q2.sq_bus).data() + ((q2.sq_tail + i) % 32) * sizeof(Sqe), &c,
-                    sizeof(c));
+        batch.push_back(c);
     }
-    q2.sq_tail = (q2.sq_tail + 4) % 32;
-    d.host().write32(0, d.model().sq_doorbell_offset(2), q2.sq_tail);
+    d.submit_batch(q2, batch);
     EXPECT_EQ(d.host().take_interrupts(), (std::vector{SimInterrupt::msix(2)}));
     for (int i = 0; i < 4; ++i) {
         auto c = d.reap(q2, false);
@@ -255,14 +254,13 @@ TEST_F(NvmeIo, EachCqInterruptsOnItsVector) {
               (std::vector{SimInterrupt::msix(2), SimInterrupt::msix(2), SimInterrupt::msix(2),
                            SimInterrupt::msix(1)}));
     // A batch of commands in one doorbell write: one interrupt.
+    std::vector<Sqe> batch;
     for (int i = 0; i < 5; ++i) {
         Sqe c = command(io_op::read, 1);
         c.dptr1 = buf->bus;
-        std::memcpy(d.coherent(q2.sq_bus).data() + ((q2.sq_tail + i) % 32) * sizeof(Sqe), &c,
-                    sizeof(c));
+        batch.push_back(c);
     }
-    q2.sq_tail = (q2.sq_tail + 5) % 32;
-    d.host().write32(0, d.model().sq_doorbell_offset(2), q2.sq_tail);
+    d.submit_batch(q2, batch);
     EXPECT_EQ(d.host().take_interrupts(), (std::vector{SimInterrupt::msix(2)}));
     for (int i = 0; i < 5; ++i) {
         ASSERT_TRUE(d.reap(q2, false));
@@ -275,14 +273,13 @@ TEST_F(NvmeIo, ABatchOfLargeTransfersSignalsAsItGoes) {
     // time 32 KiB have moved (after the 4th and the 8th), not only once
     // the whole batch is done, so the host can reap the first ones early.
     auto buf = d.map(8192, DmaDirection::from_device);
+    std::vector<Sqe> batch;
     for (int i = 0; i < 8; ++i) {
         Sqe c = block_command(io_op::read, 1, 0, 16, buf->bus, buf->bus + 4096);
         c.cid = static_cast<uint16_t>(0x200 + i);
-        std::memcpy(d.coherent(q2.sq_bus).data() + ((q2.sq_tail + i) % 32) * sizeof(Sqe), &c,
-                    sizeof(c));
+        batch.push_back(c);
     }
-    q2.sq_tail = (q2.sq_tail + 8) % 32;
-    d.host().write32(0, d.model().sq_doorbell_offset(2), q2.sq_tail);
+    d.submit_batch(q2, batch);
     EXPECT_EQ(d.host().take_interrupts(),
               (std::vector{SimInterrupt::msix(2), SimInterrupt::msix(2)}));
     for (int i = 0; i < 8; ++i) {

@@ -92,6 +92,16 @@ void Driver::submit(HostQueue& q, Sqe cmd) {
     }
 }
 
+void Driver::submit_batch(HostQueue& q, std::span<const Sqe> cmds) {
+    for (const Sqe& cmd : cmds) {
+        std::memcpy(coherent(q.sq_bus).data() + q.sq_tail * sizeof(Sqe), &cmd, sizeof(Sqe));
+        q.sq_tail = (q.sq_tail + 1) % q.sq_entries;
+    }
+    if (update_shadow(q.qid, false, q.sq_tail)) {
+        host_->write32(0, model_->sq_doorbell_offset(q.qid), q.sq_tail);
+    }
+}
+
 Status Driver::enable_shadow_doorbells() {
     const uint64_t db = alloc_coherent(4096);
     const uint64_t ei = alloc_coherent(4096);

@@ -65,6 +65,9 @@ public:
 
     // Writes cmd at the SQ tail, rings the doorbell.
     void submit(HostQueue& q, Sqe cmd);
+    // Writes cmds (their cids as given) at the SQ tail, then rings the
+    // doorbell once: a batch the controller takes in one go.
+    void submit_batch(HostQueue& q, std::span<const Sqe> cmds);
     // The next completion if its phase tag says it is new; consumes it
     // and rings the CQ head doorbell.
     std::optional<Cqe> reap(HostQueue& q, bool ring = true);
