@@ -27,9 +27,11 @@ cpu_sample() {
 }
 
 # measure RUN LABEL DEV [cpus] [NAME:PID...]: every workload; "BENCH RUN
-# LABEL WORKLOAD IOPS KiB/s LAT_US P10_US P50_US P90_US P99_US P999_US"
-# (the last five: percentiles of the completion latency, which show QD 1's
-# two kinds of I/O and the tail that weighs on its mean). With 'cpus' or NAME:PIDs (and a
+# LABEL WORKLOAD IOPS KiB/s LAT_US P10_US P50_US P90_US P99_US P999_US
+# SLEEPS_PER_IO" (P10-P999: percentiles of the completion latency, which
+# show QD 1's two kinds of I/O and the tail that weighs on its mean;
+# SLEEPS_PER_IO: fio's context switches per I/O, how often its thread
+# waited for a completion asleep). With 'cpus' or NAME:PIDs (and a
 # runtime of 4 s or more) also where the CPU time went while fio ran, over
 # a window inside its measured part (from 1 s after the ramp to 1 s before the end):
 # "BENCH-CPU RUN LABEL WORKLOAD WINDOW_S BEFORE... | AFTER..." in ticks
@@ -58,12 +60,15 @@ measure() {
 			cpu="BENCH-CPU $m_run $m_label $w $window $before | $after"
 		fi
 		wait "$fio_pid"
-		# terse (v3): field 7 read KiB/s, 8 read IOPS, 40 read latency mean
-		# (us); 18-37 the completion latency's percentiles as "P%=US" (fio's
-		# default list: 20 is the 10th, 24 the 50th, 28 the 90th, 30 the
-		# 99th, 32 the 99.9th)
+		# terse (v3): field 7 read KiB/s, 8 read IOPS, 9 runtime (ms), 40
+		# read latency mean (us); 18-37 the completion latency's percentiles
+		# as "P%=US" (fio's default list: 20 is the 10th, 24 the 50th, 28
+		# the 90th, 30 the 99th, 32 the 99.9th); 90 the job's context
+		# switches, over I/Os the times fio's thread slept per I/O
 		r=$(tail -n 1 /tmp/fio.out | awk -F';' 'function us(f) { sub(/.*=/, "", f); return f }
-			NF > 40 { printf "%d %d %d %d %d %d %d %d", $8, $7, $40, us($20), us($24), us($28), us($30), us($32) }')
+			NF > 90 { ios = $8 * $9 / 1000
+				printf "%d %d %d %d %d %d %d %d %.2f", $8, $7, $40, us($20), us($24), us($28), us($30), us($32),
+					(ios > 0 ? $90 / ios : 0) }')
 		if [ -n "$r" ]; then
 			echo "BENCH $m_run $m_label $w $r"
 			[ -z "$cpu" ] || echo "$cpu"

@@ -44,6 +44,10 @@ against
       bounce     --dma-window-bounce: data bounced through the window too
 The whole sequence runs --runs times in the same guest; each figure is
 printed as the median of the runs with the min and max of its ratio.
+At QD 1 each device's line also gives percentiles of the completion
+latency and how many times fio's thread slept per I/O (its context
+switches): the mean, and so the IOPS, is made of the I/Os whose interrupt
+reached fio's CPU before its vCPU halted and of those that had to wake it.
 Ratios: PCIem / QEMU -device nvme (the mean of QEMU's two measurements of
 the same run), and PCIem / null_blk (how much of the ceiling is reached).
 Absolute figures depend on the host and TCG; only ratios from the same run
@@ -207,9 +211,15 @@ for v in $variants; do
 done
 awk -v kernel="$kernel" -v size="$size_mb" -v runtime="$runtime" -v variants="$variants" \
 	-v clock="$clock" -v legend="$legend" -v runs="$runs" "$(cat "$bench_root/bench/stats.awk")"'
-# BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US P10_US P50_US P90_US P99_US P999_US
+# BENCH RUN LABEL WORKLOAD IOPS KiB/s LAT_US P10_US P50_US P90_US P99_US P999_US SLEEPS_PER_IO
 # (the percentiles kept as one string)
-$1 == "BENCH" { k = $2 " " $3 " " $4; iops[k] = $5; kib[k] = $6; lat[k] = $7; pc[k] = $8 " " $9 " " $10 " " $11 " " $12 }
+$1 == "BENCH" { k = $2 " " $3 " " $4; iops[k] = $5; kib[k] = $6; lat[k] = $7; pc[k] = $8 " " $9 " " $10 " " $11 " " $12; sl[k] = $13 }
+# sleeps KEYS N: "fio slept N.NN times per I/O", the median over the runs
+function sleeps(keys, n,   i, col) {
+	delete col
+	for (i = 1; i <= n; i++) col[i] = sl[keys[i]]
+	return sprintf("fio slept %.2f times per I/O", median(col, n))
+}
 # percentiles KEYS N: "p10/p50/p90/p99/p99.9 A/B/C/D/E us", each the median
 # over the runs of the measurements KEYS[1..N]
 function percentiles(keys, n,   i, j, f, col, out) {
@@ -265,7 +275,7 @@ END {
 		if (w == "rand4k-qd1") {
 			delete ks
 			for (r = 1; r <= runs; r++) ks[r] = r " qemu-first " w
-			pct = "; its first measurement " percentiles(ks, runs)
+			pct = "; its first measurement " percentiles(ks, runs) "; " sleeps(ks, runs)
 		}
 		printf "  %-24s %9.1f   (the reference%s)\n", "QEMU -device nvme", median(a, runs), pct
 		if (nc[w] == runs) {
@@ -294,11 +304,12 @@ END {
 			line = sprintf("  %-24s %9.1f   vs QEMU %s", label, median(a, got), spread(q, got))
 			if (length(o) == got)
 				line = line sprintf("   of ceiling %s", spread(o, got))
-			# At QD 1 the percentiles show the two kinds of I/O (completed
-			# before fio went to sleep, or after: its CPU woken again) and
-			# the tail, which weighs on the mean and so on the IOPS.
+			# At QD 1 the percentiles show the two kinds of I/O (the
+			# interrupt reached the CPU of fio before its vCPU halted, or after:
+			# QEMU woke it again) and the tail, which weighs on the mean and
+			# so on the IOPS; the sleeps say fio waited asleep either way.
 			if (w == "rand4k-qd1")
-				printf "%s   (latency %d us; %s)\n", line, median(lt, got), percentiles(ks, got)
+				printf "%s   (latency %d us; %s; %s)\n", line, median(lt, got), percentiles(ks, got), sleeps(ks, got)
 			else
 				printf "%s   (latency %d us)\n", line, median(lt, got)
 		}
