@@ -12,7 +12,8 @@ Usage: $prog [-h|--help] [--kernel 6.1|6.12] [--runtime SEC] [--variants "V ..."
 
 Boots one guest (tools/pciem-vm --nvme-tools, TCG, 2 vCPUs, with QEMU's own
 -device nvme beside PCIem's) and, for QEMU's device and each variant of
-pciem-nvme (--memory --cpu 0, 64 MiB), runs fio (4 KiB random
+pciem-nvme (--memory, 64 MiB, placed by the guest's scheduler as a
+user's would be), runs fio (4 KiB random
 reads, queue depth 1, pinned to CPU 1) twice: once plain, for the latency
 the driver sees, and once with these tracepoints on:
   block:block_rq_issue / block_rq_complete   the I/O's start and end
@@ -199,7 +200,7 @@ while [ $# -ge 2 ]; do
 	shift 2
 	nth=$((nth + 1))
 	serial=PCIEM-BD-$nth	# start_owner uses k and n itself
-	start_owner "pciem-nvme $extra" pciem-nvme --cpu 0 --memory --size 64M \
+	start_owner "pciem-nvme $extra" pciem-nvme --memory --size 64M \
 		--serial "$serial" --ready-file @READY@ $extra || { err "pciem-nvme ($v) did not start"; continue; }
 	dev=$(disk_of "$serial") || { err "pciem-nvme ($v) has no disk"; stop_model; continue; }
 	prefill "$dev"

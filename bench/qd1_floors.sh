@@ -22,7 +22,7 @@ TSC as clock) with QEMU's -device nvme and null_blk, and in each run:
                 (the interrupt, the vCPU leaving halt, the switch)
   - fio, 4 KiB random reads at queue depth 1 on CPU 1, mean latency, on
     null_blk (completes inside its submission), QEMU's nvme and
-    pciem-nvme with no options (model on CPU 0, 64 MiB in memory).
+    pciem-nvme with no options (64 MiB in memory).
 The floor of an I/O served by a model on the other CPU and completed by
 an interrupt is null_blk's latency (fio, aio and the block layer) plus
 wake, notice, one system call (the interrupt's) and copy-4k: no model can
@@ -58,7 +58,7 @@ done
 WORKLOADS=rand4k-qd1
 qemu_dev=$(disk_of qemu-ref) || { err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
 prefill "$qemu_dev" || exit 1
-start_owner "pciem-nvme" pciem-nvme --cpu 0 --memory --size "${size_mb}M" --serial PCIEM-FLOOR \
+start_owner "pciem-nvme" pciem-nvme --memory --size "${size_mb}M" --serial PCIEM-FLOOR \
 	--ready-file @READY@ || { err "pciem-nvme did not start"; exit 1; }
 dev=$(disk_of PCIEM-FLOOR) || { err "pciem-nvme has no disk"; exit 1; }
 prefill "$dev" || exit 1
