@@ -1021,6 +1021,33 @@ static void test_ram_bar(struct pmt_run *t)
 	pci_iounmap(pdev, ram);
 }
 
+/*
+ * edu's expansion ROM, when it has one (forwarded with romfile=): a store
+ * into it, as a driver's writel into its option ROM, changes nothing. A
+ * ROM is read-only; pciem.ko ends the write (the case checks its trace).
+ */
+static void test_edu_rom_write(struct pmt_run *t)
+{
+	struct pci_dev *pdev = t->md->pdev;
+	void __iomem *rom;
+	size_t size;
+	u32 before;
+
+	rom = pci_map_rom(pdev, &size);
+	if (!rom) {
+		pmt_fail(t, "the function has no expansion ROM to map");
+		return;
+	}
+	if (size < 0x104) {
+		pmt_fail(t, "the ROM image is %zu bytes, too short", size);
+	} else {
+		before = readl(rom + 0x100);
+		writel(~before, rom + 0x100);
+		pmt_eq(t, readl(rom + 0x100), before, "readl(ROM+0x100) after writel(~it)");
+	}
+	pci_unmap_rom(pdev, rom);
+}
+
 const struct pmt_test pmt_tests[] = {
 	{ "read-widths", test_read_widths, PMT_F_TESTDEV },
 	{ "write-widths", test_write_widths, PMT_F_TESTDEV },
@@ -1043,5 +1070,6 @@ const struct pmt_test pmt_tests[] = {
 	{ "slow", test_slow, PMT_F_TESTDEV | PMT_F_EXPLICIT },
 	{ "edu-read", test_edu_read, PMT_F_EDU },
 	{ "edu-write", test_edu_write, PMT_F_EDU },
+	{ "edu-rom-write", test_edu_rom_write, PMT_F_EDU | PMT_F_EXPLICIT },
 	{ }
 };

@@ -10,7 +10,8 @@
 # gating it in pciem.ko. edu is given an option ROM (romfile=): the
 # function shows it as its expansion ROM in lspci, and the PCI core reads
 # back through sysfs `rom` exactly the image's bytes (the ROM BAR enabled,
-# its reads trapped and forwarded as reads of the server's ROM region).
+# its reads trapped and forwarded as reads of the server's ROM region);
+# a store into the enabled ROM ends in pciem.ko and changes nothing.
 # Then the server is killed with the driver bound: the function goes, the
 # kernel log stays clean.
 . /pciem/tests/vm/lib.sh
@@ -54,6 +55,34 @@ make_rom() {
 ROM=/tmp/edu.rom
 make_rom "$ROM"
 
+# rom_write: a store into the enabled ROM (the driver's edu-rom-write:
+# pci_map_rom(), writel() of the dword at 0x100 inverted, readl()) ends in
+# pciem.ko, as on hardware a ROM ignores writes: the driver reads back the
+# old dword, the trace says the kernel answered the write (not the model,
+# so it never reached the server), and sysfs `rom` still reads back the
+# image's bytes.
+rom_write() {
+	tracefs=/sys/kernel/tracing
+	want=$(od -An -tx4 -j 256 -N 4 "$ROM" | tr -d ' ')
+	written=$(printf '0x%x' $((~0x$want & 0xffffffff)))
+	read_back=$(printf '0x%x' $((0x$want)))
+	echo 'bar == 6' >$tracefs/events/pciem/pciem_mmio/filter
+	echo 1 >$tracefs/events/pciem/pciem_mmio/enable
+	echo >$tracefs/trace
+	run_suite "$dir" run edu-rom-write 1
+	echo 0 >$tracefs/events/pciem/pciem_mmio/enable
+	echo 0 >$tracefs/events/pciem/pciem_mmio/filter
+	grep -q "mmio write BAR6+0x100/4 = $written .* kernel " $tracefs/trace ||
+		{ cat $tracefs/trace; fail "the ROM write ($written) was not ended in pciem.ko"; }
+	grep -q "mmio read BAR6+0x100/4 = $read_back .* model " $tracefs/trace ||
+		{ cat $tracefs/trace; fail "the ROM read after the write was not the model's $read_back"; }
+	echo >$tracefs/trace
+	echo 1 >"$sys/rom"
+	cat "$sys/rom" >/tmp/rom.back || fail "reading $sys/rom after the write failed"
+	echo 0 >"$sys/rom"
+	expect_eq "ROM bytes after the write" "$(cmp "$ROM" /tmp/rom.back && echo same)" same
+}
+
 log_mark
 start_server -device edu,id=d0,romfile=$ROM
 if start_proxy; then
@@ -94,6 +123,7 @@ if start_proxy; then
 		echo 0 >"$sys/rom"
 		expect_eq "the ROM is disabled again" \
 			"$(($(setpci -s "$addr" ROM_ADDRESS.L) & 1))" 0
+		rom_write
 
 		# The server dies with the driver bound.
 		kill -KILL "$SERVER_PID"
