@@ -11,6 +11,18 @@ prefill() { # DEV
 		{ cat /tmp/prefill.log; err "prefill of $1 failed"; return 1; }
 }
 
+# default_disks SERIAL: QEMU's nvme (serial qemu-ref) in qemu_dev, and
+# pciem-nvme with no options (size_mb MiB in memory, serial SERIAL)
+# started in dev, both prefilled; says what failed and returns 1.
+default_disks() {
+	qemu_dev=$(disk_of qemu-ref) || { err "QEMU's nvme (serial qemu-ref) not found"; return 1; }
+	prefill "$qemu_dev" || return 1
+	start_owner "pciem-nvme" pciem-nvme --memory --size "${size_mb}M" --serial "$1" \
+		--ready-file @READY@ || { err "pciem-nvme did not start"; return 1; }
+	dev=$(disk_of "$1") || { err "pciem-nvme has no disk"; return 1; }
+	prefill "$dev"
+}
+
 # cpu_sample [cpus] NAME:PID...: one line of CPU time in clock ticks: each CPU's
 # busy time (all but idle and iowait), then each process's user + system
 # time (its threads', dead ones' included) and NAME.main its main thread's

@@ -56,12 +56,7 @@ for t in fio pciem-nvme pciem-bench-floors; do
 done
 # fio_guest.sh's measure, at queue depth 1 only
 WORKLOADS=rand4k-qd1
-qemu_dev=$(disk_of qemu-ref) || { err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
-prefill "$qemu_dev" || exit 1
-start_owner "pciem-nvme" pciem-nvme --memory --size "${size_mb}M" --serial PCIEM-FLOOR \
-	--ready-file @READY@ || { err "pciem-nvme did not start"; exit 1; }
-dev=$(disk_of PCIEM-FLOOR) || { err "pciem-nvme has no disk"; exit 1; }
-prefill "$dev" || exit 1
+default_disks PCIEM-FLOOR || exit 1
 modprobe null_blk queue_mode=2 irqmode=0 memory_backed=0 gb=1 nr_devices=1 || { err "no null_blk"; exit 1; }
 run=1
 while [ "$run" -le "$runs" ]; do

@@ -81,12 +81,7 @@ qd1() {
 		END { if (n) printf "BENCH %s %s %d %.1f %s %.3f %.1f %.1f\n", r, l, n, sum / n, s, f / n,
 			(f ? fs / f : 0), (n > f ? ss / (n - f) : 0) }' /tmp/qd1_clat.1.log
 }
-qemu_dev=$(disk_of qemu-ref) || { err "QEMU's nvme (serial qemu-ref) not found"; exit 1; }
-prefill "$qemu_dev" || exit 1
-start_owner "pciem-nvme" pciem-nvme --memory --size "${size_mb}M" --serial PCIEM-MODES \
-	--ready-file @READY@ || { err "pciem-nvme did not start"; exit 1; }
-dev=$(disk_of PCIEM-MODES) || { err "pciem-nvme has no disk"; exit 1; }
-prefill "$dev" || exit 1
+default_disks PCIEM-MODES || exit 1
 round=1
 while [ "$round" -le "$rounds" ]; do
 	echo "round $round of $rounds" >&2
